@@ -1,0 +1,34 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
+import { MetricsController } from '@genesis/observability';
+import { InfraModule } from '@genesis/persistence';
+import { ApiKeyRing } from './auth/api-keys';
+import { GATEWAY_CONFIG, type GatewayConfig } from './gateway.config';
+import { ProblemFilter } from './problem/problem.filter';
+import { CaptureLearningController } from './capture-learning/capture-learning.controller';
+import { CaptureLearningService } from './capture-learning/capture-learning.service';
+import { QueryLearningsController } from './query-learnings/query-learnings.controller';
+import { DocsController } from './docs/docs.controller';
+import { AuthGuard } from './auth/auth.guard';
+import { RateLimitGuard } from './rate-limit/rate-limit.guard';
+
+@Module({})
+export class AppModule {
+  static forRoot(config: GatewayConfig): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        InfraModule.forRoot({ service: 'gateway', config, redis: true }),
+      ],
+      controllers: [MetricsController, DocsController, CaptureLearningController, QueryLearningsController],
+      providers: [
+        { provide: GATEWAY_CONFIG, useValue: config },
+        { provide: ApiKeyRing, useValue: new ApiKeyRing(config.apiKeys) },
+        { provide: APP_FILTER, useClass: ProblemFilter },
+        AuthGuard,
+        RateLimitGuard,
+        CaptureLearningService,
+      ],
+    };
+  }
+}

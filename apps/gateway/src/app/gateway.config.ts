@@ -1,0 +1,29 @@
+import { readServiceConfig, type EnvReader, type ServiceConfig } from '@genesis/config';
+import { parseApiKeys, type ApiKey } from './auth/api-keys';
+
+export const GATEWAY_CONFIG = Symbol('GATEWAY_CONFIG');
+
+export interface GatewayConfig extends ServiceConfig {
+  apiKeys: ApiKey[];
+  rateLimitPerSecond: number;
+  maxBodyBytes: number;
+  batchMax: number;
+  idempotencyTtlSeconds: number;
+  publishTimeoutMs: number;
+}
+
+export function readGatewayConfig(env: EnvReader): GatewayConfig {
+  const apiKeys = env.json<ApiKey[]>('GENESIS_API_KEYS', [], parseApiKeys);
+  if (apiKeys.length === 0 && !env.optionalStr('GENESIS_API_KEYS')) {
+    env.fail('GENESIS_API_KEYS is required (a JSON list like [{"key":"…","scopes":["admin"]}])');
+  }
+  return {
+    ...readServiceConfig(env, 'gateway'),
+    apiKeys,
+    rateLimitPerSecond: env.int('GENESIS_RATE_LIMIT_PER_SECOND', 2000, { min: 0 }),
+    maxBodyBytes: env.int('GENESIS_MAX_BODY_BYTES', 16 * 1024 * 1024, { min: 1024 }),
+    batchMax: env.int('GENESIS_BATCH_MAX', 1000, { min: 1, max: 10_000 }),
+    idempotencyTtlSeconds: env.int('GENESIS_IDEMPOTENCY_TTL_SECONDS', 24 * 3600, { min: 60 }),
+    publishTimeoutMs: env.int('GENESIS_PUBLISH_TIMEOUT_MS', 5000, { min: 100 }),
+  };
+}

@@ -1,0 +1,74 @@
+import { Controller, Get, Inject, Param, Query, UseGuards } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { LEARNING_KINDS } from '@genesis/contracts';
+import { LearningEntity } from '@genesis/persistence';
+import { AuthGuard, RequireScope } from '../auth/auth.guard';
+import { RateLimitGuard } from '../rate-limit/rate-limit.guard';
+import { ProblemError, problems } from '../problem/problem';
+import { decodeCursor, encodeCursor } from './cursor';
+import { learningView } from './learning-view';
+
+const STATUSES = ['accepted', 'duplicate', 'quarantined'];
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function badQuery(detail: string): ProblemError {
+  return new ProblemError(400, 'INVALID_QUERY', 'Bad request', detail);
+}
+
+@Controller('api/v1/learnings')
+@UseGuards(AuthGuard, RateLimitGuard)
+export class QueryLearningsController {
+  constructor(@Inject(DataSource) private readonly dataSource: DataSource) {}
+
+  @Get(':id')
+  @RequireScope('status:read')
+  async one(@Param('id') id: string) {
+    const found = UUID.test(id) ? await this.dataSource.getRepository(LearningEntity).findOneBy({ id }) : null;
+    if (!found) {
+      throw problems.notFound(
+        'LEARNING_NOT_FOUND',
+        `no stored learning with id ${id} (a learning appears here once the learner has stored it)`,
+      );
+    }
+    return learningView(found);
+  }
+
+  /** Newest first, filtered, keyset-paginated. */
+  @Get()
+  @RequireScope('status:read')
+  async list(@Query() q: Record<string, string | undefined>) {
+    const limit = q['limit'] === undefined ? 50 : Number(q['limit']);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 500) throw badQuery('limit must be an integer from 1 to 500');
+    const qb = this.dataSource
+      .getRepository(LearningEntity)
+      .createQueryBuilder('l')
+      .orderBy('l.captured_at', 'DESC')
+      .addOrderBy('l.id', 'DESC')
+      .limit(limit + 1);
+    if (q['model_id']) qb.andWhere('l.model_id = :modelId', { modelId: q['model_id'] });
+    if (q['source']) qb.andWhere('l.source = :source', { source: q['source'] });
+    if (q['kind']) {
+      if (!LEARNING_KINDS.includes(q['kind'] as never)) throw badQuery(`kind must be one of ${LEARNING_KINDS.join(', ')}`);
+      qb.andWhere('l.kind = :kind', { kind: q['kind'] });
+    }
+    if (q['status']) {
+      if (!STATUSES.includes(q['status'])) throw badQuery(`status must be one of ${STATUSES.join(', ')}`);
+      qb.andWhere('l.status = :status', { status: q['status'] });
+    }
+    if (q['since']) {
+      if (Number.isNaN(Date.parse(q['since']))) throw badQuery('since must be an ISO 8601 date-time');
+      qb.andWhere('l.captured_at >= :since', { since: new Date(q['since']) });
+    }
+    if (q['cursor']) {
+      const c = decodeCursor(q['cursor']);
+      qb.andWhere('(l.captured_at, l.id) < (:cAt, :cId)', { cAt: new Date(c.capturedAt), cId: c.id });
+    }
+    const rows = await qb.getMany();
+    const page = rows.slice(0, limit);
+    const last = page[page.length - 1];
+    return {
+      items: page.map(learningView),
+      next_cursor: rows.length > limit && last ? encodeCursor({ capturedAt: last.capturedAt.toISOString(), id: last.id }) : null,
+    };
+  }
+}

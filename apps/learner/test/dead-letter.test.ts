@@ -1,0 +1,73 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { DLQ_HEADERS, EventPublisher } from '@genesis/messaging';
+import { STREAMS, SUBJECTS, dlqSubject, durableName, makeEnvelope } from '@genesis/contracts';
+import { ServiceProcess, TestStack, waitFor } from '@genesis/testing';
+
+const CONSUMER = durableName('learner', SUBJECTS.learningCaptured);
+
+describe('learner: messages that can never succeed', () => {
+  let stack: TestStack;
+  let learner: ServiceProcess;
+  let publisher: EventPublisher;
+
+  before(async () => {
+    stack = await TestStack.start();
+    learner = await ServiceProcess.start('learner', stack.env());
+    publisher = new EventPublisher(stack.client);
+  });
+
+  after(async () => {
+    await learner?.stop();
+    await stack?.dispose();
+  });
+
+  const dlqEntry = (seq: number) =>
+    waitFor(`DLQ entry #${seq}`, async () =>
+      stack.client.jsm.streams.getMessage(STREAMS.dlq, { seq }).catch(() => undefined),
+    );
+
+  it('sends a schema-invalid learning.captured to GENESIS_DLQ with its reason and keeps consuming', async () => {
+    const bad = makeEnvelope(
+      SUBJECTS.learningCaptured,
+      { learning_id: randomUUID(), kind: 'opinion', model_id: 'genesis', source: 't', received_at: new Date().toISOString() },
+      { source: 'test', modelId: 'genesis' },
+    );
+    const ack = await publisher.publish(SUBJECTS.learningCaptured, bad);
+    await publisher.publishRaw(SUBJECTS.learningCaptured, new TextEncoder().encode('{not json'), randomUUID());
+
+    const first = await dlqEntry(1);
+    assert.equal(first.subject, dlqSubject(CONSUMER));
+    assert.equal(first.header.get(DLQ_HEADERS.code), 'SCHEMA_INVALID');
+    assert.match(first.header.get(DLQ_HEADERS.reason), /\/data\/kind/);
+    assert.match(first.header.get(DLQ_HEADERS.reason), /\/data\/correction/);
+    assert.equal(first.header.get(DLQ_HEADERS.sequence), String(ack.seq));
+    assert.equal(first.header.get(DLQ_HEADERS.subject), SUBJECTS.learningCaptured);
+    assert.deepEqual(first.json(), bad, 'the original message is kept as it was');
+    const second = await dlqEntry(2);
+    assert.equal(second.header.get(DLQ_HEADERS.code), 'MALFORMED_JSON');
+
+    // The consumer goes on: a valid message behind them is stored.
+    const good = makeEnvelope(
+      SUBJECTS.learningCaptured,
+      {
+        learning_id: randomUUID(),
+        kind: 'correction',
+        model_id: 'genesis',
+        source: 'bus',
+        correction: 'x = 1',
+        received_at: new Date().toISOString(),
+      },
+      { source: 'test', modelId: 'genesis' },
+    );
+    await publisher.publish(SUBJECTS.learningCaptured, good);
+    await waitFor('the valid learning stored', async () => {
+      const rows = await stack.db.query(`SELECT 1 FROM learnings WHERE id = $1`, [good.data.learning_id]);
+      return rows.length === 1;
+    });
+    const info = await stack.client.jsm.consumers.info(STREAMS.events, CONSUMER);
+    assert.equal(info.num_ack_pending, 0, 'nothing left hanging');
+    assert.equal((await stack.client.jsm.streams.info(STREAMS.dlq)).state.messages, 2);
+  });
+});

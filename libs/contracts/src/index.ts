@@ -1,0 +1,4 @@
+export * from './subjects';
+export * from './events';
+export * from './envelope';
+export * from './validation';

@@ -1,0 +1,198 @@
+import type { ConsumerMessages, JsMsg } from '@nats-io/jetstream';
+import { dlqSubject, formatIssues, validateEnvelope, type EventEnvelope } from '@genesis/contracts';
+import { counter, histogram, type Log } from '@genesis/observability';
+import { PermanentError } from './errors';
+import type { NatsClient } from './nats-client';
+import type { EventPublisher } from './publisher';
+import { DLQ_HEADERS } from './dlq';
+
+export interface HandlerContext {
+  /** Delivery attempt, starting at 1. */
+  deliveryCount: number;
+  /** Tell JetStream the message is still being worked on (extends the ack deadline). */
+  working(): void;
+  log: Log;
+}
+
+export type EventHandler = (envelope: EventEnvelope, ctx: HandlerContext) => Promise<void>;
+
+export interface ConsumerRunnerOptions {
+  stream: string;
+  durable: string;
+  handler: EventHandler;
+  /** Messages handled at once. */
+  concurrency?: number;
+  /** Redelivery delays after a failure, by attempt; the last repeats. */
+  backoffMs?: number[];
+}
+
+const decoder = new TextDecoder();
+const outcomes = counter('genesis_consumer_messages_total', 'Messages handled by consumer and outcome', [
+  'consumer',
+  'outcome',
+]);
+const handleSeconds = histogram('genesis_consumer_handle_seconds', 'Handler duration', ['consumer']);
+const redeliveries = counter('genesis_consumer_redeliveries_total', 'Deliveries after the first', ['consumer']);
+
+/**
+ * A durable pull consumer: explicit ack on success, a delayed nak with backoff on a transient
+ * failure, in-progress acks during long work, and the DLQ (then term) for messages that can
+ * never succeed or that exhausted max_deliver. The consumer itself is provisioned separately.
+ */
+export class ConsumerRunner {
+  private messages?: ConsumerMessages;
+  private loop?: Promise<void>;
+  private readonly inFlight = new Set<Promise<void>>();
+  private maxDeliver = -1;
+  private workingEveryMs = 10_000;
+  private readonly log: Log;
+  private readonly concurrency: number;
+  private readonly backoffMs: number[];
+
+  constructor(
+    private readonly nats: NatsClient,
+    private readonly publisher: EventPublisher,
+    log: Log,
+    private readonly options: ConsumerRunnerOptions,
+  ) {
+    this.log = log.child(`consumer:${options.durable}`);
+    this.concurrency = options.concurrency ?? 16;
+    this.backoffMs = options.backoffMs ?? [500, 1000, 2000, 5000, 10000, 30000];
+  }
+
+  async start(): Promise<void> {
+    const info = await this.nats.jsm.consumers.info(this.options.stream, this.options.durable).catch((err) => {
+      throw new Error(
+        `consumer ${this.options.stream}/${this.options.durable} is not provisioned (run \`npm run provision\`): ${(err as Error).message}`,
+      );
+    });
+    this.maxDeliver = info.config.max_deliver ?? -1;
+    this.workingEveryMs = Math.max(100, Math.floor((info.config.ack_wait ?? 30e9) / 1e6 / 3));
+    const consumer = await this.nats.js.consumers.get(this.options.stream, this.options.durable);
+    this.messages = await consumer.consume({ max_messages: this.concurrency * 2 });
+    void this.watchStatus(this.messages);
+    this.loop = this.run(this.messages);
+    this.log.info('consuming', { max_deliver: this.maxDeliver, concurrency: this.concurrency });
+  }
+
+  /** Stops pulling, lets in-flight handlers finish, leaves the rest for redelivery. */
+  async stop(): Promise<void> {
+    if (!this.messages) return;
+    await this.messages.close().catch(() => undefined);
+    await this.loop;
+    await Promise.allSettled([...this.inFlight]);
+    this.messages = undefined;
+    this.log.info('stopped');
+  }
+
+  private async run(messages: ConsumerMessages): Promise<void> {
+    for await (const msg of messages) {
+      while (this.inFlight.size >= this.concurrency) await Promise.race(this.inFlight);
+      const task = this.handle(msg).finally(() => this.inFlight.delete(task));
+      this.inFlight.add(task);
+    }
+  }
+
+  private async watchStatus(messages: ConsumerMessages): Promise<void> {
+    for await (const s of messages.status()) {
+      if (s.type === 'heartbeats_missed' || s.type === 'consumer_not_found' || s.type === 'consumer_deleted') {
+        this.log.warn(`consumer status: ${s.type}`);
+      }
+    }
+  }
+
+  private async handle(msg: JsMsg): Promise<void> {
+    const consumer = this.options.durable;
+    const deliveryCount = msg.info.deliveryCount;
+    if (deliveryCount > 1) redeliveries.inc({ consumer });
+
+    let envelope: EventEnvelope;
+    try {
+      envelope = this.decode(msg);
+    } catch (err) {
+      return this.deadLetter(msg, err as PermanentError);
+    }
+
+    const log = this.log.child(`consumer:${consumer}`);
+    const started = process.hrtime.bigint();
+    const keepAlive = setInterval(() => msg.working(), this.workingEveryMs);
+    try {
+      await this.options.handler(envelope, {
+        deliveryCount,
+        working: () => msg.working(),
+        log,
+      });
+      msg.ack();
+      outcomes.inc({ consumer, outcome: 'ack' });
+    } catch (err) {
+      if (err instanceof PermanentError) return this.deadLetter(msg, err);
+      const exhausted = this.maxDeliver > 0 && deliveryCount >= this.maxDeliver;
+      if (exhausted) {
+        return this.deadLetter(
+          msg,
+          new PermanentError('MAX_DELIVERIES_EXCEEDED', `gave up after ${deliveryCount} deliveries: ${errText(err)}`),
+        );
+      }
+      const delay = this.backoffMs[Math.min(deliveryCount - 1, this.backoffMs.length - 1)] ?? 1000;
+      this.log.warn('handler failed; will retry', {
+        event_id: envelope.id,
+        correlation_id: envelope.correlation_id,
+        delivery: deliveryCount,
+        retry_in_ms: delay,
+        error: errText(err),
+      });
+      msg.nak(delay);
+      outcomes.inc({ consumer, outcome: 'nak' });
+    } finally {
+      clearInterval(keepAlive);
+      handleSeconds.observe({ consumer }, Number(process.hrtime.bigint() - started) / 1e9);
+    }
+  }
+
+  private decode(msg: JsMsg): EventEnvelope {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(decoder.decode(msg.data));
+    } catch (err) {
+      throw new PermanentError('MALFORMED_JSON', `payload is not JSON: ${(err as Error).message}`);
+    }
+    const result = validateEnvelope(parsed);
+    if (!result.ok) throw new PermanentError('SCHEMA_INVALID', formatIssues(result.issues));
+    if (result.value.type !== msg.subject) {
+      throw new PermanentError('SUBJECT_MISMATCH', `envelope type ${result.value.type} published on ${msg.subject}`);
+    }
+    return result.value;
+  }
+
+  /** DLQ first, then term: if the DLQ write fails the message is retried, never dropped. */
+  private async deadLetter(msg: JsMsg, err: PermanentError): Promise<void> {
+    const consumer = this.options.durable;
+    try {
+      await this.publisher.publishRaw(dlqSubject(consumer), msg.data, `${consumer}:${msg.info.streamSequence}`, {
+        [DLQ_HEADERS.code]: err.code,
+        [DLQ_HEADERS.reason]: err.message.slice(0, 2000),
+        [DLQ_HEADERS.subject]: msg.subject,
+        [DLQ_HEADERS.stream]: msg.info.stream,
+        [DLQ_HEADERS.sequence]: String(msg.info.streamSequence),
+        [DLQ_HEADERS.consumer]: consumer,
+        [DLQ_HEADERS.deliveries]: String(msg.info.deliveryCount),
+      });
+    } catch (publishErr) {
+      this.log.error('could not write to the DLQ; will retry', { error: errText(publishErr) });
+      msg.nak(this.backoffMs[this.backoffMs.length - 1]);
+      return;
+    }
+    msg.term();
+    outcomes.inc({ consumer, outcome: 'dlq' });
+    this.log.warn('message dead-lettered', {
+      code: err.code,
+      reason: err.message,
+      subject: msg.subject,
+      stream_seq: msg.info.streamSequence,
+    });
+  }
+}
+
+function errText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,63 @@
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import type { Log } from '@genesis/observability';
+
+export interface NatsClientOptions {
+  url: string;
+  name: string;
+  log: Log;
+}
+
+/**
+ * One NATS connection per process. It reconnects forever (a NATS restart must not take the
+ * service down), and waits for the first connection so pods may start before the server.
+ */
+export class NatsClient {
+  private constructor(
+    readonly connection: NatsConnection,
+    readonly js: JetStreamClient,
+    readonly jsm: JetStreamManager,
+  ) {}
+
+  static async connect({ url, name, log }: NatsClientOptions): Promise<NatsClient> {
+    const u = new URL(url);
+    const connection = await connect({
+      servers: `${u.hostname}:${u.port || 4222}`,
+      name,
+      user: u.username ? decodeURIComponent(u.username) : undefined,
+      pass: u.password ? decodeURIComponent(u.password) : undefined,
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 250,
+      waitOnFirstConnect: true,
+      timeout: 5000,
+    });
+    void (async () => {
+      for await (const s of connection.status()) {
+        if (s.type === 'disconnect' || s.type === 'reconnect' || s.type === 'error') {
+          log.warn(`nats ${s.type}`, { server: 'server' in s ? s.server : undefined });
+        }
+      }
+    })();
+    const jsm = await jetstreamManager(connection, { timeout: 5000 });
+    return new NatsClient(connection, jetstream(connection, { timeout: 5000 }), jsm);
+  }
+
+  get isConnected(): boolean {
+    return !this.connection.isClosed() && !this.connection.isDraining() && this.connection.getServer() !== '';
+  }
+
+  /** Readiness: a round trip to the server and the JetStream API. */
+  async ping(): Promise<void> {
+    await this.connection.flush();
+    await this.jsm.getAccountInfo();
+  }
+
+  async drain(): Promise<void> {
+    if (!this.connection.isClosed()) await this.connection.drain();
+  }
+}
+
+/** Readiness check for the health endpoint. */
+export function natsReadiness(nats: NatsClient) {
+  return { name: 'nats', check: () => nats.ping() };
+}

@@ -1,0 +1,93 @@
+import {
+  AckPolicy,
+  DeliverPolicy,
+  DiscardPolicy,
+  RetentionPolicy,
+  StorageType,
+  type ConsumerConfig,
+  type JetStreamManager,
+  type StreamConfig,
+} from '@nats-io/jetstream';
+import { nanos } from '@nats-io/transport-node';
+import { STREAMS, STREAM_SUBJECTS, SUBJECTS, durableName } from '@genesis/contracts';
+import type { Log } from '@genesis/observability';
+
+const DAY_MS = 24 * 3600 * 1000;
+
+/**
+ * The streams. Only options nats-server 2.9 understands are used (Debian ships 2.9.10);
+ * production durability settings (3 replicas, sync_interval) are server/Helm configuration.
+ */
+export const STREAM_CONFIGS: Array<Partial<StreamConfig> & { name: string; subjects: string[] }> = [
+  {
+    name: STREAMS.events,
+    subjects: [...STREAM_SUBJECTS[STREAMS.events]],
+    retention: RetentionPolicy.Limits,
+    storage: StorageType.File,
+    discard: DiscardPolicy.Old,
+    max_age: nanos(90 * DAY_MS),
+    duplicate_window: nanos(2 * 60 * 1000),
+    num_replicas: 1,
+  },
+  {
+    name: STREAMS.jobs,
+    subjects: [...STREAM_SUBJECTS[STREAMS.jobs]],
+    retention: RetentionPolicy.Workqueue,
+    storage: StorageType.File,
+    duplicate_window: nanos(2 * 60 * 1000),
+    num_replicas: 1,
+  },
+  {
+    name: STREAMS.dlq,
+    subjects: [...STREAM_SUBJECTS[STREAMS.dlq]],
+    retention: RetentionPolicy.Limits,
+    storage: StorageType.File,
+    max_age: nanos(30 * DAY_MS),
+    duplicate_window: nanos(2 * 60 * 1000),
+    num_replicas: 1,
+  },
+];
+
+function consumer(app: string, subject: string, extra: Partial<ConsumerConfig> = {}) {
+  const name = durableName(app, subject);
+  return {
+    stream: STREAMS.events as string,
+    config: {
+      durable_name: name,
+      filter_subject: subject,
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.All,
+      ack_wait: nanos(30_000),
+      max_deliver: 8,
+      max_ack_pending: 1000,
+      ...extra,
+    } as Partial<ConsumerConfig> & { durable_name: string },
+  };
+}
+
+/** Every durable consumer of the system, in one place, so provisioning is one idempotent step. */
+export const CONSUMER_CONFIGS = [consumer('learner', SUBJECTS.learningCaptured)];
+
+/** Creates or updates every stream and consumer. Safe to run any number of times. */
+export async function provisionTopology(jsm: JetStreamManager, log: Log): Promise<void> {
+  for (const config of STREAM_CONFIGS) {
+    const existing = await jsm.streams.info(config.name).catch(() => undefined);
+    if (existing) {
+      await jsm.streams.update(config.name, config);
+      log.info('stream updated', { stream: config.name });
+    } else {
+      await jsm.streams.add(config);
+      log.info('stream created', { stream: config.name });
+    }
+  }
+  for (const { stream, config } of CONSUMER_CONFIGS) {
+    const existing = await jsm.consumers.info(stream, config.durable_name).catch(() => undefined);
+    if (existing) {
+      await jsm.consumers.update(stream, config.durable_name, config);
+      log.info('consumer updated', { stream, consumer: config.durable_name });
+    } else {
+      await jsm.consumers.add(stream, config);
+      log.info('consumer created', { stream, consumer: config.durable_name });
+    }
+  }
+}

@@ -1,0 +1,43 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import type Redis from 'ioredis';
+import { DataSource } from 'typeorm';
+import type { InfraConfig } from '@genesis/config';
+import { MessagingModule, NatsClient, natsReadiness } from '@genesis/messaging';
+import { HealthModule, type ReadinessCheck } from '@genesis/observability';
+import { postgresReadiness } from './data-source';
+import { PersistenceModule } from './persistence.module';
+import { REDIS, RedisModule, redisReadiness } from './redis.module';
+
+export interface InfraOptions {
+  service: string;
+  config: InfraConfig;
+  redis?: boolean;
+  poolSize?: number;
+}
+
+/**
+ * The connections a service uses (NATS and Postgres always, Redis on request) and the readiness
+ * endpoint that checks exactly those.
+ */
+@Module({})
+export class InfraModule {
+  static forRoot({ service, config, redis = false, poolSize }: InfraOptions): DynamicModule {
+    const inject: unknown[] = [NatsClient, DataSource, ...(redis ? [REDIS] : [])];
+    return {
+      module: InfraModule,
+      imports: [
+        MessagingModule.forRoot({ url: config.natsUrl, name: service }),
+        PersistenceModule.forRoot({ url: config.databaseUrl, name: service, poolSize }),
+        ...(redis ? [RedisModule.forRoot({ url: config.redisUrl, name: service })] : []),
+        HealthModule.register({
+          useFactory: (...deps: unknown[]): ReadinessCheck[] => [
+            natsReadiness(deps[0] as NatsClient),
+            postgresReadiness(deps[1] as DataSource),
+            ...(redis ? [redisReadiness(deps[2] as Redis)] : []),
+          ],
+          inject,
+        }),
+      ],
+    };
+  }
+}

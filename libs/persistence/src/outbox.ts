@@ -1,0 +1,126 @@
+import type { DataSource, EntityManager } from 'typeorm';
+import type { EventEnvelope } from '@genesis/contracts';
+import type { EventPublisher } from '@genesis/messaging';
+import { counter, gauge, type Log } from '@genesis/observability';
+
+const encoder = new TextEncoder();
+const relayed = counter('genesis_outbox_published_total', 'Outbox events published', ['subject']);
+const pendingGauge = gauge('genesis_outbox_pending', 'Outbox events not yet published');
+
+/** Records an event in the caller's transaction; it is published once that transaction commits. */
+export async function enqueueEvent(
+  manager: EntityManager,
+  subject: string,
+  envelope: EventEnvelope<unknown>,
+): Promise<void> {
+  await manager.query(
+    `INSERT INTO outbox (event_id, subject, payload) VALUES ($1, $2, $3) ON CONFLICT (event_id) DO NOTHING`,
+    [envelope.id, subject, JSON.stringify(envelope)],
+  );
+}
+
+export interface OutboxRelayOptions {
+  batchSize?: number;
+  pollIntervalMs?: number;
+  retentionHours?: number;
+}
+
+/**
+ * Publishes committed outbox rows in order of insertion. Rows are claimed with SKIP LOCKED (so
+ * replicas share the work) and marked published in the same transaction after JetStream acked
+ * them; a crash in between republishes them with the same Nats-Msg-Id, which JetStream dedups
+ * and consumers ignore (they are idempotent).
+ */
+export class OutboxRelay {
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<void>;
+  private again = false;
+  private stopped = true;
+  private readonly batchSize: number;
+  private readonly pollIntervalMs: number;
+  private readonly retentionHours: number;
+  private lastCleanup = 0;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly publisher: EventPublisher,
+    private readonly log: Log,
+    options: OutboxRelayOptions = {},
+  ) {
+    this.batchSize = options.batchSize ?? 500;
+    this.pollIntervalMs = options.pollIntervalMs ?? 1000;
+    this.retentionHours = options.retentionHours ?? 24;
+  }
+
+  start(): void {
+    this.stopped = false;
+    this.timer = setInterval(() => this.kick(), this.pollIntervalMs);
+    this.kick();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    await this.running;
+  }
+
+  /** Asks for a publish pass now (after a commit); passes never overlap. */
+  kick(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = this.drain().finally(() => {
+      this.running = undefined;
+      if (this.again) {
+        this.again = false;
+        this.kick();
+      }
+    });
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      while (!this.stopped && (await this.publishBatch()) === this.batchSize) {
+        // keep going while full batches come back
+      }
+      await this.cleanup();
+    } catch (err) {
+      this.log.warn('outbox relay pass failed; will retry', { error: (err as Error).message });
+    }
+  }
+
+  /** One claimed batch; returns how many rows it published. */
+  async publishBatch(): Promise<number> {
+    return this.dataSource.transaction(async (m) => {
+      const rows: { id: string; event_id: string; subject: string; payload: string }[] = await m.query(
+        `SELECT id, event_id, subject, payload FROM outbox WHERE published_at IS NULL
+         ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
+        [this.batchSize],
+      );
+      if (rows.length === 0) return 0;
+      await Promise.all(
+        rows.map(async (r) => {
+          await this.publisher.publishRaw(r.subject, encoder.encode(r.payload), r.event_id);
+          relayed.inc({ subject: r.subject });
+        }),
+      );
+      await m.query(`UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])`, [rows.map((r) => r.id)]);
+      return rows.length;
+    });
+  }
+
+  private async cleanup(): Promise<void> {
+    if (Date.now() - this.lastCleanup < 60_000) return;
+    this.lastCleanup = Date.now();
+    const [{ pending }] = await this.dataSource.query(
+      `SELECT count(*)::int AS pending FROM outbox WHERE published_at IS NULL`,
+    );
+    pendingGauge.set(pending);
+    await this.dataSource.query(
+      `DELETE FROM outbox WHERE published_at < now() - make_interval(hours => $1::int)`,
+      [this.retentionHours],
+    );
+  }
+}

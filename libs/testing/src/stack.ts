@@ -1,0 +1,55 @@
+import Redis from 'ioredis';
+import { NatsClient, provisionTopology } from '@genesis/messaging';
+import { Log } from '@genesis/observability';
+import { TestDatabase } from './database';
+import { TestNatsServer } from './nats-server';
+
+export const TEST_ADMIN_KEY = 'test-admin-key-0123456789abcdef';
+export const TEST_WRITER_KEY = 'test-writer-key-0123456789abcdef';
+
+/**
+ * Real infrastructure for one test file: its own nats-server (provisioned), its own database
+ * (migrated) on the shared Postgres, and a flushed Redis database index on the shared Redis.
+ */
+export class TestStack {
+  private constructor(
+    readonly nats: TestNatsServer,
+    readonly db: TestDatabase,
+    readonly redisUrl: string,
+    readonly client: NatsClient,
+  ) {}
+
+  static async start(): Promise<TestStack> {
+    const nats = await TestNatsServer.start();
+    const db = await TestDatabase.create();
+    const redisBase = new URL(process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379');
+    redisBase.pathname = `/${1 + Math.floor(Math.random() * 15)}`;
+    const redis = new Redis(redisBase.toString());
+    await redis.flushdb();
+    await redis.quit();
+    const log = new Log('test', undefined, 'warn');
+    const client = await NatsClient.connect({ url: nats.url, name: 'test', log });
+    await provisionTopology(client.jsm, log);
+    return new TestStack(nats, db, redisBase.toString(), client);
+  }
+
+  /** The environment a service needs to run against this stack. */
+  env(extra: Record<string, string> = {}): Record<string, string> {
+    return {
+      NATS_URL: this.nats.url,
+      DATABASE_URL: this.db.url,
+      REDIS_URL: this.redisUrl,
+      GENESIS_API_KEYS: JSON.stringify([
+        { key: TEST_ADMIN_KEY, scopes: ['admin'] },
+        { key: TEST_WRITER_KEY, scopes: ['learnings:write'] },
+      ]),
+      ...extra,
+    };
+  }
+
+  async dispose(): Promise<void> {
+    await this.client.drain().catch(() => undefined);
+    await this.db.dispose();
+    await this.nats.dispose();
+  }
+}

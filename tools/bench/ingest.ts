@@ -1,0 +1,163 @@
+/**
+ * npm run bench — ingest throughput and latency of the capture path, next to raw JetStream and
+ * raw Postgres measured in the same run on the same machine, printed as ratios.
+ * Not a test: it asserts nothing and prints numbers (and a JSON line for tooling).
+ */
+import { performance } from 'node:perf_hooks';
+import { randomUUID } from 'node:crypto';
+import { RetentionPolicy, StorageType } from '@nats-io/jetstream';
+import { SUBJECTS, makeEnvelope } from '@genesis/contracts';
+import { ServiceProcess, TEST_WRITER_KEY, TestStack, request, sleep, waitFor } from '@genesis/testing';
+
+const N = Number(process.env['BENCH_LEARNINGS'] ?? 20_000);
+const BATCH = 1000;
+const SINGLE_RPS = Number(process.env['BENCH_SINGLE_RPS'] ?? 1000);
+const SINGLE_SECONDS = Number(process.env['BENCH_SINGLE_SECONDS'] ?? 10);
+
+function learning(i: number, tag: string) {
+  return {
+    kind: 'correction',
+    source: `bench-${tag}`,
+    language: 'python',
+    context: `def handler_${i}(event, context):\n    items = event["items"]`,
+    model_output: `    return sum(items)`,
+    correction: `    return sum(item["price"] * item["qty"] for item in items)  # ${tag} ${i}`,
+  };
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+}
+
+async function rawJetStream(stack: TestStack): Promise<number> {
+  await stack.client.jsm.streams.add({
+    name: 'BENCH_RAW',
+    subjects: ['bench.raw'],
+    retention: RetentionPolicy.Limits,
+    storage: StorageType.File,
+  });
+  const payloads = Array.from({ length: N }, (_, i) =>
+    JSON.stringify(
+      makeEnvelope(SUBJECTS.learningCaptured, { learning_id: randomUUID(), ...learning(i, 'raw') }, {
+        source: 'bench',
+        modelId: 'genesis',
+      }),
+    ),
+  );
+  const window = 1000;
+  const t0 = performance.now();
+  for (let i = 0; i < N; i += window) {
+    await Promise.all(
+      payloads.slice(i, i + window).map((p, j) => stack.client.js.publish('bench.raw', p, { msgID: `raw-${i + j}` })),
+    );
+  }
+  const rate = N / ((performance.now() - t0) / 1000);
+  await stack.client.jsm.streams.delete('BENCH_RAW');
+  return rate;
+}
+
+async function rawPostgres(stack: TestStack): Promise<number> {
+  await stack.db.query(`CREATE TABLE bench_raw (id uuid PRIMARY KEY, body text NOT NULL)`);
+  const t0 = performance.now();
+  for (let i = 0; i < N; i += BATCH) {
+    const ids = Array.from({ length: Math.min(BATCH, N - i) }, () => randomUUID());
+    await stack.db.query(
+      `INSERT INTO bench_raw (id, body) SELECT unnest($1::uuid[]), 'x'`,
+      [ids],
+    );
+  }
+  const rate = N / ((performance.now() - t0) / 1000);
+  await stack.db.query(`DROP TABLE bench_raw`);
+  return rate;
+}
+
+async function storedCount(stack: TestStack, source: string): Promise<number> {
+  const [{ n }] = await stack.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM learnings WHERE source = $1`, [source]);
+  return n;
+}
+
+async function batchIngest(stack: TestStack, gateway: ServiceProcess) {
+  const batches = Math.ceil(N / BATCH);
+  const concurrency = 4;
+  const t0 = performance.now();
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < batches) {
+        const b = next++;
+        const learnings = Array.from({ length: BATCH }, (_, i) => learning(b * BATCH + i, 'batch'));
+        const res = await request(gateway.baseUrl, '/api/v1/learnings/batch', { json: { learnings }, key: TEST_WRITER_KEY });
+        if (res.status !== 202) throw new Error(`batch ${b}: ${res.status} ${res.text}`);
+      }
+    }),
+  );
+  const accepted = performance.now();
+  await waitFor('all batch learnings stored', async () => (await storedCount(stack, 'bench-batch')) >= N, {
+    timeoutMs: 600_000,
+    intervalMs: 200,
+  });
+  const done = performance.now();
+  return { acceptedPerS: N / ((accepted - t0) / 1000), storedPerS: N / ((done - t0) / 1000), storedAfterS: (done - t0) / 1000 };
+}
+
+/** Open loop at a fixed rate, so latency is measured as a client at that rate would see it. */
+async function singleIngest(gateway: ServiceProcess) {
+  const total = SINGLE_RPS * SINGLE_SECONDS;
+  const latencies: number[] = [];
+  let failures = 0;
+  const t0 = performance.now();
+  const inFlight: Promise<void>[] = [];
+  for (let i = 0; i < total; i++) {
+    const due = t0 + (i * 1000) / SINGLE_RPS;
+    const wait = due - performance.now();
+    if (wait > 1) await sleep(wait);
+    inFlight.push(
+      (async () => {
+        const start = performance.now();
+        const res = await request(gateway.baseUrl, '/api/v1/learnings', { json: learning(i, 'single'), key: TEST_WRITER_KEY });
+        latencies.push(performance.now() - start);
+        if (res.status !== 202) failures++;
+      })(),
+    );
+  }
+  await Promise.all(inFlight);
+  const elapsed = (performance.now() - t0) / 1000;
+  latencies.sort((a, b) => a - b);
+  return {
+    offeredRps: SINGLE_RPS,
+    achievedRps: total / elapsed,
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+    failures,
+  };
+}
+
+async function main(): Promise<void> {
+  const stack = await TestStack.start();
+  const env = stack.env({ GENESIS_RATE_LIMIT_PER_SECOND: '0', GENESIS_LOG_LEVEL: 'error' });
+  const [gateway, learner] = await Promise.all([ServiceProcess.start('gateway', env), ServiceProcess.start('learner', env)]);
+  try {
+    console.log(`genesis bench: ${N} learnings, batches of ${BATCH}; single POSTs at ${SINGLE_RPS}/s for ${SINGLE_SECONDS}s`);
+    const rawNats = await rawJetStream(stack);
+    const rawPg = await rawPostgres(stack);
+    const batch = await batchIngest(stack, gateway);
+    const single = await singleIngest(gateway);
+    const f = (x: number) => x.toFixed(0).padStart(8);
+    console.log('');
+    console.log(`raw JetStream publish (async, window 1000)   ${f(rawNats)} msg/s`);
+    console.log(`raw Postgres insert (1000-row statements)    ${f(rawPg)} rows/s`);
+    console.log(`batch: accepted over HTTP                    ${f(batch.acceptedPerS)} learnings/s   ${(batch.acceptedPerS / rawNats).toFixed(2)}× raw publish`);
+    console.log(`batch: end to end (stored in Postgres)       ${f(batch.storedPerS)} learnings/s   ${(batch.storedPerS / rawNats).toFixed(2)}× raw publish, ${(batch.storedPerS / rawPg).toFixed(2)}× raw insert (all stored after ${batch.storedAfterS.toFixed(1)} s)`);
+    console.log(`single POST at ${single.offeredRps}/s: achieved ${single.achievedRps.toFixed(0)}/s, p50 ${single.p50.toFixed(1)} ms, p99 ${single.p99.toFixed(1)} ms, ${single.failures} non-202`);
+    console.log(`targets: batch end to end ≥ 0.5× raw publish → ${batch.storedPerS / rawNats >= 0.5 ? 'met' : 'NOT met'}; single p99 < 25 ms at 1000/s → ${single.p99 < 25 && single.achievedRps >= 0.95 * single.offeredRps ? 'met' : 'NOT met'}`);
+    console.log(JSON.stringify({ bench: 'ingest', n: N, rawNats, rawPg, batch, single }));
+  } finally {
+    await Promise.all([gateway.stop(), learner.stop()]);
+    await stack.dispose();
+  }
+}
+
+main().catch((err: Error) => {
+  console.error(`bench failed: ${err.message}`);
+  process.exit(1);
+});

@@ -1,0 +1,23 @@
+/**
+ * Creates or updates the JetStream streams and durable consumers (npm run provision; a Job in k8s).
+ * Services never create them at boot: one declared topology, applied once.
+ */
+import { loadConfigOrExit, readInfraConfig } from '@genesis/config';
+import { Log } from '@genesis/observability';
+import { NatsClient, provisionTopology } from '@genesis/messaging';
+
+async function main(): Promise<void> {
+  const log = new Log('provision');
+  const { natsUrl } = loadConfigOrExit('provision', readInfraConfig);
+  const nats = await NatsClient.connect({ url: natsUrl, name: 'genesis-provision', log });
+  try {
+    await provisionTopology(nats.jsm, log);
+  } finally {
+    await nats.drain();
+  }
+}
+
+main().catch((err: Error) => {
+  process.stderr.write(`[genesis:provision] failed: ${err.message}\n`);
+  process.exit(1);
+});
