@@ -14,7 +14,11 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-floating-promises': [
         'error',
-        { allowForKnownSafeCalls: [{ from: 'package', name: ['describe', 'it', 'test'], package: 'node:test' }] },
+        {
+          allowForKnownSafeCalls: [
+            { from: 'package', name: ['describe', 'it', 'test'], package: 'node:test' },
+          ],
+        },
       ],
       '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: false }],
       '@typescript-eslint/consistent-type-imports': 'off',
@@ -25,13 +29,55 @@ export default tseslint.config(
           allow: [],
           depConstraints: [
             // Apps are leaves: nothing imports an app. Libs depend one way, from contracts up.
-            { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:config', 'type:contracts', 'type:messaging', 'type:persistence', 'type:observability', 'type:testing'] },
+            {
+              sourceTag: 'type:app',
+              onlyDependOnLibsWithTags: [
+                'type:config',
+                'type:contracts',
+                'type:messaging',
+                'type:persistence',
+                'type:observability',
+                'type:testing',
+                'type:cycles',
+              ],
+            },
             { sourceTag: 'type:config', onlyDependOnLibsWithTags: [] },
             { sourceTag: 'type:contracts', onlyDependOnLibsWithTags: [] },
             { sourceTag: 'type:observability', onlyDependOnLibsWithTags: ['type:config'] },
-            { sourceTag: 'type:messaging', onlyDependOnLibsWithTags: ['type:contracts', 'type:observability', 'type:config'] },
-            { sourceTag: 'type:persistence', onlyDependOnLibsWithTags: ['type:contracts', 'type:messaging', 'type:observability', 'type:config'] },
-            { sourceTag: 'type:testing', onlyDependOnLibsWithTags: ['type:contracts', 'type:messaging', 'type:persistence', 'type:observability', 'type:config'] },
+            {
+              sourceTag: 'type:messaging',
+              onlyDependOnLibsWithTags: ['type:contracts', 'type:observability', 'type:config'],
+            },
+            {
+              sourceTag: 'type:persistence',
+              onlyDependOnLibsWithTags: [
+                'type:contracts',
+                'type:messaging',
+                'type:observability',
+                'type:config',
+              ],
+            },
+            // The improvement-cycle state machine and its store (ADR 0004); its domain/ folder imports nothing.
+            {
+              sourceTag: 'type:cycles',
+              onlyDependOnLibsWithTags: [
+                'type:contracts',
+                'type:messaging',
+                'type:persistence',
+                'type:observability',
+                'type:config',
+              ],
+            },
+            {
+              sourceTag: 'type:testing',
+              onlyDependOnLibsWithTags: [
+                'type:contracts',
+                'type:messaging',
+                'type:persistence',
+                'type:observability',
+                'type:config',
+              ],
+            },
           ],
         },
       ],

@@ -38,17 +38,23 @@ async function rawJetStream(stack: TestStack): Promise<number> {
   });
   const payloads = Array.from({ length: N }, (_, i) =>
     JSON.stringify(
-      makeEnvelope(SUBJECTS.learningCaptured, { learning_id: randomUUID(), ...learning(i, 'raw') }, {
-        source: 'bench',
-        modelId: 'genesis',
-      }),
+      makeEnvelope(
+        SUBJECTS.learningCaptured,
+        { learning_id: randomUUID(), ...learning(i, 'raw') },
+        {
+          source: 'bench',
+          modelId: 'genesis',
+        },
+      ),
     ),
   );
   const window = 1000;
   const t0 = performance.now();
   for (let i = 0; i < N; i += window) {
     await Promise.all(
-      payloads.slice(i, i + window).map((p, j) => stack.client.js.publish('bench.raw', p, { msgID: `raw-${i + j}` })),
+      payloads
+        .slice(i, i + window)
+        .map((p, j) => stack.client.js.publish('bench.raw', p, { msgID: `raw-${i + j}` })),
     );
   }
   const rate = N / ((performance.now() - t0) / 1000);
@@ -61,10 +67,7 @@ async function rawPostgres(stack: TestStack): Promise<number> {
   const t0 = performance.now();
   for (let i = 0; i < N; i += BATCH) {
     const ids = Array.from({ length: Math.min(BATCH, N - i) }, () => randomUUID());
-    await stack.db.query(
-      `INSERT INTO bench_raw (id, body) SELECT unnest($1::uuid[]), 'x'`,
-      [ids],
-    );
+    await stack.db.query(`INSERT INTO bench_raw (id, body) SELECT unnest($1::uuid[]), 'x'`, [ids]);
   }
   const rate = N / ((performance.now() - t0) / 1000);
   await stack.db.query(`DROP TABLE bench_raw`);
@@ -72,7 +75,10 @@ async function rawPostgres(stack: TestStack): Promise<number> {
 }
 
 async function storedCount(stack: TestStack, source: string): Promise<number> {
-  const [{ n }] = await stack.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM learnings WHERE source = $1`, [source]);
+  const [{ n }] = await stack.db.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM learnings WHERE source = $1`,
+    [source],
+  );
   return n;
 }
 
@@ -86,7 +92,10 @@ async function batchIngest(stack: TestStack, gateway: ServiceProcess) {
       while (next < batches) {
         const b = next++;
         const learnings = Array.from({ length: BATCH }, (_, i) => learning(b * BATCH + i, 'batch'));
-        const res = await request(gateway.baseUrl, '/api/v1/learnings/batch', { json: { learnings }, key: TEST_WRITER_KEY });
+        const res = await request(gateway.baseUrl, '/api/v1/learnings/batch', {
+          json: { learnings },
+          key: TEST_WRITER_KEY,
+        });
         if (res.status !== 202) throw new Error(`batch ${b}: ${res.status} ${res.text}`);
       }
     }),
@@ -97,7 +106,11 @@ async function batchIngest(stack: TestStack, gateway: ServiceProcess) {
     intervalMs: 200,
   });
   const done = performance.now();
-  return { acceptedPerS: N / ((accepted - t0) / 1000), storedPerS: N / ((done - t0) / 1000), storedAfterS: (done - t0) / 1000 };
+  return {
+    acceptedPerS: N / ((accepted - t0) / 1000),
+    storedPerS: N / ((done - t0) / 1000),
+    storedAfterS: (done - t0) / 1000,
+  };
 }
 
 /** Open loop at a fixed rate, so latency is measured as a client at that rate would see it. */
@@ -114,7 +127,10 @@ async function singleIngest(gateway: ServiceProcess) {
     inFlight.push(
       (async () => {
         const start = performance.now();
-        const res = await request(gateway.baseUrl, '/api/v1/learnings', { json: learning(i, 'single'), key: TEST_WRITER_KEY });
+        const res = await request(gateway.baseUrl, '/api/v1/learnings', {
+          json: learning(i, 'single'),
+          key: TEST_WRITER_KEY,
+        });
         latencies.push(performance.now() - start);
         if (res.status !== 202) failures++;
       })(),
@@ -135,9 +151,14 @@ async function singleIngest(gateway: ServiceProcess) {
 async function main(): Promise<void> {
   const stack = await TestStack.start();
   const env = stack.env({ GENESIS_RATE_LIMIT_PER_SECOND: '0', GENESIS_LOG_LEVEL: 'error' });
-  const [gateway, learner] = await Promise.all([ServiceProcess.start('gateway', env), ServiceProcess.start('learner', env)]);
+  const [gateway, learner] = await Promise.all([
+    ServiceProcess.start('gateway', env),
+    ServiceProcess.start('learner', env),
+  ]);
   try {
-    console.log(`genesis bench: ${N} learnings, batches of ${BATCH}; single POSTs at ${SINGLE_RPS}/s for ${SINGLE_SECONDS}s`);
+    console.log(
+      `genesis bench: ${N} learnings, batches of ${BATCH}; single POSTs at ${SINGLE_RPS}/s for ${SINGLE_SECONDS}s`,
+    );
     const rawNats = await rawJetStream(stack);
     const rawPg = await rawPostgres(stack);
     const batch = await batchIngest(stack, gateway);
@@ -146,10 +167,18 @@ async function main(): Promise<void> {
     console.log('');
     console.log(`raw JetStream publish (async, window 1000)   ${f(rawNats)} msg/s`);
     console.log(`raw Postgres insert (1000-row statements)    ${f(rawPg)} rows/s`);
-    console.log(`batch: accepted over HTTP                    ${f(batch.acceptedPerS)} learnings/s   ${(batch.acceptedPerS / rawNats).toFixed(2)}× raw publish`);
-    console.log(`batch: end to end (stored in Postgres)       ${f(batch.storedPerS)} learnings/s   ${(batch.storedPerS / rawNats).toFixed(2)}× raw publish, ${(batch.storedPerS / rawPg).toFixed(2)}× raw insert (all stored after ${batch.storedAfterS.toFixed(1)} s)`);
-    console.log(`single POST at ${single.offeredRps}/s: achieved ${single.achievedRps.toFixed(0)}/s, p50 ${single.p50.toFixed(1)} ms, p99 ${single.p99.toFixed(1)} ms, ${single.failures} non-202`);
-    console.log(`targets: batch end to end ≥ 0.5× raw publish → ${batch.storedPerS / rawNats >= 0.5 ? 'met' : 'NOT met'}; single p99 < 25 ms at 1000/s → ${single.p99 < 25 && single.achievedRps >= 0.95 * single.offeredRps ? 'met' : 'NOT met'}`);
+    console.log(
+      `batch: accepted over HTTP                    ${f(batch.acceptedPerS)} learnings/s   ${(batch.acceptedPerS / rawNats).toFixed(2)}× raw publish`,
+    );
+    console.log(
+      `batch: end to end (stored in Postgres)       ${f(batch.storedPerS)} learnings/s   ${(batch.storedPerS / rawNats).toFixed(2)}× raw publish, ${(batch.storedPerS / rawPg).toFixed(2)}× raw insert (all stored after ${batch.storedAfterS.toFixed(1)} s)`,
+    );
+    console.log(
+      `single POST at ${single.offeredRps}/s: achieved ${single.achievedRps.toFixed(0)}/s, p50 ${single.p50.toFixed(1)} ms, p99 ${single.p99.toFixed(1)} ms, ${single.failures} non-202`,
+    );
+    console.log(
+      `targets: batch end to end ≥ 0.5× raw publish → ${batch.storedPerS / rawNats >= 0.5 ? 'met' : 'NOT met'}; single p99 < 25 ms at 1000/s → ${single.p99 < 25 && single.achievedRps >= 0.95 * single.offeredRps ? 'met' : 'NOT met'}`,
+    );
     console.log(JSON.stringify({ bench: 'ingest', n: N, rawNats, rawPg, batch, single }));
   } finally {
     await Promise.all([gateway.stop(), learner.stop()]);

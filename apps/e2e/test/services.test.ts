@@ -28,7 +28,10 @@ describe('every service', () => {
       const ready = await request(service.baseUrl, '/health/ready');
       assert.equal(ready.status, 200, `${service.app} ready: ${ready.text}`);
       const checks = Object.keys(ready.body['info'] as object);
-      assert.ok(checks.includes('nats') && checks.includes('postgres'), `${service.app} checks ${checks.join(',')}`);
+      assert.ok(
+        checks.includes('nats') && checks.includes('postgres'),
+        `${service.app} checks ${checks.join(',')}`,
+      );
       const metrics = await request(service.baseUrl, '/metrics');
       assert.match(metrics.text, new RegExp(`process_resident_memory_bytes\\{service="${service.app}"\\}`));
     }
@@ -48,14 +51,22 @@ describe('every service', () => {
   for (const app of APPS) {
     it(`${app} exits with one clear line on a bad setting`, () => {
       const result = spawnSync(process.execPath, [join(REPO, 'dist', 'apps', app, 'main.js')], {
-        env: { PATH: process.env['PATH'], NATS_URL: 'http://wrong', GENESIS_GATEWAY_PORT: 'x', GENESIS_API_KEYS: '[]' },
+        env: {
+          PATH: process.env['PATH'],
+          NATS_URL: 'http://wrong',
+          GENESIS_GATEWAY_PORT: 'x',
+          GENESIS_API_KEYS: '[]',
+        },
         encoding: 'utf8',
         timeout: 15_000,
       });
       assert.equal(result.status, 1);
       const lines = result.stderr.trim().split('\n');
       assert.equal(lines.length, 1, result.stderr);
-      assert.match(lines[0]!, new RegExp(`^\\[genesis:${app}\\] invalid configuration: .*NATS_URL must use nats`));
+      assert.match(
+        lines[0]!,
+        new RegExp(`^\\[genesis:${app}\\] invalid configuration: .*NATS_URL must use nats`),
+      );
     });
   }
 });

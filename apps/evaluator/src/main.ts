@@ -4,4 +4,9 @@ import { AppModule } from './app/app.module';
 
 const config = loadConfigOrExit('evaluator', (env) => readServiceConfig(env, 'evaluator'));
 
-void bootstrapService({ service: 'evaluator', module: AppModule.forRoot(config), port: config.port, host: config.host });
+void bootstrapService({
+  service: 'evaluator',
+  module: AppModule.forRoot(config),
+  port: config.port,
+  host: config.host,
+});

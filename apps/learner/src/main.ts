@@ -5,4 +5,9 @@ import { readLearnerConfig } from './app/learner.config';
 
 const config = loadConfigOrExit('learner', readLearnerConfig);
 
-void bootstrapService({ service: 'learner', module: AppModule.forRoot(config), port: config.port, host: config.host });
+void bootstrapService({
+  service: 'learner',
+  module: AppModule.forRoot(config),
+  port: config.port,
+  host: config.host,
+});

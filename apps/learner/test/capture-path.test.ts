@@ -13,7 +13,7 @@ import {
 
 // A fake AWS key pair built at run time, so the repository holds no secret-looking literal.
 const AWS_KEY_ID = ['AKIA', 'Z7QX', 'M3LP', 'W9TR', 'HK2D'].join('');
-const AWS_SECRET = ['wJalrXUtnFEMI', 'K7MDENGbPxRfiCY', 'zQ8mLp2Vn4Tk'].join('/');
+const AWS_SECRET = ['wJalrXUtnFEMI', 'K7MDENG', 'bPxRfiCYzQ8mLp2Vn4'].join('/'); // 40 characters, as AWS issues them
 
 type Learning = Record<string, unknown>;
 
@@ -38,8 +38,8 @@ describe('capture path: gateway → JetStream → learner → Postgres', () => {
     request(gateway.baseUrl, path, { json: body, key: TEST_WRITER_KEY, headers });
   const get = (path: string, key = TEST_ADMIN_KEY) => request(gateway.baseUrl, path, { key });
   const capturedCount = async () =>
-    (await stack.client.jsm.streams.info(STREAMS.events, { subjects_filter: SUBJECTS.learningCaptured })).state
-      .subjects?.[SUBJECTS.learningCaptured] ?? 0;
+    (await stack.client.jsm.streams.info(STREAMS.events, { subjects_filter: SUBJECTS.learningCaptured }))
+      .state.subjects?.[SUBJECTS.learningCaptured] ?? 0;
   const stored = (id: string) =>
     waitFor(`learning ${id} stored`, async () => {
       const r = await get(`/api/v1/learnings/${id}`);
@@ -49,7 +49,10 @@ describe('capture path: gateway → JetStream → learner → Postgres', () => {
   before(async () => {
     stack = await TestStack.start();
     const env = stack.env({ GENESIS_MAX_BODY_BYTES: String(256 * 1024), GENESIS_BATCH_MAX: '50' });
-    [gateway, learner] = await Promise.all([ServiceProcess.start('gateway', env), ServiceProcess.start('learner', env)]);
+    [gateway, learner] = await Promise.all([
+      ServiceProcess.start('gateway', env),
+      ServiceProcess.start('learner', env),
+    ]);
   });
 
   after(async () => {
@@ -72,7 +75,10 @@ describe('capture path: gateway → JetStream → learner → Postgres', () => {
     assert.match(String(view['correction']), /REDACTED/);
     assert.ok((view['redaction_count'] as number) >= 1);
 
-    const [row] = await stack.db.query<{ correction: string }>(`SELECT correction FROM learnings WHERE id = $1`, [id]);
+    const [row] = await stack.db.query<{ correction: string }>(
+      `SELECT correction FROM learnings WHERE id = $1`,
+      [id],
+    );
     assert.ok(row && !row.correction.includes(AWS_KEY_ID), 'nothing secret reached Postgres');
 
     const event = await waitFor('learning.stored on GENESIS_EVENTS', async () => {
@@ -130,7 +136,9 @@ describe('capture path: gateway → JetStream → learner → Postgres', () => {
   });
 
   it('accepts a batch and lists learnings newest first with filters and a cursor', async () => {
-    const batch = [5, 6, 7].map((n) => learning(n, { source: 'batch-test', kind: n === 6 ? 'pattern' : 'correction' }));
+    const batch = [5, 6, 7].map((n) =>
+      learning(n, { source: 'batch-test', kind: n === 6 ? 'pattern' : 'correction' }),
+    );
     const res = await post('/api/v1/learnings/batch', { learnings: batch });
     assert.equal(res.status, 202, res.text);
     const ids = res.body['ids'] as string[];
@@ -142,7 +150,9 @@ describe('capture path: gateway → JetStream → learner → Postgres', () => {
     const items1 = page1.body['items'] as Learning[];
     assert.equal(items1.length, 2);
     assert.ok(page1.body['next_cursor']);
-    const page2 = await get(`/api/v1/learnings?source=batch-test&limit=2&cursor=${String(page1.body['next_cursor'])}`);
+    const page2 = await get(
+      `/api/v1/learnings?source=batch-test&limit=2&cursor=${String(page1.body['next_cursor'])}`,
+    );
     const items2 = page2.body['items'] as Learning[];
     assert.equal(items2.length, 1);
     assert.equal(page2.body['next_cursor'], null);
@@ -165,7 +175,10 @@ describe('capture path: gateway → JetStream → learner → Postgres', () => {
     assert.equal(anonymous.status, 401);
     assert.match(anonymous.headers.get('content-type') ?? '', /^application\/problem\+json/);
     assert.equal(anonymous.body['code'], 'UNAUTHORIZED');
-    const wrongKey = await request(gateway.baseUrl, '/api/v1/learnings', { json: learning(8), key: 'x'.repeat(32) });
+    const wrongKey = await request(gateway.baseUrl, '/api/v1/learnings', {
+      json: learning(8),
+      key: 'x'.repeat(32),
+    });
     assert.equal(wrongKey.status, 401);
     const noScope = await get('/api/v1/learnings', TEST_WRITER_KEY);
     assert.equal(noScope.status, 403);
@@ -184,19 +197,47 @@ describe('capture path: gateway → JetStream → learner → Postgres', () => {
     };
 
     expectProblem(await send('{"kind": "correction", '), 400, 'MALFORMED_JSON');
-    expectProblem(await send(Buffer.concat([Buffer.from('{"kind":"correction","source":"s","correction":"'), Buffer.from([0xc3, 0x28]), Buffer.from('"}')])), 400, 'INVALID_UTF8');
+    expectProblem(
+      await send(
+        Buffer.concat([
+          Buffer.from('{"kind":"correction","source":"s","correction":"'),
+          Buffer.from([0xc3, 0x28]),
+          Buffer.from('"}'),
+        ]),
+      ),
+      400,
+      'INVALID_UTF8',
+    );
     const wrongType = await post('/api/v1/learnings', { ...learning(9), kind: 5, correction: 42 });
     expectProblem(wrongType, 422, 'VALIDATION_FAILED');
     assert.ok((wrongType.body['errors'] as { path: string }[]).some((e) => e.path === '/kind'));
     assert.ok((wrongType.body['errors'] as { path: string }[]).some((e) => e.path === '/correction'));
-    expectProblem(await post('/api/v1/learnings', { kind: 'correction', source: 's' }), 422, 'VALIDATION_FAILED');
-    expectProblem(await post('/api/v1/learnings', { ...learning(10), surprise: true }), 422, 'VALIDATION_FAILED');
-    expectProblem(await post('/api/v1/learnings', { ...learning(11), context: 'x'.repeat(300 * 1024) }), 413, 'PAYLOAD_TOO_LARGE');
-    expectProblem(await post('/api/v1/learnings', { ...learning(12), correction: 'y'.repeat(40_000) }), 422, 'VALIDATION_FAILED');
+    expectProblem(
+      await post('/api/v1/learnings', { kind: 'correction', source: 's' }),
+      422,
+      'VALIDATION_FAILED',
+    );
+    expectProblem(
+      await post('/api/v1/learnings', { ...learning(10), surprise: true }),
+      422,
+      'VALIDATION_FAILED',
+    );
+    expectProblem(
+      await post('/api/v1/learnings', { ...learning(11), context: 'x'.repeat(300 * 1024) }),
+      413,
+      'PAYLOAD_TOO_LARGE',
+    );
+    expectProblem(
+      await post('/api/v1/learnings', { ...learning(12), correction: 'y'.repeat(40_000) }),
+      422,
+      'VALIDATION_FAILED',
+    );
     const tooMany = Array.from({ length: 51 }, (_, i) => learning(100 + i));
     expectProblem(await post('/api/v1/learnings/batch', { learnings: tooMany }), 413, 'BATCH_TOO_LARGE');
     // One bad item spoils the batch: all or nothing.
-    const mixed = await post('/api/v1/learnings/batch', { learnings: [learning(13), { ...learning(14), kind: 'nope' }] });
+    const mixed = await post('/api/v1/learnings/batch', {
+      learnings: [learning(13), { ...learning(14), kind: 'nope' }],
+    });
     expectProblem(mixed, 422, 'VALIDATION_FAILED');
     assert.ok((mixed.body['errors'] as { path: string }[]).some((e) => e.path === '/learnings/1/kind'));
     expectProblem(await post('/api/v1/learnings/batch', { learnings: [] }), 422, 'VALIDATION_FAILED');
@@ -220,7 +261,10 @@ describe('capture path: gateway → JetStream → learner → Postgres', () => {
     assert.equal(live.status, 200);
     const metrics = await request(gateway.baseUrl, '/metrics');
     assert.match(metrics.text, /genesis_learnings_captured_total\{[^}]*model_id="genesis"/);
-    assert.match(metrics.text, /genesis_http_request_duration_seconds_bucket\{[^}]*route="\/api\/v1\/learnings"/);
+    assert.match(
+      metrics.text,
+      /genesis_http_request_duration_seconds_bucket\{[^}]*route="\/api\/v1\/learnings"/,
+    );
     assert.match(metrics.text, /process_cpu_user_seconds_total/);
     const learnerMetrics = await request(learner.baseUrl, '/metrics');
     assert.match(learnerMetrics.text, /genesis_learnings_stored_total\{[^}]*status="accepted"/);

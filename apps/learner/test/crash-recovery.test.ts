@@ -19,7 +19,10 @@ describe(`crash recovery: ${TOTAL} learnings through learner kills and a NATS re
   before(async () => {
     stack = await TestStack.start();
     const env = stack.env({ GENESIS_RATE_LIMIT_PER_SECOND: '0' });
-    [gateway, learner] = await Promise.all([ServiceProcess.start('gateway', env), ServiceProcess.start('learner', env)]);
+    [gateway, learner] = await Promise.all([
+      ServiceProcess.start('gateway', env),
+      ServiceProcess.start('learner', env),
+    ]);
   });
 
   after(async () => {
@@ -43,7 +46,10 @@ describe(`crash recovery: ${TOTAL} learnings through learner kills and a NATS re
         headers: { 'idempotency-key': `chaos-batch-${b}` },
       }).catch((err: Error) => ({ status: 0, body: { error: err.message } }) as const);
       if (res.status === 202) return (res.body as { ids: string[] }).ids;
-      assert.ok(res.status === 0 || res.status >= 500 || res.status === 409, `batch ${b}: ${JSON.stringify(res.body)}`);
+      assert.ok(
+        res.status === 0 || res.status >= 500 || res.status === 409,
+        `batch ${b}: ${JSON.stringify(res.body)}`,
+      );
       assert.ok(attempt < 200, `batch ${b} never accepted`);
       await sleep(250);
     }
@@ -67,7 +73,9 @@ describe(`crash recovery: ${TOTAL} learnings through learner kills and a NATS re
     assert.equal(ids.size, TOTAL, 'the gateway handed out one id per learning');
 
     const count = async () =>
-      (await stack.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM learnings WHERE source = 'chaos'`))[0]!.n;
+      (
+        await stack.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM learnings WHERE source = 'chaos'`)
+      )[0]!.n;
     await waitFor(`${TOTAL} learnings stored`, async () => (await count()) >= TOTAL, {
       timeoutMs: 240_000,
       intervalMs: 1000,
@@ -85,7 +93,9 @@ describe(`crash recovery: ${TOTAL} learnings through learner kills and a NATS re
       'every stored learning is one the gateway acknowledged',
     );
     await waitFor('outbox drained', async () => {
-      const [{ n }] = await stack.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM outbox WHERE published_at IS NULL`);
+      const [{ n }] = await stack.db.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM outbox WHERE published_at IS NULL`,
+      );
       return n === 0;
     });
     assert.equal((await stack.client.jsm.streams.info(STREAMS.dlq)).state.messages, 0, 'nothing in the DLQ');

@@ -31,11 +31,21 @@ describe('learner: messages that can never succeed', () => {
   it('sends a schema-invalid learning.captured to GENESIS_DLQ with its reason and keeps consuming', async () => {
     const bad = makeEnvelope(
       SUBJECTS.learningCaptured,
-      { learning_id: randomUUID(), kind: 'opinion', model_id: 'genesis', source: 't', received_at: new Date().toISOString() },
+      {
+        learning_id: randomUUID(),
+        kind: 'opinion',
+        model_id: 'genesis',
+        source: 't',
+        received_at: new Date().toISOString(),
+      },
       { source: 'test', modelId: 'genesis' },
     );
     const ack = await publisher.publish(SUBJECTS.learningCaptured, bad);
-    await publisher.publishRaw(SUBJECTS.learningCaptured, new TextEncoder().encode('{not json'), randomUUID());
+    await publisher.publishRaw(
+      SUBJECTS.learningCaptured,
+      new TextEncoder().encode('{not json'),
+      randomUUID(),
+    );
 
     const first = await dlqEntry(1);
     assert.equal(first.subject, dlqSubject(CONSUMER));

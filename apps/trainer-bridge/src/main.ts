@@ -4,4 +4,9 @@ import { AppModule } from './app/app.module';
 
 const config = loadConfigOrExit('trainer-bridge', (env) => readServiceConfig(env, 'trainer-bridge'));
 
-void bootstrapService({ service: 'trainer-bridge', module: AppModule.forRoot(config), port: config.port, host: config.host });
+void bootstrapService({
+  service: 'trainer-bridge',
+  module: AppModule.forRoot(config),
+  port: config.port,
+  host: config.host,
+});

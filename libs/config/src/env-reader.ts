@@ -103,8 +103,13 @@ export class EnvReader {
       this.problems.push(`${name} must be ${kind} (got "${value}")`);
       return fallback;
     }
-    if ((bounds.min !== undefined && parsed < bounds.min) || (bounds.max !== undefined && parsed > bounds.max)) {
-      this.problems.push(`${name} must be between ${bounds.min ?? '-∞'} and ${bounds.max ?? '∞'} (got ${parsed})`);
+    if (
+      (bounds.min !== undefined && parsed < bounds.min) ||
+      (bounds.max !== undefined && parsed > bounds.max)
+    ) {
+      this.problems.push(
+        `${name} must be between ${bounds.min ?? '-∞'} and ${bounds.max ?? '∞'} (got ${parsed})`,
+      );
       return fallback;
     }
     return parsed;

@@ -29,7 +29,10 @@ describe('contracts', () => {
     const input: Record<string, unknown> = { kind: 'correction', source: 'cli', correction: 'x' };
     assert.equal(validateLearningInput(input).ok, true);
     assert.equal(input['model_id'], 'genesis');
-    const bad = validateLearningInput({ kind: 'opinion', source: 'cli', correction: 'x', extra: 1 }, '/learnings/3');
+    const bad = validateLearningInput(
+      { kind: 'opinion', source: 'cli', correction: 'x', extra: 1 },
+      '/learnings/3',
+    );
     assert.equal(bad.ok, false);
     const text = JSON.stringify(bad);
     assert.match(text, /\/learnings\/3\/kind/);

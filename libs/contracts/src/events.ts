@@ -60,3 +60,55 @@ export interface LearningRejectedV1 {
   duplicate_of?: string;
   reason: RejectionReason;
 }
+
+/** Improvement cycles (issue 3, ADR 0004). */
+export type CycleTrigger = 'learnings' | 'time' | 'performance' | 'manual';
+
+export interface ThresholdCounts {
+  learnings_since_training: number;
+  learning_threshold: number;
+  days_since_training: number;
+  time_threshold_days: number;
+  accuracy?: number | null;
+  accuracy_source?: 'online' | 'offline' | null;
+  performance_threshold?: number;
+  feedback_samples?: number;
+}
+
+export interface ThresholdReachedV1 {
+  cycle_id: string;
+  model_id: string;
+  trigger: CycleTrigger;
+  reason: string;
+  requested_by?: string;
+  opened_at: string;
+  counts: ThresholdCounts;
+}
+
+export interface CycleRequestedV1 {
+  cycle_id: string;
+  model_id: string;
+  requested_by: string;
+  reason: string;
+  requested_at: string;
+}
+
+export interface CycleFailedV1 {
+  cycle_id: string;
+  model_id: string;
+  phase: string;
+  reason: { code: string; message: string };
+  failed_at: string;
+}
+
+export type FeedbackOutcome = 'accepted' | 'corrected';
+
+export interface FeedbackRecordedV1 {
+  feedback_id: string;
+  model_id: string;
+  model_version: string;
+  outcome: FeedbackOutcome;
+  learning_id?: string;
+  source?: string;
+  recorded_at: string;
+}

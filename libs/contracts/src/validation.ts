@@ -1,27 +1,39 @@
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
-import envelopeSchema from '../schemas/envelope.schema.json';
-import learningInputSchema from '../schemas/api/learning-input.schema.json';
-import learningCapturedV1 from '../schemas/events/learning.captured.v1.schema.json';
-import learningStoredV1 from '../schemas/events/learning.stored.v1.schema.json';
-import learningRejectedV1 from '../schemas/events/learning.rejected.v1.schema.json';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { EventEnvelope, LearningInput } from './events';
 
+/** libs/contracts/schemas — read from the source tree (from src/ or its compiled copy in dist/). */
+export const SCHEMA_DIR = [
+  join(__dirname, '..', 'schemas'),
+  join(__dirname, '..', '..', '..', '..', 'libs', 'contracts', 'schemas'),
+].find((dir) => {
+  try {
+    return readdirSync(dir).includes('envelope.schema.json');
+  } catch {
+    return false;
+  }
+})!;
+
+const readSchema = (...parts: string[]): object =>
+  JSON.parse(readFileSync(join(SCHEMA_DIR, ...parts), 'utf8'));
+
 const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true, useDefaults: true });
-addFormats(ajv, ['uuid', 'date-time']);
+addFormats(ajv, ['uuid', 'date-time', 'uri']);
 
-/** `type@version` → schema of `data`. Python loads the same files (libs/contracts/schemas). */
-const DATA_SCHEMAS: Record<string, object> = {
-  'learning.captured@1': learningCapturedV1,
-  'learning.stored@1': learningStoredV1,
-  'learning.rejected@1': learningRejectedV1,
-};
-
-const validateEnvelopeShape = ajv.compile(envelopeSchema);
+/**
+ * `type@version` → validator of `data`, one per file `schemas/events/<type>.v<version>.schema.json`.
+ * Adding an event is adding its schema file; Python loads the same files.
+ */
 const dataValidators = new Map<string, ValidateFunction>(
-  Object.entries(DATA_SCHEMAS).map(([key, schema]) => [key, ajv.compile(schema)]),
+  readdirSync(join(SCHEMA_DIR, 'events'))
+    .map((file) => /^(.+)\.v(\d+)\.schema\.json$/.exec(file))
+    .filter((m): m is RegExpExecArray => m !== null)
+    .map((m) => [`${m[1]}@${m[2]}`, ajv.compile(readSchema('events', m[0]))]),
 );
-const validateLearningInputFn = ajv.compile<LearningInput>(learningInputSchema);
+const validateEnvelopeShape = ajv.compile(readSchema('envelope.schema.json'));
+const validateLearningInputFn = ajv.compile<LearningInput>(readSchema('api', 'learning-input.schema.json'));
 
 export interface ValidationIssue {
   path: string;
@@ -67,7 +79,8 @@ export function validateEnvelope(value: unknown): ValidationResult<EventEnvelope
 
 /** Validates (and fills defaults of) one learning as posted to the API. Mutates `value`. */
 export function validateLearningInput(value: unknown, prefix = ''): ValidationResult<LearningInput> {
-  if (!validateLearningInputFn(value)) return { ok: false, issues: issues(validateLearningInputFn.errors, prefix) };
+  if (!validateLearningInputFn(value))
+    return { ok: false, issues: issues(validateLearningInputFn.errors, prefix) };
   return { ok: true, value };
 }
 

@@ -32,7 +32,9 @@ const outcomes = counter('genesis_consumer_messages_total', 'Messages handled by
   'outcome',
 ]);
 const handleSeconds = histogram('genesis_consumer_handle_seconds', 'Handler duration', ['consumer']);
-const redeliveries = counter('genesis_consumer_redeliveries_total', 'Deliveries after the first', ['consumer']);
+const redeliveries = counter('genesis_consumer_redeliveries_total', 'Deliveries after the first', [
+  'consumer',
+]);
 
 /**
  * A durable pull consumer: explicit ack on success, a delayed nak with backoff on a transient
@@ -61,11 +63,13 @@ export class ConsumerRunner {
   }
 
   async start(): Promise<void> {
-    const info = await this.nats.jsm.consumers.info(this.options.stream, this.options.durable).catch((err) => {
-      throw new Error(
-        `consumer ${this.options.stream}/${this.options.durable} is not provisioned (run \`npm run provision\`): ${(err as Error).message}`,
-      );
-    });
+    const info = await this.nats.jsm.consumers
+      .info(this.options.stream, this.options.durable)
+      .catch((err) => {
+        throw new Error(
+          `consumer ${this.options.stream}/${this.options.durable} is not provisioned (run \`npm run provision\`): ${(err as Error).message}`,
+        );
+      });
     this.maxDeliver = info.config.max_deliver ?? -1;
     this.workingEveryMs = Math.max(100, Math.floor((info.config.ack_wait ?? 30e9) / 1e6 / 3));
     const consumer = await this.nats.js.consumers.get(this.options.stream, this.options.durable);
@@ -95,7 +99,11 @@ export class ConsumerRunner {
 
   private async watchStatus(messages: ConsumerMessages): Promise<void> {
     for await (const s of messages.status()) {
-      if (s.type === 'heartbeats_missed' || s.type === 'consumer_not_found' || s.type === 'consumer_deleted') {
+      if (
+        s.type === 'heartbeats_missed' ||
+        s.type === 'consumer_not_found' ||
+        s.type === 'consumer_deleted'
+      ) {
         this.log.warn(`consumer status: ${s.type}`);
       }
     }
@@ -130,7 +138,10 @@ export class ConsumerRunner {
       if (exhausted) {
         return this.deadLetter(
           msg,
-          new PermanentError('MAX_DELIVERIES_EXCEEDED', `gave up after ${deliveryCount} deliveries: ${errText(err)}`),
+          new PermanentError(
+            'MAX_DELIVERIES_EXCEEDED',
+            `gave up after ${deliveryCount} deliveries: ${errText(err)}`,
+          ),
         );
       }
       const delay = this.backoffMs[Math.min(deliveryCount - 1, this.backoffMs.length - 1)] ?? 1000;
@@ -159,7 +170,10 @@ export class ConsumerRunner {
     const result = validateEnvelope(parsed);
     if (!result.ok) throw new PermanentError('SCHEMA_INVALID', formatIssues(result.issues));
     if (result.value.type !== msg.subject) {
-      throw new PermanentError('SUBJECT_MISMATCH', `envelope type ${result.value.type} published on ${msg.subject}`);
+      throw new PermanentError(
+        'SUBJECT_MISMATCH',
+        `envelope type ${result.value.type} published on ${msg.subject}`,
+      );
     }
     return result.value;
   }
@@ -168,15 +182,20 @@ export class ConsumerRunner {
   private async deadLetter(msg: JsMsg, err: PermanentError): Promise<void> {
     const consumer = this.options.durable;
     try {
-      await this.publisher.publishRaw(dlqSubject(consumer), msg.data, `${consumer}:${msg.info.streamSequence}`, {
-        [DLQ_HEADERS.code]: err.code,
-        [DLQ_HEADERS.reason]: err.message.slice(0, 2000),
-        [DLQ_HEADERS.subject]: msg.subject,
-        [DLQ_HEADERS.stream]: msg.info.stream,
-        [DLQ_HEADERS.sequence]: String(msg.info.streamSequence),
-        [DLQ_HEADERS.consumer]: consumer,
-        [DLQ_HEADERS.deliveries]: String(msg.info.deliveryCount),
-      });
+      await this.publisher.publishRaw(
+        dlqSubject(consumer),
+        msg.data,
+        `${consumer}:${msg.info.streamSequence}`,
+        {
+          [DLQ_HEADERS.code]: err.code,
+          [DLQ_HEADERS.reason]: err.message.slice(0, 2000),
+          [DLQ_HEADERS.subject]: msg.subject,
+          [DLQ_HEADERS.stream]: msg.info.stream,
+          [DLQ_HEADERS.sequence]: String(msg.info.streamSequence),
+          [DLQ_HEADERS.consumer]: consumer,
+          [DLQ_HEADERS.deliveries]: String(msg.info.deliveryCount),
+        },
+      );
     } catch (publishErr) {
       this.log.error('could not write to the DLQ; will retry', { error: errText(publishErr) });
       msg.nak(this.backoffMs[this.backoffMs.length - 1]);

@@ -25,7 +25,11 @@ export class MessagingModule implements OnApplicationShutdown {
           provide: NatsClient,
           useFactory: () => NatsClient.connect({ ...options, log: new Log(options.name, 'nats') }),
         },
-        { provide: EventPublisher, useFactory: (nats: NatsClient) => new EventPublisher(nats), inject: [NatsClient] },
+        {
+          provide: EventPublisher,
+          useFactory: (nats: NatsClient) => new EventPublisher(nats),
+          inject: [NatsClient],
+        },
       ],
       exports: [NatsClient, EventPublisher],
     };

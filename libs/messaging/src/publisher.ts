@@ -35,7 +35,11 @@ export class EventPublisher {
     const h = headers();
     for (const [k, v] of Object.entries(extraHeaders)) h.set(k, v);
     try {
-      const ack = await this.nats.js.publish(subject, payload, { msgID: msgId, headers: h, timeout: this.timeoutMs });
+      const ack = await this.nats.js.publish(subject, payload, {
+        msgID: msgId,
+        headers: h,
+        timeout: this.timeoutMs,
+      });
       published.inc({ subject, outcome: ack.duplicate ? 'duplicate' : 'ok' });
       return ack;
     } catch (err) {

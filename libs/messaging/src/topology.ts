@@ -66,7 +66,26 @@ function consumer(app: string, subject: string, extra: Partial<ConsumerConfig> =
 }
 
 /** Every durable consumer of the system, in one place, so provisioning is one idempotent step. */
-export const CONSUMER_CONFIGS = [consumer('learner', SUBJECTS.learningCaptured)];
+export const CONSUMER_CONFIGS = [
+  consumer('learner', SUBJECTS.learningCaptured),
+  // monitor: every event that can change a trigger decision or the status document (issue 3)
+  consumer('monitor', SUBJECTS.learningStored),
+  consumer('monitor', SUBJECTS.feedbackRecorded),
+  consumer('monitor', SUBJECTS.cycleRequested),
+  consumer('monitor', SUBJECTS.cycleFailed),
+  // trainer-worker (Python, issue 4): pulls the jobs.train work queue. A training outlives
+  // ack_wait; the worker keeps its job with in-progress acks (every ack_wait/3) and a killed worker's
+  // job comes back after 60 s. Few deliveries: each is a training run. Mirrored for the Python tests
+  // in apps/trainer-worker/tests/topology.py.
+  {
+    ...consumer('trainer-worker', SUBJECTS.jobsTrain, {
+      ack_wait: nanos(60_000),
+      max_deliver: 5,
+      max_ack_pending: 16,
+    }),
+    stream: STREAMS.jobs as string,
+  },
+];
 
 /** Creates or updates every stream and consumer. Safe to run any number of times. */
 export async function provisionTopology(jsm: JetStreamManager, log: Log): Promise<void> {

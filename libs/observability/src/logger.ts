@@ -41,7 +41,9 @@ export class Log {
     if (fields) {
       for (const [k, v] of Object.entries(fields)) line[k] = v instanceof Error ? errorFields(v) : v;
     }
-    (level === 'error' || level === 'warn' ? process.stderr : process.stdout).write(`${JSON.stringify(line)}\n`);
+    (level === 'error' || level === 'warn' ? process.stderr : process.stdout).write(
+      `${JSON.stringify(line)}\n`,
+    );
   }
 }
 

@@ -35,5 +35,8 @@ export function histogram<L extends string>(
   labelNames: readonly L[] = [],
   buckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
 ) {
-  return once(name, () => new Histogram<L>({ name, help, labelNames, buckets, registers: [metricsRegistry] }));
+  return once(
+    name,
+    () => new Histogram<L>({ name, help, labelNames, buckets, registers: [metricsRegistry] }),
+  );
 }

@@ -1,10 +1,12 @@
+import { join } from 'node:path';
 import { DataSource } from 'typeorm';
-import { LearningEntity } from './entities/learning.entity';
-import { OutboxEntity } from './entities/outbox.entity';
-import { LearningsAndOutbox1763700000000 } from './migrations/1763700000000-learnings-and-outbox';
 
-export const ENTITIES = [LearningEntity, OutboxEntity];
-export const MIGRATIONS = [LearningsAndOutbox1763700000000];
+/**
+ * Entities and migrations are found by file name, so a new table is a new file in entities/ or
+ * migrations/ and nothing else to register (several slices add tables independently).
+ */
+export const ENTITIES = [join(__dirname, 'entities', '*.entity.js')];
+export const MIGRATIONS = [join(__dirname, 'migrations', '*.js')];
 
 /** The one way services reach Postgres. Schema changes only through migrations (synchronize off). */
 export function createDataSource(url: string, applicationName: string, poolSize = 10): DataSource {
@@ -37,7 +39,11 @@ export async function runMigrations(dataSource: DataSource): Promise<string[]> {
 }
 
 export function isUniqueViolation(err: unknown, constraint?: string): boolean {
-  const e = err as { code?: string; constraint?: string; driverError?: { code?: string; constraint?: string } };
+  const e = err as {
+    code?: string;
+    constraint?: string;
+    driverError?: { code?: string; constraint?: string };
+  };
   const code = e.code ?? e.driverError?.code;
   const name = e.constraint ?? e.driverError?.constraint;
   return code === '23505' && (constraint === undefined || name === constraint);

@@ -26,7 +26,11 @@ export async function request<T = Record<string, unknown>>(
     body = JSON.stringify(json);
     h['content-type'] ??= 'application/json';
   } else if (raw !== undefined) h['content-type'] ??= 'application/json';
-  const res = await fetch(`${baseUrl}${path}`, { method: method ?? (body === undefined ? 'GET' : 'POST'), headers: h, body });
+  const res = await fetch(`${baseUrl}${path}`, {
+    method: method ?? (body === undefined ? 'GET' : 'POST'),
+    headers: h,
+    body,
+  });
   const text = await res.text();
   let parsed: unknown = text;
   try {

@@ -30,7 +30,11 @@ export class ServiceProcess {
     this.baseUrl = `http://127.0.0.1:${port}`;
   }
 
-  static async start(app: string, env: Record<string, string>, { waitReady = true } = {}): Promise<ServiceProcess> {
+  static async start(
+    app: string,
+    env: Record<string, string>,
+    { waitReady = true } = {},
+  ): Promise<ServiceProcess> {
     const port = await freePort();
     const service = new ServiceProcess(app, port, { ...env, [PORT_VARS[app]!]: String(port) });
     service.spawn();
@@ -41,7 +45,12 @@ export class ServiceProcess {
   private spawn(): void {
     this.process = spawn(process.execPath, [join(REPO, 'dist', 'apps', this.app, 'main.js')], {
       cwd: REPO,
-      env: { PATH: process.env['PATH'] ?? '', GENESIS_LOG_LEVEL: 'warn', GENESIS_BIND_HOST: '127.0.0.1', ...this.env },
+      env: {
+        PATH: process.env['PATH'] ?? '',
+        GENESIS_LOG_LEVEL: 'warn',
+        GENESIS_BIND_HOST: '127.0.0.1',
+        ...this.env,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const keep = (chunk: Buffer) => (this.output = (this.output + chunk.toString()).slice(-20_000));

@@ -11,16 +11,21 @@ import { QueryLearningsController } from './query-learnings/query-learnings.cont
 import { DocsController } from './docs/docs.controller';
 import { AuthGuard } from './auth/auth.guard';
 import { RateLimitGuard } from './rate-limit/rate-limit.guard';
+import { IMPROVEMENT_CONTROLLERS, IMPROVEMENT_PROVIDERS } from './improvement';
 
 @Module({})
 export class AppModule {
   static forRoot(config: GatewayConfig): DynamicModule {
     return {
       module: AppModule,
-      imports: [
-        InfraModule.forRoot({ service: 'gateway', config, redis: true }),
+      imports: [InfraModule.forRoot({ service: 'gateway', config, redis: true })],
+      controllers: [
+        MetricsController,
+        DocsController,
+        CaptureLearningController,
+        QueryLearningsController,
+        ...IMPROVEMENT_CONTROLLERS,
       ],
-      controllers: [MetricsController, DocsController, CaptureLearningController, QueryLearningsController],
       providers: [
         { provide: GATEWAY_CONFIG, useValue: config },
         { provide: ApiKeyRing, useValue: new ApiKeyRing(config.apiKeys) },
@@ -28,6 +33,7 @@ export class AppModule {
         AuthGuard,
         RateLimitGuard,
         CaptureLearningService,
+        ...IMPROVEMENT_PROVIDERS,
       ],
     };
   }

@@ -10,9 +10,7 @@ export class AppModule {
   static forRoot(config: LearnerConfig): DynamicModule {
     return {
       module: AppModule,
-      imports: [
-        InfraModule.forRoot({ service: 'learner', config, poolSize: config.poolSize }),
-      ],
+      imports: [InfraModule.forRoot({ service: 'learner', config, poolSize: config.poolSize })],
       controllers: [MetricsController],
       providers: [{ provide: LEARNER_CONFIG, useValue: config }, StoreLearningHandler, CaptureConsumer],
     };

@@ -1,16 +1,43 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import type { ServiceConfig } from '@genesis/config';
 import { MetricsController } from '@genesis/observability';
 import { InfraModule } from '@genesis/persistence';
+import { Clock } from './clock';
+import { MONITOR_CONFIG, type MonitorConfig } from './monitor.config';
+import { MonitorOutbox } from './check-thresholds/monitor-outbox';
+import { ThresholdChecker } from './check-thresholds/threshold-checker';
+import { MonitorRuntime } from './check-thresholds/event-consumers';
+import { DeadlineSweeper } from './stuck-cycles/deadline-sweeper';
+import { CycleMetrics } from './metrics/cycle-metrics';
 
-/** Opens improvement cycles when thresholds are met (issue: the monitor). For now: boots, connects, serves health and metrics. */
+/** The checking core, shared by the long-running service and the one-shot mode. */
+function core(config: MonitorConfig) {
+  return [{ provide: MONITOR_CONFIG, useValue: config }, Clock, MonitorOutbox, ThresholdChecker, DeadlineSweeper];
+}
+
+/**
+ * Opens improvement cycles when thresholds are met (ADR 0004): consumes the events that can
+ * change a decision, checks on a timer, fails stuck cycles, serves the spec's metrics.
+ */
 @Module({})
 export class AppModule {
-  static forRoot(config: ServiceConfig): DynamicModule {
+  static forRoot(config: MonitorConfig): DynamicModule {
     return {
       module: AppModule,
       imports: [InfraModule.forRoot({ service: 'monitor', config, redis: true })],
       controllers: [MetricsController],
+      providers: [...core(config), MonitorRuntime, CycleMetrics],
+    };
+  }
+}
+
+/** `--once`: the same check, no consumers, no timer. */
+@Module({})
+export class OnceModule {
+  static forRoot(config: MonitorConfig): DynamicModule {
+    return {
+      module: OnceModule,
+      imports: [InfraModule.forRoot({ service: 'monitor', config, redis: true, poolSize: 2 })],
+      providers: core(config),
     };
   }
 }

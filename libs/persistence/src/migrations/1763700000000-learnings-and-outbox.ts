@@ -31,7 +31,9 @@ export class LearningsAndOutbox1763700000000 implements MigrationInterface {
     await q.query(
       `CREATE UNIQUE INDEX learnings_accepted_content_uq ON learnings (model_id, content_hash) WHERE status = 'accepted'`,
     );
-    await q.query(`CREATE INDEX learnings_model_recent_ix ON learnings (model_id, captured_at DESC, id DESC)`);
+    await q.query(
+      `CREATE INDEX learnings_model_recent_ix ON learnings (model_id, captured_at DESC, id DESC)`,
+    );
     await q.query(`CREATE INDEX learnings_recent_ix ON learnings (captured_at DESC, id DESC)`);
     await q.query(`CREATE INDEX learnings_model_status_stored_ix ON learnings (model_id, status, stored_at)`);
     await q.query(`

@@ -26,9 +26,11 @@ export function parseApiKeys(value: unknown): ApiKey[] {
     if (typeof e.key === 'string' && e.key.length >= 16) hex = sha256Hex(e.key);
     else if (typeof e.sha256 === 'string' && /^[0-9a-f]{64}$/i.test(e.sha256)) hex = e.sha256.toLowerCase();
     else throw new Error(`entry ${i} needs "key" (at least 16 characters) or "sha256" (64 hex digits)`);
-    if (!Array.isArray(e.scopes) || e.scopes.length === 0) throw new Error(`entry ${i} needs a non-empty "scopes" list`);
+    if (!Array.isArray(e.scopes) || e.scopes.length === 0)
+      throw new Error(`entry ${i} needs a non-empty "scopes" list`);
     for (const s of e.scopes) {
-      if (!SCOPES.includes(s as Scope)) throw new Error(`entry ${i} has unknown scope "${String(s)}" (${SCOPES.join(', ')})`);
+      if (!SCOPES.includes(s as Scope))
+        throw new Error(`entry ${i} has unknown scope "${String(s)}" (${SCOPES.join(', ')})`);
     }
     return { id: hex.slice(0, 12), sha256: Buffer.from(hex, 'hex'), scopes: new Set(e.scopes as Scope[]) };
   });

@@ -79,7 +79,12 @@ export class CaptureLearningController {
     void reply.header('x-request-id', correlationId);
     if (idempotencyKey === undefined) return work({ apiKeyId, correlationId });
     if (idempotencyKey.length === 0 || idempotencyKey.length > 200) {
-      throw new ProblemError(400, 'INVALID_IDEMPOTENCY_KEY', 'Bad request', 'Idempotency-Key must be 1–200 characters');
+      throw new ProblemError(
+        400,
+        'INVALID_IDEMPOTENCY_KEY',
+        'Bad request',
+        'Idempotency-Key must be 1–200 characters',
+      );
     }
 
     const scope = `${apiKeyId}:${route}`;

@@ -13,7 +13,10 @@ import { counter, Log } from '@genesis/observability';
 import { problems } from '../problem/problem';
 import { deterministicId, uuidv7 } from './ids';
 
-const captured = counter('genesis_learnings_captured_total', 'Learnings accepted by the gateway', ['model_id', 'kind']);
+const captured = counter('genesis_learnings_captured_total', 'Learnings accepted by the gateway', [
+  'model_id',
+  'kind',
+]);
 const log = new Log('gateway', 'capture');
 
 export interface CaptureOptions {
@@ -28,7 +31,11 @@ export class CaptureLearningService {
   constructor(@Inject(EventPublisher) private readonly publisher: EventPublisher) {}
 
   /** Validates everything first (all or nothing), then publishes; resolves once JetStream acked all. */
-  async capture(inputs: unknown[], pathPrefix: (i: number) => string, opts: CaptureOptions): Promise<string[]> {
+  async capture(
+    inputs: unknown[],
+    pathPrefix: (i: number) => string,
+    opts: CaptureOptions,
+  ): Promise<string[]> {
     const valid: LearningInput[] = [];
     const issues: ValidationIssue[] = [];
     inputs.forEach((input, i) => {
@@ -39,14 +46,19 @@ export class CaptureLearningService {
     if (issues.length > 0) {
       const shown = issues.slice(0, 50);
       throw problems.validation(
-        `${issues.length} problem(s); nothing was accepted: ${shown.map((i) => `${i.path} ${i.message}`).slice(0, 3).join('; ')}`,
+        `${issues.length} problem(s); nothing was accepted: ${shown
+          .map((i) => `${i.path} ${i.message}`)
+          .slice(0, 3)
+          .join('; ')}`,
         shown,
       );
     }
 
     const receivedAt = new Date();
     const envelopes = valid.map((input, i) => {
-      const learningId = opts.idSeed ? deterministicId(`${opts.idSeed}:${i}:learning`) : uuidv7(receivedAt.getTime());
+      const learningId = opts.idSeed
+        ? deterministicId(`${opts.idSeed}:${i}:learning`)
+        : uuidv7(receivedAt.getTime());
       const data: LearningCapturedV1 = {
         ...input,
         learning_id: learningId,

@@ -24,7 +24,9 @@ export class IdempotencyStore {
   ) {}
 
   static fingerprint(body: unknown): string {
-    return createHash('sha256').update(JSON.stringify(body ?? null)).digest('hex');
+    return createHash('sha256')
+      .update(JSON.stringify(body ?? null))
+      .digest('hex');
   }
 
   private key(scope: string, idempotencyKey: string): string {

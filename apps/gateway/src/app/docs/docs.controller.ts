@@ -32,7 +32,8 @@ export class DocsController {
   @Get('assets/:file')
   asset(@Param('file') file: string, @Res() reply: FastifyReply): void {
     const path = join(swaggerUiDir(), file);
-    if (!ASSETS.has(file) || !existsSync(path)) throw problems.notFound('ASSET_NOT_FOUND', `no asset ${file}`);
+    if (!ASSETS.has(file) || !existsSync(path))
+      throw problems.notFound('ASSET_NOT_FOUND', `no asset ${file}`);
     void reply
       .header('content-type', file.endsWith('.css') ? 'text/css' : 'application/javascript')
       .send(createReadStream(path));

@@ -13,7 +13,13 @@ describe('parseStrictJson', () => {
     );
   });
   it('refuses malformed and empty JSON', () => {
-    assert.throws(() => parseStrictJson(Buffer.from('{"a":')), (e: { code?: string }) => e.code === 'MALFORMED_JSON');
-    assert.throws(() => parseStrictJson(Buffer.from('  ')), (e: { code?: string }) => e.code === 'MALFORMED_JSON');
+    assert.throws(
+      () => parseStrictJson(Buffer.from('{"a":')),
+      (e: { code?: string }) => e.code === 'MALFORMED_JSON',
+    );
+    assert.throws(
+      () => parseStrictJson(Buffer.from('  ')),
+      (e: { code?: string }) => e.code === 'MALFORMED_JSON',
+    );
   });
 });

@@ -15,7 +15,12 @@ export function parseStrictJson(body: Buffer): unknown {
   try {
     return JSON.parse(text);
   } catch (err) {
-    throw new ProblemError(400, 'MALFORMED_JSON', 'Bad request', `the body is not valid JSON: ${(err as Error).message}`);
+    throw new ProblemError(
+      400,
+      'MALFORMED_JSON',
+      'Bad request',
+      `the body is not valid JSON: ${(err as Error).message}`,
+    );
   }
 }
 
@@ -24,6 +29,8 @@ export function parseStrictJson(body: Buffer): unknown {
  * it into U+FFFD silently, and that text would become training data).
  */
 export function installStrictJsonParser(app: NestFastifyApplication, bodyLimit: number): void {
+  // The API speaks JSON only; anything else is a 415, not a string handed to validation.
+  app.getHttpAdapter().getInstance().removeContentTypeParser('text/plain');
   app.useBodyParser('application/json', { bodyLimit }, (_req, body, done) => {
     try {
       done(null, parseStrictJson(body as Buffer));

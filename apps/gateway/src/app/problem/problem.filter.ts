@@ -13,6 +13,15 @@ const FASTIFY_CODES: Record<string, string> = {
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'BAD_REQUEST',
 };
 
+/** Nest's own HttpExceptions (unknown route, body limits …) mapped to stable codes. */
+const STATUS_CODES: Record<number, string> = {
+  400: 'BAD_REQUEST',
+  404: 'ROUTE_NOT_FOUND',
+  405: 'METHOD_NOT_ALLOWED',
+  413: 'PAYLOAD_TOO_LARGE',
+  415: 'UNSUPPORTED_MEDIA_TYPE',
+};
+
 /** Every error leaves the gateway as application/problem+json (RFC 9457) with a stable code. */
 @Catch()
 export class ProblemFilter implements ExceptionFilter {
@@ -42,13 +51,22 @@ export function toProblem(exception: unknown): ProblemError {
   if (exception instanceof ProblemError) return exception;
   if (exception instanceof HttpException) {
     const status = exception.getStatus();
-    const code = status === 404 ? 'ROUTE_NOT_FOUND' : status === 405 ? 'METHOD_NOT_ALLOWED' : `HTTP_${status}`;
-    return new ProblemError(status, code, exception.message, exception.message);
+    return new ProblemError(
+      status,
+      STATUS_CODES[status] ?? `HTTP_${status}`,
+      exception.message,
+      exception.message,
+    );
   }
   const e = exception as { statusCode?: number; code?: string; message?: string };
   if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
     const code = (e.code && FASTIFY_CODES[e.code]) ?? 'BAD_REQUEST';
     return new ProblemError(e.statusCode, code, 'Bad request', e.message);
   }
-  return new ProblemError(500, 'INTERNAL', 'Internal error', 'an unexpected error occurred; see the gateway logs');
+  return new ProblemError(
+    500,
+    'INTERNAL',
+    'Internal error',
+    'an unexpected error occurred; see the gateway logs',
+  );
 }

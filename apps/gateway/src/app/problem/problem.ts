@@ -14,7 +14,14 @@ export class ProblemError extends Error {
 
 export const problems = {
   unauthorized: (detail: string) =>
-    new ProblemError(401, 'UNAUTHORIZED', 'Authentication required', detail, {}, { 'www-authenticate': 'Bearer' }),
+    new ProblemError(
+      401,
+      'UNAUTHORIZED',
+      'Authentication required',
+      detail,
+      {},
+      { 'www-authenticate': 'Bearer' },
+    ),
   forbidden: (scope: string) =>
     new ProblemError(403, 'FORBIDDEN', 'Missing scope', `this API key lacks the "${scope}" scope`),
   validation: (detail: string, errors: { path: string; message: string }[]) =>

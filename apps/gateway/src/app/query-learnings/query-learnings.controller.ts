@@ -23,7 +23,9 @@ export class QueryLearningsController {
   @Get(':id')
   @RequireScope('status:read')
   async one(@Param('id') id: string) {
-    const found = UUID.test(id) ? await this.dataSource.getRepository(LearningEntity).findOneBy({ id }) : null;
+    const found = UUID.test(id)
+      ? await this.dataSource.getRepository(LearningEntity).findOneBy({ id })
+      : null;
     if (!found) {
       throw problems.notFound(
         'LEARNING_NOT_FOUND',
@@ -38,7 +40,8 @@ export class QueryLearningsController {
   @RequireScope('status:read')
   async list(@Query() q: Record<string, string | undefined>) {
     const limit = q['limit'] === undefined ? 50 : Number(q['limit']);
-    if (!Number.isInteger(limit) || limit < 1 || limit > 500) throw badQuery('limit must be an integer from 1 to 500');
+    if (!Number.isInteger(limit) || limit < 1 || limit > 500)
+      throw badQuery('limit must be an integer from 1 to 500');
     const qb = this.dataSource
       .getRepository(LearningEntity)
       .createQueryBuilder('l')
@@ -48,7 +51,8 @@ export class QueryLearningsController {
     if (q['model_id']) qb.andWhere('l.model_id = :modelId', { modelId: q['model_id'] });
     if (q['source']) qb.andWhere('l.source = :source', { source: q['source'] });
     if (q['kind']) {
-      if (!LEARNING_KINDS.includes(q['kind'] as never)) throw badQuery(`kind must be one of ${LEARNING_KINDS.join(', ')}`);
+      if (!LEARNING_KINDS.includes(q['kind'] as never))
+        throw badQuery(`kind must be one of ${LEARNING_KINDS.join(', ')}`);
       qb.andWhere('l.kind = :kind', { kind: q['kind'] });
     }
     if (q['status']) {
@@ -68,7 +72,10 @@ export class QueryLearningsController {
     const last = page[page.length - 1];
     return {
       items: page.map(learningView),
-      next_cursor: rows.length > limit && last ? encodeCursor({ capturedAt: last.capturedAt.toISOString(), id: last.id }) : null,
+      next_cursor:
+        rows.length > limit && last
+          ? encodeCursor({ capturedAt: last.capturedAt.toISOString(), id: last.id })
+          : null,
     };
   }
 }

@@ -1,6 +1,17 @@
-import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  type BeforeApplicationShutdown,
+  type OnApplicationBootstrap,
+} from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { STREAMS, SUBJECTS, durableName, type EventEnvelope, type LearningCapturedV1 } from '@genesis/contracts';
+import {
+  STREAMS,
+  SUBJECTS,
+  durableName,
+  type EventEnvelope,
+  type LearningCapturedV1,
+} from '@genesis/contracts';
 import { ConsumerRunner, EventPublisher, NatsClient } from '@genesis/messaging';
 import { Log } from '@genesis/observability';
 import { OutboxRelay } from '@genesis/persistence';

@@ -12,8 +12,13 @@ import { counter } from '@genesis/observability';
 import { enqueueEvent, isUniqueViolation } from '@genesis/persistence';
 import { learningContentHash, quarantineReason, redactLearningFields } from '../clean-learning';
 
-const stored = counter('genesis_learnings_stored_total', 'Learnings stored by outcome', ['model_id', 'status']);
-const redacted = counter('genesis_learnings_redactions_total', 'Secrets redacted from learnings', ['model_id']);
+const stored = counter('genesis_learnings_stored_total', 'Learnings stored by outcome', [
+  'model_id',
+  'status',
+]);
+const redacted = counter('genesis_learnings_redactions_total', 'Secrets redacted from learnings', [
+  'model_id',
+]);
 
 export type StoreOutcome = 'accepted' | 'duplicate' | 'quarantined' | 'already-stored';
 
@@ -63,13 +68,23 @@ export class StoreLearningHandler {
       const outcome = await this.dataSource.transaction(async (m) => {
         if (quarantine) {
           // What could not be cleaned is not kept: only the metadata and the reason.
-          await insert(m, { ...row, status: 'quarantined', quarantine_reason: `${quarantine.code}: ${quarantine.message}` });
+          await insert(m, {
+            ...row,
+            status: 'quarantined',
+            quarantine_reason: `${quarantine.code}: ${quarantine.message}`,
+          });
           await this.reject(m, event, { status: 'quarantined', reason: quarantine });
           return 'quarantined' as const;
         }
         const inserted = await insert(
           m,
-          { ...row, status: 'accepted', context: fields['context'], model_output: fields['model_output'], correction: fields['correction'] },
+          {
+            ...row,
+            status: 'accepted',
+            context: fields['context'],
+            model_output: fields['model_output'],
+            correction: fields['correction'],
+          },
           `ON CONFLICT (model_id, content_hash) WHERE status = 'accepted' DO NOTHING`,
         );
         if (inserted) {
@@ -83,7 +98,11 @@ export class StoreLearningHandler {
             redactions: row.redaction_count,
             stored_at: new Date().toISOString(),
           };
-          await enqueueEvent(m, SUBJECTS.learningStored, followUp(event, SUBJECTS.learningStored, data, { source: 'learner' }));
+          await enqueueEvent(
+            m,
+            SUBJECTS.learningStored,
+            followUp(event, SUBJECTS.learningStored, data, { source: 'learner' }),
+          );
           return 'accepted' as const;
         }
         const [original] = await m.query(
@@ -94,7 +113,10 @@ export class StoreLearningHandler {
         await this.reject(m, event, {
           status: 'duplicate',
           duplicate_of: original.id,
-          reason: { code: 'DUPLICATE_CONTENT', message: `same normalised content as learning ${original.id}` },
+          reason: {
+            code: 'DUPLICATE_CONTENT',
+            message: `same normalised content as learning ${original.id}`,
+          },
         });
         return 'duplicate' as const;
       });
@@ -113,8 +135,16 @@ export class StoreLearningHandler {
     event: EventEnvelope<LearningCapturedV1>,
     rejection: Omit<LearningRejectedV1, 'learning_id' | 'model_id'>,
   ): Promise<void> {
-    const data: LearningRejectedV1 = { learning_id: event.data.learning_id, model_id: event.data.model_id, ...rejection };
-    await enqueueEvent(m, SUBJECTS.learningRejected, followUp(event, SUBJECTS.learningRejected, data, { source: 'learner' }));
+    const data: LearningRejectedV1 = {
+      learning_id: event.data.learning_id,
+      model_id: event.data.model_id,
+      ...rejection,
+    };
+    await enqueueEvent(
+      m,
+      SUBJECTS.learningRejected,
+      followUp(event, SUBJECTS.learningRejected, data, { source: 'learner' }),
+    );
   }
 }
 
@@ -139,7 +169,11 @@ const COLUMNS = [
 ] as const;
 
 /** Inserts one learnings row; returns false when `onConflict` swallowed it. */
-async function insert(m: EntityManager, row: Partial<Record<(typeof COLUMNS)[number], unknown>>, onConflict = '') {
+async function insert(
+  m: EntityManager,
+  row: Partial<Record<(typeof COLUMNS)[number], unknown>>,
+  onConflict = '',
+) {
   const values = COLUMNS.map((c) => row[c] ?? null);
   const placeholders = COLUMNS.map((_, i) => `$${i + 1}`).join(', ');
   const result: unknown[] = await m.query(

@@ -14,7 +14,7 @@ import {
   PermanentError,
   provisionTopology,
   type EventHandler,
-} from '../src';
+} from '@genesis/messaging';
 
 const log = new Log('test', undefined, 'error');
 
@@ -62,7 +62,12 @@ describe('ConsumerRunner against a real JetStream', () => {
       max_deliver: config.max_deliver ?? 3,
       ack_wait: nanos(config.ack_wait_ms ?? 30_000),
     });
-    const r = new ConsumerRunner(nats, publisher, log, { stream: STREAMS.events, durable, handler, backoffMs: [50] });
+    const r = new ConsumerRunner(nats, publisher, log, {
+      stream: STREAMS.events,
+      durable,
+      handler,
+      backoffMs: [50],
+    });
     await r.start();
     return { runner: r, durable };
   }
@@ -81,7 +86,10 @@ describe('ConsumerRunner against a real JetStream', () => {
     });
     await publisher.publish(SUBJECTS.learningCaptured, captured('transient'));
     await waitFor('two attempts', () => attempts.length === 2);
-    await waitFor('acked', async () => (await nats.jsm.consumers.info(STREAMS.events, durable)).num_ack_pending === 0);
+    await waitFor(
+      'acked',
+      async () => (await nats.jsm.consumers.info(STREAMS.events, durable)).num_ack_pending === 0,
+    );
     await sleep(200);
     assert.deepEqual(attempts, [1, 2]);
     await r.stop();

@@ -1,0 +1,43 @@
+import { Controller, Get, Inject, Param, Query, UseGuards } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { CYCLE_STATUSES, cycleTimeline, cycleView, findCycle, isCycleStatus, listCycles } from '@genesis/cycles';
+import { AuthGuard, RequireScope } from '../auth/auth.guard';
+import { RateLimitGuard } from '../rate-limit/rate-limit.guard';
+import { ProblemError, problems } from '../problem/problem';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const MODEL_ID = /^[a-z0-9][a-z0-9._-]{0,63}$/;
+
+function badQuery(detail: string): ProblemError {
+  return new ProblemError(400, 'INVALID_QUERY', 'Bad request', detail);
+}
+
+/** Improvement cycles: newest first, and one with its timeline (every transition and event). */
+@Controller('api/v1/cycles')
+@UseGuards(AuthGuard, RateLimitGuard)
+export class QueryCyclesController {
+  constructor(@Inject(DataSource) private readonly dataSource: DataSource) {}
+
+  @Get()
+  @RequireScope('status:read')
+  async list(@Query() q: Record<string, string | undefined>) {
+    const limit = q['limit'] === undefined ? 50 : Number(q['limit']);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 500) throw badQuery('limit must be an integer from 1 to 500');
+    const status = q['status'];
+    if (status !== undefined && !isCycleStatus(status)) {
+      throw badQuery(`status must be one of ${CYCLE_STATUSES.join(', ')}`);
+    }
+    const modelId = q['model_id'];
+    if (modelId !== undefined && !MODEL_ID.test(modelId)) throw badQuery(`model_id must match ${MODEL_ID.source}`);
+    const rows = await listCycles(this.dataSource, { modelId, status, limit });
+    return { items: rows.map(cycleView) };
+  }
+
+  @Get(':id')
+  @RequireScope('status:read')
+  async one(@Param('id') id: string) {
+    const cycle = UUID.test(id) ? await findCycle(this.dataSource, id) : undefined;
+    if (!cycle) throw problems.notFound('CYCLE_NOT_FOUND', `no improvement cycle with id ${id}`);
+    return { ...cycleView(cycle), timeline: await cycleTimeline(this.dataSource, id) };
+  }
+}

@@ -1,0 +1,121 @@
+import { Body, Controller, HttpCode, Inject, Post, Req, Res, UseGuards } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
+import { randomUUID } from 'node:crypto';
+import { DataSource } from 'typeorm';
+import { SUBJECTS, makeEnvelope, type CycleRequestedV1 } from '@genesis/contracts';
+import { evaluateTriggers, loadModelFacts, openCycle, thresholdsFor, type TriggerPolicy } from '@genesis/cycles';
+import { counter } from '@genesis/observability';
+import { enqueueEvent } from '@genesis/persistence';
+import { AuthGuard, RequireScope, type AuthedRequest } from '../auth/auth.guard';
+import { RateLimitGuard } from '../rate-limit/rate-limit.guard';
+import { ProblemError, problems } from '../problem/problem';
+import { GatewayOutbox } from './gateway-outbox';
+import { modelIdParam } from './model-id';
+import { TRIGGER_POLICY } from './trigger-policy.provider';
+
+const triggers = counter('genesis_manual_triggers_total', 'Manual improvement triggers by outcome', ['outcome']);
+
+/** The spec's response: {success, message, triggered_at, error}. */
+export interface TriggerResponse {
+  success: boolean;
+  message: string;
+  triggered_at: string | null;
+  error: string | null;
+}
+
+/**
+ * The spec's manual trigger: opens a cycle now, whatever the thresholds say. The cycle row and
+ * cycle.requested are written in one transaction; the unique index on active cycles turns a
+ * second request while one runs into a 409. The monitor announces the cycle (threshold.reached).
+ */
+@Controller('api/v1/genesis/improvement')
+@UseGuards(AuthGuard, RateLimitGuard)
+export class TriggerCycleController {
+  constructor(
+    @Inject(DataSource) private readonly dataSource: DataSource,
+    @Inject(TRIGGER_POLICY) private readonly policy: TriggerPolicy,
+    @Inject(GatewayOutbox) private readonly outbox: GatewayOutbox,
+  ) {}
+
+  @Post('trigger')
+  @HttpCode(202)
+  @RequireScope('admin')
+  async trigger(
+    @Body() body: unknown,
+    @Req() req: AuthedRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<TriggerResponse> {
+    const input = (body ?? {}) as { model_id?: unknown; reason?: unknown };
+    if (typeof input !== 'object' || Array.isArray(input)) {
+      throw problems.validation('the body, when present, is {"model_id"?: string, "reason"?: string}', [
+        { path: '/', message: 'must be an object' },
+      ]);
+    }
+    const modelId = modelIdParam(input.model_id, '/model_id');
+    if (input.reason !== undefined && (typeof input.reason !== 'string' || input.reason.length > 1000)) {
+      throw problems.validation('reason must be a string of at most 1000 characters', [
+        { path: '/reason', message: 'must be a string of at most 1000 characters' },
+      ]);
+    }
+    const requestedBy = req.apiKey?.id ?? 'unknown';
+    const reason = `Manual trigger by ${requestedBy}${input.reason ? `: ${String(input.reason)}` : ''}`;
+    const correlationId = firstHeader(req.headers['x-request-id']) ?? randomUUID();
+    const now = new Date();
+
+    const t = thresholdsFor(this.policy, modelId);
+    const counts = evaluateTriggers(await loadModelFacts(this.dataSource, modelId, t), t, now).counts;
+    const result = await this.dataSource.transaction(async (m) => {
+      const opened = await openCycle(m, { modelId, trigger: 'manual', reason, counts, now, requestedBy });
+      if (opened.opened) {
+        const data: CycleRequestedV1 = {
+          cycle_id: opened.cycle.id,
+          model_id: modelId,
+          requested_by: requestedBy,
+          reason,
+          requested_at: now.toISOString(),
+        };
+        await enqueueEvent(
+          m,
+          SUBJECTS.cycleRequested,
+          makeEnvelope(SUBJECTS.cycleRequested, data, {
+            source: 'gateway',
+            modelId,
+            cycleId: opened.cycle.id,
+            correlationId,
+            causationId: correlationId,
+            time: now,
+          }),
+        );
+      }
+      return opened;
+    });
+
+    if (!result.opened) {
+      triggers.inc({ outcome: 'conflict' });
+      const active = result.active;
+      const message = `An improvement cycle is already running for ${modelId}: ${active.id} (${active.status}); wait for it to end`;
+      throw new ProblemError(409, 'CYCLE_ALREADY_RUNNING', 'Cycle already running', message, {
+        success: false,
+        message,
+        triggered_at: null,
+        error: message,
+        cycle_id: active.id,
+        cycle_status: active.status,
+      });
+    }
+    this.outbox.kick();
+    triggers.inc({ outcome: 'opened' });
+    void reply.header('location', `/api/v1/cycles/${result.cycle.id}`).header('x-request-id', correlationId);
+    return {
+      success: true,
+      message: `Improvement cycle ${result.cycle.id} triggered successfully (running in background)`,
+      triggered_at: now.toISOString(),
+      error: null,
+    };
+  }
+}
+
+function firstHeader(value: string | string[] | undefined): string | undefined {
+  const v = Array.isArray(value) ? value[0] : value;
+  return v && v.length <= 200 ? v : undefined;
+}

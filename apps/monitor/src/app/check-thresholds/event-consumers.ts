@@ -1,0 +1,104 @@
+import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { STREAMS, SUBJECTS, durableName, type CycleRequestedV1, type EventEnvelope } from '@genesis/contracts';
+import { announceCycle, CycleTransitionError } from '@genesis/cycles';
+import { ConsumerRunner, EventPublisher, NatsClient, PermanentError, type EventHandler } from '@genesis/messaging';
+import { Log } from '@genesis/observability';
+import { Clock } from '../clock';
+import { MONITOR_CONFIG, type MonitorConfig } from '../monitor.config';
+import { DeadlineSweeper } from '../stuck-cycles/deadline-sweeper';
+import { MonitorOutbox } from './monitor-outbox';
+import { ThresholdChecker, thresholdLatency } from './threshold-checker';
+
+/**
+ * The monitor's long-running side: one durable consumer per relevant event (each event is an
+ * immediate check of its model), the periodic check and deadline sweep, and the outbox relay.
+ */
+@Injectable()
+export class MonitorRuntime implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly log = new Log('monitor');
+  private readonly runners: ConsumerRunner[];
+  private timer?: NodeJS.Timeout;
+  private tickRunning?: Promise<void>;
+
+  constructor(
+    @Inject(NatsClient) nats: NatsClient,
+    @Inject(EventPublisher) publisher: EventPublisher,
+    @Inject(DataSource) private readonly dataSource: DataSource,
+    @Inject(MONITOR_CONFIG) private readonly config: MonitorConfig,
+    @Inject(Clock) private readonly clock: Clock,
+    @Inject(MonitorOutbox) private readonly outbox: MonitorOutbox,
+    @Inject(ThresholdChecker) private readonly checker: ThresholdChecker,
+    @Inject(DeadlineSweeper) private readonly sweeper: DeadlineSweeper,
+  ) {
+    const recheck: EventHandler = async (event) => void (await this.checker.checkModel(event.model_id, event));
+    const handlers: [string, EventHandler][] = [
+      [SUBJECTS.learningStored, recheck],
+      [SUBJECTS.feedbackRecorded, recheck],
+      [SUBJECTS.cycleFailed, recheck],
+      [SUBJECTS.cycleRequested, (event) => this.announceManual(event as EventEnvelope<CycleRequestedV1>)],
+    ];
+    this.runners = handlers.map(
+      ([subject, handler]) =>
+        new ConsumerRunner(nats, publisher, this.log, {
+          stream: STREAMS.events,
+          durable: durableName('monitor', subject),
+          concurrency: config.concurrency,
+          handler,
+        }),
+    );
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    this.outbox.relay.start();
+    for (const runner of this.runners) await runner.start();
+    // A check at boot: picks up whatever a crash interrupted, without waiting for an interval.
+    this.tick();
+    this.timer = setInterval(() => this.tick(), this.config.checkIntervalMinutes * 60_000);
+    this.log.info('monitoring', {
+      check_interval_min: this.config.checkIntervalMinutes,
+      thresholds: this.config.policy.defaults,
+    });
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    await Promise.all(this.runners.map((r) => r.stop()));
+    await this.tickRunning;
+    await this.outbox.relay.stop();
+  }
+
+  /** The periodic check: stuck cycles first (a failed one frees its model), then every model. */
+  private tick(): void {
+    if (this.tickRunning) return;
+    this.tickRunning = (async () => {
+      try {
+        await this.sweeper.sweep();
+        for (const outcome of await this.checker.checkAll()) {
+          this.log.debug('checked', { model_id: outcome.model_id, decision: outcome.decision, reason: outcome.reason });
+        }
+      } catch (err) {
+        this.log.warn('periodic check failed; will retry at the next interval', { error: (err as Error).message });
+      } finally {
+        this.tickRunning = undefined;
+      }
+    })();
+  }
+
+  /** cycle.requested: the gateway opened a manual cycle; the monitor announces it (once). */
+  private async announceManual(event: EventEnvelope<CycleRequestedV1>): Promise<void> {
+    const now = this.clock.now();
+    let announced: boolean;
+    try {
+      announced = await this.dataSource.transaction((m) => announceCycle(m, event.data.cycle_id, 'monitor', now, event));
+    } catch (err) {
+      if (err instanceof CycleTransitionError) throw new PermanentError(err.code, err.message);
+      throw err;
+    }
+    if (announced) {
+      this.outbox.kick();
+      thresholdLatency.observe({ trigger: 'manual' }, Math.max(0, (Date.now() - Date.parse(event.data.requested_at)) / 1000));
+    }
+    await this.checker.refreshStatus(event.model_id);
+  }
+}

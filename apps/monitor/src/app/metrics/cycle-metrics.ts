@@ -1,0 +1,126 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { Counter, Gauge } from 'prom-client';
+import { DataSource } from 'typeorm';
+import { computeStatus, knownModels, type ImprovementStatus } from '@genesis/cycles';
+import { metricsRegistry } from '@genesis/observability';
+import { Clock } from '../clock';
+import { MONITOR_CONFIG, type MonitorConfig } from '../monitor.config';
+
+interface Snapshot {
+  cycles: { model_id: string; trigger: string; status: string; n: number }[];
+  statuses: { model_id: string; status: ImprovementStatus }[];
+}
+
+/**
+ * The spec's metrics, read from the database at scrape time (memoised for a second), so they are
+ * right after a restart and agree across replicas: counters that never went through process
+ * memory. Served on the monitor's /metrics (port 9127 by default, as in the spec).
+ */
+@Injectable()
+export class CycleMetrics {
+  private cached?: { at: number; value: Promise<Snapshot> };
+
+  constructor(
+    @Inject(DataSource) private readonly dataSource: DataSource,
+    @Inject(MONITOR_CONFIG) private readonly config: MonitorConfig,
+    @Inject(Clock) private readonly clock: Clock,
+  ) {
+    const snapshot = () => this.snapshot();
+    const sum = (s: Snapshot, pick: (c: Snapshot['cycles'][number]) => boolean) => {
+      const out = new Map<string, number>();
+      for (const c of s.cycles) if (pick(c)) out.set(c.model_id, (out.get(c.model_id) ?? 0) + c.n);
+      return out;
+    };
+    register(
+      new Counter({
+        name: 'genesis_improvement_cycles_total',
+        help: 'Improvement cycles opened, by model and trigger',
+        labelNames: ['model_id', 'trigger'],
+        registers: [],
+        async collect() {
+          const s = await snapshot();
+          this.reset();
+          const byTrigger = new Map<string, number>();
+          for (const c of s.cycles) byTrigger.set(`${c.model_id}\u0000${c.trigger}`, (byTrigger.get(`${c.model_id}\u0000${c.trigger}`) ?? 0) + c.n);
+          for (const [key, n] of byTrigger) {
+            const [model_id, trigger] = key.split('\u0000') as [string, string];
+            this.inc({ model_id, trigger }, n);
+          }
+        },
+      }),
+    );
+    for (const [name, help, status] of [
+      ['genesis_improvements_deployed_total', 'Improvement cycles that deployed a new model', 'deployed'],
+      ['genesis_improvements_rejected_total', 'Improvement cycles whose candidate was rejected (no real improvement)', 'rejected'],
+      ['genesis_improvement_cycles_failed_total', 'Improvement cycles that failed (any phase)', 'failed'],
+    ] as const) {
+      register(
+        new Counter({
+          name,
+          help,
+          labelNames: ['model_id'],
+          registers: [],
+          async collect() {
+            const s = await snapshot();
+            this.reset();
+            for (const [model_id, n] of sum(s, (c) => c.status === status)) this.inc({ model_id }, n);
+          },
+        }),
+      );
+    }
+    register(
+      new Gauge({
+        name: 'genesis_current_model_accuracy',
+        help: "The champion's accuracy: online (feedback window) when it has enough samples, else its offline score",
+        labelNames: ['model_id'],
+        registers: [],
+        async collect() {
+          const s = await snapshot();
+          this.reset();
+          for (const { model_id, status } of s.statuses) {
+            if (status.improvement_score !== null) this.set({ model_id }, status.improvement_score);
+          }
+        },
+      }),
+    );
+    register(
+      new Gauge({
+        name: 'genesis_learnings_since_training',
+        help: 'Accepted learnings not yet taken by a training snapshot',
+        labelNames: ['model_id'],
+        registers: [],
+        async collect() {
+          const s = await snapshot();
+          this.reset();
+          for (const { model_id, status } of s.statuses) this.set({ model_id }, status.learnings_since_training);
+        },
+      }),
+    );
+  }
+
+  private snapshot(): Promise<Snapshot> {
+    if (this.cached && Date.now() - this.cached.at < 1000) return this.cached.value;
+    const value = this.read();
+    this.cached = { at: Date.now(), value };
+    value.catch(() => (this.cached = undefined));
+    return value;
+  }
+
+  private async read(): Promise<Snapshot> {
+    const cycles: Snapshot['cycles'] = await this.dataSource.query(
+      `SELECT model_id, trigger, status, count(*)::int AS n FROM improvement_cycles GROUP BY model_id, trigger, status`,
+    );
+    const now = this.clock.now();
+    const statuses = [];
+    for (const model_id of await knownModels(this.dataSource, this.config.models)) {
+      statuses.push({ model_id, status: await computeStatus(this.dataSource, this.config.policy, model_id, now) });
+    }
+    return { cycles, statuses };
+  }
+}
+
+/** Registers once per process (a second app instance in the same process reuses the first). */
+function register(metric: Counter | Gauge): void {
+  const name = (metric as unknown as { name: string }).name;
+  if (!metricsRegistry.getSingleMetric(name)) metricsRegistry.registerMetric(metric);
+}

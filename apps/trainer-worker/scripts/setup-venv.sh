@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Creates apps/trainer-worker/.venv and installs the pinned environment (requirements.lock) plus the
+# worker itself (editable). Idempotent and fast when nothing changed: a stamp file holds the hash of
+# the lock, pyproject.toml and the Python version; a matching stamp means "already set up".
+#   - every package comes from PyPI with --no-deps: the lock lists the whole closure, so pip never
+#     resolves torch's CUDA extras we do not use (triton, cuda-bindings, ...); see requirements.lock
+#   - pip's cache (~/.cache/pip, or PIP_CACHE_DIR) keeps the ~2.6 GB of wheels, so re-creating the
+#     venv costs an unpack (about a minute), not a download
+# Env: PYTHON=python3.11 (the interpreter to use; 3.10-3.12), TRAINER_WORKER_VENV=<dir> (default .venv).
+set -euo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="${TRAINER_WORKER_VENV:-$HERE/.venv}"
+LOCK="$HERE/requirements.lock"
+STAMP="$VENV/.genesis-stamp"
+
+log() { printf '[trainer-worker] %s\n' "$*"; }
+die() {
+  printf '[trainer-worker] error: %s\n' "$*" >&2
+  exit 1
+}
+
+pick_python() {
+  local candidate
+  for candidate in "${PYTHON:-}" python3.11 python3.12 python3.10 python3; do
+    [[ -n $candidate ]] || continue
+    command -v "$candidate" >/dev/null 2>&1 || continue
+    if "$candidate" -c 'import sys, venv; sys.exit(0 if (3, 10) <= sys.version_info[:2] <= (3, 12) else 1)' 2>/dev/null; then
+      echo "$candidate"
+      return 0
+    fi
+  done
+  return 1
+}
+
+PY=$(pick_python) || die "no Python 3.10-3.12 with the venv module found (Debian: apt-get install python3-venv; or set PYTHON=...)"
+PY_VERSION=$("$PY" -c 'import sys; print("%d.%d.%d" % sys.version_info[:3])')
+WANT=$(cat "$LOCK" "$HERE/pyproject.toml" <(echo "$PY_VERSION") | sha256sum | cut -d' ' -f1)
+
+if [[ -x $VENV/bin/python && -f $STAMP && $(cat "$STAMP") == "$WANT" ]]; then
+  exit 0 # already set up with exactly these pins
+fi
+
+started=$SECONDS
+if [[ ! -x $VENV/bin/python ]] || ! "$VENV/bin/python" -c 'import sys' 2>/dev/null; then
+  log "creating $VENV (Python $PY_VERSION)"
+  rm -rf "$VENV"
+  "$PY" -m venv "$VENV"
+fi
+rm -f "$STAMP"
+
+PIP=("$VENV/bin/python" -m pip --disable-pip-version-check --no-input)
+log "installing the pinned environment (requirements.lock; the first time downloads ~2.6 GB of wheels into pip's cache)"
+"${PIP[@]}" install -q --no-deps -r "$LOCK"
+"${PIP[@]}" install -q --no-deps --no-build-isolation -e "$HERE"
+"$VENV/bin/python" -c 'import torch, transformers, peft, nats, jsonschema' ||
+  die "the environment in $VENV does not import (see above)"
+
+echo "$WANT" >"$STAMP"
+log "ready in $((SECONDS - started))s: $VENV"

@@ -1,0 +1,204 @@
+"""Worker configuration: validated dataclasses, read once from the environment at boot.
+
+A bad setting raises ConfigError with one line naming the variable; __main__ prints it and exits 2.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+DEFAULT_TARGET_MODULES: tuple[str, ...] = (
+    "q_proj",
+    "k_proj",
+    "v_proj",
+    "o_proj",
+    "gate_proj",
+    "up_proj",
+    "down_proj",
+)
+_BUCKET = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
+_CONSUMER = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
+
+
+class ConfigError(ValueError):
+    """A setting is missing or invalid; the message names it."""
+
+
+@dataclass(frozen=True)
+class LoraConfig:
+    r: int = 16
+    alpha: float = 32.0
+    dropout: float = 0.0
+    target_modules: tuple[str, ...] = DEFAULT_TARGET_MODULES
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.r, int) or not 1 <= self.r <= 1024:
+            raise ConfigError(f"lora r must be an integer in 1..1024 (got {self.r!r})")
+        if not self.alpha > 0:
+            raise ConfigError(f"lora alpha must be > 0 (got {self.alpha!r})")
+        if not 0.0 <= self.dropout < 1.0:
+            raise ConfigError(f"lora dropout must be in [0, 1) (got {self.dropout!r})")
+        if not self.target_modules or not all(isinstance(m, str) and m for m in self.target_modules):
+            raise ConfigError("lora target_modules must be a non-empty list of module names")
+        object.__setattr__(self, "target_modules", tuple(self.target_modules))
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Hyperparameters of one run. Jobs may override some of them (jobs.train `hyperparameters`)."""
+
+    base_model: str = "tiny"
+    lora: LoraConfig = field(default_factory=LoraConfig)
+    learning_rate: float = 2e-2
+    max_steps: int = 40
+    epochs: float | None = None  # when set, steps = ceil(epochs * batches per epoch), capped by max_steps
+    batch_size: int = 8
+    max_length: int = 256
+    seed: int = 1234
+    device: str = "auto"  # auto | cpu | cuda | cuda:N
+    bf16: bool | None = None  # None: bf16 on a GPU that supports it, fp32 on CPU
+    gradient_checkpointing: bool | None = None  # None: on for GPU runs of real (non-tiny) models
+    packing: bool | None = None  # None: on for GPU runs (short examples packed into one row)
+    cpu_threads: int | None = None  # None: 1 for the tiny model (threads only contend), else torch's default
+    checkpoint_every: int = 10  # steps between resumable checkpoints (0: never)
+    progress_every_s: float = 2.0  # seconds between training.progress heartbeats
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.base_model, str) or not self.base_model.strip():
+            raise ConfigError("GENESIS_BASE_MODEL must be 'tiny', a Hugging Face id or a local path")
+        if not 0 < self.learning_rate <= 1:
+            raise ConfigError(f"learning rate must be in (0, 1] (got {self.learning_rate!r})")
+        if not isinstance(self.max_steps, int) or self.max_steps < 1:
+            raise ConfigError(f"max_steps must be an integer >= 1 (got {self.max_steps!r})")
+        if self.epochs is not None and not self.epochs > 0:
+            raise ConfigError(f"epochs must be > 0 when set (got {self.epochs!r})")
+        if not isinstance(self.batch_size, int) or self.batch_size < 1:
+            raise ConfigError(f"batch_size must be an integer >= 1 (got {self.batch_size!r})")
+        if not isinstance(self.max_length, int) or self.max_length < 8:
+            raise ConfigError(f"max_length must be an integer >= 8 (got {self.max_length!r})")
+        if not isinstance(self.seed, int) or not 0 <= self.seed < 2**32:
+            raise ConfigError(f"seed must be an integer in [0, 2^32) (got {self.seed!r})")
+        if not re.fullmatch(r"auto|cpu|cuda(:\d+)?", self.device):
+            raise ConfigError(f"GENESIS_DEVICE must be auto, cpu, cuda or cuda:N (got {self.device!r})")
+        if self.cpu_threads is not None and self.cpu_threads < 1:
+            raise ConfigError(f"GENESIS_CPU_THREADS must be >= 1 (got {self.cpu_threads!r})")
+        if self.checkpoint_every < 0:
+            raise ConfigError("checkpoint_every must be >= 0")
+        if not self.progress_every_s > 0:
+            raise ConfigError("progress_every_s must be > 0")
+
+    def with_overrides(self, overrides: Mapping[str, Any] | None) -> TrainConfig:
+        """This config with a job's `hyperparameters` applied (already schema-validated)."""
+        if not overrides:
+            return self
+        lora_keys = {"lora_r": "r", "lora_alpha": "alpha", "lora_dropout": "dropout"}
+        lora_changes = {lora_keys[k]: v for k, v in overrides.items() if k in lora_keys}
+        if "target_modules" in overrides:
+            lora_changes["target_modules"] = tuple(overrides["target_modules"])
+        top = {
+            k: v
+            for k, v in overrides.items()
+            if k in {"learning_rate", "max_steps", "epochs", "batch_size", "max_length"}
+        }
+        return dataclasses.replace(self, lora=dataclasses.replace(self.lora, **lora_changes), **top)
+
+    def hyperparameters(self) -> dict[str, Any]:
+        """The hyperparameters as reported in training.completed."""
+        return {
+            "lora_r": self.lora.r,
+            "lora_alpha": self.lora.alpha,
+            "lora_dropout": self.lora.dropout,
+            "target_modules": list(self.lora.target_modules),
+            "learning_rate": self.learning_rate,
+            "max_steps": self.max_steps,
+            "epochs": self.epochs,
+            "batch_size": self.batch_size,
+            "max_length": self.max_length,
+        }
+
+
+@dataclass(frozen=True)
+class WorkerConfig:
+    nats_url: str = "nats://127.0.0.1:4222"
+    jobs_stream: str = "GENESIS_JOBS"
+    events_stream: str = "GENESIS_EVENTS"
+    consumer: str = "trainer-worker-jobs-train"
+    artifacts_bucket: str = "genesis-artifacts"
+    work_dir: Path = Path(".genesis/trainer-worker")
+    source: str = "trainer-worker"
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+    def __post_init__(self) -> None:
+        if not re.fullmatch(r"(nats|tls|ws|wss)://\S+", self.nats_url):
+            raise ConfigError(f"NATS_URL must look like nats://host:port (got {self.nats_url!r})")
+        if not _CONSUMER.fullmatch(self.consumer):
+            raise ConfigError(f"GENESIS_TRAINER_CONSUMER is not a valid consumer name ({self.consumer!r})")
+        if not _BUCKET.fullmatch(self.artifacts_bucket):
+            raise ConfigError(f"GENESIS_ARTIFACTS_BUCKET is not a valid bucket name ({self.artifacts_bucket!r})")
+        object.__setattr__(self, "work_dir", Path(self.work_dir))
+
+
+def _env_number(env: Mapping[str, str], name: str, kind: type, default: Any) -> Any:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        return kind(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a{'n integer' if kind is int else ' number'} (got {raw!r})") from None
+
+
+def _env_bool(env: Mapping[str, str], name: str) -> bool | None:
+    raw = env.get(name, "").strip().lower()
+    if raw in ("", "auto"):
+        return None
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name} must be true, false or auto (got {raw!r})")
+
+
+def load_config(env: Mapping[str, str] | None = None) -> WorkerConfig:
+    """Reads the worker's settings from the environment (defaults suit the local stack and tests)."""
+    env = os.environ if env is None else env
+    targets = env.get("GENESIS_LORA_TARGET_MODULES")
+    lora = LoraConfig(
+        r=_env_number(env, "GENESIS_LORA_R", int, 16),
+        alpha=_env_number(env, "GENESIS_LORA_ALPHA", float, 32.0),
+        dropout=_env_number(env, "GENESIS_LORA_DROPOUT", float, 0.0),
+        target_modules=tuple(t.strip() for t in targets.split(",") if t.strip())
+        if targets
+        else DEFAULT_TARGET_MODULES,
+    )
+    epochs = _env_number(env, "GENESIS_TRAIN_EPOCHS", float, None)
+    train = TrainConfig(
+        base_model=env.get("GENESIS_BASE_MODEL", "tiny"),
+        lora=lora,
+        learning_rate=_env_number(env, "GENESIS_LEARNING_RATE", float, 2e-2),
+        max_steps=_env_number(env, "GENESIS_TRAIN_MAX_STEPS", int, 40),
+        epochs=epochs,
+        batch_size=_env_number(env, "GENESIS_TRAIN_BATCH_SIZE", int, 8),
+        max_length=_env_number(env, "GENESIS_MAX_LENGTH", int, 256),
+        seed=_env_number(env, "GENESIS_SEED", int, 1234),
+        device=env.get("GENESIS_DEVICE", "auto"),
+        bf16=_env_bool(env, "GENESIS_BF16"),
+        gradient_checkpointing=_env_bool(env, "GENESIS_GRADIENT_CHECKPOINTING"),
+        packing=_env_bool(env, "GENESIS_PACKING"),
+        cpu_threads=_env_number(env, "GENESIS_CPU_THREADS", int, None),
+        checkpoint_every=_env_number(env, "GENESIS_CHECKPOINT_EVERY", int, 10),
+        progress_every_s=_env_number(env, "GENESIS_PROGRESS_INTERVAL_S", float, 2.0),
+    )
+    return WorkerConfig(
+        nats_url=env.get("NATS_URL", "nats://127.0.0.1:4222"),
+        consumer=env.get("GENESIS_TRAINER_CONSUMER", "trainer-worker-jobs-train"),
+        artifacts_bucket=env.get("GENESIS_ARTIFACTS_BUCKET", "genesis-artifacts"),
+        work_dir=Path(env.get("GENESIS_WORK_DIR", ".genesis/trainer-worker")),
+        train=train,
+    )

@@ -1,0 +1,22 @@
+"""Failures of a job that end it with training.failed (stable codes, retryable or not)."""
+
+from __future__ import annotations
+
+
+class JobFailure(Exception):
+    """The job ends with training.failed {reason: {code, message}, retryable, phase}.
+
+    retryable=False: the same job can never succeed (bad snapshot, bad base model name); the
+    message is acked, not redelivered. retryable=True: the bridge may try again with a new job.
+    """
+
+    def __init__(self, code: str, message: str, *, retryable: bool, phase: str):
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+        self.retryable = retryable
+        self.phase = phase
+
+
+class Interrupted(Exception):
+    """Training stopped on request (SIGTERM); its checkpoint is saved and the job goes back."""

@@ -1,0 +1,81 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from trainer_worker.config import ConfigError, LoraConfig, TrainConfig, WorkerConfig, load_config
+
+
+def test_defaults_follow_the_recipe() -> None:
+    cfg = load_config({})
+    assert cfg.nats_url == "nats://127.0.0.1:4222"
+    assert cfg.train.base_model == "tiny"
+    assert (cfg.train.lora.r, cfg.train.lora.alpha, cfg.train.lora.dropout) == (16, 32.0, 0.0)
+    assert cfg.train.lora.target_modules == (
+        "q_proj",
+        "k_proj",
+        "v_proj",
+        "o_proj",
+        "gate_proj",
+        "up_proj",
+        "down_proj",
+    )
+    assert cfg.consumer == "trainer-worker-jobs-train"
+
+
+def test_environment_overrides() -> None:
+    cfg = load_config(
+        {
+            "NATS_URL": "nats://nats:4222",
+            "GENESIS_BASE_MODEL": "Qwen/Qwen2.5-Coder-1.5B-Instruct",
+            "GENESIS_LORA_R": "8",
+            "GENESIS_LORA_TARGET_MODULES": "q_proj, v_proj",
+            "GENESIS_DEVICE": "cuda:1",
+            "GENESIS_BF16": "false",
+            "GENESIS_WORK_DIR": "/tmp/w",
+        }
+    )
+    assert cfg.nats_url == "nats://nats:4222"
+    assert cfg.train.base_model == "Qwen/Qwen2.5-Coder-1.5B-Instruct"
+    assert cfg.train.lora.r == 8 and cfg.train.lora.target_modules == ("q_proj", "v_proj")
+    assert cfg.train.device == "cuda:1" and cfg.train.bf16 is False
+    assert cfg.work_dir == Path("/tmp/w")
+
+
+@pytest.mark.parametrize(
+    ("env", "names"),
+    [
+        ({"NATS_URL": "localhost:4222"}, "NATS_URL"),
+        ({"GENESIS_LORA_R": "0"}, "lora r"),
+        ({"GENESIS_LORA_R": "sixteen"}, "GENESIS_LORA_R"),
+        ({"GENESIS_LORA_DROPOUT": "1.5"}, "dropout"),
+        ({"GENESIS_LEARNING_RATE": "-1"}, "learning rate"),
+        ({"GENESIS_TRAIN_MAX_STEPS": "0"}, "max_steps"),
+        ({"GENESIS_MAX_LENGTH": "4"}, "max_length"),
+        ({"GENESIS_DEVICE": "tpu"}, "GENESIS_DEVICE"),
+        ({"GENESIS_BF16": "maybe"}, "GENESIS_BF16"),
+        ({"GENESIS_BASE_MODEL": " "}, "GENESIS_BASE_MODEL"),
+        ({"GENESIS_ARTIFACTS_BUCKET": "no spaces"}, "GENESIS_ARTIFACTS_BUCKET"),
+    ],
+)
+def test_invalid_settings_name_the_setting(env: dict[str, str], names: str) -> None:
+    with pytest.raises(ConfigError, match=names):
+        load_config(env)
+
+
+def test_dataclasses_validate_on_construction() -> None:
+    with pytest.raises(ConfigError):
+        LoraConfig(target_modules=())
+    with pytest.raises(ConfigError):
+        TrainConfig(seed=-1)
+    with pytest.raises(ConfigError):
+        WorkerConfig(consumer="bad name")
+
+
+def test_job_overrides_keep_unset_defaults() -> None:
+    cfg = TrainConfig().with_overrides({"lora_r": 4, "learning_rate": 0.001, "max_steps": 7})
+    assert cfg.lora.r == 4 and cfg.lora.alpha == 32.0
+    assert cfg.learning_rate == 0.001 and cfg.max_steps == 7 and cfg.batch_size == 8
+    with pytest.raises(ConfigError):
+        TrainConfig().with_overrides({"lora_dropout": 2.0})

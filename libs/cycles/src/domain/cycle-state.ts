@@ -1,0 +1,99 @@
+/**
+ * The improvement cycle's state machine (ADR 0004). Pure domain code: no infrastructure imports,
+ * so every service that advances a cycle (monitor, trainer-bridge, evaluator, deployer) shares
+ * exactly one definition of what may follow what.
+ */
+export const HAPPY_PATH = [
+  'opened',
+  'dataset_ready',
+  'training',
+  'trained',
+  'evaluating',
+  'evaluated',
+  'deploying',
+  'deployed',
+] as const;
+
+export type CycleStatus = (typeof HAPPY_PATH)[number] | 'rejected' | 'failed';
+export const CYCLE_STATUSES: readonly CycleStatus[] = [...HAPPY_PATH, 'rejected', 'failed'];
+export const TERMINAL_STATUSES: readonly CycleStatus[] = ['deployed', 'rejected', 'failed'];
+export const ACTIVE_STATUSES: readonly CycleStatus[] = CYCLE_STATUSES.filter(
+  (s) => !TERMINAL_STATUSES.includes(s),
+);
+
+export type TriggerKind = 'learnings' | 'time' | 'performance' | 'manual';
+export const TRIGGER_KINDS: readonly TriggerKind[] = ['learnings', 'time', 'performance', 'manual'];
+
+/** Stable codes of refused transitions (they travel in logs, DLQ reasons and API problems). */
+export type CycleErrorCode =
+  'UNKNOWN_CYCLE_STATUS' | 'ILLEGAL_TRANSITION' | 'CYCLE_ALREADY_FINISHED' | 'CYCLE_NOT_FOUND';
+
+export class CycleTransitionError extends Error {
+  constructor(
+    readonly code: CycleErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'CycleTransitionError';
+  }
+}
+
+export function isCycleStatus(value: unknown): value is CycleStatus {
+  return typeof value === 'string' && (CYCLE_STATUSES as readonly string[]).includes(value);
+}
+
+export function isTerminal(status: CycleStatus): boolean {
+  return TERMINAL_STATUSES.includes(status);
+}
+
+/** Moves allowed from each state (besides staying put, which is always an idempotent no-op). */
+const NEXT: Record<CycleStatus, readonly CycleStatus[]> = {
+  opened: ['dataset_ready', 'failed'],
+  dataset_ready: ['training', 'failed'],
+  training: ['trained', 'failed'],
+  trained: ['evaluating', 'failed'],
+  evaluating: ['evaluated', 'failed'],
+  evaluated: ['deploying', 'rejected', 'failed'],
+  deploying: ['deployed', 'failed'],
+  deployed: [],
+  rejected: [],
+  failed: [],
+};
+
+export function allowedNext(status: CycleStatus): readonly CycleStatus[] {
+  return NEXT[status];
+}
+
+/**
+ * What to do when asked to move a cycle from `from` to `to`:
+ * - `apply`: a legal step;
+ * - `noop`: already there, or a redelivered older step of the happy path that the cycle has
+ *   already passed (at-least-once delivery makes both normal, so they are not errors);
+ * - otherwise a CycleTransitionError with a stable code.
+ */
+export function planTransition(from: string, to: string): 'apply' | 'noop' {
+  if (!isCycleStatus(from))
+    throw new CycleTransitionError('UNKNOWN_CYCLE_STATUS', `unknown cycle status "${from}"`);
+  if (!isCycleStatus(to))
+    throw new CycleTransitionError('UNKNOWN_CYCLE_STATUS', `unknown cycle status "${to}"`);
+  if (from === to) return 'noop';
+  if (NEXT[from].includes(to)) return 'apply';
+  const fromIndex = HAPPY_PATH.indexOf(from as (typeof HAPPY_PATH)[number]);
+  const toIndex = HAPPY_PATH.indexOf(to as (typeof HAPPY_PATH)[number]);
+  if (fromIndex >= 0 && toIndex >= 0 && toIndex < fromIndex) return 'noop';
+  if (isTerminal(from)) {
+    throw new CycleTransitionError(
+      'CYCLE_ALREADY_FINISHED',
+      `the cycle already ended as ${from}; cannot move to ${to}`,
+    );
+  }
+  throw new CycleTransitionError(
+    'ILLEGAL_TRANSITION',
+    `cannot move a cycle from ${from} to ${to} (allowed: ${[...NEXT[from]].join(', ')})`,
+  );
+}
+
+/** Name of the column holding the time a cycle entered `status`. */
+export function phaseColumn(status: CycleStatus): string {
+  return `${status}_at`;
+}

@@ -1,0 +1,207 @@
+import type { CycleStatus, TriggerKind } from './cycle-state';
+
+/** Thresholds of one model (defaults from the original spec; env in trigger-policy.config.ts). */
+export interface TriggerThresholds {
+  learningThreshold: number;
+  timeThresholdDays: number;
+  performanceThreshold: number;
+  /** Online accuracy = accepted / (accepted + corrected) over the newest `feedbackWindow` outcomes … */
+  feedbackWindow: number;
+  /** … used only once at least this many outcomes exist (else the last offline score). */
+  feedbackMinSamples: number;
+}
+
+export interface TriggerPolicy {
+  defaults: TriggerThresholds;
+  perModel: Record<string, Partial<TriggerThresholds>>;
+  /** After a failed cycle, automatic triggers wait this long (manual ones do not). */
+  failedCooldownMinutes: number;
+}
+
+export const DEFAULT_THRESHOLDS: TriggerThresholds = {
+  learningThreshold: 100,
+  timeThresholdDays: 62,
+  performanceThreshold: 0.9,
+  feedbackWindow: 200,
+  feedbackMinSamples: 50,
+};
+
+export function thresholdsFor(policy: TriggerPolicy, modelId: string): TriggerThresholds {
+  return { ...policy.defaults, ...(policy.perModel[modelId] ?? {}) };
+}
+
+/** Everything the decision needs, read from the database (see status-query.ts). */
+export interface ModelFacts {
+  modelId: string;
+  /** Accepted learnings not yet taken by a training snapshot. */
+  newLearnings: number;
+  oldestNewLearningAt: Date | null;
+  /** When the current champion was deployed (the spec's last_training_time). */
+  lastTrainingTime: Date | null;
+  currentModel: string | null;
+  trainingRuns: number;
+  /** The champion's offline accuracy from its evaluation. */
+  offlineScore: number | null;
+  /** Feedback outcomes on the champion, newest `feedbackWindow` of them. */
+  feedback: { samples: number; accepted: number };
+  lastCheckTime: Date | null;
+  activeCycle: { id: string; status: CycleStatus } | null;
+  lastFailedAt: Date | null;
+}
+
+/** The numbers a decision saw; they travel in threshold.reached and the cycle row. */
+export interface TriggerCounts {
+  learnings_since_training: number;
+  learning_threshold: number;
+  days_since_training: number;
+  time_threshold_days: number;
+  accuracy: number | null;
+  accuracy_source: 'online' | 'offline' | null;
+  performance_threshold: number;
+  feedback_samples: number;
+}
+
+export interface TriggerEvaluation {
+  /** A threshold is met (whether or not a cycle is already running). */
+  met: boolean;
+  trigger: Exclude<TriggerKind, 'manual'> | null;
+  reason: string;
+  counts: TriggerCounts;
+  /** When the met threshold was crossed, if known (for the threshold → event latency metric). */
+  crossedAt: Date | null;
+}
+
+const DAY_MS = 24 * 3600 * 1000;
+
+export function effectiveAccuracy(
+  facts: ModelFacts,
+  t: TriggerThresholds,
+): { accuracy: number | null; source: 'online' | 'offline' | null } {
+  if (facts.feedback.samples >= t.feedbackMinSamples && facts.feedback.samples > 0) {
+    return { accuracy: facts.feedback.accepted / facts.feedback.samples, source: 'online' };
+  }
+  if (facts.offlineScore !== null) return { accuracy: facts.offlineScore, source: 'offline' };
+  return { accuracy: null, source: null };
+}
+
+/**
+ * The spec's trigger conditions, in its order: learnings, then time (with at least one new
+ * learning), then performance. Before any deployment, "days since training" counts from the
+ * oldest learning still waiting for a training.
+ */
+export function evaluateTriggers(facts: ModelFacts, t: TriggerThresholds, now: Date): TriggerEvaluation {
+  const since = facts.lastTrainingTime ?? facts.oldestNewLearningAt;
+  const days = since ? Math.max(0, Math.floor((now.getTime() - since.getTime()) / DAY_MS)) : 0;
+  const { accuracy, source } = effectiveAccuracy(facts, t);
+  const counts: TriggerCounts = {
+    learnings_since_training: facts.newLearnings,
+    learning_threshold: t.learningThreshold,
+    days_since_training: days,
+    time_threshold_days: t.timeThresholdDays,
+    accuracy,
+    accuracy_source: source,
+    performance_threshold: t.performanceThreshold,
+    feedback_samples: facts.feedback.samples,
+  };
+  const accuracyText =
+    accuracy === null
+      ? ''
+      : `accuracy: ${accuracy.toFixed(3)}/${t.performanceThreshold} ${source}` +
+        (source === 'online' ? ` over ${facts.feedback.samples} outcomes` : '');
+
+  if (facts.newLearnings >= t.learningThreshold) {
+    return {
+      met: true,
+      trigger: 'learnings',
+      reason: `Learning threshold reached (learnings: ${facts.newLearnings}/${t.learningThreshold})`,
+      counts,
+      crossedAt: null,
+    };
+  }
+  if (days >= t.timeThresholdDays && facts.newLearnings > 0 && since) {
+    return {
+      met: true,
+      trigger: 'time',
+      reason: `Time threshold reached (days: ${days}/${t.timeThresholdDays}, learnings: ${facts.newLearnings})`,
+      counts,
+      crossedAt: new Date(since.getTime() + t.timeThresholdDays * DAY_MS),
+    };
+  }
+  if (accuracy !== null && accuracy < t.performanceThreshold) {
+    return {
+      met: true,
+      trigger: 'performance',
+      reason: `Performance threshold reached (${accuracyText} is below the threshold)`,
+      counts,
+      crossedAt: null,
+    };
+  }
+  const parts = [
+    `learnings: ${facts.newLearnings}/${t.learningThreshold}`,
+    `days: ${days}/${t.timeThresholdDays}`,
+  ];
+  if (days >= t.timeThresholdDays) parts[1] += ' with no new learning';
+  if (accuracyText) parts.push(accuracyText);
+  return {
+    met: false,
+    trigger: null,
+    reason: `Thresholds not met (${parts.join(', ')})`,
+    counts,
+    crossedAt: null,
+  };
+}
+
+export type CheckDecision = 'open' | 'not_met' | 'cycle_running' | 'cooldown';
+
+/** Whether a check should open a cycle now, and the sentence that says why. */
+export function decide(
+  facts: ModelFacts,
+  evaluation: TriggerEvaluation,
+  policy: TriggerPolicy,
+  now: Date,
+): { decision: CheckDecision; reason: string } {
+  if (!evaluation.met) return { decision: 'not_met', reason: withCycle(evaluation.reason, facts) };
+  if (facts.activeCycle) return { decision: 'cycle_running', reason: withCycle(evaluation.reason, facts) };
+  const cooldownMs = policy.failedCooldownMinutes * 60_000;
+  if (facts.lastFailedAt && now.getTime() - facts.lastFailedAt.getTime() < cooldownMs) {
+    const until = new Date(facts.lastFailedAt.getTime() + cooldownMs).toISOString();
+    return {
+      decision: 'cooldown',
+      reason: `${evaluation.reason}; waiting after a failed cycle until ${until}`,
+    };
+  }
+  return { decision: 'open', reason: evaluation.reason };
+}
+
+function withCycle(reason: string, facts: ModelFacts): string {
+  return facts.activeCycle
+    ? `${reason}; cycle ${facts.activeCycle.id} is ${facts.activeCycle.status}`
+    : reason;
+}
+
+/** The spec's status document, field for field. */
+export interface ImprovementStatus {
+  last_training_time: string | null;
+  learnings_since_training: number;
+  current_model: string | null;
+  training_runs: number;
+  improvement_score: number | null;
+  last_check_time: string | null;
+  should_trigger: boolean;
+  trigger_reason: string;
+}
+
+/** improvement_score is the champion's accuracy as the trigger sees it (online, else offline). */
+export function statusDocument(facts: ModelFacts, t: TriggerThresholds, now: Date): ImprovementStatus {
+  const evaluation = evaluateTriggers(facts, t, now);
+  return {
+    last_training_time: facts.lastTrainingTime?.toISOString() ?? null,
+    learnings_since_training: facts.newLearnings,
+    current_model: facts.currentModel,
+    training_runs: facts.trainingRuns,
+    improvement_score: evaluation.counts.accuracy,
+    last_check_time: facts.lastCheckTime?.toISOString() ?? null,
+    should_trigger: evaluation.met,
+    trigger_reason: withCycle(evaluation.reason, facts),
+  };
+}

@@ -1,0 +1,100 @@
+import type { DataSource } from 'typeorm';
+import type Redis from 'ioredis';
+import type { CycleStatus } from './domain/cycle-state';
+import {
+  statusDocument,
+  thresholdsFor,
+  type ImprovementStatus,
+  type ModelFacts,
+  type TriggerPolicy,
+  type TriggerThresholds,
+} from './domain/trigger-policy';
+
+/**
+ * Everything a trigger decision and the status document need, in one round trip. All of it is
+ * derived from the tables (learnings, improvement_cycles, feedback, monitor_checks): nothing is
+ * a hand-kept counter, so the numbers are right after any restart.
+ */
+export async function loadModelFacts(
+  dataSource: DataSource,
+  modelId: string,
+  t: TriggerThresholds,
+): Promise<ModelFacts> {
+  const [row] = await dataSource.query(
+    `WITH fresh AS (
+       SELECT count(*)::int AS n, min(stored_at) AS oldest FROM learnings
+       WHERE model_id = $1 AND status = 'accepted' AND snapshot_id IS NULL),
+     champion AS (
+       SELECT deployed_at, model_version, score FROM improvement_cycles
+       WHERE model_id = $1 AND status = 'deployed' ORDER BY deployed_at DESC LIMIT 1),
+     fb AS (
+       SELECT count(*)::int AS samples, count(*) FILTER (WHERE outcome = 'accepted')::int AS accepted
+       FROM (SELECT outcome FROM feedback
+             WHERE model_id = $1 AND ((SELECT model_version FROM champion) IS NULL
+                                      OR model_version = (SELECT model_version FROM champion))
+             ORDER BY recorded_at DESC LIMIT $2) w)
+     SELECT fresh.n, fresh.oldest,
+       (SELECT deployed_at FROM champion) AS last_training_time,
+       (SELECT model_version FROM champion) AS current_model,
+       (SELECT score FROM champion) AS offline_score,
+       (SELECT count(*)::int FROM improvement_cycles WHERE model_id = $1 AND status = 'deployed') AS training_runs,
+       fb.samples, fb.accepted,
+       (SELECT checked_at FROM monitor_checks WHERE model_id = $1) AS last_check_time,
+       (SELECT json_build_object('id', id, 'status', status) FROM improvement_cycles
+        WHERE model_id = $1 AND status NOT IN ('deployed', 'rejected', 'failed')) AS active,
+       (SELECT max(failed_at) FROM improvement_cycles WHERE model_id = $1 AND status = 'failed') AS last_failed_at
+     FROM fresh, fb`,
+    [modelId, t.feedbackWindow],
+  );
+  return {
+    modelId,
+    newLearnings: row.n,
+    oldestNewLearningAt: row.oldest,
+    lastTrainingTime: row.last_training_time,
+    currentModel: row.current_model,
+    trainingRuns: row.training_runs,
+    offlineScore: row.offline_score,
+    feedback: { samples: row.samples, accepted: row.accepted },
+    lastCheckTime: row.last_check_time,
+    activeCycle: row.active as { id: string; status: CycleStatus } | null,
+    lastFailedAt: row.last_failed_at,
+  };
+}
+
+/** Models the monitor looks after: any with learnings, cycles, feedback or an earlier check. */
+export async function knownModels(dataSource: DataSource, extra: string[] = []): Promise<string[]> {
+  const rows: { model_id: string }[] = await dataSource.query(
+    `SELECT model_id FROM monitor_checks
+     UNION SELECT DISTINCT model_id FROM learnings WHERE status = 'accepted' AND snapshot_id IS NULL
+     UNION SELECT DISTINCT model_id FROM improvement_cycles
+     UNION SELECT DISTINCT model_id FROM feedback`,
+  );
+  return [...new Set([...extra, ...rows.map((r) => r.model_id)])].sort();
+}
+
+export async function computeStatus(
+  dataSource: DataSource,
+  policy: TriggerPolicy,
+  modelId: string,
+  now: Date,
+): Promise<ImprovementStatus> {
+  const t = thresholdsFor(policy, modelId);
+  return statusDocument(await loadModelFacts(dataSource, modelId, t), t, now);
+}
+
+/** The hot status cache: written by the monitor on every check, read by the gateway. */
+export const statusCacheKey = (modelId: string) => `genesis:improvement:status:v1:${modelId}`;
+
+export async function writeStatusCache(
+  redis: Redis,
+  modelId: string,
+  status: ImprovementStatus,
+  ttlSeconds: number,
+) {
+  await redis.set(statusCacheKey(modelId), JSON.stringify(status), 'EX', Math.max(1, Math.ceil(ttlSeconds)));
+}
+
+export async function readStatusCache(redis: Redis, modelId: string): Promise<ImprovementStatus | undefined> {
+  const text = await redis.get(statusCacheKey(modelId));
+  return text ? (JSON.parse(text) as ImprovementStatus) : undefined;
+}

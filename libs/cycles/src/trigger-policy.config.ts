@@ -1,0 +1,62 @@
+import type { EnvReader } from '@genesis/config';
+import { DEFAULT_THRESHOLDS, type TriggerPolicy, type TriggerThresholds } from './domain/trigger-policy';
+
+const OVERRIDE_KEYS: Record<string, keyof TriggerThresholds> = {
+  learning_threshold: 'learningThreshold',
+  time_threshold_days: 'timeThresholdDays',
+  performance_threshold: 'performanceThreshold',
+  feedback_window: 'feedbackWindow',
+  feedback_min_samples: 'feedbackMinSamples',
+};
+
+/** `{"<model_id>": {"learning_threshold": 50, …}}` — per-model overrides of the defaults. */
+function parseOverrides(value: unknown): Record<string, Partial<TriggerThresholds>> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new Error('expected a JSON object');
+  const out: Record<string, Partial<TriggerThresholds>> = {};
+  for (const [model, entry] of Object.entries(value as Record<string, unknown>)) {
+    if (typeof entry !== 'object' || entry === null) throw new Error(`"${model}" must map to an object`);
+    const t: Partial<TriggerThresholds> = {};
+    for (const [k, v] of Object.entries(entry as Record<string, unknown>)) {
+      const key = OVERRIDE_KEYS[k];
+      if (!key) throw new Error(`"${model}.${k}" is not one of ${Object.keys(OVERRIDE_KEYS).join(', ')}`);
+      if (typeof v !== 'number' || !Number.isFinite(v) || v < 0)
+        throw new Error(`"${model}.${k}" must be a number ≥ 0`);
+      if (key === 'performanceThreshold' && v > 1) throw new Error(`"${model}.${k}" must be between 0 and 1`);
+      t[key] = v;
+    }
+    out[model] = t;
+  }
+  return out;
+}
+
+/** The trigger policy from the environment (read by the monitor and by the gateway's status fallback). */
+export function readTriggerPolicy(env: EnvReader): TriggerPolicy {
+  return {
+    defaults: {
+      learningThreshold: env.int('GENESIS_LEARNING_THRESHOLD', DEFAULT_THRESHOLDS.learningThreshold, {
+        min: 1,
+      }),
+      timeThresholdDays: env.float('GENESIS_TIME_THRESHOLD_DAYS', DEFAULT_THRESHOLDS.timeThresholdDays, {
+        min: 0,
+      }),
+      performanceThreshold: env.float(
+        'GENESIS_PERFORMANCE_THRESHOLD',
+        DEFAULT_THRESHOLDS.performanceThreshold,
+        {
+          min: 0,
+          max: 1,
+        },
+      ),
+      feedbackWindow: env.int('GENESIS_FEEDBACK_WINDOW', DEFAULT_THRESHOLDS.feedbackWindow, {
+        min: 1,
+        max: 100_000,
+      }),
+      feedbackMinSamples: env.int('GENESIS_FEEDBACK_MIN_SAMPLES', DEFAULT_THRESHOLDS.feedbackMinSamples, {
+        min: 1,
+      }),
+    },
+    perModel: env.json('GENESIS_TRIGGER_OVERRIDES', {}, parseOverrides),
+    failedCooldownMinutes: env.float('GENESIS_FAILED_CYCLE_COOLDOWN_MINUTES', 30, { min: 0 }),
+  };
+}
