@@ -168,9 +168,21 @@ start_app() {
 log "starting services: ${APPS[*]}"
 for app in "${APPS[@]}"; do start_app "$app"; done
 
-# HOOK (Python worker, apps/trainer-worker): start the worker here once it exists, e.g.
-#   start_app-like launch of "$ROOT/apps/trainer-worker/.venv/bin/python -m trainer_worker"
-# so that it shares the same lifecycle (prefixing, logs, SIGTERM on exit).
+# The Python worker (apps/trainer-worker), with the same lifecycle as the services: output prefixed
+# here and appended to $GENESIS_LOG_DIR/trainer-worker.log, SIGTERM on exit (a running training
+# saves a checkpoint and gives its job back). Its virtualenv: scripts/setup-venv.sh (seconds when
+# up to date; the first time it installs torch and friends, a few minutes).
+WORKER_DIR="$ROOT/apps/trainer-worker"
+run_step "python worker: virtualenv (apps/trainer-worker/.venv)" "$WORKER_DIR/scripts/setup-venv.sh"
+start_worker() {
+  local app=trainer-worker logf="$GENESIS_LOG_DIR/trainer-worker.log"
+  printf '=== %s start.sh starts %s\n' "$(date -Is)" "$app" >>"$logf"
+  GENESIS_WORK_DIR="${GENESIS_WORK_DIR:-$GENESIS_HOME/trainer-worker}" \
+    setsid "$WORKER_DIR/.venv/bin/python" -m trainer_worker </dev/null > >(prefix_output "$app" "$logf") 2>&1 &
+  PIDS+=("$!")
+  APP_OF[$!]=$app
+}
+start_worker
 
 first_dead() { # prints "pid" of the first service that has exited
   local pid

@@ -57,9 +57,42 @@ else
   npm_step format:check
 fi
 
-# === HOOK: Python worker (apps/trainer-worker) ================================================
-# Set up its virtualenv and run its tests (pytest) here, against the same test infra. Fold its
-# pass/fail counts into the summary below and its exit status into the final one.
+# === Python worker (apps/trainer-worker) =======================================================
+# Its virtualenv (scripts/setup-venv.sh: seconds when already set up) and its tests: pytest, CPU
+# only, one process; the tests start their own nats-server. The counts are folded into the summary
+# line below; a failing test, a crashed run or no test collected (pytest exit 5) fails `npm test`.
+# Runs unless TEST_FILES picks JS files (GENESIS_TEST_PYTHON=1 forces it, =0 skips it).
+PY_PASSED=0 PY_FAILED=0 PY_SKIPPED=0 PY_RC=0
+if [[ ${GENESIS_TEST_PYTHON:-} == 1 || (-z ${TEST_FILES:-} && ${GENESIS_TEST_PYTHON:-} != 0) ]]; then
+  PY_DIR="$ROOT/apps/trainer-worker"
+  PY_JUNIT="$GENESIS_LOG_DIR/pytest.xml"
+  mkdir -p "$GENESIS_LOG_DIR"
+  rm -f "$PY_JUNIT"
+  log "python worker: setting up $PY_DIR/.venv"
+  "$PY_DIR/scripts/setup-venv.sh" || die "apps/trainer-worker/scripts/setup-venv.sh failed"
+  log "python worker: pytest (JUnit XML in $PY_JUNIT)"
+  (cd "$PY_DIR" && .venv/bin/python -m pytest -q -p no:cacheprovider --junitxml="$PY_JUNIT") || PY_RC=$?
+  if [[ -s $PY_JUNIT ]]; then
+    read -r PY_PASSED PY_FAILED PY_SKIPPED < <(
+      "$PY_DIR/.venv/bin/python" -c '
+import sys, xml.etree.ElementTree as ET
+root = ET.parse(sys.argv[1]).getroot()
+suites = [root] if root.tag == "testsuite" else root.findall("testsuite")
+n = lambda k: sum(int(s.get(k, 0)) for s in suites)
+print(n("tests") - n("failures") - n("errors") - n("skipped"), n("failures") + n("errors"), n("skipped"))
+' "$PY_JUNIT"
+    ) || true
+  fi
+  if ((PY_RC == 5)); then
+    warn "pytest collected no test (exit 5): counted as a failure"
+  fi
+  if ((PY_RC != 0 && PY_FAILED == 0)); then
+    PY_FAILED=1 # no test was reported failed, yet pytest failed (no tests, a crash, a usage error)
+  fi
+  log "python worker: $PY_PASSED passed, $PY_FAILED failed, $PY_SKIPPED skipped (pytest exit $PY_RC)"
+else
+  log "python worker: skipped (TEST_FILES is set; GENESIS_TEST_PYTHON=1 runs it too)"
+fi
 # ==============================================================================================
 
 files=()
@@ -120,5 +153,10 @@ if [[ ${CI:-} == true ]]; then
   trap - EXIT # stop the infra now, so that the summary stays the last line
   "$ROOT/tools/infra/stop.sh" || warn "tools/infra/stop.sh failed"
 fi
+# The Python worker's counts and status (see its block above).
+passed=$((passed + PY_PASSED))
+failed=$((failed + PY_FAILED))
+skipped=$((skipped + PY_SKIPPED))
+if ((PY_RC != 0 && rc == 0)); then rc=1; fi
 printf '%s passed, %s failed, %s skipped\n' "$passed" "$failed" "$skipped"
 exit "$rc"

@@ -253,6 +253,30 @@ describe('capture path: gateway → JetStream → learner → Postgres', () => {
     expectProblem(notFound, 404, 'LEARNING_NOT_FOUND');
   });
 
+  it('shares one rate limit across gateway replicas through Redis', async () => {
+    const env = stack.env({ GENESIS_RATE_LIMIT_PER_SECOND: '5' });
+    const replicas = await Promise.all([
+      ServiceProcess.start('gateway', env),
+      ServiceProcess.start('gateway', env),
+    ]);
+    try {
+      // 12 requests split over two replicas: one shared budget of 5/s lets at most 10 through even
+      // if they straddle a second boundary; per-replica budgets would let all 12 through.
+      const results = await Promise.all(
+        Array.from({ length: 12 }, (_, i) =>
+          request(replicas[i % 2]!.baseUrl, '/api/v1/learnings?limit=1', { key: TEST_ADMIN_KEY }),
+        ),
+      );
+      const limited = results.filter((r) => r.status === 429);
+      assert.ok(limited.length >= 2, `only ${limited.length} of 12 were limited`);
+      assert.equal(limited[0]!.body['code'], 'RATE_LIMITED');
+      assert.equal(limited[0]!.headers.get('retry-after'), '1');
+      assert.ok(results.every((r) => r.status === 200 || r.status === 429));
+    } finally {
+      await Promise.all(replicas.map((r) => r.stop()));
+    }
+  });
+
   it('serves health, metrics and the OpenAPI document', async () => {
     const ready = await request(gateway.baseUrl, '/health/ready');
     assert.equal(ready.status, 200);

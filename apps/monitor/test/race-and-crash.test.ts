@@ -1,4 +1,4 @@
-import { after, before, describe, it } from 'node:test';
+import { after, afterEach, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { ServiceProcess, TestStack, sleep, waitFor } from '@genesis/testing';
 import { cyclesOf, runMonitorOnce, storeLearnings, thresholdEvents } from './helpers';
@@ -22,10 +22,17 @@ describe('monitor: racing replicas and SIGKILL between counting and publishing',
     stack = await TestStack.start();
   });
 
+  // Replicas share the durable consumers: each case stops its monitors so the next gets the events.
+  afterEach(async () => {
+    await Promise.all(started.splice(0).map((p) => p.stop()));
+  });
+
   after(async () => {
-    await Promise.all(started.map((p) => p.stop()));
     await stack?.dispose();
   });
+
+  const killedBySelf = (p: ServiceProcess) =>
+    waitFor(`${p.app} to SIGKILL itself`, async () => (p.running ? undefined : p.exited()), { timeoutMs: 20_000 });
 
   it('two monitor processes racing on the same 100th learning open exactly one cycle', async () => {
     const model = 'race-once';
@@ -67,7 +74,7 @@ describe('monitor: racing replicas and SIGKILL between counting and publishing',
     await storeLearnings(stack, model, 99, { publish: false });
     const doomed = await monitor({ GENESIS_MONITOR_MODELS: model, GENESIS_TEST_CRASH_AT: 'before-commit' });
     await storeLearnings(stack, model, 1);
-    assert.equal(await doomed.exited(), 'SIGKILL', doomed.logs);
+    assert.equal(await killedBySelf(doomed), 'SIGKILL', doomed.logs);
     assert.match(doomed.logs, /GENESIS_TEST_CRASH_AT=before-commit/);
     assert.equal((await cyclesOf(stack, model)).length, 0, 'the open transaction died with the process');
     assert.equal(await thresholdsFor(model), 0);
@@ -86,7 +93,7 @@ describe('monitor: racing replicas and SIGKILL between counting and publishing',
     await storeLearnings(stack, model, 99, { publish: false });
     const doomed = await monitor({ GENESIS_MONITOR_MODELS: model, GENESIS_TEST_CRASH_AT: 'after-commit' });
     await storeLearnings(stack, model, 1);
-    assert.equal(await doomed.exited(), 'SIGKILL', doomed.logs);
+    assert.equal(await killedBySelf(doomed), 'SIGKILL', doomed.logs);
     const cycles = await cyclesOf(stack, model);
     assert.equal(cycles.length, 1, 'the cycle committed');
     const [pending] = await stack.db.query<{ published_at: Date | null }>(

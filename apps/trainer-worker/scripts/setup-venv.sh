@@ -4,15 +4,17 @@
 # the lock, pyproject.toml and the Python version; a matching stamp means "already set up".
 #   - every package comes from PyPI with --no-deps: the lock lists the whole closure, so pip never
 #     resolves torch's CUDA extras we do not use (triton, cuda-bindings, ...); see requirements.lock
-#   - pip's cache (~/.cache/pip, or PIP_CACHE_DIR) keeps the ~2.6 GB of wheels, so re-creating the
-#     venv costs an unpack (about a minute), not a download
-# Env: PYTHON=python3.11 (the interpreter to use; 3.10-3.12), TRAINER_WORKER_VENV=<dir> (default .venv).
+#   - the wheels (~2.6 GB) are kept in a wheelhouse (~/.cache/genesis/wheels), so re-creating the
+#     venv (a fresh clone, CI) costs an unpack, not a download
+# Env: PYTHON=python3.11 (the interpreter to use; 3.10-3.12), TRAINER_WORKER_VENV=<dir> (default .venv),
+#      TRAINER_WORKER_WHEELHOUSE=<dir> (default ~/.cache/genesis/wheels).
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="${TRAINER_WORKER_VENV:-$HERE/.venv}"
 LOCK="$HERE/requirements.lock"
 STAMP="$VENV/.genesis-stamp"
+WHEELHOUSE="${TRAINER_WORKER_WHEELHOUSE:-${XDG_CACHE_HOME:-$HOME/.cache}/genesis/wheels}"
 
 log() { printf '[trainer-worker] %s\n' "$*"; }
 die() {
@@ -50,8 +52,16 @@ fi
 rm -f "$STAMP"
 
 PIP=("$VENV/bin/python" -m pip --disable-pip-version-check --no-input)
-log "installing the pinned environment (requirements.lock; the first time downloads ~2.6 GB of wheels into pip's cache)"
-"${PIP[@]}" install -q --no-deps -r "$LOCK"
+# Wheels are kept in a wheelhouse of our own: pip's HTTP cache cannot be relied on (a registry
+# proxy that answers with no-store leaves it empty), and a fresh clone (CI) must not download
+# 2.6 GB again. Install from the wheelhouse alone; download into it only what is missing.
+if ! "${PIP[@]}" install -q --no-deps --no-index --find-links "$WHEELHOUSE" -r "$LOCK" 2>/dev/null; then
+  log "downloading the pinned wheels into $WHEELHOUSE (the first time: ~2.6 GB, torch and its CUDA runtime libraries)"
+  mkdir -p "$WHEELHOUSE"
+  "${PIP[@]}" download -q --no-deps --dest "$WHEELHOUSE" -r "$LOCK"
+  log "installing the pinned environment (requirements.lock)"
+  "${PIP[@]}" install -q --no-deps --no-index --find-links "$WHEELHOUSE" -r "$LOCK"
+fi
 "${PIP[@]}" install -q --no-deps --no-build-isolation -e "$HERE"
 "$VENV/bin/python" -c 'import torch, transformers, peft, nats, jsonschema' ||
   die "the environment in $VENV does not import (see above)"

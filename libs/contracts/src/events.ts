@@ -112,3 +112,103 @@ export interface FeedbackRecordedV1 {
   source?: string;
   recorded_at: string;
 }
+
+// --- training (trainer-bridge ⇄ trainer-worker, issue 4) -----------------------------------------
+
+/** A dataset snapshot or adapter file in the artifact store (JetStream Object Store by default). */
+export interface ObjectRef {
+  bucket: string;
+  key: string;
+}
+
+/** Job ids are idempotency keys: a redelivered job never yields a second result; a retry is a new job. */
+export interface JobsTrainV1 {
+  job_id: string;
+  /** 'tiny' (built locally from a seed), a Hugging Face id or a local path. */
+  base_model: string;
+  dataset: ObjectRef & { sha256: string; records?: number };
+  output?: { bucket?: string; prefix?: string };
+  hyperparameters?: Partial<{
+    lora_r: number;
+    lora_alpha: number;
+    lora_dropout: number;
+    target_modules: string[];
+    learning_rate: number;
+    max_steps: number;
+    epochs: number;
+    batch_size: number;
+    max_length: number;
+  }>;
+  seed?: number;
+  attempt?: number;
+  deadline?: string;
+}
+
+export interface TrainingProgressV1 {
+  job_id: string;
+  step: number;
+  total_steps: number;
+  loss: number | null;
+  tokens_per_second: number;
+  eta_seconds: number;
+  elapsed_seconds?: number;
+  resumed_from_step?: number;
+  delivery?: number;
+}
+
+export interface TrainingHyperparameters {
+  lora_r: number;
+  lora_alpha: number;
+  lora_dropout: number;
+  target_modules: string[];
+  learning_rate: number;
+  max_steps: number;
+  epochs?: number | null;
+  batch_size: number;
+  max_length: number;
+  packing?: boolean;
+  bf16?: boolean;
+  gradient_checkpointing?: boolean;
+}
+
+/** At most one per job: its envelope id is a uuid v5 of the job id (Nats-Msg-Id dedup). */
+export interface TrainingCompletedV1 {
+  job_id: string;
+  base_model: string;
+  artifact: ObjectRef & {
+    /** adapter_config.json beside the adapter_model.safetensors of `key` */
+    config_key: string;
+    /** sha256 of adapter_model.safetensors */
+    sha256: string;
+    size_bytes: number;
+    format: 'peft-lora-safetensors';
+  };
+  metrics: {
+    first_loss?: number;
+    final_loss: number;
+    mean_loss?: number;
+    steps: number;
+    examples: number;
+    skipped_examples?: number;
+    tokens: number;
+    train_seconds: number;
+    tokens_per_second: number;
+    resumed_from_step?: number;
+  };
+  hyperparameters: TrainingHyperparameters;
+  seed: number;
+  dataset_sha256: string;
+  device?: string;
+  package_versions: Record<string, string>;
+}
+
+export type TrainingPhase = 'validate' | 'download' | 'prepare' | 'train' | 'upload' | 'publish';
+
+/** retryable=false: the job can never succeed (e.g. an invalid snapshot); it is not redelivered. */
+export interface TrainingFailedV1 {
+  job_id: string;
+  reason: { code: string; message: string };
+  retryable: boolean;
+  phase?: TrainingPhase;
+  delivery?: number;
+}

@@ -7,6 +7,7 @@ import json
 import logging
 import sys
 import time
+import warnings
 
 from .config import ConfigError, load_config
 
@@ -41,6 +42,8 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO, handlers=[handler], force=True)
     for noisy in ("nats", "httpx", "transformers", "peft"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # transformers' notice about its own API, raised from inside peft: not actionable here
+    warnings.filterwarnings("ignore", message="`is_gradient_checkpointing` is deprecated", category=FutureWarning)
 
     from .worker import serve
 

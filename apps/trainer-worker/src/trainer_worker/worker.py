@@ -56,7 +56,8 @@ class Worker:
         self.stopping.set()
         self._stop_training.set()
 
-    async def connect(self) -> None:
+    async def connect(self) -> bool:
+        """Connects and binds to the provisioned consumer and bucket; False if stopped meanwhile."""
         cfg = self.config
         self.nc = await nats.connect(
             servers=[cfg.nats_url],
@@ -65,38 +66,62 @@ class Worker:
             reconnect_time_wait=1,
         )
         self.js = self.nc.jetstream()
-        try:
-            info = await self.js.consumer_info(cfg.jobs_stream, cfg.consumer)
-        except NotFoundError:
-            raise SystemExit(
-                f"consumer {cfg.consumer} on stream {cfg.jobs_stream} does not exist: run `npm run provision`"
-            ) from None
+        # Provisioning (`npm run provision`, a Job in k8s) declares the consumer and the bucket; a
+        # worker that starts first waits for them instead of creating them or crash-looping.
+        last_warning = 0.0
+        while True:
+            try:
+                info = await self.js.consumer_info(cfg.jobs_stream, cfg.consumer)
+                self.store = await self.js.object_store(cfg.artifacts_bucket)
+                break
+            except NotFoundError as err:  # BucketNotFoundError is one too
+                missing = (
+                    f"object store bucket {cfg.artifacts_bucket}"
+                    if isinstance(err, BucketNotFoundError)
+                    else f"consumer {cfg.consumer} on stream {cfg.jobs_stream}"
+                )
+                if time.monotonic() - last_warning > 30:
+                    log.warning(f"waiting for provisioning: {missing} does not exist (npm run provision)")
+                    last_warning = time.monotonic()
+                try:
+                    await asyncio.wait_for(self.stopping.wait(), 5)
+                    return False
+                except asyncio.TimeoutError:
+                    continue
         self.ack_wait = float(info.config.ack_wait or 30.0)
         self.max_deliver = int(info.config.max_deliver or -1)
-        try:
-            self.store = await self.js.object_store(cfg.artifacts_bucket)
-        except BucketNotFoundError:
-            raise SystemExit(
-                f"object store bucket {cfg.artifacts_bucket} does not exist: run `npm run provision`"
-            ) from None
         log.info(
             "connected",
             extra={"nats": cfg.nats_url, "consumer": cfg.consumer, "ack_wait_s": self.ack_wait},
         )
+        return True
 
     async def run(self) -> None:
-        await self.connect()
+        if not await self.connect():
+            await self.nc.close()
+            return
         sub = await self.js.pull_subscribe_bind(durable=self.config.consumer, stream=self.config.jobs_stream)
         try:
+            stopping = asyncio.ensure_future(self.stopping.wait())
             while not self.stopping.is_set():
+                fetch = asyncio.ensure_future(sub.fetch(1, timeout=5))
+                await asyncio.wait({fetch, stopping}, return_when=asyncio.FIRST_COMPLETED)
+                if not fetch.done():
+                    # Stopping while idle. A message that lands in the cancelled fetch's inbox
+                    # is redelivered after ack_wait.
+                    fetch.cancel()
+                    break
                 try:
-                    msgs = await sub.fetch(1, timeout=2)
+                    msgs = fetch.result()
                 except NatsTimeoutError:
                     continue
                 for msg in msgs:
                     await self.handle(msg)
         finally:
-            await self.nc.drain()
+            # close, not drain: every ack and publish above was awaited, and draining a pull
+            # subscription waits out its drain timeout (30 s) for nothing.
+            await sub.unsubscribe()
+            await self.nc.close()
 
     # --- one job -----------------------------------------------------------------------------
 

@@ -1,0 +1,49 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Ajv from 'ajv';
+import { parse } from 'yaml';
+
+const REPO = join(__dirname, '..', '..', '..', '..');
+const APPS = ['gateway', 'learner', 'monitor', 'trainer-bridge', 'evaluator', 'deployer'];
+
+// docker-compose.yml cannot run here (no Docker engine); it is checked against the Compose
+// Specification's JSON schema (the copy dclint ships) and for what our stack needs.
+describe('docker-compose.yml', () => {
+  const compose = parse(readFileSync(join(REPO, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
+    services: Record<
+      string,
+      { healthcheck?: unknown; depends_on?: Record<string, unknown>; command?: unknown }
+    >;
+  };
+
+  it('is valid against the Compose Specification schema', () => {
+    const schema = JSON.parse(
+      readFileSync(join(REPO, 'node_modules', 'dclint', 'schemas', 'compose.schema.json'), 'utf8'),
+    );
+    delete schema.$schema; // draft-07 under its https alias, which Ajv does not know by that name
+    const ajv = new Ajv({ allErrors: true, strict: false, validateFormats: false });
+    const validate = ajv.compile(schema);
+    assert.equal(validate(compose), true, JSON.stringify(validate.errors, null, 2));
+  });
+
+  it('runs NATS, Postgres, Redis, Prometheus, Grafana and all six services with health checks', () => {
+    for (const name of [
+      'nats',
+      'postgres',
+      'redis',
+      'prometheus',
+      'grafana',
+      'migrate',
+      'provision',
+      ...APPS,
+    ]) {
+      assert.ok(compose.services[name], `service ${name} is missing`);
+    }
+    for (const app of APPS) {
+      assert.ok(compose.services[app]!.healthcheck, `${app} has no healthcheck`);
+      assert.ok(compose.services[app]!.depends_on?.['provision'], `${app} must wait for provisioning`);
+    }
+  });
+});

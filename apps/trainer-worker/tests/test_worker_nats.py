@@ -1,0 +1,266 @@
+"""The job protocol against a real nats-server: one result per job, whatever is redelivered or killed."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import nats
+import pytest
+
+from samples import learnable_records, sha256, snapshot_bytes
+from topology import ARTIFACTS_BUCKET, CONSUMER
+from trainer_worker.config import TrainConfig, WorkerConfig, load_config
+from trainer_worker.contracts import load_contracts, now_iso
+from trainer_worker.train import train_adapter
+from trainer_worker.worker import Worker
+
+pytestmark = pytest.mark.nats
+
+
+def make_job(dataset: dict[str, Any], **data: Any) -> dict[str, Any]:
+    correlation = str(uuid.uuid4())
+    envelope = {
+        "id": str(uuid.uuid4()),
+        "type": "jobs.train",
+        "version": 1,
+        "time": now_iso(),
+        "source": "test",
+        "model_id": "genesis",
+        "cycle_id": str(uuid.uuid4()),
+        "correlation_id": correlation,
+        "causation_id": correlation,
+        "data": {"job_id": str(uuid.uuid4()), "base_model": "tiny", "dataset": dataset, **data},
+    }
+    return load_contracts().validate(envelope)
+
+
+async def put_snapshot(js: Any, raw: bytes) -> dict[str, Any]:
+    store = await js.object_store(ARTIFACTS_BUCKET)
+    digest = sha256(raw)
+    key = f"snapshots/test/{digest}.jsonl"
+    await store.put(key, raw)
+    return {"bucket": ARTIFACTS_BUCKET, "key": key, "sha256": digest}
+
+
+async def publish(js: Any, envelope: dict[str, Any]) -> None:
+    await js.publish(envelope["type"], json.dumps(envelope).encode(), headers={"Nats-Msg-Id": envelope["id"]})
+
+
+async def events(js: Any, subject: str, job_id: str) -> list[dict[str, Any]]:
+    """Every event of `subject` for this job now in GENESIS_EVENTS, in stream order."""
+    info = await js.stream_info("GENESIS_EVENTS")
+    found = []
+    for seq in range(max(1, info.state.first_seq), info.state.last_seq + 1):
+        try:
+            msg = await js.get_msg("GENESIS_EVENTS", seq)
+        except nats.js.errors.NotFoundError:
+            continue
+        if msg.subject == subject:
+            event = json.loads(msg.data)
+            if event["data"].get("job_id") == job_id:
+                found.append(event)
+    return found
+
+
+async def wait_for(js: Any, subject: str, job_id: str, timeout: float, where=lambda e: True) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        matching = [e for e in await events(js, subject, job_id) if where(e)]
+        if matching:
+            return matching[0]
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"no {subject} for job {job_id} within {timeout}s")
+
+
+async def adapter_sha(js: Any, artifact: dict[str, Any]) -> str:
+    store = await js.object_store(artifact["bucket"])
+    return hashlib.sha256((await store.get(artifact["key"])).data).hexdigest()
+
+
+def worker_config(nats_url: str, work_dir: Path, **train: Any) -> WorkerConfig:
+    return WorkerConfig(
+        nats_url=nats_url,
+        work_dir=work_dir,
+        train=TrainConfig(progress_every_s=0.1, checkpoint_every=10, **train),
+    )
+
+
+async def run_until(worker: Worker, done: Any) -> Any:
+    """Runs `worker` until the coroutine `done` returns, then stops it (as SIGTERM does)."""
+    task = asyncio.create_task(worker.run())
+    try:
+        return await done
+    finally:
+        worker.request_stop()
+        await asyncio.wait_for(task, 30)
+
+
+def test_a_job_trains_reports_progress_and_completes_once(nats_url: str, tmp_path: Path) -> None:
+    async def scenario() -> None:
+        nc = await nats.connect(nats_url)
+        js = nc.jetstream()
+        dataset = await put_snapshot(js, snapshot_bytes(learnable_records()))
+        job = make_job(dataset, hyperparameters={"max_steps": 30}, seed=11)
+        job_id = job["data"]["job_id"]
+        await publish(js, job)
+        worker = Worker(worker_config(nats_url, tmp_path))
+        completed = await run_until(worker, wait_for(js, "training.completed", job_id, 120))
+
+        load_contracts().validate(completed)
+        data = completed["data"]
+        assert completed["causation_id"] == job["id"] and completed["correlation_id"] == job["correlation_id"]
+        assert completed["cycle_id"] == job["cycle_id"] and completed["source"] == "trainer-worker"
+        assert data["artifact"]["sha256"] == await adapter_sha(js, data["artifact"])
+        store = await js.object_store(ARTIFACTS_BUCKET)
+        adapter_config = json.loads((await store.get(data["artifact"]["config_key"])).data)
+        assert adapter_config["r"] == 16 and adapter_config["peft_type"] == "LORA"
+        assert data["seed"] == 11 and data["hyperparameters"]["max_steps"] == 30
+        assert data["metrics"]["final_loss"] < data["metrics"]["first_loss"]
+        assert {"torch", "transformers", "peft", "python"} <= set(data["package_versions"])
+        assert data["dataset_sha256"] == dataset["sha256"]
+
+        progress = await events(js, "training.progress", job_id)
+        assert progress and progress[-1]["data"]["step"] == 30
+        steps = [p["data"]["step"] for p in progress]
+        assert steps == sorted(steps)
+        assert all(p["data"]["tokens_per_second"] > 0 for p in progress)
+
+        # The same job delivered again (a new message: the bridge re-sent it): no second run, and
+        # the republished result is the same event, deduplicated by Nats-Msg-Id.
+        again = dict(job, id=str(uuid.uuid4()))
+        await publish(js, again)
+        worker = Worker(worker_config(nats_url, tmp_path))
+
+        async def queue_drained() -> None:
+            while (await js.consumer_info("GENESIS_JOBS", CONSUMER)).num_pending or (
+                await js.consumer_info("GENESIS_JOBS", CONSUMER)
+            ).num_ack_pending:
+                await asyncio.sleep(0.2)
+
+        await run_until(worker, asyncio.wait_for(queue_drained(), 60))
+        results = await events(js, "training.completed", job_id)
+        assert [r["id"] for r in results] == [completed["id"]]
+        assert len(await events(js, "training.progress", job_id)) == len(progress)  # it did not train
+        await nc.close()
+
+    asyncio.run(scenario())
+
+
+@pytest.mark.parametrize(
+    ("raw", "code"),
+    [
+        (b'{"context": "x", "correction": "y"}\n{oops\n', "INVALID_SNAPSHOT"),
+        (b"", "EMPTY_SNAPSHOT"),
+        (b'{"context": "x", "answer": "y"}\n', "INVALID_SNAPSHOT"),
+    ],
+    ids=["unparseable", "empty", "wrong-schema"],
+)
+def test_an_invalid_snapshot_fails_once_without_retry(nats_url: str, tmp_path: Path, raw: bytes, code: str) -> None:
+    async def scenario() -> None:
+        nc = await nats.connect(nats_url)
+        js = nc.jetstream()
+        before = await js.consumer_info("GENESIS_JOBS", CONSUMER)
+        job = make_job(await put_snapshot(js, raw))
+        job_id = job["data"]["job_id"]
+        await publish(js, job)
+        worker = Worker(worker_config(nats_url, tmp_path))
+        failed = await run_until(worker, wait_for(js, "training.failed", job_id, 60))
+        load_contracts().validate(failed)
+        assert failed["data"]["retryable"] is False and failed["data"]["reason"]["code"] == code
+        after = await js.consumer_info("GENESIS_JOBS", CONSUMER)
+        assert after.num_ack_pending == 0 and after.num_pending == 0  # acked: never redelivered
+        assert after.num_redelivered == before.num_redelivered
+        assert await events(js, "training.completed", job_id) == []
+        await nc.close()
+
+    asyncio.run(scenario())
+
+
+def test_a_schema_invalid_job_is_terminated_with_a_non_retryable_failure(nats_url: str, tmp_path: Path) -> None:
+    async def scenario() -> None:
+        nc = await nats.connect(nats_url)
+        js = nc.jetstream()
+        job = make_job({"bucket": ARTIFACTS_BUCKET, "key": "k", "sha256": "0" * 64})
+        job["data"]["hyperparameters"] = {"lora_r": "sixteen"}
+        await publish(js, job)
+        worker = Worker(worker_config(nats_url, tmp_path))
+        failed = await run_until(worker, wait_for(js, "training.failed", job["data"]["job_id"], 30))
+        assert failed["data"]["reason"]["code"] == "INVALID_JOB" and failed["data"]["retryable"] is False
+        after = await js.consumer_info("GENESIS_JOBS", CONSUMER)
+        assert after.num_ack_pending == 0 and after.num_pending == 0
+        await nc.close()
+
+    asyncio.run(scenario())
+
+
+def test_sigkill_mid_training_redelivers_and_completes_exactly_once(nats_url: str, tmp_path: Path) -> None:
+    """A worker process killed with SIGKILL mid-training: after ack_wait the job is redelivered to a
+    new worker process, which resumes from the last checkpoint; one training.completed, whose adapter
+    is byte-identical to an uninterrupted run's."""
+    steps, seed = 100, 5
+    env = dict(
+        os.environ,
+        NATS_URL=nats_url,
+        GENESIS_WORK_DIR=str(tmp_path / "work"),
+        GENESIS_PROGRESS_INTERVAL_S="0.2",
+        GENESIS_CHECKPOINT_EVERY="5",
+        PYTHONUNBUFFERED="1",
+    )
+
+    def start_worker(name: str) -> subprocess.Popen:
+        log = open(tmp_path / f"{name}.log", "wb")  # noqa: SIM115 - the child owns it
+        return subprocess.Popen([sys.executable, "-m", "trainer_worker"], env=env, stdout=log, stderr=subprocess.STDOUT)
+
+    async def scenario() -> tuple[dict[str, Any], list[dict[str, Any]], int, list[dict[str, Any]]]:
+        nc = await nats.connect(nats_url)
+        js = nc.jetstream()
+        dataset = await put_snapshot(js, snapshot_bytes(learnable_records()))
+        job = make_job(dataset, hyperparameters={"max_steps": steps}, seed=seed)
+        job_id = job["data"]["job_id"]
+        first = start_worker("worker-1")
+        second = None
+        try:
+            await publish(js, job)
+            progress = await wait_for(
+                js, "training.progress", job_id, 120, where=lambda e: e["data"]["step"] >= 12
+            )
+            first.send_signal(signal.SIGKILL)
+            first.wait(10)
+            killed_at = progress["data"]["step"]
+            assert killed_at < steps, "the worker finished before it could be killed"
+            second = start_worker("worker-2")
+            completed = await wait_for(js, "training.completed", job_id, 150)
+            await asyncio.sleep(1)  # a duplicate result, if any, would land now
+            results = await events(js, "training.completed", job_id)
+            assert await adapter_sha(js, completed["data"]["artifact"]) == completed["data"]["artifact"]["sha256"]
+            all_progress = await events(js, "training.progress", job_id)
+        finally:
+            for proc in (first, second):
+                if proc is not None and proc.poll() is None:
+                    proc.send_signal(signal.SIGTERM)
+                    proc.wait(30)
+        await nc.close()
+        return completed, results, killed_at, all_progress
+
+    completed, results, killed_at, progress = asyncio.run(scenario())
+    assert len(results) == 1, f"{len(results)} training.completed events"
+    assert {p["data"]["delivery"] for p in progress} == {1, 2}
+    resumed = completed["data"]["metrics"]["resumed_from_step"]
+    assert 5 <= resumed < steps and resumed % 5 == 0  # from a checkpoint, not from scratch
+
+    cfg = dataclasses.replace(
+        load_config({}).train.with_overrides({"max_steps": steps}), seed=seed, checkpoint_every=0
+    )
+    uninterrupted = train_adapter(learnable_records(), cfg, tmp_path / "reference")
+    assert completed["data"]["artifact"]["sha256"] == uninterrupted.sha256
