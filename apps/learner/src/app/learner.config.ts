@@ -10,7 +10,7 @@ export interface LearnerConfig extends ServiceConfig {
 export function readLearnerConfig(env: EnvReader): LearnerConfig {
   return {
     ...readServiceConfig(env, 'learner'),
-    concurrency: env.int('GENESIS_LEARNER_CONCURRENCY', 32, { min: 1, max: 1024 }),
+    concurrency: env.int('GENESIS_LEARNER_CONCURRENCY', 64, { min: 1, max: 1024 }),
     poolSize: env.int('GENESIS_DB_POOL_SIZE', 20, { min: 1, max: 200 }),
   };
 }
