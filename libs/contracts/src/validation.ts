@@ -4,17 +4,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EventEnvelope, LearningInput } from './events';
 
-/** libs/contracts/schemas — read from the source tree (from src/ or its compiled copy in dist/). */
-export const SCHEMA_DIR = [
-  join(__dirname, '..', 'schemas'),
-  join(__dirname, '..', '..', '..', '..', 'libs', 'contracts', 'schemas'),
-].find((dir) => {
-  try {
-    return readdirSync(dir).includes('envelope.schema.json');
-  } catch {
-    return false;
-  }
-})!;
+/** libs/contracts/schemas — beside src/, and beside its compiled copy (the build copies them to dist/). */
+export const SCHEMA_DIR = join(__dirname, '..', 'schemas');
 
 const readSchema = (...parts: string[]): object =>
   JSON.parse(readFileSync(join(SCHEMA_DIR, ...parts), 'utf8'));

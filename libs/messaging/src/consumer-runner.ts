@@ -1,6 +1,6 @@
 import type { ConsumerMessages, JsMsg } from '@nats-io/jetstream';
 import { dlqSubject, formatIssues, validateEnvelope, type EventEnvelope } from '@genesis/contracts';
-import { counter, histogram, type Log } from '@genesis/observability';
+import { counter, gauge, histogram, type Log } from '@genesis/observability';
 import { PermanentError } from './errors';
 import type { NatsClient } from './nats-client';
 import type { EventPublisher } from './publisher';
@@ -32,6 +32,12 @@ const outcomes = counter('genesis_consumer_messages_total', 'Messages handled by
   'outcome',
 ]);
 const handleSeconds = histogram('genesis_consumer_handle_seconds', 'Handler duration', ['consumer']);
+const pending = gauge('genesis_consumer_pending_messages', 'Messages not yet delivered (consumer lag)', [
+  'consumer',
+]);
+const ackPending = gauge('genesis_consumer_ack_pending_messages', 'Messages delivered, not yet acked', [
+  'consumer',
+]);
 const redeliveries = counter('genesis_consumer_redeliveries_total', 'Deliveries after the first', [
   'consumer',
 ]);
@@ -44,6 +50,7 @@ const redeliveries = counter('genesis_consumer_redeliveries_total', 'Deliveries 
 export class ConsumerRunner {
   private messages?: ConsumerMessages;
   private loop?: Promise<void>;
+  private lagTimer?: NodeJS.Timeout;
   private readonly inFlight = new Set<Promise<void>>();
   private maxDeliver = -1;
   private workingEveryMs = 10_000;
@@ -76,12 +83,15 @@ export class ConsumerRunner {
     this.messages = await consumer.consume({ max_messages: this.concurrency * 2 });
     void this.watchStatus(this.messages);
     this.loop = this.run(this.messages);
+    this.lagTimer = setInterval(() => void this.sampleLag(), 10_000);
+    this.lagTimer.unref();
     this.log.info('consuming', { max_deliver: this.maxDeliver, concurrency: this.concurrency });
   }
 
   /** Stops pulling, lets in-flight handlers finish, leaves the rest for redelivery. */
   async stop(): Promise<void> {
     if (!this.messages) return;
+    clearInterval(this.lagTimer);
     await this.messages.close().catch(() => undefined);
     await this.loop;
     await Promise.allSettled([...this.inFlight]);
@@ -94,6 +104,17 @@ export class ConsumerRunner {
       while (this.inFlight.size >= this.concurrency) await Promise.race(this.inFlight);
       const task = this.handle(msg).finally(() => this.inFlight.delete(task));
       this.inFlight.add(task);
+    }
+  }
+
+  /** Consumer lag for dashboards and alerts; a failed sample is simply skipped. */
+  private async sampleLag(): Promise<void> {
+    try {
+      const info = await this.nats.jsm.consumers.info(this.options.stream, this.options.durable);
+      pending.set({ consumer: this.options.durable }, info.num_pending);
+      ackPending.set({ consumer: this.options.durable }, info.num_ack_pending);
+    } catch {
+      // NATS unreachable right now: the readiness check reports that
     }
   }
 

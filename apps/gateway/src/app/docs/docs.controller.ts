@@ -6,8 +6,8 @@ import { parse } from 'yaml';
 import { absolutePath as swaggerUiDir } from 'swagger-ui-dist';
 import { problems } from '../problem/problem';
 
-/** docs/openapi.yaml is the contract; it is read once and served as JSON next to Swagger UI. */
-const specPath = join(__dirname, '..', '..', '..', '..', '..', '..', 'docs', 'openapi.yaml');
+/** docs/openapi.yaml is the contract; the build copies it to dist/docs. Read once, served as JSON. */
+const specPath = join(__dirname, '..', '..', '..', '..', '..', 'docs', 'openapi.yaml');
 const spec: unknown = parse(readFileSync(specPath, 'utf8'));
 const ASSETS = new Set(['swagger-ui.css', 'swagger-ui-bundle.js', 'swagger-ui-standalone-preset.js']);
 
