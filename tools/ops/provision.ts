@@ -11,7 +11,7 @@ async function main(): Promise<void> {
   const { natsUrl } = loadConfigOrExit('provision', readInfraConfig);
   const nats = await NatsClient.connect({ url: natsUrl, name: 'genesis-provision', log });
   try {
-    await provisionTopology(nats.jsm, log);
+    await provisionTopology(nats, log);
   } finally {
     await nats.drain();
   }

@@ -7,6 +7,7 @@ import { STREAMS, SUBJECTS, dlqSubject, makeEnvelope } from '@genesis/contracts'
 import { Log } from '@genesis/observability';
 import { TestNatsServer, waitFor, sleep } from '@genesis/testing';
 import {
+  ARTIFACTS_BUCKET,
   ConsumerRunner,
   DLQ_HEADERS,
   EventPublisher,
@@ -42,7 +43,7 @@ describe('ConsumerRunner against a real JetStream', () => {
   before(async () => {
     server = await TestNatsServer.start();
     nats = await NatsClient.connect({ url: server.url, name: 'runner-test', log });
-    await provisionTopology(nats.jsm, log);
+    await provisionTopology(nats, log);
     publisher = new EventPublisher(nats);
   });
 
@@ -142,10 +143,13 @@ describe('ConsumerRunner against a real JetStream', () => {
   });
 
   it('provisioning is idempotent', async () => {
-    await provisionTopology(nats.jsm, log);
-    await provisionTopology(nats.jsm, log);
+    await provisionTopology(nats, log);
+    await provisionTopology(nats, log);
     const names: string[] = [];
     for await (const s of nats.jsm.streams.list()) names.push(s.config.name);
-    assert.deepEqual(names.sort(), [STREAMS.dlq, STREAMS.events, STREAMS.jobs].sort());
+    assert.deepEqual(
+      names.sort(),
+      [STREAMS.dlq, STREAMS.events, STREAMS.jobs, `OBJ_${ARTIFACTS_BUCKET}`].sort(),
+    );
   });
 });

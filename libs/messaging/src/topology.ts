@@ -5,12 +5,13 @@ import {
   RetentionPolicy,
   StorageType,
   type ConsumerConfig,
-  type JetStreamManager,
   type StreamConfig,
 } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/transport-node';
+import { Objm, StorageType as ObjStorage } from '@nats-io/obj';
 import { STREAMS, STREAM_SUBJECTS, SUBJECTS, durableName } from '@genesis/contracts';
 import type { Log } from '@genesis/observability';
+import type { NatsClient } from './nats-client';
 
 const DAY_MS = 24 * 3600 * 1000;
 
@@ -87,8 +88,18 @@ export const CONSUMER_CONFIGS = [
   },
 ];
 
-/** Creates or updates every stream and consumer. Safe to run any number of times. */
-export async function provisionTopology(jsm: JetStreamManager, log: Log): Promise<void> {
+/**
+ * Object Store buckets: dataset snapshots, adapters, per-item evaluation results. Large production
+ * artifacts may live in S3-compatible storage behind the same port later.
+ */
+export const ARTIFACTS_BUCKET = 'genesis-artifacts';
+export const OBJECT_BUCKETS = [
+  { name: ARTIFACTS_BUCKET, description: 'Genesis artifacts: snapshots, adapters, eval results' },
+];
+
+/** Creates or updates every stream, consumer and object store bucket. Safe to run any number of times. */
+export async function provisionTopology(nats: NatsClient, log: Log): Promise<void> {
+  const { jsm } = nats;
   for (const config of STREAM_CONFIGS) {
     const existing = await jsm.streams.info(config.name).catch(() => undefined);
     if (existing) {
@@ -108,5 +119,15 @@ export async function provisionTopology(jsm: JetStreamManager, log: Log): Promis
       await jsm.consumers.add(stream, config);
       log.info('consumer created', { stream, consumer: config.durable_name });
     }
+  }
+  const objm = new Objm(nats.js);
+  for (const bucket of OBJECT_BUCKETS) {
+    // create() binds to an existing bucket of that name instead of failing.
+    await objm.create(bucket.name, {
+      description: bucket.description,
+      storage: ObjStorage.File,
+      replicas: 1,
+    });
+    log.info('object store ready', { bucket: bucket.name });
   }
 }

@@ -29,7 +29,7 @@ export class TestStack {
     await redis.quit();
     const log = new Log('test', undefined, 'warn');
     const client = await NatsClient.connect({ url: nats.url, name: 'test', log });
-    await provisionTopology(client.jsm, log);
+    await provisionTopology(client, log);
     return new TestStack(nats, db, redisBase.toString(), client);
   }
 
