@@ -5,9 +5,12 @@
 #   - npm run build, then lint, typecheck, format:check (stops at the first failure)
 #   - node --test over the compiled dist/**/*.spec.js and dist/**/*.test.js, one file at a time,
 #     spec output here and TAP in $GENESIS_HOME/logs/tests.tap
+#   - the Python worker's pytest (apps/trainer-worker, venv by its scripts/setup-venv.sh), JUnit
+#     XML in $GENESIS_HOME/logs/pytest.xml, counted in the summary line
 #   - last line: "N passed, N failed, N skipped"; exit status: the test runner's
 # Env: TEST_FILES="a.spec.js dist/libs/x ..." runs only those files (folders are searched);
 #      GENESIS_TEST_SKIP_STATIC=1 skips lint/typecheck/format:check;
+#      GENESIS_TEST_PYTHON=0 skips the Python worker's tests, =1 runs them even with TEST_FILES;
 #      CI=true stops the test infra at the end (otherwise it stays up for the next run).
 set -euo pipefail
 
@@ -70,6 +73,11 @@ if [[ ${GENESIS_TEST_PYTHON:-} == 1 || (-z ${TEST_FILES:-} && ${GENESIS_TEST_PYT
   rm -f "$PY_JUNIT"
   log "python worker: setting up $PY_DIR/.venv"
   "$PY_DIR/scripts/setup-venv.sh" || die "apps/trainer-worker/scripts/setup-venv.sh failed"
+  if [[ ${GENESIS_TEST_SKIP_STATIC:-} != 1 ]]; then
+    log "python worker: ruff format --check, ruff check"
+    (cd "$PY_DIR" && .venv/bin/ruff format --check --quiet --no-cache . && .venv/bin/ruff check --quiet --no-cache .) ||
+      die "ruff found problems in apps/trainer-worker (fix: cd apps/trainer-worker && .venv/bin/ruff format . && .venv/bin/ruff check --fix .)"
+  fi
   log "python worker: pytest (JUnit XML in $PY_JUNIT)"
   (cd "$PY_DIR" && .venv/bin/python -m pytest -q -p no:cacheprovider --junitxml="$PY_JUNIT") || PY_RC=$?
   if [[ -s $PY_JUNIT ]]; then

@@ -2,7 +2,13 @@ import { execFile } from 'node:child_process';
 import type { MsgRequest } from '@nats-io/jetstream';
 import { createHash, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { STREAMS, SUBJECTS, makeEnvelope, type LearningStoredV1, type ThresholdReachedV1 } from '@genesis/contracts';
+import {
+  STREAMS,
+  SUBJECTS,
+  makeEnvelope,
+  type LearningStoredV1,
+  type ThresholdReachedV1,
+} from '@genesis/contracts';
 import { transitionCycle, HAPPY_PATH, type CycleStatus } from '@genesis/cycles';
 import { EventPublisher } from '@genesis/messaging';
 import type { TestStack } from '@genesis/testing';
@@ -56,7 +62,9 @@ export async function thresholdEvents(
   stack: TestStack,
   modelId?: string,
 ): Promise<{ data: ThresholdReachedV1; time: Date; id: string }[]> {
-  const info = await stack.client.jsm.streams.info(STREAMS.events, { subjects_filter: SUBJECTS.thresholdReached });
+  const info = await stack.client.jsm.streams.info(STREAMS.events, {
+    subjects_filter: SUBJECTS.thresholdReached,
+  });
   const total = info.state.subjects?.[SUBJECTS.thresholdReached] ?? 0;
   const out: { data: ThresholdReachedV1; time: Date; id: string }[] = [];
   let seq = 0;
@@ -67,13 +75,20 @@ export async function thresholdEvents(
     if (!msg) break;
     seq = msg.seq;
     const envelope = msg.json<{ id: string; data: ThresholdReachedV1 }>();
-    if (!modelId || envelope.data.model_id === modelId) out.push({ data: envelope.data, time: msg.time, id: envelope.id });
+    if (!modelId || envelope.data.model_id === modelId)
+      out.push({ data: envelope.data, time: msg.time, id: envelope.id });
   }
   return out;
 }
 
 export async function cyclesOf(stack: TestStack, modelId: string) {
-  return stack.db.query<{ id: string; status: CycleStatus; trigger: string; reason: string; threshold_event_id: string | null }>(
+  return stack.db.query<{
+    id: string;
+    status: CycleStatus;
+    trigger: string;
+    reason: string;
+    threshold_event_id: string | null;
+  }>(
     `SELECT id, status, trigger, reason, threshold_event_id FROM improvement_cycles WHERE model_id = $1 ORDER BY opened_at`,
     [modelId],
   );
@@ -96,7 +111,9 @@ export async function finishCycle(
       `UPDATE learnings SET snapshot_id = $2 WHERE model_id = $1 AND status = 'accepted' AND snapshot_id IS NULL`,
       [model_id, snapshot],
     );
-    const path = [...HAPPY_PATH.slice(1, end === 'deployed' ? HAPPY_PATH.length : HAPPY_PATH.indexOf('evaluated') + 1)];
+    const path = [
+      ...HAPPY_PATH.slice(1, end === 'deployed' ? HAPPY_PATH.length : HAPPY_PATH.indexOf('evaluated') + 1),
+    ];
     if (end === 'rejected') path.push('rejected' as never);
     for (const to of path as CycleStatus[]) {
       await transitionCycle(m, cycleId, to, {
@@ -120,7 +137,11 @@ export function runMonitorOnce(
     execFile(
       process.execPath,
       [join(REPO, 'dist', 'apps', 'monitor', 'main.js'), '--once', ...args],
-      { cwd: REPO, env: { PATH: process.env['PATH'] ?? '', GENESIS_LOG_LEVEL: 'warn', ...env }, timeout: 60_000 },
+      {
+        cwd: REPO,
+        env: { PATH: process.env['PATH'] ?? '', GENESIS_LOG_LEVEL: 'warn', ...env },
+        timeout: 60_000,
+      },
       (err, stdout, stderr) => {
         const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
         resolve({ code, stdout, stderr });
@@ -131,7 +152,12 @@ export function runMonitorOnce(
 
 /** Straight from the tables: what the status document must say. */
 export async function countsFromTables(stack: TestStack, modelId: string) {
-  const [row] = await stack.db.query<{ learnings: number; runs: number; current: string | null; last: Date | null }>(
+  const [row] = await stack.db.query<{
+    learnings: number;
+    runs: number;
+    current: string | null;
+    last: Date | null;
+  }>(
     `SELECT
        (SELECT count(*)::int FROM learnings WHERE model_id = $1 AND status = 'accepted' AND snapshot_id IS NULL) AS learnings,
        (SELECT count(*)::int FROM improvement_cycles WHERE model_id = $1 AND status = 'deployed') AS runs,

@@ -32,7 +32,9 @@ describe('monitor: racing replicas and SIGKILL between counting and publishing',
   });
 
   const killedBySelf = (p: ServiceProcess) =>
-    waitFor(`${p.app} to SIGKILL itself`, async () => (p.running ? undefined : p.exited()), { timeoutMs: 20_000 });
+    waitFor(`${p.app} to SIGKILL itself`, async () => (p.running ? undefined : p.exited()), {
+      timeoutMs: 20_000,
+    });
 
   it('two monitor processes racing on the same 100th learning open exactly one cycle', async () => {
     const model = 'race-once';

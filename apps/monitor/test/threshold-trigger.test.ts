@@ -2,7 +2,15 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { performance } from 'node:perf_hooks';
 import Redis from 'ioredis';
-import { ServiceProcess, TEST_ADMIN_KEY, TEST_WRITER_KEY, TestStack, request, sleep, waitFor } from '@genesis/testing';
+import {
+  ServiceProcess,
+  TEST_ADMIN_KEY,
+  TEST_WRITER_KEY,
+  TestStack,
+  request,
+  sleep,
+  waitFor,
+} from '@genesis/testing';
 import {
   countsFromTables,
   cyclesOf,
@@ -46,9 +54,13 @@ describe('monitor: learning threshold, status, manual trigger, metrics', () => {
   let monitor: ServiceProcess;
 
   const status = async (model = MODEL) => {
-    const res = await request<Status>(gateway.baseUrl, `/api/v1/genesis/improvement/status?model_id=${model}`, {
-      key: TEST_ADMIN_KEY,
-    });
+    const res = await request<Status>(
+      gateway.baseUrl,
+      `/api/v1/genesis/improvement/status?model_id=${model}`,
+      {
+        key: TEST_ADMIN_KEY,
+      },
+    );
     assert.equal(res.status, 200, res.text);
     return res;
   };
@@ -68,13 +80,13 @@ describe('monitor: learning threshold, status, manual trigger, metrics', () => {
   before(async () => {
     stack = await TestStack.start();
     const env = stack.env();
-    [gateway, monitor] = await Promise.all([ServiceProcess.start('gateway', env), ServiceProcess.start('monitor', env)]);
+    [gateway, monitor] = await Promise.all([
+      ServiceProcess.start('gateway', env),
+      ServiceProcess.start('monitor', env),
+    ]);
   });
 
   after(async () => {
-    if (process.env['GENESIS_TEST_DUMP_LOGS']) {
-      process.stdout.write(`--- gateway\n${gateway?.logs}\n--- monitor\n${monitor?.logs}\n`);
-    }
     await Promise.all([gateway?.stop(), monitor?.stop()]);
     await stack?.dispose();
   });
@@ -113,7 +125,10 @@ describe('monitor: learning threshold, status, manual trigger, metrics', () => {
 
     const s = await statusWhen('status to see the cycle', (b) => b.learnings_since_training === 100);
     assert.equal(s.should_trigger, true);
-    assert.match(s.trigger_reason, new RegExp(`^Learning threshold reached \\(learnings: 100/100\\); cycle ${cycles[0]!.id} is opened$`));
+    assert.match(
+      s.trigger_reason,
+      new RegExp(`^Learning threshold reached \\(learnings: 100/100\\); cycle ${cycles[0]!.id} is opened$`),
+    );
 
     const observed = metricValue(await metrics(), 'genesis_threshold_reached_latency_seconds_count', {
       trigger: 'learnings',
@@ -127,14 +142,25 @@ describe('monitor: learning threshold, status, manual trigger, metrics', () => {
 
   it('lists cycles newest first and shows one with its timeline', async () => {
     const [cycle] = await cyclesOf(stack, MODEL);
-    const list = await request<{ items: Record<string, unknown>[] }>(gateway.baseUrl, '/api/v1/cycles?model_id=genesis&limit=5', {
-      key: TEST_ADMIN_KEY,
-    });
+    const list = await request<{ items: Record<string, unknown>[] }>(
+      gateway.baseUrl,
+      '/api/v1/cycles?model_id=genesis&limit=5',
+      {
+        key: TEST_ADMIN_KEY,
+      },
+    );
     assert.equal(list.status, 200, list.text);
     assert.equal(list.body.items.length, 1);
     assert.deepEqual(
       { ...list.body.items[0], counts: undefined },
-      { ...list.body.items[0], id: cycle!.id, model_id: MODEL, status: 'opened', trigger: 'learnings', counts: undefined },
+      {
+        ...list.body.items[0],
+        id: cycle!.id,
+        model_id: MODEL,
+        status: 'opened',
+        trigger: 'learnings',
+        counts: undefined,
+      },
     );
     const one = await request<{ timeline: { to: string; event_type: string | null }[] }>(
       gateway.baseUrl,
@@ -169,9 +195,15 @@ describe('monitor: learning threshold, status, manual trigger, metrics', () => {
     assert.equal(conflict.status, 409, conflict.text);
     assert.equal(conflict.body['code'], 'CYCLE_ALREADY_RUNNING');
     assert.equal(conflict.body['success'], false);
-    assert.match(String(conflict.body['error']), new RegExp(`already running for genesis: ${running!.id} \\(opened\\)`));
+    assert.match(
+      String(conflict.body['error']),
+      new RegExp(`already running for genesis: ${running!.id} \\(opened\\)`),
+    );
 
-    await finishCycle(stack, running!.id, 'deployed', { modelVersion: 'genesis-20261121-120000', score: 0.93 });
+    await finishCycle(stack, running!.id, 'deployed', {
+      modelVersion: 'genesis-20261121-120000',
+      score: 0.93,
+    });
     const ok = await trigger({ reason: 'new eval suite' });
     assert.equal(ok.status, 202, ok.text);
     assert.deepEqual(Object.keys(ok.body).sort(), ['error', 'message', 'success', 'triggered_at']);
@@ -198,7 +230,10 @@ describe('monitor: learning threshold, status, manual trigger, metrics', () => {
 
     const again = await trigger();
     assert.equal(again.status, 409);
-    await finishCycle(stack, cycles[1]!.id, 'rejected', { modelVersion: 'genesis-20261121-130000', score: 0.91 });
+    await finishCycle(stack, cycles[1]!.id, 'rejected', {
+      modelVersion: 'genesis-20261121-130000',
+      score: 0.91,
+    });
   });
 
   it('status numbers equal counts straight from the tables, before and after restarts', async () => {
@@ -236,15 +271,28 @@ describe('monitor: learning threshold, status, manual trigger, metrics', () => {
     const read = async () => {
       const text = await metrics();
       return {
-        learningsCycles: metricValue(text, 'genesis_improvement_cycles_total', { model_id: MODEL, trigger: 'learnings' }),
-        manualCycles: metricValue(text, 'genesis_improvement_cycles_total', { model_id: MODEL, trigger: 'manual' }),
+        learningsCycles: metricValue(text, 'genesis_improvement_cycles_total', {
+          model_id: MODEL,
+          trigger: 'learnings',
+        }),
+        manualCycles: metricValue(text, 'genesis_improvement_cycles_total', {
+          model_id: MODEL,
+          trigger: 'manual',
+        }),
         deployed: metricValue(text, 'genesis_improvements_deployed_total', { model_id: MODEL }),
         rejected: metricValue(text, 'genesis_improvements_rejected_total', { model_id: MODEL }),
         accuracy: metricValue(text, 'genesis_current_model_accuracy', { model_id: MODEL }),
         learnings: metricValue(text, 'genesis_learnings_since_training', { model_id: MODEL }),
       };
     };
-    const expected = { learningsCycles: 1, manualCycles: 1, deployed: 1, rejected: 1, accuracy: 0.93, learnings: 7 };
+    const expected = {
+      learningsCycles: 1,
+      manualCycles: 1,
+      deployed: 1,
+      rejected: 1,
+      accuracy: 0.93,
+      learnings: 7,
+    };
     assert.deepEqual(await read(), expected);
     await monitor.restart();
     assert.deepEqual(await read(), expected);
@@ -262,7 +310,9 @@ describe('monitor: learning threshold, status, manual trigger, metrics', () => {
     samples.sort((a, b) => a - b);
     const p50 = samples[Math.floor(samples.length * 0.5)]!;
     const p99 = samples[Math.floor(samples.length * 0.99)]!;
-    process.stdout.write(`# status latency over HTTP (client side): p50 ${p50.toFixed(2)} ms, p99 ${p99.toFixed(2)} ms\n`);
+    process.stdout.write(
+      `# status latency over HTTP (client side): p50 ${p50.toFixed(2)} ms, p99 ${p99.toFixed(2)} ms\n`,
+    );
     // 10 ms is the target on a quiet machine; the slack absorbs a shared 2-core CI box.
     assert.ok(p99 < 50, `p99 ${p99.toFixed(2)} ms`);
   });

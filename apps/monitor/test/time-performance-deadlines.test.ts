@@ -3,7 +3,15 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { STREAMS, SUBJECTS } from '@genesis/contracts';
 import { openCycle, transitionCycle } from '@genesis/cycles';
-import { ServiceProcess, TEST_ADMIN_KEY, TEST_WRITER_KEY, TestStack, request, sleep, waitFor } from '@genesis/testing';
+import {
+  ServiceProcess,
+  TEST_ADMIN_KEY,
+  TEST_WRITER_KEY,
+  TestStack,
+  request,
+  sleep,
+  waitFor,
+} from '@genesis/testing';
 import { cyclesOf, finishCycle, runMonitorOnce, storeLearnings, thresholdEvents } from './helpers';
 
 const DAY_MS = 24 * 3600 * 1000;
@@ -19,7 +27,8 @@ describe('monitor: time and performance triggers, deadlines, --once', () => {
 
   const once = (model: string, extra: Record<string, string> = {}) =>
     runMonitorOnce(stack.env({ GENESIS_MONITOR_MODELS: model, ...extra }));
-  const lineFor = (stdout: string, model: string) => stdout.split('\n').find((l) => l.startsWith(`${model}: `)) ?? '';
+  const lineFor = (stdout: string, model: string) =>
+    stdout.split('\n').find((l) => l.startsWith(`${model}: `)) ?? '';
 
   /** A champion deployed `daysAgo` days ago with an offline score, as the deployer would leave it. */
   async function deployChampion(model: string, version: string, score: number, daysAgo = 0): Promise<string> {
@@ -33,12 +42,18 @@ describe('monitor: time and performance triggers, deadlines, --once', () => {
   }
 
   const feedback = (body: Record<string, unknown>) =>
-    request<Record<string, unknown>>(gateway.baseUrl, '/api/v1/feedback', { json: body, key: TEST_WRITER_KEY });
+    request<Record<string, unknown>>(gateway.baseUrl, '/api/v1/feedback', {
+      json: body,
+      key: TEST_WRITER_KEY,
+    });
 
   before(async () => {
     stack = await TestStack.start();
     const env = stack.env({ GENESIS_FEEDBACK_MIN_SAMPLES: '20', GENESIS_FEEDBACK_WINDOW: '40' });
-    [gateway, monitor] = await Promise.all([ServiceProcess.start('gateway', env), ServiceProcess.start('monitor', env)]);
+    [gateway, monitor] = await Promise.all([
+      ServiceProcess.start('gateway', env),
+      ServiceProcess.start('monitor', env),
+    ]);
   });
 
   after(async () => {
@@ -58,7 +73,10 @@ describe('monitor: time and performance triggers, deadlines, --once', () => {
 
     await storeLearnings(stack, model, 3, { publish: false });
     const early = await once(model, { GENESIS_CLOCK_OFFSET_MS: String(61 * DAY_MS) });
-    assert.match(lineFor(early.stdout, model), /NOT_MET: Thresholds not met \(learnings: 3\/100, days: 61\/62, /);
+    assert.match(
+      lineFor(early.stdout, model),
+      /NOT_MET: Thresholds not met \(learnings: 3\/100, days: 61\/62, /,
+    );
     assert.equal((await cyclesOf(stack, model)).filter((c) => c.status === 'opened').length, 0);
 
     const due = await once(model, { GENESIS_CLOCK_OFFSET_MS: String(62 * DAY_MS + 60_000) });
@@ -76,7 +94,10 @@ describe('monitor: time and performance triggers, deadlines, --once', () => {
     await deployChampion(model, 'perf-v1', 0.95);
     // Outcomes on an older version do not count against the champion.
     for (let i = 0; i < 25; i++) {
-      assert.equal((await feedback({ model_id: model, model_version: 'perf-v0', outcome: 'corrected' })).status, 201);
+      assert.equal(
+        (await feedback({ model_id: model, model_version: 'perf-v0', outcome: 'corrected' })).status,
+        201,
+      );
     }
     const id = randomUUID();
     for (let i = 0; i < 19; i++) {
@@ -94,7 +115,10 @@ describe('monitor: time and performance triggers, deadlines, --once', () => {
     assert.deepEqual([retry.status, retry.body['id']], [201, id]);
     const invalid = await feedback({ model_id: model, model_version: 'perf-v1', outcome: 'meh', extra: 1 });
     assert.deepEqual([invalid.status, invalid.body['code']], [422, 'VALIDATION_FAILED']);
-    assert.match(String(invalid.body['detail']), /\/extra is not allowed; \/outcome must be one of accepted, corrected/);
+    assert.match(
+      String(invalid.body['detail']),
+      /\/extra is not allowed; \/outcome must be one of accepted, corrected/,
+    );
 
     const status = async () =>
       (
@@ -104,15 +128,13 @@ describe('monitor: time and performance triggers, deadlines, --once', () => {
           { key: TEST_ADMIN_KEY },
         )
       ).body;
-    // 19 samples < 20: the offline score (0.95) still stands.
-    const before = await waitFor('the 19 outcomes to be seen', async () => {
-      const [{ n }] = await stack.db.query<{ n: number }>(
-        `SELECT count(*)::int AS n FROM monitor_checks WHERE model_id = $1`,
-        [model],
-      );
-      const s = await status();
-      return n === 1 && s['improvement_score'] === 0.95 ? s : undefined;
+    // 19 samples < 20: the offline score (0.95) still stands once the monitor has handled them all.
+    await waitFor('the monitor to handle every feedback.recorded', async () => {
+      const info = await stack.client.jsm.consumers.info(STREAMS.events, 'monitor-feedback-recorded');
+      return info.num_pending === 0 && info.num_ack_pending === 0 && info.delivered.consumer_seq >= 44;
     });
+    const before = await status();
+    assert.equal(before['improvement_score'], 0.95);
     assert.equal(before['should_trigger'], false);
     assert.deepEqual(
       (await cyclesOf(stack, model)).map((c) => c.status),
@@ -120,7 +142,10 @@ describe('monitor: time and performance triggers, deadlines, --once', () => {
     );
 
     // The 20th outcome: 11/20 = 0.55 online, below 0.90.
-    assert.equal((await feedback({ model_id: model, model_version: 'perf-v1', outcome: 'corrected' })).status, 201);
+    assert.equal(
+      (await feedback({ model_id: model, model_version: 'perf-v1', outcome: 'corrected' })).status,
+      201,
+    );
     const [event] = await waitFor('threshold.reached (performance)', async () => {
       const e = await thresholdEvents(stack, model);
       return e.length > 0 ? e : undefined;
@@ -130,15 +155,19 @@ describe('monitor: time and performance triggers, deadlines, --once', () => {
       [event!.data.counts.accuracy, event!.data.counts.accuracy_source, event!.data.counts.feedback_samples],
       [0.55, 'online', 20],
     );
-    assert.match(event!.data.reason, /^Performance threshold reached \(accuracy: 0\.550\/0\.9 online over 20 outcomes/);
+    assert.match(
+      event!.data.reason,
+      /^Performance threshold reached \(accuracy: 0\.550\/0\.9 online over 20 outcomes/,
+    );
     const after = await waitFor('status to show the online accuracy', async () => {
       const s = await status();
       return s['improvement_score'] === 0.55 ? s : undefined;
     });
     assert.equal(after['should_trigger'], true);
-    const [{ n: rows }] = await stack.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM feedback WHERE model_id = $1`, [
-      model,
-    ]);
+    const [{ n: rows }] = await stack.db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM feedback WHERE model_id = $1`,
+      [model],
+    );
     assert.equal(rows, 45, '25 + 19 + 1: the retry added nothing');
   });
 
@@ -163,14 +192,22 @@ describe('monitor: time and performance triggers, deadlines, --once', () => {
       await stack.db.dataSource.transaction((m) => transitionCycle(m, opened.cycle.id, to));
     }
     const deadlines = JSON.stringify({ training: 30 });
-    const early = await once(model, { GENESIS_CYCLE_PHASE_DEADLINES: deadlines, GENESIS_CLOCK_OFFSET_MS: String(20 * 60_000) });
+    const early = await once(model, {
+      GENESIS_CYCLE_PHASE_DEADLINES: deadlines,
+      GENESIS_CLOCK_OFFSET_MS: String(20 * 60_000),
+    });
     assert.doesNotMatch(early.stdout, /FAILED stuck cycle/);
 
-    const late = await once(model, { GENESIS_CYCLE_PHASE_DEADLINES: deadlines, GENESIS_CLOCK_OFFSET_MS: String(31 * 60_000) });
+    const late = await once(model, {
+      GENESIS_CYCLE_PHASE_DEADLINES: deadlines,
+      GENESIS_CLOCK_OFFSET_MS: String(31 * 60_000),
+    });
     assert.equal(late.code, 0, late.stderr);
     assert.match(
       late.stdout,
-      new RegExp(`stuck-model: FAILED stuck cycle ${opened.cycle.id} \\(PHASE_DEADLINE_EXCEEDED: stuck in training for 31 min \\(deadline 30 min\\)\\)`),
+      new RegExp(
+        `stuck-model: FAILED stuck cycle ${opened.cycle.id} \\(PHASE_DEADLINE_EXCEEDED: stuck in training for 31 min \\(deadline 30 min\\)\\)`,
+      ),
     );
     const [row] = await stack.db.query<{ status: string; failed_phase: string; failure_reason: string }>(
       `SELECT status, failed_phase, failure_reason FROM improvement_cycles WHERE id = $1`,
@@ -181,27 +218,38 @@ describe('monitor: time and performance triggers, deadlines, --once', () => {
       failed_phase: 'training',
       failure_reason: 'PHASE_DEADLINE_EXCEEDED: stuck in training for 31 min (deadline 30 min)',
     });
-    const msg = await stack.client.jsm.streams.getMessage(STREAMS.events, { last_by_subj: SUBJECTS.cycleFailed });
-    const failed = msg!.json<{ cycle_id: string; data: { phase: string; reason: { code: string } } }>();
-    assert.deepEqual([failed.cycle_id, failed.data.phase, failed.data.reason.code], [
-      opened.cycle.id,
-      'training',
-      'PHASE_DEADLINE_EXCEEDED',
-    ]);
-    // A new cycle may open now: the stuck one no longer holds the model's single active slot.
-    const res = await request<Record<string, unknown>>(gateway.baseUrl, '/api/v1/genesis/improvement/trigger', {
-      method: 'POST',
-      key: TEST_ADMIN_KEY,
-      json: { model_id: model },
+    const msg = await stack.client.jsm.streams.getMessage(STREAMS.events, {
+      last_by_subj: SUBJECTS.cycleFailed,
     });
+    const failed = msg!.json<{ cycle_id: string; data: { phase: string; reason: { code: string } } }>();
+    assert.deepEqual(
+      [failed.cycle_id, failed.data.phase, failed.data.reason.code],
+      [opened.cycle.id, 'training', 'PHASE_DEADLINE_EXCEEDED'],
+    );
+    // A new cycle may open now: the stuck one no longer holds the model's single active slot.
+    const res = await request<Record<string, unknown>>(
+      gateway.baseUrl,
+      '/api/v1/genesis/improvement/trigger',
+      {
+        method: 'POST',
+        key: TEST_ADMIN_KEY,
+        json: { model_id: model },
+      },
+    );
     assert.equal(res.status, 202, res.text);
     await sleep(200);
   });
 
   it('--once exits 1 with one clear line on a bad setting', async () => {
-    const run = await once('genesis', { GENESIS_LEARNING_THRESHOLD: 'lots', GENESIS_PERFORMANCE_THRESHOLD: '1.5' });
+    const run = await once('genesis', {
+      GENESIS_LEARNING_THRESHOLD: 'lots',
+      GENESIS_PERFORMANCE_THRESHOLD: '1.5',
+    });
     assert.equal(run.code, 1);
     assert.equal(run.stderr.trim().split('\n').length, 1, run.stderr);
-    assert.match(run.stderr, /GENESIS_LEARNING_THRESHOLD must be an integer.*GENESIS_PERFORMANCE_THRESHOLD must be between 0 and 1/);
+    assert.match(
+      run.stderr,
+      /GENESIS_LEARNING_THRESHOLD must be an integer.*GENESIS_PERFORMANCE_THRESHOLD must be between 0 and 1/,
+    );
   });
 });

@@ -1,8 +1,9 @@
-import { loadConfigOrExit, readServiceConfig } from '@genesis/config';
+import { loadConfigOrExit } from '@genesis/config';
 import { bootstrapService } from '@genesis/observability';
 import { AppModule } from './app/app.module';
+import { readBridgeConfig } from './app/trainer-bridge.config';
 
-const config = loadConfigOrExit('trainer-bridge', (env) => readServiceConfig(env, 'trainer-bridge'));
+const config = loadConfigOrExit('trainer-bridge', readBridgeConfig);
 
 void bootstrapService({
   service: 'trainer-bridge',

@@ -68,7 +68,8 @@ def synthetic_records(n: int, seed: int) -> list[dict[str, str]]:
     records = []
     for i in range(n):
         body = "\n".join(
-            f"    {rng.choice(words)} = {rng.choice(words)} + {rng.randint(0, 99)}" for _ in range(rng.randint(2, 8))
+            f"    {rng.choice(words)} = {rng.choice(words)} + {rng.randint(0, 99)}"
+            for _ in range(rng.randint(2, 8))
         )
         records.append(
             {
@@ -90,7 +91,10 @@ def build_base(size: str, directory: Path) -> None:
         shutil.copytree(tiny, directory, dirs_exist_ok=True)
         return
     config = Qwen2Config(
-        **QWEN25_CODER[size], **COMMON, eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id
+        **QWEN25_CODER[size],
+        **COMMON,
+        eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id,
     )
     torch.manual_seed(0)
     with torch.device("cuda" if torch.cuda.is_available() else "cpu"):
@@ -153,7 +157,7 @@ def main() -> None:
     parser.add_argument("--model", choices=["tiny", "0.5b", "1.5b"], default=None)
     parser.add_argument("--steps", type=int, default=None)
     parser.add_argument("--batch-size", type=int, default=None)
-    parser.add_argument("--examples", type=int, default=512)
+    parser.add_argument("--examples", type=int, default=None)
     parser.add_argument("--max-length", type=int, default=1024)
     parser.add_argument("--peak-tflops", type=float, default=None)
     args = parser.parse_args()
@@ -161,7 +165,9 @@ def main() -> None:
     size = args.model or ("0.5b" if cuda else "tiny")
     steps = args.steps or (30 if cuda else 10)
     device = torch.device("cuda" if cuda else "cpu")
-    records = synthetic_records(args.examples, seed=0)
+    records = synthetic_records(args.examples or (512 if cuda else 64), seed=0)
+    if not cuda:
+        torch.set_num_threads(1)  # as the worker does for the tiny model: fair and stable on a busy CPU
     peak = peak_flops(args.peak_tflops)
     with tempfile.TemporaryDirectory(prefix="genesis-bench-") as tmp:
         base_dir = Path(tmp) / f"qwen2.5-coder-{size}-random"
@@ -172,20 +178,26 @@ def main() -> None:
         cfg = TrainConfig(
             base_model=str(base_dir),
             max_steps=steps,
-            batch_size=args.batch_size or (4 if cuda else 2),
+            batch_size=args.batch_size or (4 if cuda else 8),
             max_length=args.max_length if cuda else 256,
             checkpoint_every=0,
             progress_every_s=1e9,
         )
         plain_cfg = TrainConfig(
-            base_model=str(base_dir), batch_size=args.batch_size or (16 if cuda else 8), max_length=cfg.max_length
+            base_model=str(base_dir),
+            batch_size=args.batch_size or (16 if cuda else 8),
+            max_length=cfg.max_length,
         )
         plain = plain_loop(base_dir, records, plain_cfg, steps, device)
         worker = train_adapter(records, cfg, Path(tmp) / "adapter")
         fpt = flops_per_token(plain["n_matmul"], layers, hidden, plain["mean_len"])
         device_name = torch.cuda.get_device_name() if cuda else "cpu"
-        print(f"model: Qwen2.5-Coder-{size} architecture (random weights), device: {device_name}")
-        print(f"examples: {len(records)}, mean length {plain['mean_len']:.0f} tokens; FLOP/token {fpt / 1e9:.2f} G")
+        arch = "tiny Qwen2" if size == "tiny" else f"Qwen2.5-Coder-{size.upper()} architecture"
+        print(f"model: {arch} (random weights), device: {device_name}")
+        print(
+            f"examples: {len(records)}, mean length {plain['mean_len']:.0f} tokens;"
+            f" FLOP/token {fpt / 1e6:.1f} M"
+        )
         rows = [
             ("plain PEFT loop (padded)", plain["tokens_per_second"], plain_cfg.batch_size, "-"),
             (

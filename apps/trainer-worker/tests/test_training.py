@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from samples import learnable_records, snapshot_bytes, sha256
+from samples import learnable_records, sha256, snapshot_bytes
 from trainer_worker.base_model import build_tiny, ensure_tiny, fingerprint, load_base_model
 from trainer_worker.config import TrainConfig
 from trainer_worker.data import build_examples, pack_examples, packed_batch, pad_batch, parse_snapshot
@@ -103,7 +103,9 @@ def test_resume_from_checkpoint_ends_with_the_same_adapter(runs, tmp_path: Path)
 
     ckpt = tmp_path / "checkpoint.pt"
     with pytest.raises(Interrupted):
-        train_adapter(records, cfg, tmp_path / "x", checkpoint_path=ckpt, run_key="k", should_stop=stop_at_step_20)
+        train_adapter(
+            records, cfg, tmp_path / "x", checkpoint_path=ckpt, run_key="k", should_stop=stop_at_step_20
+        )
     assert torch.load(ckpt, weights_only=True)["step"] == 20
     resumed = train_adapter(records, cfg, tmp_path / "y", checkpoint_path=ckpt, run_key="k")
     assert resumed.metrics["resumed_from_step"] == 20
@@ -193,3 +195,12 @@ def test_snapshot_hash_is_checked() -> None:
     with pytest.raises(JobFailure) as err:
         parse_snapshot(raw, "0" * 64)
     assert err.value.code == "SNAPSHOT_HASH_MISMATCH" and not err.value.retryable
+
+
+def test_epochs_bound_the_steps() -> None:
+    from trainer_worker.train import total_steps
+
+    assert total_steps(TrainConfig(max_steps=40), per_epoch=3) == 40
+    assert total_steps(TrainConfig(max_steps=40, epochs=2), per_epoch=3) == 6
+    assert total_steps(TrainConfig(max_steps=4, epochs=2), per_epoch=3) == 4
+    assert total_steps(TrainConfig(epochs=0.1), per_epoch=3) == 1

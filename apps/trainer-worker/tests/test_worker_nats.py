@@ -73,7 +73,9 @@ async def events(js: Any, subject: str, job_id: str) -> list[dict[str, Any]]:
     return found
 
 
-async def wait_for(js: Any, subject: str, job_id: str, timeout: float, where=lambda e: True) -> dict[str, Any]:
+async def wait_for(
+    js: Any, subject: str, job_id: str, timeout: float, where=lambda e: True
+) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         matching = [e for e in await events(js, subject, job_id) if where(e)]
@@ -166,7 +168,9 @@ def test_a_job_trains_reports_progress_and_completes_once(nats_url: str, tmp_pat
     ],
     ids=["unparseable", "empty", "wrong-schema"],
 )
-def test_an_invalid_snapshot_fails_once_without_retry(nats_url: str, tmp_path: Path, raw: bytes, code: str) -> None:
+def test_an_invalid_snapshot_fails_once_without_retry(
+    nats_url: str, tmp_path: Path, raw: bytes, code: str
+) -> None:
     async def scenario() -> None:
         nc = await nats.connect(nats_url)
         js = nc.jetstream()
@@ -187,7 +191,9 @@ def test_an_invalid_snapshot_fails_once_without_retry(nats_url: str, tmp_path: P
     asyncio.run(scenario())
 
 
-def test_a_schema_invalid_job_is_terminated_with_a_non_retryable_failure(nats_url: str, tmp_path: Path) -> None:
+def test_a_schema_invalid_job_is_terminated_with_a_non_retryable_failure(
+    nats_url: str, tmp_path: Path
+) -> None:
     async def scenario() -> None:
         nc = await nats.connect(nats_url)
         js = nc.jetstream()
@@ -208,7 +214,7 @@ def test_sigkill_mid_training_redelivers_and_completes_exactly_once(nats_url: st
     """A worker process killed with SIGKILL mid-training: after ack_wait the job is redelivered to a
     new worker process, which resumes from the last checkpoint; one training.completed, whose adapter
     is byte-identical to an uninterrupted run's."""
-    steps, seed = 100, 5
+    steps, seed = 60, 5
     env = dict(
         os.environ,
         NATS_URL=nats_url,
@@ -220,7 +226,9 @@ def test_sigkill_mid_training_redelivers_and_completes_exactly_once(nats_url: st
 
     def start_worker(name: str) -> subprocess.Popen:
         log = open(tmp_path / f"{name}.log", "wb")  # noqa: SIM115 - the child owns it
-        return subprocess.Popen([sys.executable, "-m", "trainer_worker"], env=env, stdout=log, stderr=subprocess.STDOUT)
+        return subprocess.Popen(
+            [sys.executable, "-m", "trainer_worker"], env=env, stdout=log, stderr=subprocess.STDOUT
+        )
 
     async def scenario() -> tuple[dict[str, Any], list[dict[str, Any]], int, list[dict[str, Any]]]:
         nc = await nats.connect(nats_url)
@@ -243,7 +251,10 @@ def test_sigkill_mid_training_redelivers_and_completes_exactly_once(nats_url: st
             completed = await wait_for(js, "training.completed", job_id, 150)
             await asyncio.sleep(1)  # a duplicate result, if any, would land now
             results = await events(js, "training.completed", job_id)
-            assert await adapter_sha(js, completed["data"]["artifact"]) == completed["data"]["artifact"]["sha256"]
+            assert (
+                await adapter_sha(js, completed["data"]["artifact"])
+                == completed["data"]["artifact"]["sha256"]
+            )
             all_progress = await events(js, "training.progress", job_id)
         finally:
             for proc in (first, second):
@@ -264,3 +275,75 @@ def test_sigkill_mid_training_redelivers_and_completes_exactly_once(nats_url: st
     )
     uninterrupted = train_adapter(learnable_records(), cfg, tmp_path / "reference")
     assert completed["data"]["artifact"]["sha256"] == uninterrupted.sha256
+
+
+def test_a_worker_waits_for_provisioning_instead_of_creating_anything(nats_url: str, tmp_path: Path) -> None:
+    async def scenario() -> None:
+        worker = Worker(dataclasses.replace(worker_config(nats_url, tmp_path), consumer="not-provisioned"))
+        task = asyncio.create_task(worker.run())
+        await asyncio.sleep(0.5)
+        assert not task.done()  # waiting, not crashed
+        worker.request_stop()
+        await asyncio.wait_for(task, 10)
+        nc = await nats.connect(nats_url)
+        names = [c.name for c in await nc.jetstream().consumers_info("GENESIS_JOBS")]
+        assert "not-provisioned" not in names
+        await nc.close()
+
+    asyncio.run(scenario())
+
+
+def test_sigterm_mid_training_gives_the_job_back_and_the_next_worker_resumes(
+    nats_url: str, tmp_path: Path
+) -> None:
+    async def scenario() -> None:
+        nc = await nats.connect(nats_url)
+        js = nc.jetstream()
+        job = make_job(
+            await put_snapshot(js, snapshot_bytes(learnable_records())), hyperparameters={"max_steps": 60}
+        )
+        job_id = job["data"]["job_id"]
+        await publish(js, job)
+        first = Worker(worker_config(nats_url, tmp_path))
+        await run_until(
+            first, wait_for(js, "training.progress", job_id, 60, where=lambda e: e["data"]["step"] >= 12)
+        )
+        # stopped (as by SIGTERM): checkpoint saved, job nak'ed, so it is back at once
+        second = Worker(worker_config(nats_url, tmp_path))
+        completed = await run_until(second, wait_for(js, "training.completed", job_id, 60))
+        assert 12 <= completed["data"]["metrics"]["resumed_from_step"] < 60
+        assert len(await events(js, "training.completed", job_id)) == 1
+        await nc.close()
+
+    asyncio.run(scenario())
+
+
+def test_a_job_past_its_deadline_fails_without_training(nats_url: str, tmp_path: Path) -> None:
+    async def scenario() -> None:
+        nc = await nats.connect(nats_url)
+        js = nc.jetstream()
+        job = make_job(
+            await put_snapshot(js, snapshot_bytes(learnable_records())), deadline="2020-01-01T00:00:00.000Z"
+        )
+        await publish(js, job)
+        worker = Worker(worker_config(nats_url, tmp_path))
+        failed = await run_until(worker, wait_for(js, "training.failed", job["data"]["job_id"], 30))
+        assert failed["data"]["reason"]["code"] == "DEADLINE_EXCEEDED" and not failed["data"]["retryable"]
+        await nc.close()
+
+    asyncio.run(scenario())
+
+
+def test_a_missing_local_base_model_is_a_non_retryable_failure(nats_url: str, tmp_path: Path) -> None:
+    async def scenario() -> None:
+        nc = await nats.connect(nats_url)
+        js = nc.jetstream()
+        job = make_job(await put_snapshot(js, snapshot_bytes(learnable_records())))
+        job["data"]["base_model"] = str(tmp_path / "no-such-model")
+        await publish(js, job)
+        worker = Worker(worker_config(nats_url, tmp_path))
+        failed = await run_until(worker, wait_for(js, "training.failed", job["data"]["job_id"], 30))
+        assert failed["data"]["reason"]["code"] == "BASE_MODEL_NOT_FOUND" and not failed["data"]["retryable"]
+        await nc.close()
+
+    asyncio.run(scenario())

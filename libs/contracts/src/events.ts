@@ -212,3 +212,15 @@ export interface TrainingFailedV1 {
   phase?: TrainingPhase;
   delivery?: number;
 }
+
+export interface ModelTrainedV1 {
+  cycle_id: string;
+  model_version: string;
+  base_model: string;
+  job_id: string;
+  snapshot: { id: string; sha256: string; train_records: number; eval_records: number };
+  artifact: TrainingCompletedV1['artifact'];
+  metrics: Record<string, unknown>;
+  hyperparameters: Record<string, unknown>;
+  seed: number;
+}

@@ -74,6 +74,11 @@ export const CONSUMER_CONFIGS = [
   consumer('monitor', SUBJECTS.feedbackRecorded),
   consumer('monitor', SUBJECTS.cycleRequested),
   consumer('monitor', SUBJECTS.cycleFailed),
+  // trainer-bridge: opens training on a new cycle, follows the worker's reports (issue 4)
+  consumer('trainer-bridge', SUBJECTS.thresholdReached),
+  consumer('trainer-bridge', SUBJECTS.trainingProgress),
+  consumer('trainer-bridge', SUBJECTS.trainingCompleted),
+  consumer('trainer-bridge', SUBJECTS.trainingFailed),
   // trainer-worker (Python, issue 4): pulls the jobs.train work queue. A training outlives
   // ack_wait; the worker keeps its job with in-progress acks (every ack_wait/3) and a killed worker's
   // job comes back after 60 s. Few deliveries: each is a training run. Mirrored for the Python tests

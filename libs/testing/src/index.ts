@@ -5,3 +5,4 @@ export * from './database';
 export * from './service-process';
 export * from './stack';
 export * from './http';
+export * from './worker-process';

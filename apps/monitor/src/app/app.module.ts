@@ -11,7 +11,13 @@ import { CycleMetrics } from './metrics/cycle-metrics';
 
 /** The checking core, shared by the long-running service and the one-shot mode. */
 function core(config: MonitorConfig) {
-  return [{ provide: MONITOR_CONFIG, useValue: config }, Clock, MonitorOutbox, ThresholdChecker, DeadlineSweeper];
+  return [
+    { provide: MONITOR_CONFIG, useValue: config },
+    Clock,
+    MonitorOutbox,
+    ThresholdChecker,
+    DeadlineSweeper,
+  ];
 }
 
 /**

@@ -1,16 +1,32 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import type { ServiceConfig } from '@genesis/config';
 import { MetricsController } from '@genesis/observability';
 import { InfraModule } from '@genesis/persistence';
+import { BRIDGE_CONFIG, type BridgeConfig } from './trainer-bridge.config';
+import { ArtifactStore } from './build-snapshot/artifact-store';
+import { StartTrainingHandler } from './build-snapshot/start-training.handler';
+import { TrainingEventsHandler } from './track-training/training-events.handler';
+import { TrainingDeadlineSweeper } from './track-training/deadline-sweeper';
+import { BridgeRuntime } from './bridge-runtime';
 
-/** Snapshots data and drives training jobs (issue: training). For now: boots, connects, serves health and metrics. */
+/**
+ * Snapshots the data of a new cycle and drives the training worker through the jobs.train work
+ * queue, up to model.trained (a registered candidate) or cycle.failed (ARCHITECTURE §2).
+ */
 @Module({})
 export class AppModule {
-  static forRoot(config: ServiceConfig): DynamicModule {
+  static forRoot(config: BridgeConfig): DynamicModule {
     return {
       module: AppModule,
-      imports: [InfraModule.forRoot({ service: 'trainer-bridge', config, redis: false })],
+      imports: [InfraModule.forRoot({ service: 'trainer-bridge', config })],
       controllers: [MetricsController],
+      providers: [
+        { provide: BRIDGE_CONFIG, useValue: config },
+        ArtifactStore,
+        StartTrainingHandler,
+        TrainingEventsHandler,
+        TrainingDeadlineSweeper,
+        BridgeRuntime,
+      ],
     };
   }
 }

@@ -43,7 +43,9 @@ def main() -> None:
     for noisy in ("nats", "httpx", "transformers", "peft"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     # transformers' notice about its own API, raised from inside peft: not actionable here
-    warnings.filterwarnings("ignore", message="`is_gradient_checkpointing` is deprecated", category=FutureWarning)
+    warnings.filterwarnings(
+        "ignore", message="`is_gradient_checkpointing` is deprecated", category=FutureWarning
+    )
 
     from .worker import serve
 

@@ -41,7 +41,20 @@ def tiny_config_kwargs(vocab_size: int) -> dict[str, Any]:
 
 def seed_corpus() -> list[str]:
     """A fixed corpus of code-like text for the tiny tokenizer (the same on every machine)."""
-    names = ["add", "sub", "mul", "div", "total", "count", "items", "value", "result", "index", "name", "data"]
+    names = [
+        "add",
+        "sub",
+        "mul",
+        "div",
+        "total",
+        "count",
+        "items",
+        "value",
+        "result",
+        "index",
+        "name",
+        "data",
+    ]
     ops = ["+", "-", "*", "/", "==", "!=", "<", ">", "<=", ">="]
     lines: list[str] = []
     for i, name in enumerate(names):

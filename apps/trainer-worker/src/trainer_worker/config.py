@@ -140,7 +140,9 @@ class WorkerConfig:
         if not _CONSUMER.fullmatch(self.consumer):
             raise ConfigError(f"GENESIS_TRAINER_CONSUMER is not a valid consumer name ({self.consumer!r})")
         if not _BUCKET.fullmatch(self.artifacts_bucket):
-            raise ConfigError(f"GENESIS_ARTIFACTS_BUCKET is not a valid bucket name ({self.artifacts_bucket!r})")
+            raise ConfigError(
+                f"GENESIS_ARTIFACTS_BUCKET is not a valid bucket name ({self.artifacts_bucket!r})"
+            )
         object.__setattr__(self, "work_dir", Path(self.work_dir))
 
 
@@ -151,7 +153,9 @@ def _env_number(env: Mapping[str, str], name: str, kind: type, default: Any) -> 
     try:
         return kind(raw)
     except ValueError:
-        raise ConfigError(f"{name} must be a{'n integer' if kind is int else ' number'} (got {raw!r})") from None
+        raise ConfigError(
+            f"{name} must be a{'n integer' if kind is int else ' number'} (got {raw!r})"
+        ) from None
 
 
 def _env_bool(env: Mapping[str, str], name: str) -> bool | None:

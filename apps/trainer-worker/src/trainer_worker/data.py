@@ -95,9 +95,7 @@ def build_examples(
         prompt = prompt[-room:]
         examples.append(Example(prompt + target, [IGNORE_INDEX] * len(prompt) + target))
     if not examples:
-        raise invalid(
-            f"no example fits max_length={max_length} ({skipped} skipped)", "NO_TRAINABLE_EXAMPLES"
-        )
+        raise invalid(f"no example fits max_length={max_length} ({skipped} skipped)", "NO_TRAINABLE_EXAMPLES")
     return examples, skipped
 
 

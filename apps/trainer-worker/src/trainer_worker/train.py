@@ -25,7 +25,16 @@ from .errors import Interrupted
 
 ADAPTER_FILE = "adapter_model.safetensors"
 CONFIG_FILE = "adapter_config.json"
-_VERSIONED = ("torch", "transformers", "peft", "tokenizers", "safetensors", "accelerate", "nats-py", "jsonschema")
+_VERSIONED = (
+    "torch",
+    "transformers",
+    "peft",
+    "tokenizers",
+    "safetensors",
+    "accelerate",
+    "nats-py",
+    "jsonschema",
+)
 
 
 @dataclass(frozen=True)
@@ -225,7 +234,7 @@ def train_adapter(
 
     pad_id = tokenizer.pad_token_id
     started = time.monotonic()
-    last_report, reported_losses = started, 0
+    last_report, reported_losses = started, len(losses)  # a resumed run reports its own steps
     run_tokens = 0
     autocast = torch.autocast(device_type=runtime.device.type, dtype=torch.bfloat16, enabled=runtime.bf16)
     for step in range(start_step, steps):

@@ -21,6 +21,7 @@ import logging
 import shutil
 import threading
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -101,8 +102,8 @@ class Worker:
             await self.nc.close()
             return
         sub = await self.js.pull_subscribe_bind(durable=self.config.consumer, stream=self.config.jobs_stream)
+        stopping = asyncio.ensure_future(self.stopping.wait())
         try:
-            stopping = asyncio.ensure_future(self.stopping.wait())
             while not self.stopping.is_set():
                 fetch = asyncio.ensure_future(sub.fetch(1, timeout=5))
                 await asyncio.wait({fetch, stopping}, return_when=asyncio.FIRST_COMPLETED)
@@ -110,14 +111,20 @@ class Worker:
                     # Stopping while idle. A message that lands in the cancelled fetch's inbox
                     # is redelivered after ack_wait.
                     fetch.cancel()
+                    await asyncio.gather(fetch, return_exceptions=True)
                     break
                 try:
                     msgs = fetch.result()
                 except NatsTimeoutError:
                     continue
+                except Exception:  # e.g. a reconnect in progress: the client retries on its own
+                    log.warning("fetch failed; retrying", exc_info=True)
+                    await asyncio.sleep(1)
+                    continue
                 for msg in msgs:
                     await self.handle(msg)
         finally:
+            stopping.cancel()
             # close, not drain: every ack and publish above was awaited, and draining a pull
             # subscription waits out its drain timeout (30 s) for nothing.
             await sub.unsubscribe()
@@ -167,7 +174,9 @@ class Worker:
             if not last:
                 await msg.nak(delay=min(60.0, 5.0 * 2 ** (delivery - 1)))
                 return
-            failure = JobFailure("WORKER_ERROR", f"{type(err).__name__}: {err}", retryable=True, phase="train")
+            failure = JobFailure(
+                "WORKER_ERROR", f"{type(err).__name__}: {err}", retryable=True, phase="train"
+            )
             event = self._failed(envelope, failure, delivery)
         heartbeat.cancel()
         await self._publish_result(job_id, event)
@@ -183,6 +192,19 @@ class Worker:
             train_cfg = _replace(train_cfg, base_model=data["base_model"])
         if "seed" in data:
             train_cfg = _replace(train_cfg, seed=data["seed"])
+        deadline = data.get("deadline")
+        if deadline and datetime.fromisoformat(deadline.replace("Z", "+00:00")) <= datetime.now(timezone.utc):
+            raise JobFailure(
+                "DEADLINE_EXCEEDED",
+                f"the job's deadline {deadline} has passed",
+                retryable=False,
+                phase="validate",
+            )
+        base = train_cfg.base_model
+        if base.startswith(("/", "./", "../", "~")) and not Path(base).expanduser().exists():
+            raise JobFailure(
+                "BASE_MODEL_NOT_FOUND", f"no such folder: {base}", retryable=False, phase="prepare"
+            )
         dataset = data["dataset"]
         raw = await self._download(dataset["bucket"], dataset["key"])
 
@@ -194,7 +216,9 @@ class Worker:
         publisher = asyncio.create_task(self._publish_progress(envelope, progress_queue, delivery))
         job_dir = self._job_dir(job_id)
         out_dir = job_dir / "adapter"
-        run_key = json.dumps([job_id, dataset["sha256"], train_cfg.hyperparameters(), train_cfg.seed])
+        run_key = json.dumps(
+            [job_id, dataset["sha256"], train_cfg.base_model, train_cfg.hyperparameters(), train_cfg.seed]
+        )
         self._stop_training.clear()
 
         def on_progress(p: Progress) -> None:
@@ -218,7 +242,10 @@ class Worker:
         except OSError as err:
             if train_cfg.base_model != "tiny" and not Path(train_cfg.base_model).exists():
                 raise JobFailure(
-                    "BASE_MODEL_UNAVAILABLE", f"{train_cfg.base_model}: {err}", retryable=True, phase="prepare"
+                    "BASE_MODEL_UNAVAILABLE",
+                    f"{train_cfg.base_model}: {err}",
+                    retryable=True,
+                    phase="prepare",
                 ) from err
             raise
         finally:
@@ -254,7 +281,11 @@ class Worker:
             "package_versions": result.package_versions,
         }
         return follow_up(
-            envelope, "training.completed", completed, source=self.config.source, event_id=result_event_id(job_id)
+            envelope,
+            "training.completed",
+            completed,
+            source=self.config.source,
+            event_id=result_event_id(job_id),
         )
 
     # --- helpers -------------------------------------------------------------------------------
@@ -268,7 +299,9 @@ class Worker:
         try:
             return await self.js.object_store(name)
         except BucketNotFoundError:
-            raise JobFailure("BUCKET_NOT_FOUND", f"object store bucket {name}", retryable=False, phase="download")
+            raise JobFailure(
+                "BUCKET_NOT_FOUND", f"object store bucket {name}", retryable=False, phase="download"
+            ) from None
 
     async def _download(self, bucket: str, key: str) -> bytes:
         store = await self._bucket(bucket)
@@ -276,7 +309,10 @@ class Worker:
             result = await store.get(key)
         except ObjectNotFoundError:
             raise JobFailure(
-                "SNAPSHOT_NOT_FOUND", f"{bucket}/{key} is not in the object store", retryable=False, phase="download"
+                "SNAPSHOT_NOT_FOUND",
+                f"{bucket}/{key} is not in the object store",
+                retryable=False,
+                phase="download",
             ) from None
         return bytes(result.data or b"")
 
@@ -290,7 +326,9 @@ class Worker:
             except Exception:  # a reconnect in progress: the next beat tries again
                 log.warning("in-progress ack failed", exc_info=True)
 
-    async def _publish_progress(self, cause: dict[str, Any], queue: asyncio.Queue[Progress], delivery: int) -> None:
+    async def _publish_progress(
+        self, cause: dict[str, Any], queue: asyncio.Queue[Progress], delivery: int
+    ) -> None:
         while True:
             p = await queue.get()
             try:
@@ -323,7 +361,9 @@ class Worker:
             "delivery": delivery,
         }
         job_id = envelope["data"]["job_id"]
-        return follow_up(envelope, "training.failed", data, source=self.config.source, event_id=result_event_id(job_id))
+        return follow_up(
+            envelope, "training.failed", data, source=self.config.source, event_id=result_event_id(job_id)
+        )
 
     async def _fail_unparseable(self, msg: Any, err: Exception) -> None:
         """A training.failed for a schema-invalid job, when its envelope and job id are readable."""

@@ -2,11 +2,13 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { CYCLE_STATUSES, CycleTransitionError, HAPPY_PATH, allowedNext, planTransition } from './cycle-state';
 
-const refusedWith = (code: string) => (err: unknown) => err instanceof CycleTransitionError && err.code === code;
+const refusedWith = (code: string) => (err: unknown) =>
+  err instanceof CycleTransitionError && err.code === code;
 
 describe('cycle state machine', () => {
   it('walks the happy path one step at a time', () => {
-    for (let i = 0; i + 1 < HAPPY_PATH.length; i++) assert.equal(planTransition(HAPPY_PATH[i]!, HAPPY_PATH[i + 1]!), 'apply');
+    for (let i = 0; i + 1 < HAPPY_PATH.length; i++)
+      assert.equal(planTransition(HAPPY_PATH[i]!, HAPPY_PATH[i + 1]!), 'apply');
   });
 
   it('lets every non-terminal state fail, and only an evaluated cycle be rejected', () => {
@@ -22,12 +24,15 @@ describe('cycle state machine', () => {
   });
 
   it('refuses skipping ahead with ILLEGAL_TRANSITION and names what is allowed', () => {
-    assert.throws(() => planTransition('opened', 'trained'), (err: unknown) => {
-      assert.ok(err instanceof CycleTransitionError);
-      assert.equal(err.code, 'ILLEGAL_TRANSITION');
-      assert.match(err.message, /opened to trained \(allowed: dataset_ready, failed\)/);
-      return true;
-    });
+    assert.throws(
+      () => planTransition('opened', 'trained'),
+      (err: unknown) => {
+        assert.ok(err instanceof CycleTransitionError);
+        assert.equal(err.code, 'ILLEGAL_TRANSITION');
+        assert.match(err.message, /opened to trained \(allowed: dataset_ready, failed\)/);
+        return true;
+      },
+    );
   });
 
   it('refuses leaving a terminal state with CYCLE_ALREADY_FINISHED', () => {

@@ -38,7 +38,10 @@ describe('trigger policy', () => {
   it("says why nothing triggers, in the spec's words", () => {
     const e = evaluateTriggers(facts({ newLearnings: 45 }), DEFAULT_THRESHOLDS, NOW);
     assert.equal(e.met, false);
-    assert.match(e.reason, /^Thresholds not met \(learnings: 45\/100, days: 1\/62, accuracy: 0\.950\/0\.9 offline\)$/);
+    assert.match(
+      e.reason,
+      /^Thresholds not met \(learnings: 45\/100, days: 1\/62, accuracy: 0\.950\/0\.9 offline\)$/,
+    );
   });
 
   it('triggers on the 100th new learning, not the 99th', () => {
@@ -49,28 +52,41 @@ describe('trigger policy', () => {
   });
 
   it('triggers on time only with at least one new learning', () => {
-    assert.equal(evaluateTriggers(facts({ lastTrainingTime: daysAgo(70) }), DEFAULT_THRESHOLDS, NOW).met, false);
-    const e = evaluateTriggers(facts({ lastTrainingTime: daysAgo(62), newLearnings: 1 }), DEFAULT_THRESHOLDS, NOW);
+    assert.equal(
+      evaluateTriggers(facts({ lastTrainingTime: daysAgo(70) }), DEFAULT_THRESHOLDS, NOW).met,
+      false,
+    );
+    const e = evaluateTriggers(
+      facts({ lastTrainingTime: daysAgo(62), newLearnings: 1 }),
+      DEFAULT_THRESHOLDS,
+      NOW,
+    );
     assert.deepEqual([e.met, e.trigger, e.counts.days_since_training], [true, 'time', 62]);
     assert.equal(e.crossedAt?.toISOString(), NOW.toISOString());
   });
 
   it('counts days from the oldest waiting learning before any training', () => {
     const f = facts({ lastTrainingTime: null, currentModel: null, offlineScore: null, trainingRuns: 0 });
-    const e = evaluateTriggers({ ...f, newLearnings: 3, oldestNewLearningAt: daysAgo(63) }, DEFAULT_THRESHOLDS, NOW);
+    const e = evaluateTriggers(
+      { ...f, newLearnings: 3, oldestNewLearningAt: daysAgo(63) },
+      DEFAULT_THRESHOLDS,
+      NOW,
+    );
     assert.deepEqual([e.trigger, e.counts.days_since_training], ['time', 63]);
   });
 
   it('prefers online accuracy once the window has enough samples, else the offline score', () => {
     const few = evaluateTriggers(facts({ feedback: { samples: 49, accepted: 10 } }), DEFAULT_THRESHOLDS, NOW);
     assert.deepEqual([few.met, few.counts.accuracy_source], [false, 'offline']);
-    const many = evaluateTriggers(facts({ feedback: { samples: 50, accepted: 40 } }), DEFAULT_THRESHOLDS, NOW);
-    assert.deepEqual([many.met, many.trigger, many.counts.accuracy, many.counts.accuracy_source], [
-      true,
-      'performance',
-      0.8,
-      'online',
-    ]);
+    const many = evaluateTriggers(
+      facts({ feedback: { samples: 50, accepted: 40 } }),
+      DEFAULT_THRESHOLDS,
+      NOW,
+    );
+    assert.deepEqual(
+      [many.met, many.trigger, many.counts.accuracy, many.counts.accuracy_source],
+      [true, 'performance', 0.8, 'online'],
+    );
     const offline = evaluateTriggers(facts({ offlineScore: 0.85 }), DEFAULT_THRESHOLDS, NOW);
     assert.deepEqual([offline.trigger, offline.counts.accuracy_source], ['performance', 'offline']);
   });
@@ -115,7 +131,11 @@ describe('trigger policy', () => {
     assert.equal(thresholdsFor(p, 'small').learningThreshold, 2);
     assert.equal(thresholdsFor(p, 'small').timeThresholdDays, 62);
     assert.throws(
-      () => readConfig(readTriggerPolicy, { GENESIS_PERFORMANCE_THRESHOLD: '90', GENESIS_TRIGGER_OVERRIDES: '{"x": {"lr": 1}}' }),
+      () =>
+        readConfig(readTriggerPolicy, {
+          GENESIS_PERFORMANCE_THRESHOLD: '90',
+          GENESIS_TRIGGER_OVERRIDES: '{"x": {"lr": 1}}',
+        }),
       /GENESIS_PERFORMANCE_THRESHOLD must be between 0 and 1.*GENESIS_TRIGGER_OVERRIDES is invalid/,
     );
   });

@@ -1,6 +1,13 @@
 import { Controller, Get, Inject, Param, Query, UseGuards } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { CYCLE_STATUSES, cycleTimeline, cycleView, findCycle, isCycleStatus, listCycles } from '@genesis/cycles';
+import {
+  CYCLE_STATUSES,
+  cycleTimeline,
+  cycleView,
+  findCycle,
+  isCycleStatus,
+  listCycles,
+} from '@genesis/cycles';
 import { AuthGuard, RequireScope } from '../auth/auth.guard';
 import { RateLimitGuard } from '../rate-limit/rate-limit.guard';
 import { ProblemError, problems } from '../problem/problem';
@@ -22,13 +29,15 @@ export class QueryCyclesController {
   @RequireScope('status:read')
   async list(@Query() q: Record<string, string | undefined>) {
     const limit = q['limit'] === undefined ? 50 : Number(q['limit']);
-    if (!Number.isInteger(limit) || limit < 1 || limit > 500) throw badQuery('limit must be an integer from 1 to 500');
+    if (!Number.isInteger(limit) || limit < 1 || limit > 500)
+      throw badQuery('limit must be an integer from 1 to 500');
     const status = q['status'];
     if (status !== undefined && !isCycleStatus(status)) {
       throw badQuery(`status must be one of ${CYCLE_STATUSES.join(', ')}`);
     }
     const modelId = q['model_id'];
-    if (modelId !== undefined && !MODEL_ID.test(modelId)) throw badQuery(`model_id must match ${MODEL_ID.source}`);
+    if (modelId !== undefined && !MODEL_ID.test(modelId))
+      throw badQuery(`model_id must match ${MODEL_ID.source}`);
     const rows = await listCycles(this.dataSource, { modelId, status, limit });
     return { items: rows.map(cycleView) };
   }

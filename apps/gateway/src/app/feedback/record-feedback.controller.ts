@@ -9,7 +9,10 @@ import { RateLimitGuard } from '../rate-limit/rate-limit.guard';
 import { problems } from '../problem/problem';
 import { GatewayOutbox } from '../improvement/gateway-outbox';
 
-const recorded = counter('genesis_feedback_recorded_total', 'Feedback outcomes recorded', ['model_id', 'outcome']);
+const recorded = counter('genesis_feedback_recorded_total', 'Feedback outcomes recorded', [
+  'model_id',
+  'outcome',
+]);
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const MODEL_ID = /^[a-z0-9][a-z0-9._-]{0,63}$/;
@@ -26,9 +29,13 @@ interface FeedbackInput {
 
 function parse(body: unknown): FeedbackInput {
   const errors: { path: string; message: string }[] = [];
-  const b = (typeof body === 'object' && body !== null && !Array.isArray(body) ? body : {}) as Record<string, unknown>;
+  const b = (typeof body === 'object' && body !== null && !Array.isArray(body) ? body : {}) as Record<
+    string,
+    unknown
+  >;
   if (b !== body) errors.push({ path: '/', message: 'must be an object' });
-  for (const key of Object.keys(b)) if (!FIELDS.has(key)) errors.push({ path: `/${key}`, message: 'is not allowed' });
+  for (const key of Object.keys(b))
+    if (!FIELDS.has(key)) errors.push({ path: `/${key}`, message: 'is not allowed' });
   const str = (key: string, test: (v: string) => boolean, message: string, required = false) => {
     const v = b[key];
     if (v === undefined) {
@@ -40,8 +47,18 @@ function parse(body: unknown): FeedbackInput {
   };
   const id = str('id', (v) => UUID.test(v), 'must be a UUID');
   const modelId = str('model_id', (v) => MODEL_ID.test(v), `must match ${MODEL_ID.source}`);
-  const version = str('model_version', (v) => v.length >= 1 && v.length <= 200, 'must be 1–200 characters', true);
-  const outcome = str('outcome', (v) => v === 'accepted' || v === 'corrected', 'must be one of accepted, corrected', true);
+  const version = str(
+    'model_version',
+    (v) => v.length >= 1 && v.length <= 200,
+    'must be 1–200 characters',
+    true,
+  );
+  const outcome = str(
+    'outcome',
+    (v) => v === 'accepted' || v === 'corrected',
+    'must be one of accepted, corrected',
+    true,
+  );
   const learningId = str('learning_id', (v) => UUID.test(v), 'must be a UUID');
   const source = str('source', (v) => v.length <= 200, 'must be at most 200 characters');
   if (errors.length > 0) {
@@ -72,7 +89,10 @@ export class RecordFeedbackController {
   @Post()
   @HttpCode(201)
   @RequireScope('learnings:write')
-  async record(@Body() body: unknown, @Req() req: AuthedRequest): Promise<{ id: string; recorded_at: string }> {
+  async record(
+    @Body() body: unknown,
+    @Req() req: AuthedRequest,
+  ): Promise<{ id: string; recorded_at: string }> {
     const input = parse(body);
     const correlationId = firstHeader(req.headers['x-request-id']) ?? randomUUID();
     const at = await this.dataSource.transaction(async (m) => {
@@ -94,7 +114,11 @@ export class RecordFeedbackController {
         const [existing] = await m.query(`SELECT recorded_at FROM feedback WHERE id = $1`, [input.id]);
         return { recordedAt: existing.recorded_at as Date, fresh: false };
       }
-      const data: FeedbackRecordedV1 = { ...input, feedback_id: input.id, recorded_at: rows[0]!.recorded_at.toISOString() };
+      const data: FeedbackRecordedV1 = {
+        ...input,
+        feedback_id: input.id,
+        recorded_at: rows[0]!.recorded_at.toISOString(),
+      };
       delete (data as Partial<FeedbackInput>).id;
       await enqueueEvent(
         m,

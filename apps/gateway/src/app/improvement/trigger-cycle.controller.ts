@@ -3,7 +3,13 @@ import type { FastifyReply } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { SUBJECTS, makeEnvelope, type CycleRequestedV1 } from '@genesis/contracts';
-import { evaluateTriggers, loadModelFacts, openCycle, thresholdsFor, type TriggerPolicy } from '@genesis/cycles';
+import {
+  evaluateTriggers,
+  loadModelFacts,
+  openCycle,
+  thresholdsFor,
+  type TriggerPolicy,
+} from '@genesis/cycles';
 import { counter } from '@genesis/observability';
 import { enqueueEvent } from '@genesis/persistence';
 import { AuthGuard, RequireScope, type AuthedRequest } from '../auth/auth.guard';
@@ -13,7 +19,9 @@ import { GatewayOutbox } from './gateway-outbox';
 import { modelIdParam } from './model-id';
 import { TRIGGER_POLICY } from './trigger-policy.provider';
 
-const triggers = counter('genesis_manual_triggers_total', 'Manual improvement triggers by outcome', ['outcome']);
+const triggers = counter('genesis_manual_triggers_total', 'Manual improvement triggers by outcome', [
+  'outcome',
+]);
 
 /** The spec's response: {success, message, triggered_at, error}. */
 export interface TriggerResponse {

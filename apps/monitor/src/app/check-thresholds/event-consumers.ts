@@ -1,8 +1,25 @@
-import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  type BeforeApplicationShutdown,
+  type OnApplicationBootstrap,
+} from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { STREAMS, SUBJECTS, durableName, type CycleRequestedV1, type EventEnvelope } from '@genesis/contracts';
+import {
+  STREAMS,
+  SUBJECTS,
+  durableName,
+  type CycleRequestedV1,
+  type EventEnvelope,
+} from '@genesis/contracts';
 import { announceCycle, CycleTransitionError } from '@genesis/cycles';
-import { ConsumerRunner, EventPublisher, NatsClient, PermanentError, type EventHandler } from '@genesis/messaging';
+import {
+  ConsumerRunner,
+  EventPublisher,
+  NatsClient,
+  PermanentError,
+  type EventHandler,
+} from '@genesis/messaging';
 import { Log } from '@genesis/observability';
 import { Clock } from '../clock';
 import { MONITOR_CONFIG, type MonitorConfig } from '../monitor.config';
@@ -19,7 +36,9 @@ export class MonitorRuntime implements OnApplicationBootstrap, BeforeApplication
   private readonly log = new Log('monitor');
   private readonly runners: ConsumerRunner[];
   private timer?: NodeJS.Timeout;
+  private sweepTimer?: NodeJS.Timeout;
   private tickRunning?: Promise<void>;
+  private sweepRunning?: Promise<void>;
 
   constructor(
     @Inject(NatsClient) nats: NatsClient,
@@ -31,7 +50,8 @@ export class MonitorRuntime implements OnApplicationBootstrap, BeforeApplication
     @Inject(ThresholdChecker) private readonly checker: ThresholdChecker,
     @Inject(DeadlineSweeper) private readonly sweeper: DeadlineSweeper,
   ) {
-    const recheck: EventHandler = async (event) => void (await this.checker.checkModel(event.model_id, event));
+    const recheck: EventHandler = async (event) =>
+      void (await this.checker.checkModel(event.model_id, event));
     const handlers: [string, EventHandler][] = [
       [SUBJECTS.learningStored, recheck],
       [SUBJECTS.feedbackRecorded, recheck],
@@ -55,6 +75,11 @@ export class MonitorRuntime implements OnApplicationBootstrap, BeforeApplication
     // A check at boot: picks up whatever a crash interrupted, without waiting for an interval.
     this.tick();
     this.timer = setInterval(() => this.tick(), this.config.checkIntervalMinutes * 60_000);
+    // Deadlines are minutes to hours: sweeping once a minute keeps "stuck" precise at the cost of one query.
+    this.sweepTimer = setInterval(
+      () => this.sweep(),
+      Math.min(60_000, this.config.checkIntervalMinutes * 60_000),
+    );
     this.log.info('monitoring', {
       check_interval_min: this.config.checkIntervalMinutes,
       thresholds: this.config.policy.defaults,
@@ -63,8 +88,9 @@ export class MonitorRuntime implements OnApplicationBootstrap, BeforeApplication
 
   async beforeApplicationShutdown(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
     await Promise.all(this.runners.map((r) => r.stop()));
-    await this.tickRunning;
+    await Promise.all([this.tickRunning, this.sweepRunning]);
     await this.outbox.relay.stop();
   }
 
@@ -75,14 +101,30 @@ export class MonitorRuntime implements OnApplicationBootstrap, BeforeApplication
       try {
         await this.sweeper.sweep();
         for (const outcome of await this.checker.checkAll()) {
-          this.log.debug('checked', { model_id: outcome.model_id, decision: outcome.decision, reason: outcome.reason });
+          this.log.debug('checked', {
+            model_id: outcome.model_id,
+            decision: outcome.decision,
+            reason: outcome.reason,
+          });
         }
       } catch (err) {
-        this.log.warn('periodic check failed; will retry at the next interval', { error: (err as Error).message });
+        this.log.warn('periodic check failed; will retry at the next interval', {
+          error: (err as Error).message,
+        });
       } finally {
         this.tickRunning = undefined;
       }
     })();
+  }
+
+  /** Between checks; overlapping a check's own sweep is harmless (transitions are idempotent). */
+  private sweep(): void {
+    if (this.sweepRunning) return;
+    this.sweepRunning = this.sweeper
+      .sweep()
+      .then(() => undefined)
+      .catch((err: Error) => this.log.warn('deadline sweep failed; will retry', { error: err.message }))
+      .finally(() => (this.sweepRunning = undefined));
   }
 
   /** cycle.requested: the gateway opened a manual cycle; the monitor announces it (once). */
@@ -90,14 +132,19 @@ export class MonitorRuntime implements OnApplicationBootstrap, BeforeApplication
     const now = this.clock.now();
     let announced: boolean;
     try {
-      announced = await this.dataSource.transaction((m) => announceCycle(m, event.data.cycle_id, 'monitor', now, event));
+      announced = await this.dataSource.transaction((m) =>
+        announceCycle(m, event.data.cycle_id, 'monitor', now, event),
+      );
     } catch (err) {
       if (err instanceof CycleTransitionError) throw new PermanentError(err.code, err.message);
       throw err;
     }
     if (announced) {
       this.outbox.kick();
-      thresholdLatency.observe({ trigger: 'manual' }, Math.max(0, (Date.now() - Date.parse(event.data.requested_at)) / 1000));
+      thresholdLatency.observe(
+        { trigger: 'manual' },
+        Math.max(0, (Date.now() - Date.parse(event.data.requested_at)) / 1000),
+      );
     }
     await this.checker.refreshStatus(event.model_id);
   }

@@ -22,7 +22,10 @@ import { Clock } from '../clock';
 import { MONITOR_CONFIG, type CrashPoint, type MonitorConfig } from '../monitor.config';
 import { MonitorOutbox } from './monitor-outbox';
 
-const checks = counter('genesis_monitor_checks_total', 'Trigger checks by model and decision', ['model_id', 'decision']);
+const checks = counter('genesis_monitor_checks_total', 'Trigger checks by model and decision', [
+  'model_id',
+  'decision',
+]);
 export const thresholdLatency = histogram(
   'genesis_threshold_reached_latency_seconds',
   'Time from a threshold being crossed (or a manual request) to its threshold.reached being committed',
@@ -126,8 +129,11 @@ export class ThresholdChecker {
         this.outbox.kick();
         cycleId = result.cycle.id;
         reason = `${evaluation.reason}; opened cycle ${cycleId}`;
-        const crossedAt = evaluation.crossedAt ?? (trigger === 'learnings' ? await this.crossedAt(modelId, t.learningThreshold) : null);
-        if (crossedAt) thresholdLatency.observe({ trigger }, Math.max(0, (Date.now() - crossedAt.getTime()) / 1000));
+        const crossedAt =
+          evaluation.crossedAt ??
+          (trigger === 'learnings' ? await this.crossedAt(modelId, t.learningThreshold) : null);
+        if (crossedAt)
+          thresholdLatency.observe({ trigger }, Math.max(0, (Date.now() - crossedAt.getTime()) / 1000));
         this.log.info('improvement cycle opened', {
           model_id: modelId,
           cycle_id: cycleId,

@@ -41,7 +41,11 @@ export class CycleMetrics {
           const s = await snapshot();
           this.reset();
           const byTrigger = new Map<string, number>();
-          for (const c of s.cycles) byTrigger.set(`${c.model_id}\u0000${c.trigger}`, (byTrigger.get(`${c.model_id}\u0000${c.trigger}`) ?? 0) + c.n);
+          for (const c of s.cycles)
+            byTrigger.set(
+              `${c.model_id}\u0000${c.trigger}`,
+              (byTrigger.get(`${c.model_id}\u0000${c.trigger}`) ?? 0) + c.n,
+            );
           for (const [key, n] of byTrigger) {
             const [model_id, trigger] = key.split('\u0000') as [string, string];
             this.inc({ model_id, trigger }, n);
@@ -51,7 +55,11 @@ export class CycleMetrics {
     );
     for (const [name, help, status] of [
       ['genesis_improvements_deployed_total', 'Improvement cycles that deployed a new model', 'deployed'],
-      ['genesis_improvements_rejected_total', 'Improvement cycles whose candidate was rejected (no real improvement)', 'rejected'],
+      [
+        'genesis_improvements_rejected_total',
+        'Improvement cycles whose candidate was rejected (no real improvement)',
+        'rejected',
+      ],
       ['genesis_improvement_cycles_failed_total', 'Improvement cycles that failed (any phase)', 'failed'],
     ] as const) {
       register(
@@ -92,7 +100,8 @@ export class CycleMetrics {
         async collect() {
           const s = await snapshot();
           this.reset();
-          for (const { model_id, status } of s.statuses) this.set({ model_id }, status.learnings_since_training);
+          for (const { model_id, status } of s.statuses)
+            this.set({ model_id }, status.learnings_since_training);
         },
       }),
     );
@@ -113,7 +122,10 @@ export class CycleMetrics {
     const now = this.clock.now();
     const statuses = [];
     for (const model_id of await knownModels(this.dataSource, this.config.models)) {
-      statuses.push({ model_id, status: await computeStatus(this.dataSource, this.config.policy, model_id, now) });
+      statuses.push({
+        model_id,
+        status: await computeStatus(this.dataSource, this.config.policy, model_id, now),
+      });
     }
     return { cycles, statuses };
   }

@@ -15,7 +15,9 @@ import { DeadlineSweeper, type ExpiredCycle } from '../stuck-cycles/deadline-swe
 export async function runOnce(config: MonitorConfig, argv: string[]): Promise<void> {
   const json = argv.includes('--json');
   try {
-    const app = await NestFactory.createApplicationContext(OnceModule.forRoot(config), { logger: ['error', 'warn'] });
+    const app = await NestFactory.createApplicationContext(OnceModule.forRoot(config), {
+      logger: ['error', 'warn'],
+    });
     let expired: ExpiredCycle[];
     let outcomes: CheckOutcome[];
     try {
@@ -28,9 +30,13 @@ export async function runOnce(config: MonitorConfig, argv: string[]): Promise<vo
     if (json) {
       process.stdout.write(`${JSON.stringify({ expired, outcomes }, null, 2)}\n`);
     } else {
-      for (const e of expired) process.stdout.write(`${e.model_id}: FAILED stuck cycle ${e.cycle_id} (${e.reason})\n`);
+      for (const e of expired)
+        process.stdout.write(`${e.model_id}: FAILED stuck cycle ${e.cycle_id} (${e.reason})\n`);
       for (const o of outcomes) {
-        const label = o.decision === 'opened' ? `OPENED cycle ${o.cycle_id} (trigger: ${o.trigger})` : o.decision.toUpperCase();
+        const label =
+          o.decision === 'opened'
+            ? `OPENED cycle ${o.cycle_id} (trigger: ${o.trigger})`
+            : o.decision.toUpperCase();
         process.stdout.write(`${o.model_id}: ${label}: ${o.reason}\n`);
       }
     }

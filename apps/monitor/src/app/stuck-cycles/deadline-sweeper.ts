@@ -6,10 +6,11 @@ import { Clock } from '../clock';
 import { MONITOR_CONFIG, type DeadlinePhase, type MonitorConfig } from '../monitor.config';
 import { MonitorOutbox } from '../check-thresholds/monitor-outbox';
 
-const expired = counter('genesis_cycle_deadlines_exceeded_total', 'Cycles failed for staying in a phase too long', [
-  'model_id',
-  'phase',
-]);
+const expired = counter(
+  'genesis_cycle_deadlines_exceeded_total',
+  'Cycles failed for staying in a phase too long',
+  ['model_id', 'phase'],
+);
 
 export interface ExpiredCycle {
   cycle_id: string;
@@ -58,8 +59,18 @@ export class DeadlineSweeper {
         throw err;
       }
       expired.inc({ model_id: cycle.model_id, phase });
-      this.log.warn('cycle failed: phase deadline exceeded', { cycle_id: cycle.id, model_id: cycle.model_id, phase, reason: message });
-      failed.push({ cycle_id: cycle.id, model_id: cycle.model_id, phase, reason: `PHASE_DEADLINE_EXCEEDED: ${message}` });
+      this.log.warn('cycle failed: phase deadline exceeded', {
+        cycle_id: cycle.id,
+        model_id: cycle.model_id,
+        phase,
+        reason: message,
+      });
+      failed.push({
+        cycle_id: cycle.id,
+        model_id: cycle.model_id,
+        phase,
+        reason: `PHASE_DEADLINE_EXCEEDED: ${message}`,
+      });
     }
     if (failed.length > 0) this.outbox.kick();
     return failed;

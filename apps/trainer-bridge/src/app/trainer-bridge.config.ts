@@ -1,0 +1,32 @@
+import { readServiceConfig, type EnvReader, type ServiceConfig } from '@genesis/config';
+import { ARTIFACTS_BUCKET } from '@genesis/messaging';
+
+export const BRIDGE_CONFIG = Symbol('BRIDGE_CONFIG');
+
+export interface BridgeConfig extends ServiceConfig {
+  baseModel: string;
+  artifactsBucket: string;
+  evalFraction: number;
+  replayShare: number;
+  deadlineMinutes: number;
+  maxAttempts: number;
+  seed: number;
+  maxSteps?: number;
+  sweepIntervalMs: number;
+}
+
+export function readBridgeConfig(env: EnvReader): BridgeConfig {
+  const maxSteps = env.optionalStr('GENESIS_TRAINING_MAX_STEPS');
+  return {
+    ...readServiceConfig(env, 'trainer-bridge'),
+    baseModel: env.str('GENESIS_BASE_MODEL', 'tiny'),
+    artifactsBucket: env.str('GENESIS_ARTIFACTS_BUCKET', ARTIFACTS_BUCKET),
+    evalFraction: env.float('GENESIS_EVAL_FRACTION', 0.1, { min: 0, max: 0.5 }),
+    replayShare: env.float('GENESIS_REPLAY_SHARE', 1, { min: 0, max: 1 }),
+    deadlineMinutes: env.float('GENESIS_TRAINING_DEADLINE_MINUTES', 60, { min: 0.05 }),
+    maxAttempts: env.int('GENESIS_TRAINING_MAX_ATTEMPTS', 3, { min: 1, max: 20 }),
+    seed: env.int('GENESIS_TRAINING_SEED', 1234, { min: 0 }),
+    maxSteps: maxSteps === undefined ? undefined : env.int('GENESIS_TRAINING_MAX_STEPS', 40, { min: 1 }),
+    sweepIntervalMs: env.int('GENESIS_TRAINING_SWEEP_INTERVAL_MS', 15_000, { min: 100 }),
+  };
+}

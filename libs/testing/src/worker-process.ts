@@ -1,0 +1,54 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const REPO = join(__dirname, '..', '..', '..', '..');
+export const WORKER_PYTHON = join(REPO, 'apps', 'trainer-worker', '.venv', 'bin', 'python');
+
+/** Whether the Python worker's environment exists (npm test creates it before the Node tests). */
+export function workerAvailable(): boolean {
+  return existsSync(WORKER_PYTHON);
+}
+
+/** The Python training worker (`python -m trainer_worker`) as a real child process. */
+export class WorkerProcess {
+  private process?: ChildProcess;
+  private output = '';
+  readonly workDir = mkdtempSync(join(tmpdir(), 'genesis-worker-'));
+
+  constructor(private readonly env: Record<string, string>) {}
+
+  start(): this {
+    this.process = spawn(WORKER_PYTHON, ['-m', 'trainer_worker'], {
+      cwd: REPO,
+      env: {
+        PATH: process.env['PATH'] ?? '',
+        HOME: process.env['HOME'] ?? '/root',
+        GENESIS_WORK_DIR: this.workDir,
+        ...this.env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const keep = (chunk: Buffer) => (this.output = (this.output + chunk.toString()).slice(-20_000));
+    this.process.stdout?.on('data', keep);
+    this.process.stderr?.on('data', keep);
+    return this;
+  }
+
+  get logs(): string {
+    return this.output;
+  }
+
+  get running(): boolean {
+    return !!this.process && this.process.exitCode === null && this.process.signalCode === null;
+  }
+
+  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    if (!this.running) return;
+    const p = this.process!;
+    const gone = new Promise((resolve) => p.once('exit', resolve));
+    p.kill(signal);
+    await gone;
+  }
+}
