@@ -8,7 +8,9 @@ import {
   makeEnvelope,
   type ModelTrainedV1,
   type TrainingCompletedV1,
+  type TrainingFailedV1,
 } from '@genesis/contracts';
+import { transitionCycle } from '@genesis/cycles';
 import { ARTIFACTS_BUCKET, EventPublisher } from '@genesis/messaging';
 import {
   ServiceProcess,
@@ -85,7 +87,7 @@ describe(
       const env = stack.env({
         GENESIS_LEARNING_THRESHOLD: String(THRESHOLD),
         GENESIS_TRAINING_SWEEP_INTERVAL_MS: '500',
-      GENESIS_FAILED_CYCLE_COOLDOWN_MINUTES: '0',
+        GENESIS_FAILED_CYCLE_COOLDOWN_MINUTES: '0',
       });
       services = await Promise.all(
         ['gateway', 'learner', 'monitor', 'trainer-bridge'].map((app) => ServiceProcess.start(app, env)),
@@ -209,6 +211,106 @@ describe(
         subjects_filter: SUBJECTS.modelTrained,
       });
       assert.equal(info.state.subjects?.[SUBJECTS.modelTrained], 1, 'exactly one model.trained');
+    });
+
+    /** Ends the current cycle so that the next threshold can open another (no evaluator in this test). */
+    const endActiveCycle = async () => {
+      await stack.db.dataSource.transaction(async (m) => {
+        for (const c of await m.query(
+          `SELECT id FROM improvement_cycles WHERE status NOT IN ('deployed', 'rejected', 'failed')`,
+        )) {
+          await transitionCycle(m, (c as { id: string }).id, 'failed', {
+            failure: { code: 'TEST_ENDED', message: 'ended by the test' },
+          });
+        }
+      });
+    };
+
+    it('retries a retryable training failure a bounded number of times, then fails the cycle', async () => {
+      await worker.stop();
+      await endActiveCycle();
+      await post(3);
+      const cycle = await cycleWhere(
+        'a cycle in training',
+        (c) => c.find((x) => x.status === 'training'),
+        60_000,
+      );
+      const publisher = new EventPublisher(stack.client);
+      for (let attempt = 1; attempt <= 3; attempt++) {
+        const [job] = await waitFor(`attempt ${attempt} queued`, async () => {
+          const rows = await stack.db.query<{ job_id: string }>(
+            `SELECT job_id FROM training_jobs WHERE cycle_id = $1 AND attempt = $2 AND status = 'queued'`,
+            [cycle.id, attempt],
+          );
+          return rows.length ? rows : undefined;
+        });
+        const failure: TrainingFailedV1 = {
+          job_id: job!.job_id,
+          reason: { code: 'CUDA_OOM', message: 'out of memory (simulated)' },
+          retryable: true,
+        };
+        await publisher.publish(
+          SUBJECTS.trainingFailed,
+          makeEnvelope(SUBJECTS.trainingFailed, failure, {
+            source: 'test',
+            modelId: 'genesis',
+            cycleId: cycle.id,
+          }),
+        );
+      }
+      const failed = await cycleWhere('the cycle failed after 3 attempts', (c) =>
+        c.find((x) => x.id === cycle.id && x.status === 'failed'),
+      );
+      assert.match(failed.failure_reason ?? '', /^CUDA_OOM: .*after 3 attempt/);
+      const jobs = await stack.db.query(`SELECT attempt FROM training_jobs WHERE cycle_id = $1`, [cycle.id]);
+      assert.equal(jobs.length, 3, 'GENESIS_TRAINING_MAX_ATTEMPTS (3) jobs, no more');
+    });
+
+    it('survives a worker killed mid-training: the job is redelivered and one model.trained follows', async () => {
+      await post(4);
+      const cycle = await cycleWhere(
+        'a cycle in training',
+        (c) => c.find((x) => x.status === 'training'),
+        60_000,
+      );
+      worker = new WorkerProcess({
+        ...workerEnv,
+        GENESIS_TRAIN_MAX_STEPS: '200',
+        GENESIS_CHECKPOINT_EVERY: '5',
+      }).start();
+      await waitFor(
+        'training under way',
+        async () => {
+          const [job] = await stack.db.query<{ step: number | null }>(
+            `SELECT (progress->>'step')::int AS step FROM training_jobs WHERE cycle_id = $1`,
+            [cycle.id],
+          );
+          return (job?.step ?? 0) >= 10;
+        },
+        { timeoutMs: 120_000, intervalMs: 100 },
+      );
+      await worker.stop('SIGKILL');
+      worker = new WorkerProcess({
+        ...workerEnv,
+        GENESIS_TRAIN_MAX_STEPS: '200',
+        GENESIS_CHECKPOINT_EVERY: '5',
+      }).start();
+      const trained = await cycleWhere('the cycle trained after the kill', (c) =>
+        c.find((x) => x.id === cycle.id && x.status === 'trained'),
+      );
+      const versions = await stack.db.query(`SELECT version FROM model_versions WHERE cycle_id = $1`, [
+        trained.id,
+      ]);
+      assert.equal(versions.length, 1);
+      const [job] = await stack.db.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM training_jobs WHERE cycle_id = $1`,
+        [cycle.id],
+      );
+      assert.equal(job!.n, 1, 'the same job was redelivered, not a new one queued');
+      const info = await stack.client.jsm.streams.info(STREAMS.events, {
+        subjects_filter: SUBJECTS.modelTrained,
+      });
+      assert.equal(info.state.subjects?.[SUBJECTS.modelTrained], 2, 'one model.trained per trained cycle');
     });
   },
 );
