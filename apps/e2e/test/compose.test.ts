@@ -32,6 +32,7 @@ describe('docker-compose.yml', () => {
     for (const name of [
       'nats',
       'postgres',
+      'trainer-worker',
       'redis',
       'prometheus',
       'grafana',

@@ -14,6 +14,7 @@ import { transitionCycle } from '@genesis/cycles';
 import { ARTIFACTS_BUCKET, EventPublisher } from '@genesis/messaging';
 import {
   ServiceProcess,
+  TEST_ADMIN_KEY,
   TEST_WRITER_KEY,
   TestStack,
   WorkerProcess,
@@ -298,6 +299,10 @@ describe(
       const trained = await cycleWhere('the cycle trained after the kill', (c) =>
         c.find((x) => x.id === cycle.id && x.status === 'trained'),
       );
+      const view = await request(gateway.baseUrl, `/api/v1/cycles/${trained.id}`, { key: TEST_ADMIN_KEY });
+      const training = view.body['training'] as { status: string; progress: { step: number } }[];
+      assert.equal(training[0]!.status, 'completed');
+      assert.ok(training[0]!.progress.step > 10, "the worker's progress is visible in the cycle");
       const versions = await stack.db.query(`SELECT version FROM model_versions WHERE cycle_id = $1`, [
         trained.id,
       ]);

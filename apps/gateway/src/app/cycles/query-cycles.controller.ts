@@ -47,6 +47,20 @@ export class QueryCyclesController {
   async one(@Param('id') id: string) {
     const cycle = UUID.test(id) ? await findCycle(this.dataSource, id) : undefined;
     if (!cycle) throw problems.notFound('CYCLE_NOT_FOUND', `no improvement cycle with id ${id}`);
-    return { ...cycleView(cycle), timeline: await cycleTimeline(this.dataSource, id) };
+    return {
+      ...cycleView(cycle),
+      training: await this.training(id),
+      timeline: await cycleTimeline(this.dataSource, id),
+    };
+  }
+
+  /** The cycle's training jobs, newest attempt first, with the worker's latest progress report. */
+  private async training(cycleId: string) {
+    const jobs: Record<string, unknown>[] = await this.dataSource.query(
+      `SELECT job_id, attempt, status, progress, failure, deadline, created_at, updated_at
+       FROM training_jobs WHERE cycle_id = $1 ORDER BY attempt DESC`,
+      [cycleId],
+    );
+    return jobs;
   }
 }
