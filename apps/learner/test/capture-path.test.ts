@@ -297,5 +297,8 @@ describe('capture path: gateway → JetStream → learner → Postgres', () => {
     assert.ok((spec.body['paths'] as Record<string, unknown>)['/api/v1/learnings/batch']);
     const page = await request(gateway.baseUrl, '/docs');
     assert.match(page.text, /swagger-ui/);
+    const asset = await request(gateway.baseUrl, '/docs/assets/swagger-ui-bundle.js');
+    assert.equal(asset.status, 200);
+    assert.equal((await request(gateway.baseUrl, '/docs/assets/..%2Fpackage.json')).status, 404);
   });
 });

@@ -19,6 +19,23 @@ export async function enqueueEvent(
   );
 }
 
+/** Records several events in the caller's transaction with one statement. */
+export async function enqueueEvents(
+  manager: EntityManager,
+  events: { subject: string; envelope: EventEnvelope<unknown> }[],
+): Promise<void> {
+  if (events.length === 0) return;
+  await manager.query(
+    `INSERT INTO outbox (event_id, subject, payload)
+     SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[]) ON CONFLICT (event_id) DO NOTHING`,
+    [
+      events.map((e) => e.envelope.id),
+      events.map((e) => e.subject),
+      events.map((e) => JSON.stringify(e.envelope)),
+    ],
+  );
+}
+
 export interface OutboxRelayOptions {
   batchSize?: number;
   pollIntervalMs?: number;

@@ -1,14 +1,15 @@
 import { Controller, Get, Header, Param, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { createReadStream, existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { parse } from 'yaml';
-import { absolutePath as swaggerUiDir } from 'swagger-ui-dist';
 import { problems } from '../problem/problem';
 
 /** docs/openapi.yaml is the contract; the build copies it to dist/docs. Read once, served as JSON. */
 const specPath = join(__dirname, '..', '..', '..', '..', '..', 'docs', 'openapi.yaml');
 const spec: unknown = parse(readFileSync(specPath, 'utf8'));
+// Resolved by path: requiring 'swagger-ui-dist' would load its whole 1 MB bundle into the gateway.
+const SWAGGER_UI_DIR = dirname(require.resolve('swagger-ui-dist/package.json'));
 const ASSETS = new Set(['swagger-ui.css', 'swagger-ui-bundle.js', 'swagger-ui-standalone-preset.js']);
 
 const PAGE = `<!doctype html><html><head><meta charset="utf-8"><title>Genesis API</title>
@@ -31,7 +32,7 @@ export class DocsController {
 
   @Get('assets/:file')
   asset(@Param('file') file: string, @Res() reply: FastifyReply): void {
-    const path = join(swaggerUiDir(), file);
+    const path = join(SWAGGER_UI_DIR, file);
     if (!ASSETS.has(file) || !existsSync(path))
       throw problems.notFound('ASSET_NOT_FOUND', `no asset ${file}`);
     void reply

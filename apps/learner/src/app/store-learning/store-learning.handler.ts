@@ -9,7 +9,7 @@ import {
   type LearningStoredV1,
 } from '@genesis/contracts';
 import { counter } from '@genesis/observability';
-import { enqueueEvent, isUniqueViolation } from '@genesis/persistence';
+import { enqueueEvents, isUniqueViolation } from '@genesis/persistence';
 import {
   learningContentHash,
   quarantineReason,
@@ -73,24 +73,92 @@ export class StoreLearningHandler {
     }
   }
 
+  /**
+   * Stores a batch with a fixed number of statements, whatever its size (a round trip per learning
+   * was the learner's bottleneck): look up known ids, insert the accepted ones (the partial unique
+   * index settles exact duplicates, also against concurrent batches), insert the duplicates and
+   * the quarantined, then their events into the outbox.
+   */
   private async storeBatch(items: Prepared[]): Promise<StoreOutcome[]> {
     const outcomes = await this.dataSource.transaction(async (m) => {
-      const ids = items.map((i) => i.row.id);
       const existing: { id: string }[] = await m.query(
         `SELECT id FROM learnings WHERE id = ANY($1::uuid[])`,
-        [ids],
+        [items.map((i) => i.row.id)],
       );
       const seen = new Set(existing.map((r) => r.id));
-      const results: StoreOutcome[] = [];
+      const results = new Map<Prepared, StoreOutcome>();
+      const fresh: Prepared[] = [];
       for (const item of items) {
-        if (seen.has(item.row.id)) {
-          results.push('already-stored');
-          continue;
+        if (seen.has(item.row.id)) results.set(item, 'already-stored');
+        else {
+          seen.add(item.row.id); // the same message twice in one batch
+          fresh.push(item);
         }
-        seen.add(item.row.id); // the same message twice in one batch
-        results.push(await this.storeOne(m, item));
       }
-      return results;
+
+      // One candidate per content: the first of a batch; later ones are duplicates of the winner.
+      const candidates = new Map<string, Prepared>();
+      for (const item of fresh) {
+        const key = `${item.row.model_id}|${item.row.content_hash}`;
+        if (!item.quarantine && !candidates.has(key)) candidates.set(key, item);
+      }
+      const accepted: { id: string }[] = await insertRows(
+        m,
+        [...candidates.values()].map((i) => ({ ...i.row, status: 'accepted' })),
+        `ON CONFLICT (model_id, content_hash) WHERE status = 'accepted' DO NOTHING`,
+      );
+      const acceptedIds = new Set(accepted.map((r) => r.id));
+      const originals = await acceptedOriginals(
+        m,
+        fresh.filter((i) => !i.quarantine && !acceptedIds.has(i.row.id)),
+      );
+
+      const others: Row[] = [];
+      const events: { subject: string; envelope: EventEnvelope<unknown> }[] = [];
+      const storedAt = new Date().toISOString();
+      for (const item of fresh) {
+        const { event, row, quarantine } = item;
+        if (acceptedIds.has(row.id)) {
+          results.set(item, 'accepted');
+          events.push(storedEvent(item, storedAt));
+        } else if (quarantine) {
+          // What could not be cleaned is not kept: only the metadata and the reason.
+          results.set(item, 'quarantined');
+          others.push({
+            ...row,
+            context: null,
+            model_output: null,
+            correction: null,
+            status: 'quarantined',
+            quarantine_reason: `${quarantine.code}: ${quarantine.message}`,
+          });
+          events.push(rejectedEvent(event, { status: 'quarantined', reason: quarantine }));
+        } else {
+          const original = originals.get(`${row.model_id}|${row.content_hash}`)!;
+          results.set(item, 'duplicate');
+          others.push({
+            ...row,
+            context: null,
+            model_output: null,
+            correction: null,
+            status: 'duplicate',
+            duplicate_of: original,
+          });
+          events.push(
+            rejectedEvent(event, {
+              status: 'duplicate',
+              duplicate_of: original,
+              reason: {
+                code: 'DUPLICATE_CONTENT',
+                message: `same normalised content as learning ${original}`,
+              },
+            }),
+          );
+        }
+      }
+      await insertRows(m, others);
+      await enqueueEvents(m, events);
+      return items.map((i) => results.get(i)!);
     });
     items.forEach((item, i) => {
       if (outcomes[i] === 'already-stored') return;
@@ -100,63 +168,51 @@ export class StoreLearningHandler {
     });
     return outcomes;
   }
+}
 
-  private async storeOne(m: EntityManager, { event, row, quarantine }: Prepared): Promise<StoreOutcome> {
-    if (quarantine) {
-      // What could not be cleaned is not kept: only the metadata and the reason.
-      await insert(m, {
-        ...row,
-        context: null,
-        model_output: null,
-        correction: null,
-        status: 'quarantined',
-        quarantine_reason: `${quarantine.code}: ${quarantine.message}`,
-      });
-      await reject(m, event, { status: 'quarantined', reason: quarantine });
-      return 'quarantined';
-    }
-    const inserted = await insert(
-      m,
-      { ...row, status: 'accepted' },
-      `ON CONFLICT (model_id, content_hash) WHERE status = 'accepted' DO NOTHING`,
-    );
-    if (inserted) {
-      const data: LearningStoredV1 = {
-        learning_id: row.id,
-        model_id: row.model_id,
-        kind: event.data.kind,
-        source: event.data.source,
-        ...(row.language ? { language: row.language as string } : {}),
-        content_hash: row.content_hash,
-        redactions: Number(row.redaction_count ?? 0),
-        stored_at: new Date().toISOString(),
-      };
-      await enqueueEvent(
-        m,
-        SUBJECTS.learningStored,
-        followUp(event, SUBJECTS.learningStored, data, { source: 'learner' }),
-      );
-      return 'accepted';
-    }
-    const [original] = await m.query(
-      `SELECT id FROM learnings WHERE model_id = $1 AND content_hash = $2 AND status = 'accepted'`,
-      [row.model_id, row.content_hash],
-    );
-    await insert(m, {
-      ...row,
-      context: null,
-      model_output: null,
-      correction: null,
-      status: 'duplicate',
-      duplicate_of: original.id,
-    });
-    await reject(m, event, {
-      status: 'duplicate',
-      duplicate_of: original.id,
-      reason: { code: 'DUPLICATE_CONTENT', message: `same normalised content as learning ${original.id}` },
-    });
-    return 'duplicate';
-  }
+/** `model_id|content_hash` → id of the accepted learning with that content. */
+async function acceptedOriginals(m: EntityManager, items: Prepared[]): Promise<Map<string, string>> {
+  if (items.length === 0) return new Map();
+  const rows: { id: string; model_id: string; content_hash: string }[] = await m.query(
+    `SELECT l.id, l.model_id, l.content_hash FROM learnings l
+     JOIN unnest($1::text[], $2::text[]) AS k(model_id, content_hash)
+       ON l.model_id = k.model_id AND l.content_hash = k.content_hash
+     WHERE l.status = 'accepted'`,
+    [items.map((i) => i.row.model_id), items.map((i) => i.row.content_hash)],
+  );
+  return new Map(rows.map((r) => [`${r.model_id}|${r.content_hash}`, r.id]));
+}
+
+function storedEvent({ event, row }: Prepared, storedAt: string) {
+  const data: LearningStoredV1 = {
+    learning_id: row.id,
+    model_id: row.model_id,
+    kind: event.data.kind,
+    source: event.data.source,
+    ...(row.language ? { language: row.language as string } : {}),
+    content_hash: row.content_hash,
+    redactions: Number(row.redaction_count ?? 0),
+    stored_at: storedAt,
+  };
+  return {
+    subject: SUBJECTS.learningStored,
+    envelope: followUp(event, SUBJECTS.learningStored, data, { source: 'learner' }),
+  };
+}
+
+function rejectedEvent(
+  event: EventEnvelope<LearningCapturedV1>,
+  rejection: Omit<LearningRejectedV1, 'learning_id' | 'model_id'>,
+) {
+  const data: LearningRejectedV1 = {
+    learning_id: event.data.learning_id,
+    model_id: event.data.model_id,
+    ...rejection,
+  };
+  return {
+    subject: SUBJECTS.learningRejected,
+    envelope: followUp(event, SUBJECTS.learningRejected, data, { source: 'learner' }),
+  };
 }
 
 /** Redacts secrets, applies the quarantine policy and hashes the cleaned content. */
@@ -194,23 +250,6 @@ async function prepare(event: EventEnvelope<LearningCapturedV1>): Promise<Prepar
   return { event, row, quarantine: quarantineReason(cleaned) };
 }
 
-async function reject(
-  m: EntityManager,
-  event: EventEnvelope<LearningCapturedV1>,
-  rejection: Omit<LearningRejectedV1, 'learning_id' | 'model_id'>,
-): Promise<void> {
-  const data: LearningRejectedV1 = {
-    learning_id: event.data.learning_id,
-    model_id: event.data.model_id,
-    ...rejection,
-  };
-  await enqueueEvent(
-    m,
-    SUBJECTS.learningRejected,
-    followUp(event, SUBJECTS.learningRejected, data, { source: 'learner' }),
-  );
-}
-
 const COLUMNS = [
   'id',
   'model_id',
@@ -231,17 +270,17 @@ const COLUMNS = [
   'captured_at',
 ] as const;
 
-/** Inserts one learnings row; returns false when `onConflict` swallowed it. */
-async function insert(
-  m: EntityManager,
-  row: Partial<Record<(typeof COLUMNS)[number], unknown>>,
-  onConflict = '',
-) {
-  const values = COLUMNS.map((c) => row[c] ?? null);
-  const placeholders = COLUMNS.map((_, i) => `$${i + 1}`).join(', ');
-  const result: unknown[] = await m.query(
-    `INSERT INTO learnings (${COLUMNS.join(', ')}) VALUES (${placeholders}) ${onConflict} RETURNING id`,
+/** Inserts learnings rows in one statement; returns the ids `onConflict` did not swallow. */
+async function insertRows(m: EntityManager, rows: Row[], onConflict = ''): Promise<{ id: string }[]> {
+  if (rows.length === 0) return [];
+  const values: unknown[] = [];
+  const tuples = rows.map((row) => {
+    const start = values.length;
+    values.push(...COLUMNS.map((c) => row[c] ?? null));
+    return `(${COLUMNS.map((_, i) => `$${start + i + 1}`).join(', ')})`;
+  });
+  return m.query(
+    `INSERT INTO learnings (${COLUMNS.join(', ')}) VALUES ${tuples.join(', ')} ${onConflict} RETURNING id`,
     values,
   );
-  return result.length > 0;
 }
