@@ -5,3 +5,4 @@ export * from './outbox';
 export * from './persistence.module';
 export * from './redis.module';
 export * from './infra.module';
+export * from './outbox.service';

@@ -7,21 +7,30 @@ import { HealthModule, type ReadinessCheck } from '@genesis/observability';
 import { postgresReadiness } from './data-source';
 import { PersistenceModule } from './persistence.module';
 import { REDIS, RedisModule, redisReadiness } from './redis.module';
+import { Outbox, OUTBOX_OPTIONS, type OutboxOptions } from './outbox.service';
 
 export interface InfraOptions {
   service: string;
   config: InfraConfig;
   redis?: boolean;
   poolSize?: number;
+  /** How the outbox relay runs (default: in the background for the life of the process). */
+  outbox?: OutboxOptions['mode'];
 }
 
 /**
- * The connections a service uses (NATS and Postgres always, Redis on request) and the readiness
- * endpoint that checks exactly those.
+ * The connections a service uses (NATS and Postgres always, Redis on request), the readiness
+ * endpoint that checks exactly those, and the process's outbox relay.
  */
 @Module({})
 export class InfraModule {
-  static forRoot({ service, config, redis = false, poolSize }: InfraOptions): DynamicModule {
+  static forRoot({
+    service,
+    config,
+    redis = false,
+    poolSize,
+    outbox = 'background',
+  }: InfraOptions): DynamicModule {
     const inject: unknown[] = [NatsClient, DataSource, ...(redis ? [REDIS] : [])];
     return {
       module: InfraModule,
@@ -38,6 +47,11 @@ export class InfraModule {
           inject,
         }),
       ],
+      providers: [
+        { provide: OUTBOX_OPTIONS, useValue: { service, mode: outbox } satisfies OutboxOptions },
+        Outbox,
+      ],
+      exports: [Outbox],
     };
   }
 }

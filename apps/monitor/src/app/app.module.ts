@@ -3,7 +3,6 @@ import { MetricsController } from '@genesis/observability';
 import { InfraModule } from '@genesis/persistence';
 import { Clock } from './clock';
 import { MONITOR_CONFIG, type MonitorConfig } from './monitor.config';
-import { MonitorOutbox } from './check-thresholds/monitor-outbox';
 import { ThresholdChecker } from './check-thresholds/threshold-checker';
 import { MonitorRuntime } from './check-thresholds/event-consumers';
 import { DeadlineSweeper } from './stuck-cycles/deadline-sweeper';
@@ -11,13 +10,7 @@ import { CycleMetrics } from './metrics/cycle-metrics';
 
 /** The checking core, shared by the long-running service and the one-shot mode. */
 function core(config: MonitorConfig) {
-  return [
-    { provide: MONITOR_CONFIG, useValue: config },
-    Clock,
-    MonitorOutbox,
-    ThresholdChecker,
-    DeadlineSweeper,
-  ];
+  return [{ provide: MONITOR_CONFIG, useValue: config }, Clock, ThresholdChecker, DeadlineSweeper];
 }
 
 /**
@@ -42,7 +35,9 @@ export class OnceModule {
   static forRoot(config: MonitorConfig): DynamicModule {
     return {
       module: OnceModule,
-      imports: [InfraModule.forRoot({ service: 'monitor', config, redis: true, poolSize: 2 })],
+      imports: [
+        InfraModule.forRoot({ service: 'monitor', config, redis: true, poolSize: 2, outbox: 'manual' }),
+      ],
       providers: core(config),
     };
   }

@@ -4,29 +4,26 @@ import {
   type BeforeApplicationShutdown,
   type OnApplicationBootstrap,
 } from '@nestjs/common';
-import { DataSource } from 'typeorm';
 import { STREAMS, SUBJECTS, durableName, type EventEnvelope } from '@genesis/contracts';
 import { ConsumerRunner, EventPublisher, NatsClient, type EventHandler } from '@genesis/messaging';
 import { Log } from '@genesis/observability';
-import { OutboxRelay } from '@genesis/persistence';
+import { Outbox } from '@genesis/persistence';
 import { StartTrainingHandler } from './build-snapshot/start-training.handler';
 import { TrainingEventsHandler } from './track-training/training-events.handler';
 
-/** Wires the bridge's four consumers and its outbox relay to the process lifecycle. */
+/** Wires the bridge's four consumers to the process lifecycle. */
 @Injectable()
 export class BridgeRuntime implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly log = new Log('trainer-bridge');
-  private readonly relay: OutboxRelay;
   private readonly runners: ConsumerRunner[];
 
   constructor(
     @Inject(NatsClient) nats: NatsClient,
     @Inject(EventPublisher) publisher: EventPublisher,
-    @Inject(DataSource) dataSource: DataSource,
+    @Inject(Outbox) outbox: Outbox,
     @Inject(StartTrainingHandler) start: StartTrainingHandler,
     @Inject(TrainingEventsHandler) training: TrainingEventsHandler,
   ) {
-    this.relay = new OutboxRelay(dataSource, publisher, this.log.child('outbox'));
     const on = (subject: string, handle: (e: never) => Promise<void>, concurrency = 4) =>
       new ConsumerRunner(nats, publisher, this.log, {
         stream: STREAMS.events,
@@ -34,7 +31,7 @@ export class BridgeRuntime implements OnApplicationBootstrap, BeforeApplicationS
         concurrency,
         handler: (async (event: EventEnvelope) => {
           await handle(event as never);
-          this.relay.kick();
+          outbox.kick();
         }) as EventHandler,
       });
     this.runners = [
@@ -46,12 +43,10 @@ export class BridgeRuntime implements OnApplicationBootstrap, BeforeApplicationS
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    this.relay.start();
     for (const r of this.runners) await r.start();
   }
 
   async beforeApplicationShutdown(): Promise<void> {
     await Promise.all(this.runners.map((r) => r.stop()));
-    await this.relay.stop();
   }
 }

@@ -10,14 +10,10 @@ import {
 } from '@genesis/cycles';
 import { AuthGuard, RequireScope } from '../auth/auth.guard';
 import { RateLimitGuard } from '../rate-limit/rate-limit.guard';
-import { ProblemError, problems } from '../problem/problem';
+import { problems } from '../problem/problem';
+import { UUID, badQuery, limitParam } from '../http/query-params';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const MODEL_ID = /^[a-z0-9][a-z0-9._-]{0,63}$/;
-
-function badQuery(detail: string): ProblemError {
-  return new ProblemError(400, 'INVALID_QUERY', 'Bad request', detail);
-}
 
 /** Improvement cycles: newest first, and one with its timeline (every transition and event). */
 @Controller('api/v1/cycles')
@@ -28,9 +24,7 @@ export class QueryCyclesController {
   @Get()
   @RequireScope('status:read')
   async list(@Query() q: Record<string, string | undefined>) {
-    const limit = q['limit'] === undefined ? 50 : Number(q['limit']);
-    if (!Number.isInteger(limit) || limit < 1 || limit > 500)
-      throw badQuery('limit must be an integer from 1 to 500');
+    const limit = limitParam(q['limit']);
     const status = q['status'];
     if (status !== undefined && !isCycleStatus(status)) {
       throw badQuery(`status must be one of ${CYCLE_STATUSES.join(', ')}`);

@@ -3,11 +3,10 @@ import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { DEFAULT_MODEL_ID, SUBJECTS, makeEnvelope, type FeedbackRecordedV1 } from '@genesis/contracts';
 import { counter } from '@genesis/observability';
-import { enqueueEvent } from '@genesis/persistence';
+import { enqueueEvent, Outbox } from '@genesis/persistence';
 import { AuthGuard, RequireScope, type AuthedRequest } from '../auth/auth.guard';
 import { RateLimitGuard } from '../rate-limit/rate-limit.guard';
 import { problems } from '../problem/problem';
-import { GatewayOutbox } from '../improvement/gateway-outbox';
 
 const recorded = counter('genesis_feedback_recorded_total', 'Feedback outcomes recorded', [
   'model_id',
@@ -83,7 +82,7 @@ function parse(body: unknown): FeedbackInput {
 export class RecordFeedbackController {
   constructor(
     @Inject(DataSource) private readonly dataSource: DataSource,
-    @Inject(GatewayOutbox) private readonly outbox: GatewayOutbox,
+    @Inject(Outbox) private readonly outbox: Outbox,
   ) {}
 
   @Post()

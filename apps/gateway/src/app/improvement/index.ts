@@ -1,6 +1,5 @@
 import { QueryCyclesController } from '../cycles/query-cycles.controller';
 import { RecordFeedbackController } from '../feedback/record-feedback.controller';
-import { GatewayOutbox } from './gateway-outbox';
 import { ImprovementStatusController } from './improvement-status.controller';
 import { TriggerCycleController } from './trigger-cycle.controller';
 import { triggerPolicyProvider } from './trigger-policy.provider';
@@ -12,4 +11,4 @@ export const IMPROVEMENT_CONTROLLERS = [
   QueryCyclesController,
   RecordFeedbackController,
 ];
-export const IMPROVEMENT_PROVIDERS = [triggerPolicyProvider, GatewayOutbox];
+export const IMPROVEMENT_PROVIDERS = [triggerPolicyProvider];

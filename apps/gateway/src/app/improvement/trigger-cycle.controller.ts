@@ -11,11 +11,10 @@ import {
   type TriggerPolicy,
 } from '@genesis/cycles';
 import { counter } from '@genesis/observability';
-import { enqueueEvent } from '@genesis/persistence';
+import { enqueueEvent, Outbox } from '@genesis/persistence';
 import { AuthGuard, RequireScope, type AuthedRequest } from '../auth/auth.guard';
 import { RateLimitGuard } from '../rate-limit/rate-limit.guard';
 import { ProblemError, problems } from '../problem/problem';
-import { GatewayOutbox } from './gateway-outbox';
 import { modelIdParam } from './model-id';
 import { TRIGGER_POLICY } from './trigger-policy.provider';
 
@@ -42,7 +41,7 @@ export class TriggerCycleController {
   constructor(
     @Inject(DataSource) private readonly dataSource: DataSource,
     @Inject(TRIGGER_POLICY) private readonly policy: TriggerPolicy,
-    @Inject(GatewayOutbox) private readonly outbox: GatewayOutbox,
+    @Inject(Outbox) private readonly outbox: Outbox,
   ) {}
 
   @Post('trigger')

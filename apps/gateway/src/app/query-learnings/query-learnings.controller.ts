@@ -4,16 +4,12 @@ import { LEARNING_KINDS } from '@genesis/contracts';
 import { LearningEntity } from '@genesis/persistence';
 import { AuthGuard, RequireScope } from '../auth/auth.guard';
 import { RateLimitGuard } from '../rate-limit/rate-limit.guard';
-import { ProblemError, problems } from '../problem/problem';
+import { problems } from '../problem/problem';
+import { UUID, badQuery, limitParam } from '../http/query-params';
 import { decodeCursor, encodeCursor } from './cursor';
 import { learningView } from './learning-view';
 
 const STATUSES = ['accepted', 'duplicate', 'quarantined'];
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-function badQuery(detail: string): ProblemError {
-  return new ProblemError(400, 'INVALID_QUERY', 'Bad request', detail);
-}
 
 @Controller('api/v1/learnings')
 @UseGuards(AuthGuard, RateLimitGuard)
@@ -39,9 +35,7 @@ export class QueryLearningsController {
   @Get()
   @RequireScope('status:read')
   async list(@Query() q: Record<string, string | undefined>) {
-    const limit = q['limit'] === undefined ? 50 : Number(q['limit']);
-    if (!Number.isInteger(limit) || limit < 1 || limit > 500)
-      throw badQuery('limit must be an integer from 1 to 500');
+    const limit = limitParam(q['limit']);
     const qb = this.dataSource
       .getRepository(LearningEntity)
       .createQueryBuilder('l')

@@ -5,6 +5,7 @@ import {
   type OnApplicationBootstrap,
 } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { Outbox } from '@genesis/persistence';
 import {
   STREAMS,
   SUBJECTS,
@@ -24,7 +25,6 @@ import { Log } from '@genesis/observability';
 import { Clock } from '../clock';
 import { MONITOR_CONFIG, type MonitorConfig } from '../monitor.config';
 import { DeadlineSweeper } from '../stuck-cycles/deadline-sweeper';
-import { MonitorOutbox } from './monitor-outbox';
 import { ThresholdChecker, thresholdLatency } from './threshold-checker';
 
 /**
@@ -46,7 +46,7 @@ export class MonitorRuntime implements OnApplicationBootstrap, BeforeApplication
     @Inject(DataSource) private readonly dataSource: DataSource,
     @Inject(MONITOR_CONFIG) private readonly config: MonitorConfig,
     @Inject(Clock) private readonly clock: Clock,
-    @Inject(MonitorOutbox) private readonly outbox: MonitorOutbox,
+    @Inject(Outbox) private readonly outbox: Outbox,
     @Inject(ThresholdChecker) private readonly checker: ThresholdChecker,
     @Inject(DeadlineSweeper) private readonly sweeper: DeadlineSweeper,
   ) {
@@ -70,7 +70,6 @@ export class MonitorRuntime implements OnApplicationBootstrap, BeforeApplication
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    this.outbox.relay.start();
     for (const runner of this.runners) await runner.start();
     // A check at boot: picks up whatever a crash interrupted, without waiting for an interval.
     this.tick();
@@ -91,7 +90,6 @@ export class MonitorRuntime implements OnApplicationBootstrap, BeforeApplication
     if (this.sweepTimer) clearInterval(this.sweepTimer);
     await Promise.all(this.runners.map((r) => r.stop()));
     await Promise.all([this.tickRunning, this.sweepRunning]);
-    await this.outbox.relay.stop();
   }
 
   /** The periodic check: stuck cycles first (a failed one frees its model), then every model. */

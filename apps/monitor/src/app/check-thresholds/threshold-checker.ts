@@ -17,10 +17,9 @@ import {
   type TriggerKind,
 } from '@genesis/cycles';
 import { counter, histogram, Log } from '@genesis/observability';
-import { REDIS } from '@genesis/persistence';
+import { REDIS, Outbox } from '@genesis/persistence';
 import { Clock } from '../clock';
 import { MONITOR_CONFIG, type CrashPoint, type MonitorConfig } from '../monitor.config';
-import { MonitorOutbox } from './monitor-outbox';
 
 const checks = counter('genesis_monitor_checks_total', 'Trigger checks by model and decision', [
   'model_id',
@@ -60,7 +59,7 @@ export class ThresholdChecker {
     @Inject(REDIS) private readonly redis: Redis,
     @Inject(MONITOR_CONFIG) private readonly config: MonitorConfig,
     @Inject(Clock) private readonly clock: Clock,
-    @Inject(MonitorOutbox) private readonly outbox: MonitorOutbox,
+    @Inject(Outbox) private readonly outbox: Outbox,
   ) {}
 
   checkModel(modelId: string, cause?: EventEnvelope<unknown>): Promise<CheckOutcome> {

@@ -1,9 +1,9 @@
+import { Outbox } from '@genesis/persistence';
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { Log } from '@genesis/observability';
 import { OnceModule } from '../app.module';
 import type { MonitorConfig } from '../monitor.config';
-import { MonitorOutbox } from '../check-thresholds/monitor-outbox';
 import { ThresholdChecker, type CheckOutcome } from '../check-thresholds/threshold-checker';
 import { DeadlineSweeper, type ExpiredCycle } from '../stuck-cycles/deadline-sweeper';
 
@@ -23,7 +23,7 @@ export async function runOnce(config: MonitorConfig, argv: string[]): Promise<vo
     try {
       expired = await app.get(DeadlineSweeper).sweep();
       outcomes = await app.get(ThresholdChecker).checkAll();
-      await app.get(MonitorOutbox).flush();
+      await app.get(Outbox).flush();
     } finally {
       await app.close();
     }

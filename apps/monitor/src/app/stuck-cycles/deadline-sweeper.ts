@@ -1,10 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { Outbox } from '@genesis/persistence';
 import { activeCycles, transitionCycle, CycleTransitionError } from '@genesis/cycles';
 import { counter, Log } from '@genesis/observability';
 import { Clock } from '../clock';
 import { MONITOR_CONFIG, type DeadlinePhase, type MonitorConfig } from '../monitor.config';
-import { MonitorOutbox } from '../check-thresholds/monitor-outbox';
 
 const expired = counter(
   'genesis_cycle_deadlines_exceeded_total',
@@ -32,7 +32,7 @@ export class DeadlineSweeper {
     @Inject(DataSource) private readonly dataSource: DataSource,
     @Inject(MONITOR_CONFIG) private readonly config: MonitorConfig,
     @Inject(Clock) private readonly clock: Clock,
-    @Inject(MonitorOutbox) private readonly outbox: MonitorOutbox,
+    @Inject(Outbox) private readonly outbox: Outbox,
   ) {}
 
   async sweep(): Promise<ExpiredCycle[]> {
