@@ -23,7 +23,7 @@ import {
   workerAvailable,
 } from '@genesis/testing';
 
-const THRESHOLD = 30;
+const THRESHOLD = 100; // the default learning threshold
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
 /** A family of corrections with a shared rule (subtraction → addition), so there is something to learn. */
