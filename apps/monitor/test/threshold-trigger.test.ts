@@ -1,5 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import type { ImprovementStatus } from '@genesis/cycles';
 import { performance } from 'node:perf_hooks';
 import Redis from 'ioredis';
 import {
@@ -20,16 +21,7 @@ import {
   thresholdEvents,
 } from './helpers';
 
-type Status = {
-  last_training_time: string | null;
-  learnings_since_training: number;
-  current_model: string | null;
-  training_runs: number;
-  improvement_score: number | null;
-  last_check_time: string | null;
-  should_trigger: boolean;
-  trigger_reason: string;
-};
+type Status = ImprovementStatus;
 
 const MODEL = 'genesis';
 const SPEC_FIELDS = [
