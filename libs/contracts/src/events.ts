@@ -128,17 +128,8 @@ export interface JobsTrainV1 {
   base_model: string;
   dataset: ObjectRef & { sha256: string; records?: number };
   output?: { bucket?: string; prefix?: string };
-  hyperparameters?: Partial<{
-    lora_r: number;
-    lora_alpha: number;
-    lora_dropout: number;
-    target_modules: string[];
-    learning_rate: number;
-    max_steps: number;
-    epochs: number;
-    batch_size: number;
-    max_length: number;
-  }>;
+  /** Overrides of the worker's defaults. */
+  hyperparameters?: Partial<LoraHyperparameters & { epochs: number }>;
   seed?: number;
   attempt?: number;
   deadline?: string;
@@ -156,16 +147,21 @@ export interface TrainingProgressV1 {
   delivery?: number;
 }
 
-export interface TrainingHyperparameters {
+/** The hyperparameters a job may set (jobs.train) and a result reports (training.completed). */
+export interface LoraHyperparameters {
   lora_r: number;
   lora_alpha: number;
   lora_dropout: number;
   target_modules: string[];
   learning_rate: number;
   max_steps: number;
-  epochs?: number | null;
   batch_size: number;
   max_length: number;
+}
+
+/** What the worker actually trained with. */
+export interface TrainingHyperparameters extends LoraHyperparameters {
+  epochs?: number | null;
   packing?: boolean;
   bf16?: boolean;
   gradient_checkpointing?: boolean;

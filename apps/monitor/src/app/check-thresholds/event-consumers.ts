@@ -29,7 +29,7 @@ import { ThresholdChecker, thresholdLatency } from './threshold-checker';
 
 /**
  * The monitor's long-running side: one durable consumer per relevant event (each event is an
- * immediate check of its model), the periodic check and deadline sweep, and the outbox relay.
+ * immediate check of its model), the periodic check and deadline sweep.
  */
 @Injectable()
 export class MonitorRuntime implements OnApplicationBootstrap, BeforeApplicationShutdown {
