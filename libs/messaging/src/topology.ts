@@ -74,6 +74,8 @@ export const CONSUMER_CONFIGS = [
   consumer('monitor', SUBJECTS.feedbackRecorded),
   consumer('monitor', SUBJECTS.cycleRequested),
   consumer('monitor', SUBJECTS.cycleFailed),
+  consumer('monitor', SUBJECTS.modelDeployed),
+  consumer('monitor', SUBJECTS.modelRejected),
   // trainer-bridge: opens training on a new cycle, follows the worker's reports (issue 4)
   consumer('trainer-bridge', SUBJECTS.thresholdReached),
   consumer('trainer-bridge', SUBJECTS.trainingProgress),
@@ -85,6 +87,23 @@ export const CONSUMER_CONFIGS = [
   // in apps/trainer-worker/tests/topology.py.
   {
     ...consumer('trainer-worker', SUBJECTS.jobsTrain, {
+      ack_wait: nanos(60_000),
+      max_deliver: 5,
+      max_ack_pending: 16,
+    }),
+    stream: STREAMS.jobs as string,
+  },
+  // evaluator: a trained candidate → two jobs.evaluate (candidate, champion) → model.evaluated (issue 5)
+  consumer('evaluator', SUBJECTS.modelTrained),
+  consumer('evaluator', SUBJECTS.evaluationCompleted),
+  consumer('evaluator', SUBJECTS.evaluationFailed),
+  // deployer: promotion or rejection of an evaluated candidate, and rollbacks (issue 5). A deployment
+  // talks to a serving target that may be slow; the runner keeps the message with in-progress acks.
+  consumer('deployer', SUBJECTS.modelEvaluated, { ack_wait: nanos(60_000) }),
+  consumer('deployer', SUBJECTS.rollbackRequested, { ack_wait: nanos(60_000) }),
+  // trainer-worker: the jobs.evaluate work queue, same delivery policy as training.
+  {
+    ...consumer('trainer-worker', SUBJECTS.jobsEvaluate, {
       ack_wait: nanos(60_000),
       max_deliver: 5,
       max_ack_pending: 16,
