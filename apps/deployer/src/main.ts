@@ -1,8 +1,9 @@
-import { loadConfigOrExit, readServiceConfig } from '@genesis/config';
+import { loadConfigOrExit } from '@genesis/config';
 import { bootstrapService } from '@genesis/observability';
 import { AppModule } from './app/app.module';
+import { readDeployerConfig } from './app/deployer.config';
 
-const config = loadConfigOrExit('deployer', (env) => readServiceConfig(env, 'deployer'));
+const config = loadConfigOrExit('deployer', readDeployerConfig);
 
 void bootstrapService({
   service: 'deployer',

@@ -1,8 +1,9 @@
-import { loadConfigOrExit, readServiceConfig } from '@genesis/config';
+import { loadConfigOrExit } from '@genesis/config';
 import { bootstrapService } from '@genesis/observability';
 import { AppModule } from './app/app.module';
+import { readEvaluatorConfig } from './app/evaluator.config';
 
-const config = loadConfigOrExit('evaluator', (env) => readServiceConfig(env, 'evaluator'));
+const config = loadConfigOrExit('evaluator', readEvaluatorConfig);
 
 void bootstrapService({
   service: 'evaluator',

@@ -7,6 +7,7 @@ import uuid
 
 import pytest
 
+from topology import CONSUMER, EVALUATE_CONSUMER, worker_consumer
 from trainer_worker.contracts import ContractError, follow_up, load_contracts, result_event_id, schema_dir
 
 FIXTURES = schema_dir().parent / "fixtures"
@@ -16,7 +17,15 @@ INVALID = json.loads((FIXTURES / "invalid.json").read_text())
 
 def test_every_event_schema_loads() -> None:
     contracts = load_contracts()
-    for type_ in ("jobs.train", "training.progress", "training.completed", "training.failed"):
+    for type_ in (
+        "jobs.train",
+        "training.progress",
+        "training.completed",
+        "training.failed",
+        "jobs.evaluate",
+        "evaluation.completed",
+        "evaluation.failed",
+    ):
         assert contracts.has_schema(type_, 1), type_
 
 
@@ -58,14 +67,13 @@ def test_result_ids_are_derived_from_the_job_and_follow_up_keeps_the_chain() -> 
     assert failed["causation_id"] == job["id"] and failed["cycle_id"] == job["cycle_id"]
 
 
-def test_topology_ts_declares_the_worker_consumer() -> None:
+@pytest.mark.parametrize(("subject", "name"), [("jobsTrain", CONSUMER), ("jobsEvaluate", EVALUATE_CONSUMER)])
+def test_topology_ts_declares_the_worker_consumers(subject: str, name: str) -> None:
     """tests/topology.py provisions like libs/messaging/src/topology.ts; keep them in step."""
-    from topology import worker_consumer
-
     source = (schema_dir().parents[2] / "libs" / "messaging" / "src" / "topology.ts").read_text()
-    start = source.index("consumer('trainer-worker', SUBJECTS.jobsTrain")
+    start = source.index(f"consumer('trainer-worker', SUBJECTS.{subject}")
     block = source[start : source.index("},", source.index("stream:", start))]
-    mirror = worker_consumer()
+    mirror = worker_consumer(name=name)
     assert "STREAMS.jobs" in block
     assert f"ack_wait: nanos({int(mirror.ack_wait * 1000):_})" in block
     assert f"max_deliver: {mirror.max_deliver}," in block

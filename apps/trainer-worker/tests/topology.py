@@ -1,7 +1,7 @@
 """The part of libs/messaging/src/topology.ts the worker needs, declared the same way from Python.
 
-Tests provision with this (the worker itself never creates streams or consumers). test_topology.py
-checks that topology.ts still declares the worker's consumer like this.
+Tests provision with this (the worker itself never creates streams or consumers).
+test_contracts.py checks that topology.ts still declares the worker's consumers like this.
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ from nats.js import api
 
 ARTIFACTS_BUCKET = "genesis-artifacts"
 CONSUMER = "trainer-worker-jobs-train"  # durableName('trainer-worker', 'jobs.train')
+EVALUATE_CONSUMER = "trainer-worker-jobs-evaluate"  # durableName('trainer-worker', 'jobs.evaluate')
+WORKER_CONSUMERS = {CONSUMER: "jobs.train", EVALUATE_CONSUMER: "jobs.evaluate"}
 
 STREAMS = [
     api.StreamConfig(
@@ -44,12 +46,13 @@ STREAMS = [
 ]
 
 
-def worker_consumer(ack_wait: float = 60.0, max_deliver: int = 5) -> api.ConsumerConfig:
-    """As topology.ts: explicit ack, ack_wait 60 s kept alive by in-progress acks, max_deliver 5.
-    Tests shorten ack_wait so that a killed worker's job comes back within seconds."""
+def worker_consumer(ack_wait: float = 60.0, max_deliver: int = 5, name: str = CONSUMER) -> api.ConsumerConfig:
+    """As topology.ts, for jobs.train and jobs.evaluate alike: explicit ack, ack_wait 60 s kept alive
+    by in-progress acks, max_deliver 5. Tests shorten ack_wait so that a killed worker's job comes
+    back within seconds."""
     return api.ConsumerConfig(
-        durable_name=CONSUMER,
-        filter_subject="jobs.train",
+        durable_name=name,
+        filter_subject=WORKER_CONSUMERS[name],
         ack_policy=api.AckPolicy.EXPLICIT,
         deliver_policy=api.DeliverPolicy.ALL,
         ack_wait=ack_wait,
@@ -61,5 +64,6 @@ def worker_consumer(ack_wait: float = 60.0, max_deliver: int = 5) -> api.Consume
 async def provision(js: Any, ack_wait: float = 60.0) -> None:
     for config in STREAMS:
         await js.add_stream(config)
-    await js.add_consumer("GENESIS_JOBS", worker_consumer(ack_wait))
+    for name in WORKER_CONSUMERS:
+        await js.add_consumer("GENESIS_JOBS", worker_consumer(ack_wait, name=name))
     await js.create_object_store(ARTIFACTS_BUCKET)

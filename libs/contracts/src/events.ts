@@ -220,3 +220,152 @@ export interface ModelTrainedV1 {
   hyperparameters: Record<string, unknown>;
   seed: number;
 }
+
+// --- evaluation (evaluator ⇄ trainer-worker) and deployment (deployer), issue 5 -------------------
+
+export type EvaluationRole = 'candidate' | 'champion';
+export type AdapterRef = Pick<TrainingCompletedV1['artifact'], 'bucket' | 'key' | 'config_key' | 'sha256'>;
+
+/** One model (base + optional adapter) on one frozen suite; one job per role, same suite. */
+export interface JobsEvaluateV1 {
+  job_id: string;
+  evaluation_id: string;
+  role: EvaluationRole;
+  /** version null + adapter null: the bare base model (the first cycle's champion). */
+  model: { version: string | null; base_model: string; adapter: AdapterRef | null };
+  suite: ObjectRef & { sha256: string; items: number };
+  output?: { bucket?: string; key?: string };
+  generation?: { max_new_tokens?: number };
+  sandbox?: { cpu_seconds?: number; memory_mb?: number; wall_seconds?: number };
+  seed?: number;
+  attempt?: number;
+  deadline?: string;
+}
+
+/** Aggregates of one model on a suite (definitions in evaluation.completed.v1.schema.json). */
+export interface EvaluationMetrics {
+  accuracy: number | null;
+  exact_match: number | null;
+  functional_pass_rate: number | null;
+  perplexity: number | null;
+  bleu: number | null;
+  success_rate: number | null;
+  items: number;
+  in_domain_items: number;
+  regression_items: number;
+  functional_items: number;
+}
+
+export interface EvaluationCompletedV1 {
+  job_id: string;
+  evaluation_id: string;
+  role: EvaluationRole;
+  model_version: string | null;
+  base_model: string;
+  suite_sha256: string;
+  metrics: EvaluationMetrics;
+  results: ObjectRef & { sha256: string; items: number };
+  duration_seconds?: number;
+  device?: string;
+  package_versions?: Record<string, string>;
+}
+
+export interface EvaluationFailedV1 {
+  job_id: string;
+  evaluation_id?: string;
+  role?: EvaluationRole;
+  reason: { code: string; message: string };
+  retryable: boolean;
+  phase?: 'validate' | 'download' | 'load' | 'evaluate' | 'upload' | 'publish';
+  delivery?: number;
+}
+
+/** One line of the per-item results (artifacts/eval-result.v1.schema.json). */
+export interface EvalItemResult {
+  item_id: string;
+  split: 'in_domain' | 'regression';
+  exact: boolean;
+  functional: boolean | null;
+  correct: boolean;
+  nll: number | null;
+  tokens: number;
+  bleu: number;
+  output: string;
+  sandbox?: { outcome: string; exit_code?: number | null; duration_seconds?: number; stderr_tail?: string };
+}
+
+export interface PairedTestResult {
+  name: 'mcnemar_exact' | 'paired_bootstrap';
+  required: boolean;
+  significance: number;
+  p_value: number | null;
+  significant: boolean;
+  candidate_only?: number;
+  champion_only?: number;
+  interval?: [number, number];
+}
+
+export interface GuardCheck {
+  metric: string;
+  champion: number | null;
+  candidate: number | null;
+  tolerance: number;
+  higher_is_better?: boolean;
+  ok: boolean;
+}
+
+export interface ModelEvaluatedV1 {
+  cycle_id: string;
+  evaluation_id: string;
+  model_version: string;
+  champion_version: string | null;
+  base_model: string;
+  decision: 'promote' | 'reject';
+  reason: string;
+  primary_metric: string;
+  candidate: EvaluationMetrics;
+  champion: EvaluationMetrics;
+  delta: number;
+  min_improvement: number;
+  test: PairedTestResult;
+  guards: GuardCheck[];
+  items: number;
+}
+
+export type DeploymentTargetName = 'registry' | 'ollama' | 'openai-lora';
+
+export interface ModelDeployedV1 {
+  cycle_id: string;
+  model_version: string;
+  previous_version: string | null;
+  target: DeploymentTargetName;
+  served_as?: string;
+  deployment_id: string;
+  improvement_score: number | null;
+  alias: 'champion';
+}
+
+export interface ModelRejectedV1 {
+  cycle_id: string;
+  model_version: string;
+  evaluation_id: string;
+  champion_version: string | null;
+  reason: string;
+}
+
+export interface RollbackRequestedV1 {
+  request_id: string;
+  version?: string;
+  reason: string;
+  requested_by: string;
+}
+
+export interface ModelRolledBackV1 {
+  request_id: string;
+  from_version: string;
+  to_version: string;
+  reason: string;
+  requested_by: string;
+  target: DeploymentTargetName;
+  deployment_id: string;
+}

@@ -2,7 +2,7 @@ import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { EventEnvelope, LearningInput } from './events';
+import type { EvalItemResult, EventEnvelope, LearningInput } from './events';
 
 /** libs/contracts/schemas — beside src/, and beside its compiled copy (the build copies them to dist/). */
 export const SCHEMA_DIR = join(__dirname, '..', 'schemas');
@@ -77,4 +77,25 @@ export function validateLearningInput(value: unknown, prefix = ''): ValidationRe
 
 export function formatIssues(list: ValidationIssue[]): string {
   return list.map((i) => `${i.path} ${i.message}`).join('; ');
+}
+
+/** Evaluation suites shipped with the project (libs/contracts/suites, copied to dist/ by the build). */
+export const SUITES_DIR = join(__dirname, '..', 'suites');
+export const REGRESSION_SUITE_FILE = join(SUITES_DIR, 'regression.v1.jsonl');
+
+const validateEvalItemFn = ajv.compile(readSchema('artifacts', 'eval-item.v1.schema.json'));
+const validateEvalResultFn = ajv.compile(readSchema('artifacts', 'eval-result.v1.schema.json'));
+
+/** One line of an evaluation suite (artifacts/eval-item.v1). */
+export function validateEvalItem(value: unknown, prefix = ''): ValidationResult<Record<string, unknown>> {
+  return validateEvalItemFn(value)
+    ? { ok: true, value: value as Record<string, unknown> }
+    : { ok: false, issues: issues(validateEvalItemFn.errors, prefix) };
+}
+
+/** One line of a worker's per-item results (artifacts/eval-result.v1). */
+export function validateEvalResult(value: unknown, prefix = ''): ValidationResult<EvalItemResult> {
+  return validateEvalResultFn(value)
+    ? { ok: true, value: value as EvalItemResult }
+    : { ok: false, issues: issues(validateEvalResultFn.errors, prefix) };
 }

@@ -21,7 +21,7 @@ import type { TriggerCounts } from './domain/trigger-policy';
 const phaseSeconds = histogram(
   'genesis_cycle_phase_duration_seconds',
   'Time an improvement cycle spent in a phase, observed when it left the phase',
-  ['phase', 'to'],
+  ['model_id', 'phase', 'to'],
   [1, 10, 60, 300, 900, 1800, 3600, 7200, 14400, 43200, 86400],
 );
 
@@ -38,6 +38,7 @@ export interface CycleRow {
   snapshot_id: string | null;
   model_version: string | null;
   score: number | null;
+  evaluation_id: string | null;
   failed_phase: string | null;
   failure_reason: string | null;
   opened_at: Date;
@@ -175,7 +176,7 @@ export interface TransitionOptions {
   /** Required when moving to `failed`: why (stable code + message). */
   failure?: { code: string; message: string };
   /** Facts the step produced. */
-  patch?: { snapshot_id?: string; model_version?: string; score?: number };
+  patch?: { snapshot_id?: string; model_version?: string; score?: number; evaluation_id?: string };
   /** An event that announces this step, written through the outbox in the same transaction. */
   event?: { subject: string; envelope: EventEnvelope<unknown> };
   /** Where a `cycle.failed` written for a failure says it came from (default: no event). */
@@ -211,7 +212,8 @@ export async function transitionCycle(
   const result: [CycleRow[], number] = await m.query(
     `UPDATE improvement_cycles SET status = $2, ${phaseColumn(to)} = $3, phase_entered_at = $3, updated_at = $3,
        failed_phase = $4, failure_reason = $5,
-       snapshot_id = COALESCE($6, snapshot_id), model_version = COALESCE($7, model_version), score = COALESCE($8, score)
+       snapshot_id = COALESCE($6, snapshot_id), model_version = COALESCE($7, model_version), score = COALESCE($8, score),
+       evaluation_id = COALESCE($9, evaluation_id)
      WHERE id = $1 RETURNING *`,
     [
       cycleId,
@@ -222,6 +224,7 @@ export async function transitionCycle(
       p.snapshot_id ?? null,
       p.model_version ?? null,
       p.score ?? null,
+      p.evaluation_id ?? null,
     ],
   );
   const row = result[0][0]!; // UPDATE … RETURNING comes back as [rows, count]
@@ -254,7 +257,7 @@ export async function transitionCycle(
     reason: failure ? `${failure.code}: ${failure.message}` : options.reason,
   });
   phaseSeconds.observe(
-    { phase: cycle.status, to },
+    { model_id: cycle.model_id, phase: cycle.status, to },
     Math.max(0, (now.getTime() - cycle.phase_entered_at.getTime()) / 1000),
   );
   return { outcome: 'applied', cycle: row };
@@ -346,6 +349,7 @@ export function cycleView(c: CycleRow) {
     snapshot_id: c.snapshot_id,
     model_version: c.model_version,
     score: c.score,
+    evaluation_id: c.evaluation_id ?? null,
     failed_phase: c.failed_phase,
     failure_reason: c.failure_reason,
     threshold_event_id: c.threshold_event_id,

@@ -24,9 +24,16 @@ export async function loadModelFacts(
     `WITH fresh AS (
        SELECT count(*)::int AS n, min(stored_at) AS oldest FROM learnings
        WHERE model_id = $1 AND status = 'accepted' AND snapshot_id IS NULL),
+     -- The champion: what the registry's alias points at (a rollback moves it back), else the last
+     -- deployed cycle's version. Its score is the offline accuracy of the cycle that promoted it.
      champion AS (
-       SELECT deployed_at, model_version, score FROM improvement_cycles
-       WHERE model_id = $1 AND status = 'deployed' ORDER BY deployed_at DESC LIMIT 1),
+       SELECT model_version, score FROM (
+         SELECT 0 AS pri, a.version AS model_version, c.score, c.deployed_at
+         FROM model_aliases a LEFT JOIN improvement_cycles c ON c.model_version = a.version AND c.status = 'deployed'
+         WHERE a.model_id = $1 AND a.alias = 'champion'
+         UNION ALL
+         SELECT 1, model_version, score, deployed_at FROM improvement_cycles WHERE model_id = $1 AND status = 'deployed'
+       ) candidates ORDER BY pri, deployed_at DESC NULLS LAST LIMIT 1),
      fb AS (
        SELECT count(*)::int AS samples, count(*) FILTER (WHERE outcome = 'accepted')::int AS accepted
        FROM (SELECT outcome FROM feedback
@@ -34,7 +41,7 @@ export async function loadModelFacts(
                                       OR model_version = (SELECT model_version FROM champion))
              ORDER BY recorded_at DESC LIMIT $2) w)
      SELECT fresh.n, fresh.oldest,
-       (SELECT deployed_at FROM champion) AS last_training_time,
+       (SELECT max(deployed_at) FROM improvement_cycles WHERE model_id = $1 AND status = 'deployed') AS last_training_time,
        (SELECT model_version FROM champion) AS current_model,
        (SELECT score FROM champion) AS offline_score,
        (SELECT count(*)::int FROM improvement_cycles WHERE model_id = $1 AND status = 'deployed') AS training_runs,

@@ -5,3 +5,4 @@ export * from './consumer-runner';
 export * from './dlq';
 export * from './topology';
 export * from './messaging.module';
+export * from './artifact-store';

@@ -6,3 +6,4 @@ export * from './service-process';
 export * from './stack';
 export * from './http';
 export * from './worker-process';
+export * from './fake-serving';

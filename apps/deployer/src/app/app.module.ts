@@ -1,16 +1,36 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import type { ServiceConfig } from '@genesis/config';
+import { ArtifactStore } from '@genesis/messaging';
 import { MetricsController } from '@genesis/observability';
 import { InfraModule } from '@genesis/persistence';
+import { DEPLOYER_CONFIG, type DeployerConfig } from './deployer.config';
+import { DeployerRuntime } from './deployer-runtime';
+import { PromotionHandler } from './promote/promotion.handler';
+import { RollbackHandler } from './rollback/rollback.handler';
+import { createTarget, DEPLOYMENT_TARGET } from './targets';
 
-/** Promotes, deploys and rolls back model versions (issue: deployment). For now: boots, connects, serves health and metrics. */
+/**
+ * Promotion and rollback (ARCHITECTURE §2): the serving target behind one port, the registry's
+ * champion alias with its history, and the state the status document derives from.
+ */
 @Module({})
 export class AppModule {
-  static forRoot(config: ServiceConfig): DynamicModule {
+  static forRoot(config: DeployerConfig): DynamicModule {
     return {
       module: AppModule,
       imports: [InfraModule.forRoot({ service: 'deployer', config, redis: false })],
       controllers: [MetricsController],
+      providers: [
+        { provide: DEPLOYER_CONFIG, useValue: config },
+        ArtifactStore,
+        {
+          provide: DEPLOYMENT_TARGET,
+          useFactory: (artifacts: ArtifactStore) => createTarget(config, artifacts),
+          inject: [ArtifactStore],
+        },
+        PromotionHandler,
+        RollbackHandler,
+        DeployerRuntime,
+      ],
     };
   }
 }

@@ -1,16 +1,30 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import type { ServiceConfig } from '@genesis/config';
+import { ArtifactStore } from '@genesis/messaging';
 import { MetricsController } from '@genesis/observability';
 import { InfraModule } from '@genesis/persistence';
+import { EvaluationResultsHandler } from './collect-results/evaluation-results.handler';
+import { EVALUATOR_CONFIG, type EvaluatorConfig } from './evaluator.config';
+import { EvaluatorRuntime } from './evaluator-runtime';
+import { StartEvaluationHandler } from './start-evaluation/start-evaluation.handler';
 
-/** Evaluates candidates against the champion (issue: evaluation gate). For now: boots, connects, serves health and metrics. */
+/**
+ * The evaluation gate (ARCHITECTURE §2): a trained candidate and the current champion run the same
+ * frozen suite on the worker; the paired per-item results decide promote or reject (model.evaluated).
+ */
 @Module({})
 export class AppModule {
-  static forRoot(config: ServiceConfig): DynamicModule {
+  static forRoot(config: EvaluatorConfig): DynamicModule {
     return {
       module: AppModule,
       imports: [InfraModule.forRoot({ service: 'evaluator', config, redis: false })],
       controllers: [MetricsController],
+      providers: [
+        { provide: EVALUATOR_CONFIG, useValue: config },
+        ArtifactStore,
+        StartEvaluationHandler,
+        EvaluationResultsHandler,
+        EvaluatorRuntime,
+      ],
     };
   }
 }

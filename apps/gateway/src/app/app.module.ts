@@ -12,6 +12,7 @@ import { DocsController } from './docs/docs.controller';
 import { AuthGuard } from './auth/auth.guard';
 import { RateLimitGuard } from './rate-limit/rate-limit.guard';
 import { IMPROVEMENT_CONTROLLERS, IMPROVEMENT_PROVIDERS } from './improvement';
+import { MODEL_CONTROLLERS } from './models';
 
 @Module({})
 export class AppModule {
@@ -25,6 +26,7 @@ export class AppModule {
         CaptureLearningController,
         QueryLearningsController,
         ...IMPROVEMENT_CONTROLLERS,
+        ...MODEL_CONTROLLERS,
       ],
       providers: [
         { provide: GATEWAY_CONFIG, useValue: config },

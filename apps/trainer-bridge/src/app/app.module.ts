@@ -2,7 +2,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { MetricsController } from '@genesis/observability';
 import { InfraModule } from '@genesis/persistence';
 import { BRIDGE_CONFIG, type BridgeConfig } from './trainer-bridge.config';
-import { ArtifactStore } from './build-snapshot/artifact-store';
+import { ArtifactStore } from '@genesis/messaging';
 import { StartTrainingHandler } from './build-snapshot/start-training.handler';
 import { TrainingEventsHandler } from './track-training/training-events.handler';
 import { TrainingDeadlineSweeper } from './track-training/deadline-sweeper';

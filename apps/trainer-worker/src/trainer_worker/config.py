@@ -9,9 +9,11 @@ import dataclasses
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
+
+from .sandbox import Network, SandboxLimits
 
 DEFAULT_TARGET_MODULES: tuple[str, ...] = (
     "q_proj",
@@ -124,21 +126,61 @@ class TrainConfig:
 
 
 @dataclass(frozen=True)
+class EvalConfig:
+    """Evaluation defaults; a jobs.evaluate's `generation`, `sandbox` and `seed` override them."""
+
+    max_new_tokens: int = 64
+    batch_size: int = 16
+    max_length: int = 256  # prompt tokens kept (cut from the left), as in training
+    seed: int = 1234
+    sandbox: SandboxLimits = field(default_factory=SandboxLimits)
+    network: Network = "auto"
+
+    def __post_init__(self) -> None:
+        if not (isinstance(self.max_new_tokens, int) and 1 <= self.max_new_tokens <= 4096):
+            raise ConfigError(
+                f"GENESIS_EVAL_MAX_NEW_TOKENS must be an integer in 1..4096 (got {self.max_new_tokens!r})"
+            )
+        if not (isinstance(self.batch_size, int) and self.batch_size >= 1):
+            raise ConfigError(f"GENESIS_EVAL_BATCH_SIZE must be an integer >= 1 (got {self.batch_size!r})")
+        if self.network not in ("auto", "namespace", "prelude"):
+            raise ConfigError(
+                f"GENESIS_SANDBOX_NETWORK must be auto, namespace or prelude (got {self.network!r})"
+            )
+
+    def for_job(self, job: dict[str, Any]) -> EvalConfig:
+        """These settings with a jobs.evaluate's `generation`, `sandbox` and `seed` applied."""
+        generation = job.get("generation") or {}
+        return replace(
+            self,
+            max_new_tokens=generation.get("max_new_tokens", self.max_new_tokens),
+            seed=job.get("seed", self.seed),
+            sandbox=replace(self.sandbox, **(job.get("sandbox") or {})),
+        )
+
+
+@dataclass(frozen=True)
 class WorkerConfig:
     nats_url: str = "nats://127.0.0.1:4222"
     jobs_stream: str = "GENESIS_JOBS"
     events_stream: str = "GENESIS_EVENTS"
-    consumer: str = "trainer-worker-jobs-train"
+    train_consumer: str = "trainer-worker-jobs-train"
+    evaluate_consumer: str = "trainer-worker-jobs-evaluate"
     artifacts_bucket: str = "genesis-artifacts"
     work_dir: Path = Path(".genesis/trainer-worker")
     source: str = "trainer-worker"
     train: TrainConfig = field(default_factory=TrainConfig)
+    evaluation: EvalConfig = field(default_factory=EvalConfig)
 
     def __post_init__(self) -> None:
         if not re.fullmatch(r"(nats|tls|ws|wss)://\S+", self.nats_url):
             raise ConfigError(f"NATS_URL must look like nats://host:port (got {self.nats_url!r})")
-        if not _CONSUMER.fullmatch(self.consumer):
-            raise ConfigError(f"GENESIS_TRAINER_CONSUMER is not a valid consumer name ({self.consumer!r})")
+        for name, value in (
+            ("GENESIS_TRAINER_CONSUMER", self.train_consumer),
+            ("GENESIS_EVALUATE_CONSUMER", self.evaluate_consumer),
+        ):
+            if not _CONSUMER.fullmatch(value):
+                raise ConfigError(f"{name} is not a valid consumer name ({value!r})")
         if not _BUCKET.fullmatch(self.artifacts_bucket):
             raise ConfigError(
                 f"GENESIS_ARTIFACTS_BUCKET is not a valid bucket name ({self.artifacts_bucket!r})"
@@ -199,10 +241,28 @@ def load_config(env: Mapping[str, str] | None = None) -> WorkerConfig:
         checkpoint_every=_env_number(env, "GENESIS_CHECKPOINT_EVERY", int, 10),
         progress_every_s=_env_number(env, "GENESIS_PROGRESS_INTERVAL_S", float, 2.0),
     )
+    try:
+        sandbox = SandboxLimits(
+            cpu_seconds=_env_number(env, "GENESIS_SANDBOX_CPU_SECONDS", int, 5),
+            memory_mb=_env_number(env, "GENESIS_SANDBOX_MEMORY_MB", int, 512),
+            wall_seconds=_env_number(env, "GENESIS_SANDBOX_WALL_SECONDS", float, 10.0),
+        )
+    except ValueError as err:  # names the limit, not the variable: say which variables
+        raise ConfigError(f"GENESIS_SANDBOX_*: {err}") from None
+    evaluation = EvalConfig(
+        max_new_tokens=_env_number(env, "GENESIS_EVAL_MAX_NEW_TOKENS", int, 64),
+        batch_size=_env_number(env, "GENESIS_EVAL_BATCH_SIZE", int, 16),
+        max_length=train.max_length,
+        seed=train.seed,
+        sandbox=sandbox,
+        network=env.get("GENESIS_SANDBOX_NETWORK", "auto").strip() or "auto",
+    )
     return WorkerConfig(
         nats_url=env.get("NATS_URL", "nats://127.0.0.1:4222"),
-        consumer=env.get("GENESIS_TRAINER_CONSUMER", "trainer-worker-jobs-train"),
+        train_consumer=env.get("GENESIS_TRAINER_CONSUMER", "trainer-worker-jobs-train"),
+        evaluate_consumer=env.get("GENESIS_EVALUATE_CONSUMER", "trainer-worker-jobs-evaluate"),
         artifacts_bucket=env.get("GENESIS_ARTIFACTS_BUCKET", "genesis-artifacts"),
         work_dir=Path(env.get("GENESIS_WORK_DIR", ".genesis/trainer-worker")),
         train=train,
+        evaluation=evaluation,
     )

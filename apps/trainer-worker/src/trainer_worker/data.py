@@ -29,21 +29,38 @@ class Example:
         return len(self.input_ids)
 
 
-def invalid(message: str, code: str = "INVALID_SNAPSHOT") -> JobFailure:
+def invalid(message: str, code: str) -> JobFailure:
     return JobFailure(code, message, retryable=False, phase="validate")
 
 
 def parse_snapshot(raw: bytes, expected_sha256: str | None = None) -> list[dict[str, Any]]:
     """Validates a snapshot; anything wrong with it is a non-retryable JobFailure."""
+    records = parse_jsonl(
+        raw,
+        "dataset-record.v1.schema.json",
+        expected_sha256=expected_sha256,
+        invalid_code="INVALID_SNAPSHOT",
+        hash_code="SNAPSHOT_HASH_MISMATCH",
+    )
+    if not records:
+        raise invalid("the snapshot holds no records", "EMPTY_SNAPSHOT")
+    return records
+
+
+def parse_jsonl(
+    raw: bytes, schema_name: str, *, expected_sha256: str | None, invalid_code: str, hash_code: str
+) -> list[dict[str, Any]]:
+    """JSONL artifact → its objects, each valid against artifacts/<schema_name>; blank lines skipped.
+    A wrong hash, bad UTF-8, bad JSON or a schema violation (named by line) is a JobFailure."""
     if expected_sha256 is not None:
         actual = hashlib.sha256(raw).hexdigest()
         if actual != expected_sha256:
-            raise invalid(f"sha256 is {actual}, the job says {expected_sha256}", "SNAPSHOT_HASH_MISMATCH")
+            raise invalid(f"sha256 is {actual}, the job says {expected_sha256}", hash_code)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as err:
-        raise invalid(f"not UTF-8 ({err.reason} at byte {err.start})") from None
-    schema = load_artifact_schema("dataset-record.v1.schema.json")
+        raise invalid(f"not UTF-8 ({err.reason} at byte {err.start})", invalid_code) from None
+    schema = load_artifact_schema(schema_name)
     records: list[dict[str, Any]] = []
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
@@ -51,14 +68,12 @@ def parse_snapshot(raw: bytes, expected_sha256: str | None = None) -> list[dict[
         try:
             record = json.loads(line)
         except json.JSONDecodeError as err:
-            raise invalid(f"line {number}: not valid JSON ({err.msg})") from None
+            raise invalid(f"line {number}: not valid JSON ({err.msg})", invalid_code) from None
         errors = sorted(schema.iter_errors(record), key=lambda e: list(e.absolute_path))
         if errors:
             where = "/".join(str(p) for p in errors[0].absolute_path)
-            raise invalid(f"line {number}: /{where} {errors[0].message}")
+            raise invalid(f"line {number}: /{where} {errors[0].message}", invalid_code)
         records.append(record)
-    if not records:
-        raise invalid("the snapshot holds no records", "EMPTY_SNAPSHOT")
     return records
 
 
@@ -78,22 +93,26 @@ def target_text(record: dict[str, Any]) -> str:
     return record["correction"] + "<|im_end|>"
 
 
+def encode_example(record: dict[str, Any], tokenizer: Any, max_length: int) -> Example | None:
+    """Prompt + target tokens, the prompt cut from the left to fit max_length; None when the target
+    alone does not fit. Training and evaluation's perplexity score exactly these tokens."""
+    prompt = tokenizer(prompt_text(record), add_special_tokens=False)["input_ids"]
+    target = tokenizer(target_text(record), add_special_tokens=False)["input_ids"]
+    room = max_length - len(target)
+    if room < 1:
+        return None
+    prompt = prompt[-room:]
+    return Example(prompt + target, [IGNORE_INDEX] * len(prompt) + target)
+
+
 def build_examples(
     records: Sequence[dict[str, Any]], tokenizer: Any, max_length: int
 ) -> tuple[list[Example], int]:
     """(examples, skipped). A prompt too long is cut from the left; an example whose correction
     alone does not fit is skipped. No example left at all is a non-retryable failure."""
-    examples: list[Example] = []
-    skipped = 0
-    for record in records:
-        prompt = tokenizer(prompt_text(record), add_special_tokens=False)["input_ids"]
-        target = tokenizer(target_text(record), add_special_tokens=False)["input_ids"]
-        room = max_length - len(target)
-        if room < 1:
-            skipped += 1
-            continue
-        prompt = prompt[-room:]
-        examples.append(Example(prompt + target, [IGNORE_INDEX] * len(prompt) + target))
+    encoded = [encode_example(record, tokenizer, max_length) for record in records]
+    examples = [e for e in encoded if e is not None]
+    skipped = len(encoded) - len(examples)
     if not examples:
         raise invalid(f"no example fits max_length={max_length} ({skipped} skipped)", "NO_TRAINABLE_EXAMPLES")
     return examples, skipped

@@ -6,7 +6,7 @@ import { findCycle, transitionCycle } from '@genesis/cycles';
 import { counter, Log } from '@genesis/observability';
 import { BRIDGE_CONFIG, type BridgeConfig } from '../trainer-bridge.config';
 import { queueTrainingJob, type SnapshotRef } from '../training-jobs';
-import { ArtifactStore } from './artifact-store';
+import { ArtifactStore } from '@genesis/messaging';
 import { buildSnapshot, type SnapshotLearning } from './snapshot';
 
 const snapshots = counter('genesis_dataset_snapshots_total', 'Training snapshots built', ['model_id']);

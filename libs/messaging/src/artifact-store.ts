@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Objm, type ObjectStore } from '@nats-io/obj';
-import { NatsClient } from '@genesis/messaging';
+import { NatsClient } from './nats-client';
 
 /** The artifact store port (JetStream Object Store by default). Puts are content-addressed and idempotent. */
 @Injectable()

@@ -1,0 +1,185 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { DataSource, type EntityManager } from 'typeorm';
+import {
+  SUBJECTS,
+  followUp,
+  type EventEnvelope,
+  type ModelDeployedV1,
+  type ModelEvaluatedV1,
+  type ModelRejectedV1,
+} from '@genesis/contracts';
+import { findCycle, transitionCycle } from '@genesis/cycles';
+import { counter, Log } from '@genesis/observability';
+import { DEPLOYER_CONFIG, type DeployerConfig } from '../deployer.config';
+import { deployableVersion, lockChampion, moveChampion, servedAs } from '../registry/registry';
+import { DEPLOYMENT_TARGET, deployWithRetries, type DeploymentTarget } from '../targets';
+
+export const deployments = counter('genesis_deployments_total', 'Deployments to the serving target', [
+  'model_id',
+  'target',
+  'kind',
+  'outcome',
+]);
+
+/** Locks the cycle and says whether it is in one of `statuses` (a redelivery may find it moved on). */
+async function lockCycleIn(m: EntityManager, cycleId: string, statuses: string[]): Promise<boolean> {
+  const [row] = await m.query(`SELECT status FROM improvement_cycles WHERE id = $1 FOR UPDATE`, [cycleId]);
+  return !!row && statuses.includes(row.status);
+}
+
+/**
+ * model.evaluated → reject: cycle rejected + model.rejected. Promote: cycle deploying → the
+ * target serves the candidate → in one transaction the alias moves (history kept), the versions'
+ * statuses, the cycle deployed with its score, model.deployed. A failed deployment leaves the
+ * champion serving and fails the cycle with the reason. A deployer killed at any point resumes
+ * from the cycle's state on redelivery (deploying → deploy again; targets are idempotent).
+ */
+@Injectable()
+export class PromotionHandler {
+  private readonly log = new Log('deployer', 'promotion');
+
+  constructor(
+    @Inject(DataSource) private readonly dataSource: DataSource,
+    @Inject(DEPLOYER_CONFIG) private readonly config: DeployerConfig,
+    @Inject(DEPLOYMENT_TARGET) private readonly target: DeploymentTarget,
+  ) {}
+
+  async handle(event: EventEnvelope<ModelEvaluatedV1>): Promise<void> {
+    const e = event.data;
+    if (e.decision === 'reject') return this.reject(event);
+    const cycle = await findCycle(this.dataSource, e.cycle_id);
+    if (!cycle || (cycle.status !== 'evaluated' && cycle.status !== 'deploying')) return;
+
+    const deploymentId = await this.dataSource.transaction(async (m) => {
+      if (!(await lockCycleIn(m, e.cycle_id, ['evaluated', 'deploying']))) return null;
+      const moved = await transitionCycle(m, e.cycle_id, 'deploying', {
+        reason: `deploying ${e.model_version} to ${this.target.name}`,
+      });
+      if (moved.cycle.status !== 'deploying') return null;
+      await m.query(
+        `INSERT INTO deployments (id, model_id, version, kind, target, status, cycle_id)
+         VALUES ($1, $2, $3, 'promotion', $4, 'running', $5)
+         ON CONFLICT (cycle_id) WHERE kind = 'promotion' DO NOTHING`,
+        [randomUUID(), event.model_id, e.model_version, this.target.name, e.cycle_id],
+      );
+      const [row] = await m.query(`SELECT id FROM deployments WHERE cycle_id = $1 AND kind = 'promotion'`, [
+        e.cycle_id,
+      ]);
+      return row.id as string;
+    });
+    if (!deploymentId) return;
+
+    const version = await deployableVersion(this.dataSource.manager, e.model_version);
+    if (!version) throw new Error(`model version ${e.model_version} is not in the registry`);
+    const outcome = await deployWithRetries(this.target, version, this.config, this.log);
+    deployments.inc({
+      model_id: event.model_id,
+      target: this.target.name,
+      kind: 'promotion',
+      outcome: outcome.ok ? 'succeeded' : 'failed',
+    });
+
+    if (!outcome.ok) {
+      await this.dataSource.transaction(async (m) => {
+        await m.query(
+          `UPDATE deployments SET status = 'failed', failure = $2, finished_at = now() WHERE id = $1 AND status = 'running'`,
+          [deploymentId, outcome.message],
+        );
+        if (!(await lockCycleIn(m, e.cycle_id, ['deploying']))) return;
+        await transitionCycle(m, e.cycle_id, 'failed', {
+          failure: {
+            code: 'DEPLOYMENT_FAILED',
+            message: `${e.model_version} could not be deployed; ${e.champion_version ?? 'the previous model'} keeps serving: ${outcome.message}`,
+          },
+          failedEventSource: 'deployer',
+        });
+      });
+      return;
+    }
+
+    const previous = await this.dataSource.transaction(async (m) => {
+      const current = await lockChampion(m, event.model_id);
+      if (!(await lockCycleIn(m, e.cycle_id, ['deploying']))) return undefined; // finished by an earlier delivery
+      await m.query(
+        `UPDATE deployments SET status = 'succeeded', served_as = $2, finished_at = now() WHERE id = $1`,
+        [deploymentId, outcome.servedAs],
+      );
+      await moveChampion(m, {
+        modelId: event.model_id,
+        from: current,
+        to: e.model_version,
+        kind: 'promotion',
+        actor: 'deployer',
+        reason: e.reason,
+        deploymentId,
+      });
+      const data: ModelDeployedV1 = {
+        cycle_id: e.cycle_id,
+        model_version: e.model_version,
+        previous_version: current,
+        target: this.target.name,
+        served_as: outcome.servedAs,
+        deployment_id: deploymentId,
+        improvement_score: e.candidate.accuracy,
+        alias: 'champion',
+      };
+      await transitionCycle(m, e.cycle_id, 'deployed', {
+        patch: e.candidate.accuracy === null ? {} : { score: e.candidate.accuracy },
+        reason: `${e.model_version} is champion (served by ${this.target.name} as ${outcome.servedAs})`,
+        event: {
+          subject: SUBJECTS.modelDeployed,
+          envelope: followUp(event, SUBJECTS.modelDeployed, data, {
+            source: 'deployer',
+            cycleId: e.cycle_id,
+          }),
+        },
+      });
+      return current ? { version: current, servedAs: await servedAs(m, current) } : null;
+    });
+    if (previous?.servedAs) {
+      const old = await deployableVersion(this.dataSource.manager, previous.version);
+      await this.target.retire(old!, previous.servedAs).catch((err: Error) =>
+        this.log.warn('could not retire the previous champion on the target', {
+          version: previous.version,
+          error: err.message,
+        }),
+      );
+    }
+    if (previous !== undefined)
+      this.log.info('promoted', {
+        cycle_id: e.cycle_id,
+        version: e.model_version,
+        previous: previous?.version ?? null,
+      });
+  }
+
+  private async reject(event: EventEnvelope<ModelEvaluatedV1>): Promise<void> {
+    const e = event.data;
+    await this.dataSource.transaction(async (m) => {
+      if (!(await lockCycleIn(m, e.cycle_id, ['evaluated']))) return; // already decided, or failed meanwhile
+      const data: ModelRejectedV1 = {
+        cycle_id: e.cycle_id,
+        model_version: e.model_version,
+        evaluation_id: e.evaluation_id,
+        champion_version: e.champion_version,
+        reason: e.reason,
+      };
+      const moved = await transitionCycle(m, e.cycle_id, 'rejected', {
+        reason: e.reason,
+        event: {
+          subject: SUBJECTS.modelRejected,
+          envelope: followUp(event, SUBJECTS.modelRejected, data, {
+            source: 'deployer',
+            cycleId: e.cycle_id,
+          }),
+        },
+      });
+      if (moved.outcome === 'applied')
+        await m.query(
+          `UPDATE model_versions SET status = 'rejected' WHERE version = $1 AND status = 'candidate'`,
+          [e.model_version],
+        );
+    });
+  }
+}

@@ -1,0 +1,79 @@
+import { readServiceConfig, type EnvReader, type ServiceConfig } from '@genesis/config';
+import { ARTIFACTS_BUCKET } from '@genesis/messaging';
+
+export const EVALUATOR_CONFIG = Symbol('EVALUATOR_CONFIG');
+
+export type PairedTestName = 'mcnemar_exact' | 'paired_bootstrap';
+export const PAIRED_TESTS: readonly PairedTestName[] = ['mcnemar_exact', 'paired_bootstrap'];
+
+/** Metrics a guard may watch; rates and BLEU are absolute drops, perplexity a relative rise. */
+export const GUARD_METRICS = [
+  'success_rate',
+  'exact_match',
+  'functional_pass_rate',
+  'bleu',
+  'perplexity',
+] as const;
+export type GuardMetric = (typeof GUARD_METRICS)[number];
+
+export interface GatePolicy {
+  /** Absolute gain the primary metric must exceed (the spec's 1 %). */
+  minImprovement: number;
+  significance: number;
+  /** false reproduces the plain "> min improvement" rule. */
+  requireSignificance: boolean;
+  test: PairedTestName;
+  bootstrapSamples: number;
+  /** How far each guard metric may regress. */
+  guards: Partial<Record<GuardMetric, number>>;
+  seed: number;
+}
+
+export interface EvaluatorConfig extends ServiceConfig {
+  gate: GatePolicy;
+  artifactsBucket: string;
+  maxAttempts: number;
+  maxNewTokens: number;
+  sandbox: { cpu_seconds: number; memory_mb: number; wall_seconds: number };
+}
+
+function parseGuards(value: unknown): Partial<Record<GuardMetric, number>> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new Error('must be a JSON object like {"success_rate": 0.05}');
+  const out: Partial<Record<GuardMetric, number>> = {};
+  for (const [metric, tolerance] of Object.entries(value)) {
+    if (!(GUARD_METRICS as readonly string[]).includes(metric))
+      throw new Error(`unknown guard metric "${metric}" (known: ${GUARD_METRICS.join(', ')})`);
+    if (typeof tolerance !== 'number' || !(tolerance >= 0))
+      throw new Error(`tolerance of ${metric} must be a number >= 0`);
+    out[metric as GuardMetric] = tolerance;
+  }
+  return out;
+}
+
+export function readGatePolicy(env: EnvReader): GatePolicy {
+  return {
+    minImprovement: env.float('GENESIS_MIN_IMPROVEMENT', 0.01, { min: 0, max: 1 }),
+    significance: env.float('GENESIS_SIGNIFICANCE', 0.05, { min: 1e-9, max: 1 }),
+    requireSignificance: env.bool('GENESIS_REQUIRE_SIGNIFICANCE', true),
+    test: env.oneOf('GENESIS_SIGNIFICANCE_TEST', PAIRED_TESTS, 'mcnemar_exact'),
+    bootstrapSamples: env.int('GENESIS_BOOTSTRAP_SAMPLES', 10_000, { min: 100, max: 1_000_000 }),
+    guards: env.json('GENESIS_GUARD_TOLERANCES', { success_rate: 0.05 }, parseGuards),
+    seed: env.int('GENESIS_EVALUATION_SEED', 1234, { min: 0 }),
+  };
+}
+
+export function readEvaluatorConfig(env: EnvReader): EvaluatorConfig {
+  return {
+    ...readServiceConfig(env, 'evaluator'),
+    gate: readGatePolicy(env),
+    artifactsBucket: env.str('GENESIS_ARTIFACTS_BUCKET', ARTIFACTS_BUCKET),
+    maxAttempts: env.int('GENESIS_EVALUATION_MAX_ATTEMPTS', 3, { min: 1, max: 20 }),
+    maxNewTokens: env.int('GENESIS_EVAL_MAX_NEW_TOKENS', 64, { min: 1, max: 4096 }),
+    sandbox: {
+      cpu_seconds: env.int('GENESIS_SANDBOX_CPU_SECONDS', 5, { min: 1, max: 600 }),
+      memory_mb: env.int('GENESIS_SANDBOX_MEMORY_MB', 512, { min: 16, max: 16384 }),
+      wall_seconds: env.float('GENESIS_SANDBOX_WALL_SECONDS', 10, { min: 0.1, max: 600 }),
+    },
+  };
+}

@@ -1,0 +1,117 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { readFileSync } from 'node:fs';
+import { randomUUID, createHash } from 'node:crypto';
+import { DataSource } from 'typeorm';
+import { REGRESSION_SUITE_FILE, type EventEnvelope, type ModelTrainedV1 } from '@genesis/contracts';
+import { findCycle, transitionCycle } from '@genesis/cycles';
+import { ArtifactStore, PermanentError } from '@genesis/messaging';
+import { Log } from '@genesis/observability';
+import { EVALUATOR_CONFIG, type EvaluatorConfig } from '../evaluator.config';
+import { modelUnderTest, queueEvaluationJob, type EvaluationRow } from '../evaluation-jobs';
+import { buildSuite } from './suite';
+
+/**
+ * model.trained → the frozen suite (the snapshot's held-out items + the shipped regression set,
+ * content-addressed in the artifact store) → one jobs.evaluate per role (candidate, current
+ * champion or the bare base model) → cycle evaluating. Idempotent: one evaluation per cycle.
+ */
+@Injectable()
+export class StartEvaluationHandler {
+  private readonly log = new Log('evaluator', 'start-evaluation');
+  private readonly regressionJsonl = readFileSync(REGRESSION_SUITE_FILE, 'utf8');
+
+  constructor(
+    @Inject(DataSource) private readonly dataSource: DataSource,
+    @Inject(ArtifactStore) private readonly artifacts: ArtifactStore,
+    @Inject(EVALUATOR_CONFIG) private readonly config: EvaluatorConfig,
+  ) {}
+
+  async handle(event: EventEnvelope<ModelTrainedV1>): Promise<void> {
+    const trained = event.data;
+    const cycle = await findCycle(this.dataSource, trained.cycle_id);
+    if (!cycle || cycle.status !== 'trained') return; // already evaluating (or ended): nothing to do
+
+    const [snapshot] = await this.dataSource.query(
+      `SELECT bucket, eval_key, eval_sha256 FROM dataset_snapshots WHERE id = $1`,
+      [trained.snapshot.id],
+    );
+    if (!snapshot) throw new PermanentError('UNKNOWN_SNAPSHOT', `no dataset snapshot ${trained.snapshot.id}`);
+    const heldOut = await this.artifacts.get(snapshot.bucket, snapshot.eval_key);
+    if (!heldOut) throw new Error(`eval set ${snapshot.eval_key} is not in ${snapshot.bucket} (yet)`);
+    const heldOutText = new TextDecoder().decode(heldOut);
+    const actual = createHash('sha256').update(heldOutText).digest('hex');
+    if (actual !== snapshot.eval_sha256) {
+      await this.fail(
+        trained.cycle_id,
+        'EVAL_SET_HASH_MISMATCH',
+        `eval set ${snapshot.eval_key} has sha256 ${actual}, expected ${snapshot.eval_sha256}`,
+      );
+      return;
+    }
+    const suite = buildSuite(heldOutText, this.regressionJsonl);
+    const bucket = this.config.artifactsBucket;
+    const key = `eval-suites/${event.model_id}/${suite.sha256}.jsonl`;
+    await this.artifacts.putIfAbsent(bucket, key, suite.jsonl);
+
+    await this.dataSource.transaction(async (m) => {
+      const [existing] = await m.query(`SELECT id FROM evaluations WHERE cycle_id = $1`, [trained.cycle_id]);
+      if (existing) return;
+      const [alias] = await m.query(
+        `SELECT version FROM model_aliases WHERE model_id = $1 AND alias = 'champion'`,
+        [event.model_id],
+      );
+      const championVersion: string | null = alias?.version ?? null;
+      const evaluation: EvaluationRow = {
+        id: randomUUID(),
+        cycle_id: trained.cycle_id,
+        model_id: event.model_id,
+        candidate_version: trained.model_version,
+        champion_version: championVersion,
+        base_model: trained.base_model,
+        suite: {
+          bucket,
+          key,
+          sha256: suite.sha256,
+          items: suite.items,
+          in_domain: suite.inDomain,
+          regression: suite.regression,
+        },
+        status: 'running',
+      };
+      await m.query(
+        `INSERT INTO evaluations (id, cycle_id, model_id, candidate_version, champion_version, base_model, suite, status)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 'running')`,
+        [
+          evaluation.id,
+          evaluation.cycle_id,
+          evaluation.model_id,
+          evaluation.candidate_version,
+          championVersion,
+          evaluation.base_model,
+          JSON.stringify(evaluation.suite),
+        ],
+      );
+      const candidate = await modelUnderTest(m, trained.model_version, trained.base_model);
+      const champion = await modelUnderTest(m, championVersion, trained.base_model);
+      await queueEvaluationJob(m, this.config, evaluation, 'candidate', candidate, 1, event);
+      await queueEvaluationJob(m, this.config, evaluation, 'champion', champion, 1, event);
+      await transitionCycle(m, trained.cycle_id, 'evaluating', {
+        patch: { evaluation_id: evaluation.id },
+        reason: `evaluating ${trained.model_version} against ${championVersion ?? `the base model ${trained.base_model}`} on ${suite.items} items (${suite.inDomain} held-out, ${suite.regression} regression)`,
+      });
+      this.log.info('evaluation started', {
+        cycle_id: trained.cycle_id,
+        evaluation_id: evaluation.id,
+        candidate: trained.model_version,
+        champion: championVersion,
+        items: suite.items,
+      });
+    });
+  }
+
+  private async fail(cycleId: string, code: string, message: string): Promise<void> {
+    await this.dataSource.transaction((m) =>
+      transitionCycle(m, cycleId, 'failed', { failure: { code, message }, failedEventSource: 'evaluator' }),
+    );
+  }
+}

@@ -1,0 +1,78 @@
+import type { DataSource } from 'typeorm';
+
+const iso = (d: Date | null | undefined) => (d ? new Date(d).toISOString() : null);
+
+/** A model_versions row as the API shows it. */
+export function versionView(r: Record<string, unknown>, champion: string | null) {
+  return {
+    version: r['version'],
+    model_id: r['model_id'],
+    status: r['status'],
+    is_champion: r['version'] === champion,
+    base_model: r['base_model'],
+    parent_version: r['parent_version'],
+    cycle_id: r['cycle_id'],
+    snapshot_id: r['snapshot_id'],
+    created_at: iso(r['created_at'] as Date),
+    metrics: r['metrics'],
+    artifact: r['artifact'],
+  };
+}
+
+export async function championOf(dataSource: DataSource, modelId: string): Promise<string | null> {
+  const [row] = await dataSource.query(
+    `SELECT version FROM model_aliases WHERE model_id = $1 AND alias = 'champion'`,
+    [modelId],
+  );
+  return row?.version ?? null;
+}
+
+export async function aliasHistory(dataSource: DataSource, modelId: string, limit = 100) {
+  const rows: Record<string, unknown>[] = await dataSource.query(
+    `SELECT h.alias, h.model_id, h.from_version, h.to_version, h.kind, h.actor, h.reason, h.moved_at,
+       d.target, d.served_as
+     FROM alias_history h LEFT JOIN deployments d ON d.id = h.deployment_id
+     WHERE h.model_id = $1 ORDER BY h.id DESC LIMIT $2`,
+    [modelId, limit],
+  );
+  return rows.map((r): Record<string, unknown> => ({ ...r, moved_at: iso(r['moved_at'] as Date) }));
+}
+
+/** An evaluation with its decision and both models' per-item results. */
+export async function evaluationView(dataSource: DataSource, id: string) {
+  const [e] = await dataSource.query(`SELECT * FROM evaluations WHERE id = $1`, [id]);
+  if (!e) return undefined;
+  const jobs: Record<string, unknown>[] = await dataSource.query(
+    `SELECT job_id, role, attempt, status, metrics, failure, created_at, updated_at
+     FROM evaluation_jobs WHERE evaluation_id = $1 ORDER BY role, attempt DESC`,
+    [id],
+  );
+  const items: Record<string, unknown>[] = await dataSource.query(
+    `SELECT item_id, split, learning_id, candidate_correct, champion_correct,
+       candidate->>'output' AS candidate_output, champion->>'output' AS champion_output,
+       (candidate->>'bleu')::float8 AS candidate_bleu, (champion->>'bleu')::float8 AS champion_bleu
+     FROM evaluation_items WHERE evaluation_id = $1 ORDER BY split, item_id`,
+    [id],
+  );
+  return {
+    id: e.id,
+    cycle_id: e.cycle_id,
+    model_id: e.model_id,
+    candidate_version: e.candidate_version,
+    champion_version: e.champion_version,
+    base_model: e.base_model,
+    status: e.status,
+    decision: e.decision,
+    reason: e.reason,
+    suite: e.suite,
+    result: e.result,
+    created_at: iso(e.created_at),
+    completed_at: iso(e.completed_at),
+    jobs: jobs.map((j) => ({
+      ...j,
+      created_at: iso(j['created_at'] as Date),
+      updated_at: iso(j['updated_at'] as Date),
+    })),
+    items,
+  };
+}

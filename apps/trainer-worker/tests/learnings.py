@@ -1,0 +1,94 @@
+"""The TypeScript pipeline from learnings to a training snapshot and an eval suite, in Python, for
+tests that must see exactly what the running system would train and evaluate on:
+
+- content hash: apps/learner/src/app/clean-learning/content-hash.ts (learningContentHash);
+- held-out split and training records: apps/trainer-bridge/src/app/build-snapshot/snapshot.ts
+  (isHeldOut, record, buildSnapshot's order: by content hash);
+- in-domain suite items: apps/evaluator/src/app/start-evaluation/suite.ts (buildSuite).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import sys
+import unicodedata
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[3]
+E2E_FIXTURES = REPO / "apps" / "e2e" / "fixtures"
+sys.path.insert(0, str(REPO / "apps" / "trainer-worker" / "scripts"))
+
+import make_learning_fixtures  # noqa: E402  (scripts/ is not a package)
+
+HELD_OUT_FRACTION = 0.2
+
+
+def normalise_for_hash(text: str) -> str:
+    lines = unicodedata.normalize("NFC", text).replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    return "\n".join(line.rstrip() for line in lines).strip()
+
+
+def content_hash(learning: dict[str, Any], model_id: str = "genesis") -> str:
+    payload = [
+        "genesis.learning-content.v1",
+        model_id,
+        learning["kind"],
+        learning.get("language", "").lower(),
+        normalise_for_hash(learning.get("context", "")),
+        normalise_for_hash(learning.get("model_output", "")),
+        normalise_for_hash(learning["correction"]),
+    ]
+    text = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))  # = JSON.stringify
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def is_held_out(hash_hex: str, fraction: float) -> bool:
+    digest = hashlib.sha256(f"genesis-heldout:{hash_hex}".encode()).hexdigest()
+    return int(digest[:8], 16) / 0x100000000 < fraction
+
+
+def training_record(learning_id: str, learning: dict[str, Any]) -> dict[str, Any]:
+    record: dict[str, Any] = {"learning_id": learning_id, "kind": learning["kind"]}
+    if learning.get("language"):
+        record["language"] = learning["language"]
+    if learning.get("context"):
+        record["context"] = learning["context"]
+    else:
+        record["instruction"] = f"Write the {learning.get('language') or 'code'} for this {learning['kind']}."
+    if learning.get("model_output"):
+        record["model_output"] = learning["model_output"]
+    record["correction"] = learning["correction"]
+    return record
+
+
+def split(
+    learnings: list[dict[str, Any]], fraction: float = HELD_OUT_FRACTION
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(training records, in-domain eval items) as the bridge and the evaluator would build them."""
+    ranked = sorted((content_hash(l), n, l) for n, l in enumerate(learnings))
+    train, held_out = [], []
+    for hash_hex, n, learning in ranked:
+        record = training_record(f"learning-{n + 1:04d}", learning)
+        if is_held_out(hash_hex, fraction):
+            held_out.append({"item_id": record["learning_id"], "split": "in_domain", **record})
+        else:
+            train.append(record)
+    return train, held_out
+
+
+def load(name: str) -> list[dict[str, Any]]:
+    """A committed fixture: apps/e2e/fixtures/<name>.jsonl."""
+    lines = (E2E_FIXTURES / f"{name}.jsonl").read_text(encoding="utf-8").splitlines()
+    return [json.loads(line) for line in lines if line.strip()]
+
+
+def mcnemar_one_sided(candidate: list[bool], base: list[bool]) -> tuple[int, int, float]:
+    """(b, c, p): b items only the candidate got right, c only the base; p = P(X >= b), X ~ Bin(b+c, 1/2)."""
+    b = sum(1 for x, y in zip(candidate, base, strict=True) if x and not y)
+    c = sum(1 for x, y in zip(candidate, base, strict=True) if y and not x)
+    n = b + c
+    p = sum(math.comb(n, k) for k in range(b, n + 1)) / 2**n if n else 1.0
+    return b, c, p
