@@ -2,6 +2,7 @@
 # `npm test`: the whole suite against real NATS, Postgres and Redis.
 #   - its own infra, never the dev stack: GENESIS_HOME=<repo>/.genesis/test and ports
 #     14222 (NATS, monitor 18222), 15432 (Postgres), 16379 (Redis), via tools/infra/ensure.sh
+#   - promtool (tools/infra/ensure-promtool.sh: Debian's prometheus package) for the rule tests
 #   - npm run build, then lint, typecheck, format:check (stops at the first failure)
 #   - node --test over the compiled dist/**/*.spec.js and dist/**/*.test.js, one file at a time,
 #     spec output here and TAP in $GENESIS_HOME/logs/tests.tap
@@ -41,6 +42,10 @@ fi
 
 log "test infra: NATS $NATS_URL, Postgres 127.0.0.1:15432, Redis $REDIS_URL (GENESIS_HOME=$GENESIS_HOME)"
 "$ROOT/tools/infra/ensure.sh"
+# promtool for the Prometheus rule/config tests (apps/e2e/test/observability.test.ts). Not fatal
+# here: without it those tests fail and say why, and the rest of the suite still runs.
+"$ROOT/tools/infra/ensure-promtool.sh" ||
+  warn "tools/infra/ensure-promtool.sh failed: the observability tests will fail without promtool"
 
 npm_step() { # script
   log "npm run $1"

@@ -7,6 +7,7 @@ import { ThresholdChecker } from './check-thresholds/threshold-checker';
 import { MonitorRuntime } from './check-thresholds/event-consumers';
 import { DeadlineSweeper } from './stuck-cycles/deadline-sweeper';
 import { CycleMetrics } from './metrics/cycle-metrics';
+import { DlqMetrics } from './metrics/dlq-metrics';
 
 /** The checking core, shared by the long-running service and the one-shot mode. */
 function core(config: MonitorConfig) {
@@ -15,7 +16,7 @@ function core(config: MonitorConfig) {
 
 /**
  * Opens improvement cycles when thresholds are met (ADR 0004): consumes the events that can
- * change a decision, checks on a timer, fails stuck cycles, serves the spec's metrics.
+ * change a decision, checks on a timer, fails stuck cycles, serves the spec's metrics and the DLQ depth.
  */
 @Module({})
 export class AppModule {
@@ -24,7 +25,7 @@ export class AppModule {
       module: AppModule,
       imports: [InfraModule.forRoot({ service: 'monitor', config, redis: true })],
       controllers: [MetricsController],
-      providers: [...core(config), MonitorRuntime, CycleMetrics],
+      providers: [...core(config), MonitorRuntime, CycleMetrics, DlqMetrics],
     };
   }
 }

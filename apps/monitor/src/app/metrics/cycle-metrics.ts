@@ -1,14 +1,23 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Counter, Gauge } from 'prom-client';
 import { DataSource } from 'typeorm';
-import { computeStatus, knownModels, type ImprovementStatus } from '@genesis/cycles';
+import {
+  activeCycles,
+  computeStatus,
+  knownModels,
+  thresholdsFor,
+  type ImprovementStatus,
+  type TriggerThresholds,
+} from '@genesis/cycles';
 import { metricsRegistry } from '@genesis/observability';
 import { Clock } from '../clock';
 import { MONITOR_CONFIG, type MonitorConfig } from '../monitor.config';
 
 interface Snapshot {
   cycles: { model_id: string; trigger: string; status: string; n: number }[];
-  statuses: { model_id: string; status: ImprovementStatus }[];
+  statuses: { model_id: string; status: ImprovementStatus; thresholds: TriggerThresholds }[];
+  /** Running cycles and how long each has been in its current phase. */
+  active: { model_id: string; status: string; phase_seconds: number }[];
 }
 
 /**
@@ -71,6 +80,8 @@ export class CycleMetrics {
           async collect() {
             const s = await snapshot();
             this.reset();
+            // Every known model from 0, so the first failure is an increase an alert can see.
+            for (const { model_id } of s.statuses) this.inc({ model_id }, 0);
             for (const [model_id, n] of sum(s, (c) => c.status === status)) this.inc({ model_id }, n);
           },
         }),
@@ -105,6 +116,60 @@ export class CycleMetrics {
         },
       }),
     );
+    // The thresholds beside the values they gate, so dashboards and alerts follow per-model
+    // overrides (GENESIS_TRIGGER_OVERRIDES) instead of hard-coding the defaults.
+    for (const [name, help, pick] of [
+      [
+        'genesis_learning_threshold',
+        'New accepted learnings that open an improvement cycle',
+        (t: TriggerThresholds) => t.learningThreshold,
+      ],
+      [
+        'genesis_performance_threshold',
+        'Champion accuracy below which an improvement cycle opens',
+        (t: TriggerThresholds) => t.performanceThreshold,
+      ],
+    ] as const) {
+      register(
+        new Gauge({
+          name,
+          help,
+          labelNames: ['model_id'],
+          registers: [],
+          async collect() {
+            const s = await snapshot();
+            this.reset();
+            for (const { model_id, thresholds } of s.statuses) this.set({ model_id }, pick(thresholds));
+          },
+        }),
+      );
+    }
+    register(
+      new Gauge({
+        name: 'genesis_active_cycle_age_seconds',
+        help: 'Seconds the running improvement cycle has spent in its current phase (status)',
+        labelNames: ['model_id', 'status'],
+        registers: [],
+        async collect() {
+          const s = await snapshot();
+          this.reset();
+          for (const c of s.active) this.set({ model_id: c.model_id, status: c.status }, c.phase_seconds);
+        },
+      }),
+    );
+    const deadlines = this.config.deadlinesMinutes;
+    register(
+      new Gauge({
+        name: 'genesis_cycle_phase_deadline_seconds',
+        help: 'Time a cycle may stay in a phase (status) before the monitor fails it (GENESIS_CYCLE_PHASE_DEADLINES)',
+        labelNames: ['status'],
+        registers: [],
+        collect() {
+          this.reset();
+          for (const [status, minutes] of Object.entries(deadlines)) this.set({ status }, minutes * 60);
+        },
+      }),
+    );
   }
 
   private snapshot(): Promise<Snapshot> {
@@ -125,14 +190,22 @@ export class CycleMetrics {
       statuses.push({
         model_id,
         status: await computeStatus(this.dataSource, this.config.policy, model_id, now),
+        thresholds: thresholdsFor(this.config.policy, model_id),
       });
     }
-    return { cycles, statuses };
+    // The same clock and column as the deadline sweeper, so the age reaches the deadline exactly
+    // when the sweeper fails the cycle.
+    const active = (await activeCycles(this.dataSource)).map((c) => ({
+      model_id: c.model_id,
+      status: c.status,
+      phase_seconds: Math.max(0, (now.getTime() - c.phase_entered_at.getTime()) / 1000),
+    }));
+    return { cycles, statuses, active };
   }
 }
 
 /** Registers once per process (a second app instance in the same process reuses the first). */
-function register(metric: Counter | Gauge): void {
+export function register(metric: Counter | Gauge): void {
   const name = (metric as unknown as { name: string }).name;
   if (!metricsRegistry.getSingleMetric(name)) metricsRegistry.registerMetric(metric);
 }
