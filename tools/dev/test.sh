@@ -5,7 +5,8 @@
 #   - promtool (tools/infra/ensure-promtool.sh: Debian's prometheus package) for the rule tests
 #   - npm run build, then lint, typecheck, format:check (stops at the first failure)
 #   - node --test over the compiled dist/**/*.spec.js and dist/**/*.test.js, one file at a time,
-#     spec output here and TAP in $GENESIS_HOME/logs/tests.tap
+#     spec output here and TAP in $GENESIS_HOME/logs/tests.tap (before them, the pinned kustomize
+#     from tools/infra/ensure-kustomize.sh when the k8s manifest test is among them)
 #   - the Python worker's pytest (apps/trainer-worker, venv by its scripts/setup-venv.sh), JUnit
 #     XML in $GENESIS_HOME/logs/pytest.xml, counted in the summary line
 #   - last line: "N passed, N failed, N skipped"; exit status: the test runner's
@@ -130,6 +131,14 @@ else
   fi
 fi
 ((${#files[@]} > 0)) || die "no test files found (dist/**/*.spec.js, dist/**/*.test.js${TEST_FILES:+, TEST_FILES=$TEST_FILES})"
+
+# The Kubernetes manifest test renders deploy/k8s with a pinned kustomize: built once into
+# ~/.cache/genesis/bin (a few minutes the first time), found there afterwards.
+if [[ " ${files[*]} " == *"k8s-manifests.test.js "* ]]; then
+  log "kustomize for the Kubernetes manifest test (tools/infra/ensure-kustomize.sh)"
+  GENESIS_KUSTOMIZE="$("$ROOT/tools/infra/ensure-kustomize.sh")" || die "tools/infra/ensure-kustomize.sh failed"
+  export GENESIS_KUSTOMIZE
+fi
 
 TAP="$GENESIS_LOG_DIR/tests.tap"
 mkdir -p "$GENESIS_LOG_DIR"
