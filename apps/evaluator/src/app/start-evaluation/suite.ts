@@ -23,8 +23,13 @@ function lines(jsonl: string): Record<string, unknown>[] {
  */
 export function buildSuite(heldOutJsonl: string, regressionJsonl: string): BuiltSuite {
   const inDomain = lines(heldOutJsonl).map((r, i) => {
-    const { replay: _replay, ...rest } = r;
-    return { item_id: String(r['learning_id'] ?? `in-domain-${i + 1}`), split: 'in_domain', ...rest };
+    const item: Record<string, unknown> = {
+      item_id: String(r['learning_id'] ?? `in-domain-${i + 1}`),
+      split: 'in_domain',
+      ...r,
+    };
+    delete item['replay'];
+    return item;
   });
   const regression = lines(regressionJsonl).map((r) => ({ ...r, split: 'regression' }));
   const all = [...inDomain, ...regression];
