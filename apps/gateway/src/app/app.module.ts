@@ -12,6 +12,7 @@ import { DocsController } from './docs/docs.controller';
 import { AuthGuard } from './auth/auth.guard';
 import { RateLimitGuard } from './rate-limit/rate-limit.guard';
 import { IMPROVEMENT_CONTROLLERS, IMPROVEMENT_PROVIDERS } from './improvement';
+import { EVENTS_CONTROLLERS, EVENTS_PROVIDERS } from './events';
 
 @Module({})
 export class AppModule {
@@ -25,6 +26,7 @@ export class AppModule {
         CaptureLearningController,
         QueryLearningsController,
         ...IMPROVEMENT_CONTROLLERS,
+        ...EVENTS_CONTROLLERS,
       ],
       providers: [
         { provide: GATEWAY_CONFIG, useValue: config },
@@ -34,6 +36,7 @@ export class AppModule {
         RateLimitGuard,
         CaptureLearningService,
         ...IMPROVEMENT_PROVIDERS,
+        ...EVENTS_PROVIDERS,
       ],
     };
   }
