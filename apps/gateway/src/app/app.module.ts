@@ -13,6 +13,7 @@ import { AuthGuard } from './auth/auth.guard';
 import { RateLimitGuard } from './rate-limit/rate-limit.guard';
 import { IMPROVEMENT_CONTROLLERS, IMPROVEMENT_PROVIDERS } from './improvement';
 import { MODEL_CONTROLLERS } from './models';
+import { EVENTS_CONTROLLERS, EVENTS_PROVIDERS } from './events';
 
 @Module({})
 export class AppModule {
@@ -27,6 +28,7 @@ export class AppModule {
         QueryLearningsController,
         ...IMPROVEMENT_CONTROLLERS,
         ...MODEL_CONTROLLERS,
+        ...EVENTS_CONTROLLERS,
       ],
       providers: [
         { provide: GATEWAY_CONFIG, useValue: config },
@@ -36,6 +38,7 @@ export class AppModule {
         RateLimitGuard,
         CaptureLearningService,
         ...IMPROVEMENT_PROVIDERS,
+        ...EVENTS_PROVIDERS,
       ],
     };
   }

@@ -10,6 +10,9 @@ export interface GatewayConfig extends ServiceConfig {
   batchMax: number;
   idempotencyTtlSeconds: number;
   publishTimeoutMs: number;
+  /** GET /api/v1/events: open streams per gateway, and the heartbeat comment interval. */
+  eventsMaxStreams: number;
+  eventsHeartbeatMs: number;
 }
 
 export function readGatewayConfig(env: EnvReader): GatewayConfig {
@@ -25,5 +28,7 @@ export function readGatewayConfig(env: EnvReader): GatewayConfig {
     batchMax: env.int('GENESIS_BATCH_MAX', 1000, { min: 1, max: 10_000 }),
     idempotencyTtlSeconds: env.int('GENESIS_IDEMPOTENCY_TTL_SECONDS', 24 * 3600, { min: 60 }),
     publishTimeoutMs: env.int('GENESIS_PUBLISH_TIMEOUT_MS', 5000, { min: 100 }),
+    eventsMaxStreams: env.int('GENESIS_EVENTS_MAX_STREAMS', 100, { min: 1, max: 10_000 }),
+    eventsHeartbeatMs: env.int('GENESIS_EVENTS_HEARTBEAT_MS', 15_000, { min: 500, max: 300_000 }),
   };
 }

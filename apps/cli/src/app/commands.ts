@@ -1,0 +1,164 @@
+import { MODEL_ID_OPTION, type CommandSpec } from './command';
+
+/** Every command: its usage, options and help live here; each one's code lives in its own folder. */
+export const COMMANDS: CommandSpec[] = [
+  {
+    path: 'status',
+    args: { min: 0, max: 0 },
+    summary: 'the self-improvement status and whether a cycle would be triggered now',
+    options: { 'model-id': MODEL_ID_OPTION },
+    scope: 'status:read',
+    load: () => import('./status/status.command.js'),
+  },
+  {
+    path: 'trigger',
+    args: { min: 0, max: 0 },
+    summary: 'open an improvement cycle now, whatever the thresholds say',
+    options: {
+      'model-id': MODEL_ID_OPTION,
+      reason: { type: 'string', value: 'R', description: 'why (recorded in the cycle)' },
+    },
+    scope: 'admin',
+    load: () => import('./trigger/trigger.command.js'),
+  },
+  {
+    path: 'learnings add',
+    args: { min: 0, max: 0 },
+    summary: 'capture one learning',
+    description:
+      'A value of "-" (e.g. --correction=-) reads that field from stdin.\n' +
+      'Example: genesis learnings add --kind correction --language python \\\n' +
+      '           --model-output "return a - b" --correction "return a + b"',
+    options: {
+      kind: { type: 'string', value: 'K', description: 'correction | pattern | error_fix (required)' },
+      correction: { type: 'string', value: 'TEXT', description: 'the fix or the pattern (required)' },
+      context: { type: 'string', value: 'TEXT', description: 'the prompt or the surrounding code' },
+      'model-output': { type: 'string', value: 'TEXT', description: 'what the model produced' },
+      language: { type: 'string', value: 'L', description: 'programming language, e.g. python' },
+      source: { type: 'string', value: 'S', description: 'who reports it (default "cli")' },
+      'produced-by': {
+        type: 'string',
+        value: 'V',
+        description: 'the model version that produced the output',
+      },
+      'model-id': MODEL_ID_OPTION,
+      'idempotency-key': { type: 'string', value: 'K', description: 'makes a retry create nothing new' },
+      wait: { type: 'boolean', description: 'wait until the learner stored it and print the outcome' },
+    },
+    scope: 'learnings:write',
+    load: () => import('./learnings/add.command.js'),
+  },
+  {
+    path: 'learnings import',
+    operands: 'FILE.jsonl',
+    args: { min: 1, max: 1 },
+    summary: 'capture every learning of a JSON Lines file, in batches, resumably',
+    description:
+      'One learning (the JSON body of POST /api/v1/learnings) per line; blank lines are ignored.\n' +
+      'The whole file is checked first: invalid lines are listed with their numbers and nothing is\n' +
+      'sent, unless --skip-invalid. Progress is kept in FILE.jsonl.genesis-import.json: after Ctrl-C\n' +
+      'or a crash, the same command continues after the last acknowledged batch, and a batch that\n' +
+      'was in flight is resent with the same Idempotency-Key, so nothing is stored twice.',
+    options: {
+      'batch-size': {
+        type: 'string',
+        value: 'N',
+        description: 'learnings per request, 1–1000 (default 500)',
+      },
+      'skip-invalid': { type: 'boolean', description: 'send the valid lines and skip the invalid ones' },
+      'dry-run': { type: 'boolean', description: 'only check the file' },
+      restart: { type: 'boolean', description: 'forget the progress of an earlier run and start over' },
+    },
+    scope: 'learnings:write',
+    load: () => import('./learnings/import.command.js'),
+  },
+  {
+    path: 'cycles',
+    operands: '[ID|latest]',
+    args: { min: 0, max: 1 },
+    summary: 'improvement cycles, or one cycle with its phase, training progress and evaluation',
+    description:
+      'With --watch, one cycle is redrawn until it ends (exit 0 when deployed or rejected, 1 when\n' +
+      'failed); the list is redrawn until Ctrl-C.',
+    options: {
+      'model-id': MODEL_ID_OPTION,
+      status: { type: 'string', value: 'S', description: 'only cycles in this state' },
+      limit: { type: 'string', value: 'N', description: 'how many (default 20)' },
+      watch: { type: 'boolean', short: 'w', description: 'poll and redraw' },
+      interval: { type: 'string', value: 'D', description: 'poll interval for --watch (default 2s)' },
+      timeout: { type: 'string', value: 'D', description: 'give up --watch after this long (exit 5)' },
+    },
+    scope: 'status:read',
+    load: () => import('./cycles/cycles.command.js'),
+  },
+  {
+    path: 'models',
+    args: { min: 0, max: 0 },
+    summary: 'the model registry: versions, their status and metrics, the champion',
+    options: { 'model-id': MODEL_ID_OPTION },
+    scope: 'status:read',
+    load: () => import('./models/models.command.js'),
+  },
+  {
+    path: 'models show',
+    operands: 'VERSION',
+    args: { min: 1, max: 1 },
+    summary: 'one model version: lineage, evaluation and alias history',
+    options: {},
+    scope: 'status:read',
+    load: () => import('./models/show.command.js'),
+  },
+  {
+    path: 'rollback',
+    args: { min: 0, max: 0 },
+    summary: 'move the champion back (to the previous champion, or --to VERSION) and wait for it',
+    options: {
+      reason: { type: 'string', value: 'R', description: 'why (required; recorded in the alias history)' },
+      to: { type: 'string', value: 'VERSION', description: 'the version to make champion' },
+      'model-id': MODEL_ID_OPTION,
+      timeout: {
+        type: 'string',
+        value: 'D',
+        description: 'how long to wait for the outcome (default 2m; exit 5)',
+      },
+      'no-wait': { type: 'boolean', description: 'print the request id and return at once' },
+    },
+    scope: 'admin',
+    load: () => import('./models/rollback.command.js'),
+  },
+  {
+    path: 'events',
+    args: { min: 0, max: 0 },
+    summary: 'the event bus, one line per event (through the gateway, not NATS)',
+    description:
+      'Without --follow: the events of the last --since (default 10m), then exit.\n' +
+      'With --follow: new events (or from --since on) until Ctrl-C; reconnects by itself.\n' +
+      "Subjects: '>' (all), a family ('model.>', 'learning.*'), '*.failed', or one event subject.",
+    options: {
+      follow: { type: 'boolean', short: 'f', description: 'keep printing new events' },
+      subject: { type: 'string', value: 'S', description: "a subject filter, e.g. 'model.>' (default: all)" },
+      since: {
+        type: 'string',
+        value: 'T',
+        description: 'start from 30s / 10m / 2h / 7d ago, an ISO time, or "all"',
+      },
+    },
+    scope: 'status:read',
+    load: () => import('./events/events.command.js'),
+  },
+];
+
+export const GLOBAL_OPTIONS: CommandSpec['options'] = {
+  url: {
+    type: 'string',
+    value: 'URL',
+    description: 'the gateway (env GENESIS_URL; default http://127.0.0.1:8000)',
+  },
+  'api-key': {
+    type: 'string',
+    value: 'KEY',
+    description: 'API key (env GENESIS_API_KEY; else .genesis/admin.key from `npm start`)',
+  },
+  json: { type: 'boolean', description: 'machine-readable JSON on stdout (errors: {"error": …})' },
+  help: { type: 'boolean', short: 'h', description: 'this help' },
+};

@@ -1,0 +1,55 @@
+/** The registry's documents (GET /api/v1/models, /api/v1/models/{version}, the rollback requests). */
+export interface ModelVersion {
+  version: string;
+  model_id: string;
+  status: 'candidate' | 'champion' | 'rejected' | 'retired' | string;
+  base_model: string;
+  parent_version: string | null;
+  cycle_id: string | null;
+  created_at: string;
+  metrics: Record<string, unknown> | null;
+}
+
+export interface ModelList {
+  items: ModelVersion[];
+  champion: string | null;
+  next_cursor: string | null;
+}
+
+export interface AliasMove {
+  alias: string;
+  model_id: string;
+  from_version: string | null;
+  to_version: string;
+  moved_at: string;
+  actor: string | null;
+  reason: string | null;
+  kind: 'promotion' | 'rollback' | string;
+}
+
+export interface ModelDetail extends ModelVersion {
+  lineage: {
+    snapshot_id: string | null;
+    learning_ids: string[];
+    parent_version: string | null;
+    base_model: string;
+    cycle_id: string | null;
+  } | null;
+  evaluation: Record<string, unknown> | null;
+  alias_history: AliasMove[];
+}
+
+export interface RollbackAccepted {
+  request_id: string;
+  model_id: string;
+  status_url: string;
+}
+
+export interface RollbackStatus {
+  request_id: string;
+  status: 'pending' | 'succeeded' | 'failed';
+  from_version: string | null;
+  to_version: string | null;
+  reason: string;
+  failure?: string | { code?: string; message?: string } | null;
+}
