@@ -1,6 +1,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
+import { promisify } from 'node:util';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -350,6 +352,37 @@ describe(
       assert.equal(refused['status'], 'failed');
       assert.match(refused['failure'], /no model version genesis-20000101-000000/);
       assert.equal((await get('/api/v1/models'))['champion'], v1);
+    });
+
+    it('the genesis CLI shows the registry and rolls forward again through the real gateway', async () => {
+      const cli = (...args: string[]) =>
+        promisify(execFile)(
+          process.execPath,
+          [
+            join(__dirname, '..', '..', 'cli', 'main.js'),
+            '--url',
+            gateway().baseUrl,
+            '--api-key',
+            TEST_ADMIN_KEY,
+            ...args,
+          ],
+          { timeout: 120_000 },
+        );
+      const before = JSON.parse((await cli('models', '--json')).stdout) as { champion: string };
+      assert.equal(before.champion, v1);
+      const shown = await cli('models', 'show', v2);
+      assert.match(shown.stdout, new RegExp(v2));
+      const rolled = await cli(
+        'rollback',
+        '--to',
+        v2,
+        '--reason',
+        'v2 was fine after all',
+        '--timeout',
+        '90s',
+      );
+      assert.match(rolled.stdout + rolled.stderr, new RegExp(v2));
+      assert.equal((await get('/api/v1/models'))['champion'], v2);
     });
   },
 );

@@ -38,6 +38,26 @@ export async function aliasHistory(dataSource: DataSource, modelId: string, limi
   return rows.map((r): Record<string, unknown> => ({ ...r, moved_at: iso(r['moved_at'] as Date) }));
 }
 
+const COMPARED = [
+  'accuracy',
+  'exact_match',
+  'functional_pass_rate',
+  'success_rate',
+  'bleu',
+  'perplexity',
+] as const;
+
+/** Each metric as {champion, candidate}, for a side-by-side view. */
+function pairedMetrics(result: Record<string, Record<string, number | null>> | null) {
+  if (!result) return null;
+  return Object.fromEntries(
+    COMPARED.map((k) => [
+      k,
+      { champion: result['champion']?.[k] ?? null, candidate: result['candidate']?.[k] ?? null },
+    ]),
+  );
+}
+
 /** An evaluation with its decision and both models' per-item results. */
 export async function evaluationView(dataSource: DataSource, id: string) {
   const [e] = await dataSource.query(`SELECT * FROM evaluations WHERE id = $1`, [id]);
@@ -65,6 +85,8 @@ export async function evaluationView(dataSource: DataSource, id: string) {
     decision: e.decision,
     reason: e.reason,
     suite: e.suite,
+    p_value: e.result?.test?.p_value ?? null,
+    metrics: pairedMetrics(e.result),
     result: e.result,
     created_at: iso(e.created_at),
     completed_at: iso(e.completed_at),
