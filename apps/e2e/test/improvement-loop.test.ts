@@ -236,7 +236,7 @@ describe(
         key: TEST_ADMIN_KEY,
       });
       assert.equal(trigger.status, 202, trigger.text);
-      const cycleId = (trigger.body as { cycle_id: string }).cycle_id;
+      const cycleId = trigger.headers.get('location')!.split('/').pop()!;
 
       const victims = [...SERVICES, 'trainer-worker'].sort(() => Math.random() - 0.5);
       const killed: string[] = [];
