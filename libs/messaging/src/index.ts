@@ -6,3 +6,4 @@ export * from './dlq';
 export * from './topology';
 export * from './messaging.module';
 export * from './artifact-store';
+export * from './event-consumers';

@@ -4,8 +4,8 @@ import {
   type BeforeApplicationShutdown,
   type OnApplicationBootstrap,
 } from '@nestjs/common';
-import { STREAMS, SUBJECTS, durableName, type EventEnvelope } from '@genesis/contracts';
-import { ConsumerRunner, EventPublisher, NatsClient, type EventHandler } from '@genesis/messaging';
+import { SUBJECTS } from '@genesis/contracts';
+import { EventConsumers, EventPublisher, NatsClient } from '@genesis/messaging';
 import { Log } from '@genesis/observability';
 import { Outbox } from '@genesis/persistence';
 import { EvaluationResultsHandler } from './collect-results/evaluation-results.handler';
@@ -14,8 +14,7 @@ import { StartEvaluationHandler } from './start-evaluation/start-evaluation.hand
 /** Wires the evaluator's three consumers to the process lifecycle. */
 @Injectable()
 export class EvaluatorRuntime implements OnApplicationBootstrap, BeforeApplicationShutdown {
-  private readonly log = new Log('evaluator');
-  private readonly runners: ConsumerRunner[];
+  private readonly consumers: EventConsumers;
 
   constructor(
     @Inject(NatsClient) nats: NatsClient,
@@ -24,28 +23,25 @@ export class EvaluatorRuntime implements OnApplicationBootstrap, BeforeApplicati
     @Inject(StartEvaluationHandler) start: StartEvaluationHandler,
     @Inject(EvaluationResultsHandler) results: EvaluationResultsHandler,
   ) {
-    const on = (subject: string, handle: (e: never) => Promise<void>, concurrency = 4) =>
-      new ConsumerRunner(nats, publisher, this.log, {
-        stream: STREAMS.events,
-        durable: durableName('evaluator', subject),
-        concurrency,
-        handler: (async (event: EventEnvelope) => {
-          await handle(event as never);
-          outbox.kick();
-        }) as EventHandler,
-      });
-    this.runners = [
-      on(SUBJECTS.modelTrained, (e) => start.handle(e), 1),
-      on(SUBJECTS.evaluationCompleted, (e) => results.completed(e)),
-      on(SUBJECTS.evaluationFailed, (e) => results.failed(e)),
-    ];
+    this.consumers = new EventConsumers(
+      nats,
+      publisher,
+      new Log('evaluator'),
+      'evaluator',
+      [
+        { subject: SUBJECTS.modelTrained, handle: (e) => start.handle(e), concurrency: 1 },
+        { subject: SUBJECTS.evaluationCompleted, handle: (e) => results.completed(e) },
+        { subject: SUBJECTS.evaluationFailed, handle: (e) => results.failed(e) },
+      ],
+      () => outbox.kick(),
+    );
   }
 
-  async onApplicationBootstrap(): Promise<void> {
-    for (const r of this.runners) await r.start();
+  onApplicationBootstrap(): Promise<void> {
+    return this.consumers.start();
   }
 
-  async beforeApplicationShutdown(): Promise<void> {
-    await Promise.all(this.runners.map((r) => r.stop()));
+  beforeApplicationShutdown(): Promise<void> {
+    return this.consumers.stop();
   }
 }

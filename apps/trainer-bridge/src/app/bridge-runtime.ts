@@ -4,8 +4,8 @@ import {
   type BeforeApplicationShutdown,
   type OnApplicationBootstrap,
 } from '@nestjs/common';
-import { STREAMS, SUBJECTS, durableName, type EventEnvelope } from '@genesis/contracts';
-import { ConsumerRunner, EventPublisher, NatsClient, type EventHandler } from '@genesis/messaging';
+import { SUBJECTS } from '@genesis/contracts';
+import { EventConsumers, EventPublisher, NatsClient } from '@genesis/messaging';
 import { Log } from '@genesis/observability';
 import { Outbox } from '@genesis/persistence';
 import { StartTrainingHandler } from './build-snapshot/start-training.handler';
@@ -14,8 +14,7 @@ import { TrainingEventsHandler } from './track-training/training-events.handler'
 /** Wires the bridge's four consumers to the process lifecycle. */
 @Injectable()
 export class BridgeRuntime implements OnApplicationBootstrap, BeforeApplicationShutdown {
-  private readonly log = new Log('trainer-bridge');
-  private readonly runners: ConsumerRunner[];
+  private readonly consumers: EventConsumers;
 
   constructor(
     @Inject(NatsClient) nats: NatsClient,
@@ -24,29 +23,26 @@ export class BridgeRuntime implements OnApplicationBootstrap, BeforeApplicationS
     @Inject(StartTrainingHandler) start: StartTrainingHandler,
     @Inject(TrainingEventsHandler) training: TrainingEventsHandler,
   ) {
-    const on = (subject: string, handle: (e: never) => Promise<void>, concurrency = 4) =>
-      new ConsumerRunner(nats, publisher, this.log, {
-        stream: STREAMS.events,
-        durable: durableName('trainer-bridge', subject),
-        concurrency,
-        handler: (async (event: EventEnvelope) => {
-          await handle(event as never);
-          outbox.kick();
-        }) as EventHandler,
-      });
-    this.runners = [
-      on(SUBJECTS.thresholdReached, (e) => start.handle(e), 1),
-      on(SUBJECTS.trainingProgress, (e) => training.progress(e), 8),
-      on(SUBJECTS.trainingCompleted, (e) => training.completed(e)),
-      on(SUBJECTS.trainingFailed, (e) => training.failed(e)),
-    ];
+    this.consumers = new EventConsumers(
+      nats,
+      publisher,
+      new Log('trainer-bridge'),
+      'trainer-bridge',
+      [
+        { subject: SUBJECTS.thresholdReached, handle: (e) => start.handle(e), concurrency: 1 },
+        { subject: SUBJECTS.trainingProgress, handle: (e) => training.progress(e), concurrency: 8 },
+        { subject: SUBJECTS.trainingCompleted, handle: (e) => training.completed(e) },
+        { subject: SUBJECTS.trainingFailed, handle: (e) => training.failed(e) },
+      ],
+      () => outbox.kick(),
+    );
   }
 
-  async onApplicationBootstrap(): Promise<void> {
-    for (const r of this.runners) await r.start();
+  onApplicationBootstrap(): Promise<void> {
+    return this.consumers.start();
   }
 
-  async beforeApplicationShutdown(): Promise<void> {
-    await Promise.all(this.runners.map((r) => r.stop()));
+  beforeApplicationShutdown(): Promise<void> {
+    return this.consumers.stop();
   }
 }
