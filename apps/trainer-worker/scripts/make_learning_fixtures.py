@@ -7,12 +7,16 @@ Each line is one learning in the gateway's input shape (libs/contracts/schemas/a
 learning-input.schema.json), every one distinct after the learner's normalisation:
 
 - rule-family.jsonl: one rule, many surface forms — "compare with None using `is` / `is not`,
-  never `==` / `!=`". The context is the code the model wrote, the correction is the same code
-  with the rule applied, so a held-out learning (a name/template combination never trained on)
-  is derivable from its context: a model that learned the rule gets it right, one that memorised
-  strings does not.
+  never `==` / `!=`" — over 16 names × 15 one-line templates (every pair once, shuffled). The
+  context is the code the model wrote, the correction is the same code with the rule applied, so
+  a held-out learning (a name/template pair never trained on) is derivable from its context: a
+  model that learned the rule (and to copy the name) gets it right, one that memorised strings
+  does not. 112 learnings are `== None` and 128 `!= None`: apps/e2e's improvement-loop test feeds
+  the two halves as two lessons (a model trained on the first alone fails the second).
 - no-signal.jsonl: corrections unrelated to their contexts (random assignments): nothing carries
   over to held-out learnings, so training on them must not look like an improvement.
+
+tests/test_learnability.py proves both with the worker's real training and evaluation code.
 
 Usage: apps/trainer-worker/.venv/bin/python apps/trainer-worker/scripts/make_learning_fixtures.py
 """

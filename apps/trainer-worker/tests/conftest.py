@@ -13,6 +13,7 @@ import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -75,3 +76,18 @@ def nats_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     except subprocess.TimeoutExpired:
         proc.kill()
     log.close()
+
+
+@pytest.fixture(scope="session")
+def rule_family(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """apps/e2e/fixtures/rule-family.jsonl, trained once per session (learnability and NATS tests)."""
+    from learnings import load, train_learnings
+
+    return train_learnings(load("rule-family"), tmp_path_factory.mktemp("rule-family"))
+
+
+@pytest.fixture(scope="session")
+def no_signal(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    from learnings import load, train_learnings
+
+    return train_learnings(load("no-signal"), tmp_path_factory.mktemp("no-signal"))

@@ -4,16 +4,20 @@ tests that must see exactly what the running system would train and evaluate on:
 - content hash: apps/learner/src/app/clean-learning/content-hash.ts (learningContentHash);
 - held-out split and training records: apps/trainer-bridge/src/app/build-snapshot/snapshot.ts
   (isHeldOut, record, buildSnapshot's order: by content hash);
-- in-domain suite items: apps/evaluator/src/app/start-evaluation/suite.ts (buildSuite).
+- in-domain suite items: apps/evaluator/src/app/start-evaluation/suite.ts (buildSuite);
+and the training of such a split with the worker's default settings (train_learnings).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import math
 import sys
+import time
 import unicodedata
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +25,9 @@ REPO = Path(__file__).resolve().parents[3]
 E2E_FIXTURES = REPO / "apps" / "e2e" / "fixtures"
 sys.path.insert(0, str(REPO / "apps" / "trainer-worker" / "scripts"))
 
-import make_learning_fixtures  # noqa: E402  (scripts/ is not a package)
+import make_learning_fixtures as generator  # noqa: E402  (scripts/ is not a package)
+
+GENERATED = {"rule-family": generator.rule_family, "no-signal": generator.no_signal}
 
 HELD_OUT_FRACTION = 0.2
 
@@ -68,7 +74,7 @@ def split(
     learnings: list[dict[str, Any]], fraction: float = HELD_OUT_FRACTION
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """(training records, in-domain eval items) as the bridge and the evaluator would build them."""
-    ranked = sorted((content_hash(l), n, l) for n, l in enumerate(learnings))
+    ranked = sorted((content_hash(learning), n, learning) for n, learning in enumerate(learnings))
     train, held_out = [], []
     for hash_hex, n, learning in ranked:
         record = training_record(f"learning-{n + 1:04d}", learning)
@@ -92,3 +98,23 @@ def mcnemar_one_sided(candidate: list[bool], base: list[bool]) -> tuple[int, int
     n = b + c
     p = sum(math.comb(n, k) for k in range(b, n + 1)) / 2**n if n else 1.0
     return b, c, p
+
+
+@dataclass(frozen=True)
+class TrainedFamily:
+    train: list[dict[str, Any]]  # training records (the bridge's snapshot)
+    held_out: list[dict[str, Any]]  # in-domain eval items (the evaluator's suite)
+    result: Any  # TrainResult: adapter_dir, sha256, metrics
+    seconds: float
+
+
+def train_learnings(learnings: list[dict[str, Any]], out: Path) -> TrainedFamily:
+    """Learnings split like the bridge does, trained with the worker's default settings."""
+    from trainer_worker.config import load_config
+    from trainer_worker.train import train_adapter  # torch: only for the tests that train
+
+    train, held_out = split(learnings)
+    cfg = dataclasses.replace(load_config({}).train, checkpoint_every=0)
+    started = time.monotonic()
+    result = train_adapter(train, cfg, out)
+    return TrainedFamily(train, held_out, result, time.monotonic() - started)

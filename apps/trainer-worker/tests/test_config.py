@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from trainer_worker.config import ConfigError, LoraConfig, TrainConfig, WorkerConfig, load_config
+from trainer_worker.config import ConfigError, EvalConfig, LoraConfig, TrainConfig, WorkerConfig, load_config
 
 
 def test_defaults_follow_the_recipe() -> None:
@@ -21,7 +21,18 @@ def test_defaults_follow_the_recipe() -> None:
         "up_proj",
         "down_proj",
     )
-    assert cfg.consumer == "trainer-worker-jobs-train"
+    assert (cfg.train_consumer, cfg.evaluate_consumer) == (
+        "trainer-worker-jobs-train",
+        "trainer-worker-jobs-evaluate",
+    )
+    assert (cfg.train.learning_rate, cfg.train.max_steps, cfg.train.batch_size) == (5e-3, 200, 16)
+    evaluation = cfg.evaluation
+    assert (evaluation.max_new_tokens, evaluation.batch_size, evaluation.network) == (64, 16, "auto")
+    assert (
+        evaluation.sandbox.cpu_seconds,
+        evaluation.sandbox.memory_mb,
+        evaluation.sandbox.wall_seconds,
+    ) == (5, 512, 10)
 
 
 def test_environment_overrides() -> None:
@@ -34,6 +45,10 @@ def test_environment_overrides() -> None:
             "GENESIS_DEVICE": "cuda:1",
             "GENESIS_BF16": "false",
             "GENESIS_WORK_DIR": "/tmp/w",
+            "GENESIS_EVALUATE_CONSUMER": "eval-gpu",
+            "GENESIS_EVAL_MAX_NEW_TOKENS": "128",
+            "GENESIS_SANDBOX_CPU_SECONDS": "3",
+            "GENESIS_SANDBOX_NETWORK": "prelude",
         }
     )
     assert cfg.nats_url == "nats://nats:4222"
@@ -41,6 +56,8 @@ def test_environment_overrides() -> None:
     assert cfg.train.lora.r == 8 and cfg.train.lora.target_modules == ("q_proj", "v_proj")
     assert cfg.train.device == "cuda:1" and cfg.train.bf16 is False
     assert cfg.work_dir == Path("/tmp/w")
+    assert cfg.evaluate_consumer == "eval-gpu" and cfg.evaluation.max_new_tokens == 128
+    assert cfg.evaluation.sandbox.cpu_seconds == 3 and cfg.evaluation.network == "prelude"
 
 
 @pytest.mark.parametrize(
@@ -57,6 +74,10 @@ def test_environment_overrides() -> None:
         ({"GENESIS_BF16": "maybe"}, "GENESIS_BF16"),
         ({"GENESIS_BASE_MODEL": " "}, "GENESIS_BASE_MODEL"),
         ({"GENESIS_ARTIFACTS_BUCKET": "no spaces"}, "GENESIS_ARTIFACTS_BUCKET"),
+        ({"GENESIS_EVALUATE_CONSUMER": "a b"}, "GENESIS_EVALUATE_CONSUMER"),
+        ({"GENESIS_EVAL_MAX_NEW_TOKENS": "0"}, "GENESIS_EVAL_MAX_NEW_TOKENS"),
+        ({"GENESIS_SANDBOX_MEMORY_MB": "8"}, "GENESIS_SANDBOX"),
+        ({"GENESIS_SANDBOX_NETWORK": "off"}, "GENESIS_SANDBOX_NETWORK"),
     ],
 )
 def test_invalid_settings_name_the_setting(env: dict[str, str], names: str) -> None:
@@ -70,12 +91,18 @@ def test_dataclasses_validate_on_construction() -> None:
     with pytest.raises(ConfigError):
         TrainConfig(seed=-1)
     with pytest.raises(ConfigError):
-        WorkerConfig(consumer="bad name")
+        WorkerConfig(train_consumer="bad name")
 
 
 def test_job_overrides_keep_unset_defaults() -> None:
     cfg = TrainConfig().with_overrides({"lora_r": 4, "learning_rate": 0.001, "max_steps": 7})
     assert cfg.lora.r == 4 and cfg.lora.alpha == 32.0
-    assert cfg.learning_rate == 0.001 and cfg.max_steps == 7 and cfg.batch_size == 8
+    assert cfg.learning_rate == 0.001 and cfg.max_steps == 7 and cfg.batch_size == 16
     with pytest.raises(ConfigError):
         TrainConfig().with_overrides({"lora_dropout": 2.0})
+
+
+def test_a_job_overrides_the_evaluation_defaults() -> None:
+    cfg = EvalConfig().for_job({"generation": {"max_new_tokens": 8}, "sandbox": {"memory_mb": 64}, "seed": 3})
+    assert (cfg.max_new_tokens, cfg.seed, cfg.sandbox.memory_mb, cfg.sandbox.cpu_seconds) == (8, 3, 64, 5)
+    assert EvalConfig().for_job({}) == EvalConfig()

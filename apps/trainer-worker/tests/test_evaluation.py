@@ -48,7 +48,7 @@ def suite_items() -> list[dict]:
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory: pytest.TempPathFactory):
     """A model that has learned the in-domain items (the worker's training, ~1-2 s)."""
-    cfg = TrainConfig(max_steps=40, learning_rate=2e-2, batch_size=8, seed=7, checkpoint_every=0)
+    cfg = TrainConfig(max_steps=40, learning_rate=1e-2, batch_size=8, seed=7, checkpoint_every=0)
     result = train_adapter(learnable_records(), cfg, tmp_path_factory.mktemp("adapter"), return_model=True)
     result.model.eval()
     return result.model, result.tokenizer
@@ -245,3 +245,13 @@ def test_the_eval_result_lines_round_trip_as_jsonl(trained, tmp_path: Path) -> N
     path = tmp_path / "r.jsonl"
     path.write_text("".join(json.dumps(r) + "\n" for r in results))
     assert [json.loads(line) for line in path.read_text().splitlines()] == results
+
+
+def test_a_required_network_namespace_that_this_host_lacks_fails_the_job(monkeypatch) -> None:
+    from trainer_worker import evaluation_job
+
+    monkeypatch.setattr(evaluation_job, "network_namespace_available", lambda: False)
+    with pytest.raises(JobFailure) as err:
+        evaluation_job._check_sandbox("namespace")
+    assert err.value.code == "SANDBOX_UNAVAILABLE" and err.value.retryable
+    evaluation_job._check_sandbox("auto")  # falls back to the prelude, and says so in the log

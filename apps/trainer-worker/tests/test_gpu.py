@@ -25,7 +25,14 @@ def test_auto_runtime_on_gpu_is_bf16_and_packed() -> None:
 
 
 def test_bf16_packed_checkpointed_training_learns(tmp_path: Path) -> None:
-    cfg = TrainConfig(max_steps=40, seed=3, gradient_checkpointing=True, checkpoint_every=0)
+    cfg = TrainConfig(
+        max_steps=40,
+        learning_rate=1e-2,
+        batch_size=8,
+        seed=3,
+        gradient_checkpointing=True,
+        checkpoint_every=0,
+    )
     result = train_adapter(learnable_records(), cfg, tmp_path)
     assert result.device.startswith("cuda")
     assert result.hyperparameters["bf16"] and result.hyperparameters["packing"]

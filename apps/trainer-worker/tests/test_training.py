@@ -13,9 +13,10 @@ from trainer_worker.base_model import build_tiny, ensure_tiny, fingerprint, load
 from trainer_worker.config import TrainConfig
 from trainer_worker.data import build_examples, pack_examples, packed_batch, pad_batch, parse_snapshot
 from trainer_worker.errors import JobFailure
-from trainer_worker.train import generate, load_trained, train_adapter
+from trainer_worker.evaluate import generate
+from trainer_worker.train import load_trained, train_adapter
 
-CFG = TrainConfig(max_steps=40, learning_rate=2e-2, batch_size=8, seed=7, checkpoint_every=0)
+CFG = TrainConfig(max_steps=40, learning_rate=1e-2, batch_size=8, seed=7, checkpoint_every=0)
 
 
 @pytest.fixture(scope="module")
@@ -44,6 +45,8 @@ def test_tiny_model_is_a_small_qwen2_loaded_with_from_pretrained() -> None:
     assert (path / "model.safetensors").is_file()
     model, tokenizer = load_base_model("tiny")
     assert sum(p.numel() for p in model.parameters()) < 200_000
+    attention = model.model.layers[0].self_attn  # q/k start 10x smaller (TINY_QK_SCALE)
+    assert attention.q_proj.weight.std() < attention.v_proj.weight.std() / 5
     ids = [tokenizer.convert_tokens_to_ids(s) for s in ("<|endoftext|>", "<|im_start|>", "<|im_end|>")]
     assert len(set(ids)) == 3 and tokenizer("<|im_start|>")["input_ids"] == [ids[1]]
     assert (tokenizer.eos_token, tokenizer.pad_token) == ("<|im_end|>", "<|endoftext|>")
@@ -57,7 +60,7 @@ def test_training_learns_the_correction(runs) -> None:
     assert first.metrics["steps"] == 40 and first.metrics["examples"] == len(records)
     model, tokenizer = first.model, first.tokenizer
     model.eval()
-    assert generate(model, tokenizer, records[0]).strip() == records[0]["correction"]
+    assert generate(model, tokenizer, records[:1])[0].strip() == records[0]["correction"]
 
 
 def test_adapter_files_and_sha_are_stable_across_runs(runs) -> None:
@@ -92,7 +95,7 @@ def test_another_seed_gives_another_adapter(runs, tmp_path: Path) -> None:
 def test_resume_from_checkpoint_ends_with_the_same_adapter(runs, tmp_path: Path) -> None:
     """Interrupted at step 20 and resumed, a run ends with the uninterrupted run's exact bytes."""
     records, first, _ = runs
-    cfg = TrainConfig(max_steps=40, learning_rate=2e-2, batch_size=8, seed=7, checkpoint_every=10)
+    cfg = TrainConfig(max_steps=40, learning_rate=1e-2, batch_size=8, seed=7, checkpoint_every=10)
     from trainer_worker.errors import Interrupted
 
     calls = {"n": 0}
@@ -164,7 +167,9 @@ def test_packing_gives_the_same_logits_as_separate_examples() -> None:
 
 
 def test_packed_training_learns_too(tmp_path: Path) -> None:
-    cfg = TrainConfig(max_steps=30, batch_size=2, seed=3, packing=True, checkpoint_every=0)
+    cfg = TrainConfig(
+        max_steps=30, learning_rate=2e-2, batch_size=2, seed=3, packing=True, checkpoint_every=0
+    )
     result = train_adapter(learnable_records(), cfg, tmp_path)
     assert result.hyperparameters["packing"] is True
     assert result.metrics["final_loss"] < result.metrics["first_loss"] / 3

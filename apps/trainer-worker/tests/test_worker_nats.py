@@ -10,7 +10,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -18,94 +17,37 @@ from typing import Any
 import nats
 import pytest
 
+from bus import (
+    events,
+    get_object,
+    make_job,
+    publish,
+    put_object,
+    queue_drained,
+    run_until,
+    wait_for,
+    worker_config,
+)
 from samples import learnable_records, sha256, snapshot_bytes
 from topology import ARTIFACTS_BUCKET, CONSUMER
-from trainer_worker.config import TrainConfig, WorkerConfig, load_config
-from trainer_worker.contracts import load_contracts, now_iso
+from trainer_worker.config import load_config
+from trainer_worker.contracts import load_contracts
 from trainer_worker.train import train_adapter
 from trainer_worker.worker import Worker
 
 pytestmark = pytest.mark.nats
 
 
-def make_job(dataset: dict[str, Any], **data: Any) -> dict[str, Any]:
-    correlation = str(uuid.uuid4())
-    envelope = {
-        "id": str(uuid.uuid4()),
-        "type": "jobs.train",
-        "version": 1,
-        "time": now_iso(),
-        "source": "test",
-        "model_id": "genesis",
-        "cycle_id": str(uuid.uuid4()),
-        "correlation_id": correlation,
-        "causation_id": correlation,
-        "data": {"job_id": str(uuid.uuid4()), "base_model": "tiny", "dataset": dataset, **data},
-    }
-    return load_contracts().validate(envelope)
+def make_train_job(dataset: dict[str, Any], **data: Any) -> dict[str, Any]:
+    return make_job("jobs.train", {"base_model": "tiny", "dataset": dataset, **data})
 
 
 async def put_snapshot(js: Any, raw: bytes) -> dict[str, Any]:
-    store = await js.object_store(ARTIFACTS_BUCKET)
-    digest = sha256(raw)
-    key = f"snapshots/test/{digest}.jsonl"
-    await store.put(key, raw)
-    return {"bucket": ARTIFACTS_BUCKET, "key": key, "sha256": digest}
-
-
-async def publish(js: Any, envelope: dict[str, Any]) -> None:
-    await js.publish(envelope["type"], json.dumps(envelope).encode(), headers={"Nats-Msg-Id": envelope["id"]})
-
-
-async def events(js: Any, subject: str, job_id: str) -> list[dict[str, Any]]:
-    """Every event of `subject` for this job now in GENESIS_EVENTS, in stream order."""
-    info = await js.stream_info("GENESIS_EVENTS")
-    found = []
-    for seq in range(max(1, info.state.first_seq), info.state.last_seq + 1):
-        try:
-            msg = await js.get_msg("GENESIS_EVENTS", seq)
-        except nats.js.errors.NotFoundError:
-            continue
-        if msg.subject == subject:
-            event = json.loads(msg.data)
-            if event["data"].get("job_id") == job_id:
-                found.append(event)
-    return found
-
-
-async def wait_for(
-    js: Any, subject: str, job_id: str, timeout: float, where=lambda e: True
-) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        matching = [e for e in await events(js, subject, job_id) if where(e)]
-        if matching:
-            return matching[0]
-        await asyncio.sleep(0.2)
-    raise AssertionError(f"no {subject} for job {job_id} within {timeout}s")
+    return await put_object(js, f"snapshots/test/{sha256(raw)}.jsonl", raw)
 
 
 async def adapter_sha(js: Any, artifact: dict[str, Any]) -> str:
-    store = await js.object_store(artifact["bucket"])
-    return hashlib.sha256((await store.get(artifact["key"])).data).hexdigest()
-
-
-def worker_config(nats_url: str, work_dir: Path, **train: Any) -> WorkerConfig:
-    return WorkerConfig(
-        nats_url=nats_url,
-        work_dir=work_dir,
-        train=TrainConfig(progress_every_s=0.1, checkpoint_every=10, **train),
-    )
-
-
-async def run_until(worker: Worker, done: Any) -> Any:
-    """Runs `worker` until the coroutine `done` returns, then stops it (as SIGTERM does)."""
-    task = asyncio.create_task(worker.run())
-    try:
-        return await done
-    finally:
-        worker.request_stop()
-        await asyncio.wait_for(task, 30)
+    return hashlib.sha256(await get_object(js, artifact["bucket"], artifact["key"])).hexdigest()
 
 
 def test_a_job_trains_reports_progress_and_completes_once(nats_url: str, tmp_path: Path) -> None:
@@ -113,7 +55,7 @@ def test_a_job_trains_reports_progress_and_completes_once(nats_url: str, tmp_pat
         nc = await nats.connect(nats_url)
         js = nc.jetstream()
         dataset = await put_snapshot(js, snapshot_bytes(learnable_records()))
-        job = make_job(dataset, hyperparameters={"max_steps": 30}, seed=11)
+        job = make_train_job(dataset, hyperparameters={"max_steps": 30}, seed=11)
         job_id = job["data"]["job_id"]
         await publish(js, job)
         worker = Worker(worker_config(nats_url, tmp_path))
@@ -124,8 +66,7 @@ def test_a_job_trains_reports_progress_and_completes_once(nats_url: str, tmp_pat
         assert completed["causation_id"] == job["id"] and completed["correlation_id"] == job["correlation_id"]
         assert completed["cycle_id"] == job["cycle_id"] and completed["source"] == "trainer-worker"
         assert data["artifact"]["sha256"] == await adapter_sha(js, data["artifact"])
-        store = await js.object_store(ARTIFACTS_BUCKET)
-        adapter_config = json.loads((await store.get(data["artifact"]["config_key"])).data)
+        adapter_config = json.loads(await get_object(js, ARTIFACTS_BUCKET, data["artifact"]["config_key"]))
         assert adapter_config["r"] == 16 and adapter_config["peft_type"] == "LORA"
         assert data["seed"] == 11 and data["hyperparameters"]["max_steps"] == 30
         assert data["metrics"]["final_loss"] < data["metrics"]["first_loss"]
@@ -143,14 +84,7 @@ def test_a_job_trains_reports_progress_and_completes_once(nats_url: str, tmp_pat
         again = dict(job, id=str(uuid.uuid4()))
         await publish(js, again)
         worker = Worker(worker_config(nats_url, tmp_path))
-
-        async def queue_drained() -> None:
-            while (await js.consumer_info("GENESIS_JOBS", CONSUMER)).num_pending or (
-                await js.consumer_info("GENESIS_JOBS", CONSUMER)
-            ).num_ack_pending:
-                await asyncio.sleep(0.2)
-
-        await run_until(worker, asyncio.wait_for(queue_drained(), 60))
+        await run_until(worker, asyncio.wait_for(queue_drained(js, CONSUMER), 60))
         results = await events(js, "training.completed", job_id)
         assert [r["id"] for r in results] == [completed["id"]]
         assert len(await events(js, "training.progress", job_id)) == len(progress)  # it did not train
@@ -175,7 +109,7 @@ def test_an_invalid_snapshot_fails_once_without_retry(
         nc = await nats.connect(nats_url)
         js = nc.jetstream()
         before = await js.consumer_info("GENESIS_JOBS", CONSUMER)
-        job = make_job(await put_snapshot(js, raw))
+        job = make_train_job(await put_snapshot(js, raw))
         job_id = job["data"]["job_id"]
         await publish(js, job)
         worker = Worker(worker_config(nats_url, tmp_path))
@@ -197,7 +131,7 @@ def test_a_schema_invalid_job_is_terminated_with_a_non_retryable_failure(
     async def scenario() -> None:
         nc = await nats.connect(nats_url)
         js = nc.jetstream()
-        job = make_job({"bucket": ARTIFACTS_BUCKET, "key": "k", "sha256": "0" * 64})
+        job = make_train_job({"bucket": ARTIFACTS_BUCKET, "key": "k", "sha256": "0" * 64})
         job["data"]["hyperparameters"] = {"lora_r": "sixteen"}
         await publish(js, job)
         worker = Worker(worker_config(nats_url, tmp_path))
@@ -234,7 +168,7 @@ def test_sigkill_mid_training_redelivers_and_completes_exactly_once(nats_url: st
         nc = await nats.connect(nats_url)
         js = nc.jetstream()
         dataset = await put_snapshot(js, snapshot_bytes(learnable_records()))
-        job = make_job(dataset, hyperparameters={"max_steps": steps}, seed=seed)
+        job = make_train_job(dataset, hyperparameters={"max_steps": steps}, seed=seed)
         job_id = job["data"]["job_id"]
         first = start_worker("worker-1")
         second = None
@@ -279,7 +213,8 @@ def test_sigkill_mid_training_redelivers_and_completes_exactly_once(nats_url: st
 
 def test_a_worker_waits_for_provisioning_instead_of_creating_anything(nats_url: str, tmp_path: Path) -> None:
     async def scenario() -> None:
-        worker = Worker(dataclasses.replace(worker_config(nats_url, tmp_path), consumer="not-provisioned"))
+        config = dataclasses.replace(worker_config(nats_url, tmp_path), evaluate_consumer="not-provisioned")
+        worker = Worker(config)
         task = asyncio.create_task(worker.run())
         await asyncio.sleep(0.5)
         assert not task.done()  # waiting, not crashed
@@ -299,7 +234,7 @@ def test_sigterm_mid_training_gives_the_job_back_and_the_next_worker_resumes(
     async def scenario() -> None:
         nc = await nats.connect(nats_url)
         js = nc.jetstream()
-        job = make_job(
+        job = make_train_job(
             await put_snapshot(js, snapshot_bytes(learnable_records())), hyperparameters={"max_steps": 60}
         )
         job_id = job["data"]["job_id"]
@@ -322,7 +257,7 @@ def test_a_job_past_its_deadline_fails_without_training(nats_url: str, tmp_path:
     async def scenario() -> None:
         nc = await nats.connect(nats_url)
         js = nc.jetstream()
-        job = make_job(
+        job = make_train_job(
             await put_snapshot(js, snapshot_bytes(learnable_records())), deadline="2020-01-01T00:00:00.000Z"
         )
         await publish(js, job)
@@ -338,7 +273,7 @@ def test_a_missing_local_base_model_is_a_non_retryable_failure(nats_url: str, tm
     async def scenario() -> None:
         nc = await nats.connect(nats_url)
         js = nc.jetstream()
-        job = make_job(await put_snapshot(js, snapshot_bytes(learnable_records())))
+        job = make_train_job(await put_snapshot(js, snapshot_bytes(learnable_records())))
         job["data"]["base_model"] = str(tmp_path / "no-such-model")
         await publish(js, job)
         worker = Worker(worker_config(nats_url, tmp_path))

@@ -57,10 +57,10 @@ class TrainConfig:
 
     base_model: str = "tiny"
     lora: LoraConfig = field(default_factory=LoraConfig)
-    learning_rate: float = 2e-2
-    max_steps: int = 40
+    learning_rate: float = 5e-3
+    max_steps: int = 200
     epochs: float | None = None  # when set, steps = ceil(epochs * batches per epoch), capped by max_steps
-    batch_size: int = 8
+    batch_size: int = 16
     max_length: int = 256
     seed: int = 1234
     device: str = "auto"  # auto | cpu | cuda | cuda:N
@@ -227,10 +227,10 @@ def load_config(env: Mapping[str, str] | None = None) -> WorkerConfig:
     train = TrainConfig(
         base_model=env.get("GENESIS_BASE_MODEL", "tiny"),
         lora=lora,
-        learning_rate=_env_number(env, "GENESIS_LEARNING_RATE", float, 2e-2),
-        max_steps=_env_number(env, "GENESIS_TRAIN_MAX_STEPS", int, 40),
+        learning_rate=_env_number(env, "GENESIS_LEARNING_RATE", float, 5e-3),
+        max_steps=_env_number(env, "GENESIS_TRAIN_MAX_STEPS", int, 200),
         epochs=epochs,
-        batch_size=_env_number(env, "GENESIS_TRAIN_BATCH_SIZE", int, 8),
+        batch_size=_env_number(env, "GENESIS_TRAIN_BATCH_SIZE", int, 16),
         max_length=_env_number(env, "GENESIS_MAX_LENGTH", int, 256),
         seed=_env_number(env, "GENESIS_SEED", int, 1234),
         device=env.get("GENESIS_DEVICE", "auto"),

@@ -1,13 +1,15 @@
-"""Failures of a job that end it with training.failed (stable codes, retryable or not)."""
+"""Failures of a job that end it with its failure event (training.failed, evaluation.failed):
+stable codes, retryable or not."""
 
 from __future__ import annotations
 
 
 class JobFailure(Exception):
-    """The job ends with training.failed {reason: {code, message}, retryable, phase}.
+    """The job ends with *.failed {reason: {code, message}, retryable, phase}.
 
-    retryable=False: the same job can never succeed (bad snapshot, bad base model name); the
-    message is acked, not redelivered. retryable=True: the bridge may try again with a new job.
+    retryable=False: the same job can never succeed (bad snapshot or suite, hash mismatch, bad base
+    model name); the message is acked, not redelivered. retryable=True: the bridge / evaluator may
+    try again with a new job.
     """
 
     def __init__(self, code: str, message: str, *, retryable: bool, phase: str):
@@ -19,4 +21,4 @@ class JobFailure(Exception):
 
 
 class Interrupted(Exception):
-    """Training stopped on request (SIGTERM); its checkpoint is saved and the job goes back."""
+    """A job stopped on request (SIGTERM): training saved its checkpoint; the job goes back."""

@@ -41,7 +41,9 @@ class EvalProgress:
     elapsed_seconds: float
 
 
-def parse_suite(raw: bytes, expected_sha256: str | None = None, expected_items: int | None = None) -> list:
+def parse_suite(
+    raw: bytes, expected_sha256: str | None = None, expected_items: int | None = None
+) -> list[dict[str, Any]]:
     """A suite's items (eval-item.v1, JSONL); anything wrong with it is a non-retryable failure."""
     items = parse_jsonl(
         raw,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import hashlib
 import json
 import logging
@@ -20,8 +21,10 @@ from typing import Any
 from .config import EvalConfig
 from .contracts import follow_up, load_artifact_schema, result_event_id
 from .errors import JobFailure
+from .evaluate import EvalProgress, aggregate_metrics, evaluate_items, load_model, parse_suite
 from .jobs import JobHandler, base_model_unavailable, check_deadline, check_local_base_model
-from .train import ADAPTER_FILE, CONFIG_FILE
+from .sandbox import network_namespace_available
+from .train import ADAPTER_FILE, CONFIG_FILE, package_versions, resolve_runtime
 
 log = logging.getLogger("trainer_worker")
 
@@ -39,8 +42,6 @@ class EvaluationJob(JobHandler):
         return {k: job[k] for k in ("evaluation_id", "role") if k in job}
 
     async def run(self, envelope: dict[str, Any], delivery: int) -> dict[str, Any]:
-        from .evaluate import aggregate_metrics, parse_suite
-
         started = time.monotonic()
         data = envelope["data"]
         job_id, model, suite = data["job_id"], data["model"], data["suite"]
@@ -70,8 +71,6 @@ class EvaluationJob(JobHandler):
         key = output.get("key") or f"eval-results/{job_id}.jsonl"
         if not await self.ctx.has_result(job_id):
             await (await self.ctx.bucket(bucket)).put(key, payload)
-
-        from .train import package_versions
 
         completed = {
             "job_id": job_id,
@@ -128,9 +127,8 @@ class EvaluationJob(JobHandler):
         cfg: EvalConfig,
     ) -> tuple[list[dict[str, Any]], str]:
         """Runs in a thread (the event loop keeps heartbeating): load, then evaluate every item."""
-        from .evaluate import EvalProgress, evaluate_items, load_model
-        from .train import resolve_runtime
-
+        if any(item.get("tests") for item in items):
+            _check_sandbox(cfg.network)
         runtime = resolve_runtime(dataclasses.replace(self.ctx.config.train, base_model=base_model))
         model, tokenizer = load_model(
             base_model, adapter_dir, runtime, cpu_threads=self.ctx.config.train.cpu_threads
@@ -155,3 +153,22 @@ class EvaluationJob(JobHandler):
             model, tokenizer, items, cfg, on_progress=on_progress, should_stop=self.ctx.stop_work.is_set
         )
         return results, str(runtime.device)
+
+
+@functools.cache
+def _check_sandbox(network: str) -> None:
+    """Logs once per process (a success is cached) how tests are cut off from the network. A required
+    namespace that this host cannot give fails the job (retryable: another worker may have one)."""
+    namespace = network_namespace_available()
+    if network == "namespace" and not namespace:
+        raise JobFailure(
+            "SANDBOX_UNAVAILABLE",
+            "GENESIS_SANDBOX_NETWORK=namespace, but `unshare --net --map-root-user` does not work here",
+            retryable=True,
+            phase="evaluate",
+        )
+    mode = "namespace" if network == "namespace" or (network == "auto" and namespace) else "prelude"
+    log.info(
+        "sandbox network isolation",
+        extra={"mode": mode, "best_effort": mode == "prelude", "setting": network},
+    )

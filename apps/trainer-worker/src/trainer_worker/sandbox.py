@@ -7,19 +7,22 @@ What a run gets:
 - resource limits, set by the child's bootstrap before the untrusted code runs (soft = hard, so the
   code cannot raise them again; CPU: SIGXCPU at the limit, SIGKILL a second later): CPU seconds,
   address space, file size, no core dumps, and a cap on new processes;
-- a new session (process group), killed as a whole when the wall-clock limit runs out;
+- a new session (process group), killed as a whole when the wall-clock limit runs out, and
+  whatever is left of it when the program ends;
 - no network: a new network namespace (`unshare --net --map-root-user`, plus a PID namespace so
   that nothing it starts outlives it) where the host allows unprivileged user namespaces (probed
-  once). Elsewhere a bootstrap prelude disables the socket module, which is best effort only (code
-  can still run `curl` or load a C extension): production pods get network isolation from their
-  NetworkPolicy (deploy/k8s) or a sandboxed runtime class such as gVisor, not from this module.
+  once; container runtimes' default seccomp profiles usually forbid it). Elsewhere a bootstrap
+  prelude disables the socket module, which is best effort only (code can still run `curl` or
+  load a C extension): production pods get network isolation from their NetworkPolicy
+  (deploy/k8s) or a sandboxed runtime class such as gVisor, not from this module.
 
 Why the limits are set by the child and not in a `preexec_fn`: the worker evaluates from a thread
 while torch's own threads run, and CPython documents preexec_fn as unsafe (possible deadlock)
 in a multi-threaded parent. The bootstrap runs in the fresh interpreter before any untrusted byte.
 
 The file system is not isolated: the code can write wherever the worker's user may (bounded by
-the file size limit). Pods run as a non-root user on a read-only root file system for that.
+the file size limit). The pod runs as a non-root user on a read-only root file system for that
+(deploy/k8s/base/trainer-worker.yaml).
 """
 
 from __future__ import annotations
@@ -157,7 +160,8 @@ def run_python(source: str, limits: SandboxLimits | None = None, network: Networ
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     if namespace and code > 128:
-        code = 128 - code  # the bootstrap's init reports "killed by signal N" as 128 + N
+        code = 128 - code  # the bootstrap's init reports "killed by signal N" as 128 + N (so an
+        # exit status above 128 reads as a signal there too)
     if timed_out or (code != 0 and cpu_seconds >= limits.cpu_seconds - 0.05):
         outcome = "timeout"  # the wall clock, or the CPU limit (SIGXCPU, or SIGKILL a second later)
     elif code == 0:
@@ -172,22 +176,20 @@ def run_python(source: str, limits: SandboxLimits | None = None, network: Networ
 
 
 def _wait(proc: subprocess.Popen, deadline: float) -> tuple[int, float, bool]:
-    """(exit code, CPU seconds of the whole tree, timed out). wait4 rather than Popen.wait: its
-    rusage includes the descendants the child reaped, so the CPU used behind unshare shows too."""
+    """(exit code, CPU seconds of the whole tree, timed out). The group is killed before the
+    program is reaped: until then its pid, which is the group's id, cannot be reused by another
+    process. wait4 rather than Popen.wait: its rusage includes the descendants the child reaped,
+    so the CPU used behind unshare shows too."""
     timed_out = False
     try:
-        while True:
-            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-            if pid:
-                break
+        while os.waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is None:
             if time.monotonic() >= deadline:
                 timed_out = True
-                _kill_group(proc.pid)
-                _, status, usage = os.wait4(proc.pid, 0)
                 break
             time.sleep(0.005)
     finally:
-        _kill_group(proc.pid)  # whatever it left behind in its group, on every path
+        _kill_group(proc.pid)  # the whole run on a timeout; what it left behind otherwise
+    _, status, usage = os.wait4(proc.pid, 0)
     proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here: Popen must not wait again
     return proc.returncode, usage.ru_utime + usage.ru_stime, timed_out
 

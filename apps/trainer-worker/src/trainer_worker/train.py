@@ -153,13 +153,6 @@ def total_steps(cfg: TrainConfig, per_epoch: int) -> int:
     return max(1, min(cfg.max_steps, math.ceil(cfg.epochs * per_epoch)))
 
 
-def learning_rate_at(step: int, steps: int, peak: float) -> float:
-    """Cosine decay from `peak` towards 0 over the run: a function of the step alone, so a resumed
-    run takes the same steps. (Constant rates either stalled or oscillated around the point where
-    the tiny model learns to copy names from its prompt; see tests/test_learnability.py.)"""
-    return peak * 0.5 * (1.0 + math.cos(math.pi * step / steps))
-
-
 def build_lora_model(base: Any, cfg: TrainConfig) -> Any:
     import torch
     from peft import LoraConfig as PeftLoraConfig
@@ -263,8 +256,6 @@ def train_adapter(
         else:
             batch = pad_batch(chosen, pad_id)
         batch = {k: v.to(runtime.device) for k, v in batch.items()}
-        for group in optimizer.param_groups:
-            group["lr"] = learning_rate_at(step, steps, cfg.learning_rate)
         with autocast:
             # use_cache=False also lets transformers see packed rows (position_ids restarting at 0)
             # and build their block-diagonal mask; with a KV cache it would not.

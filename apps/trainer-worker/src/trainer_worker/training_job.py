@@ -13,9 +13,10 @@ import logging
 from typing import Any
 
 from .contracts import follow_up, result_event_id
+from .data import parse_snapshot
 from .errors import Interrupted, JobFailure
 from .jobs import JobHandler, base_model_unavailable, check_deadline, check_local_base_model
-from .train import ADAPTER_FILE, CONFIG_FILE, Progress, TrainResult
+from .train import ADAPTER_FILE, CONFIG_FILE, Progress, TrainResult, train_adapter
 
 log = logging.getLogger("trainer_worker")
 
@@ -42,9 +43,6 @@ class TrainingJob(JobHandler):
         check_local_base_model(train_cfg.base_model, phase="prepare")
         dataset = data["dataset"]
         raw = await self.ctx.download(dataset["bucket"], dataset["key"], missing_code="SNAPSHOT_NOT_FOUND")
-
-        from .data import parse_snapshot
-        from .train import train_adapter
 
         records = parse_snapshot(raw, dataset["sha256"])
         progress_queue: asyncio.Queue[Progress] = asyncio.Queue()
