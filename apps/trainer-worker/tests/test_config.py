@@ -22,6 +22,15 @@ def test_defaults_follow_the_recipe() -> None:
         "down_proj",
     )
     assert cfg.consumer == "trainer-worker-jobs-train"
+    assert cfg.nats_user is None and cfg.nats_password is None  # no auth unless a password is set
+
+
+def test_nats_credentials_default_to_the_workers_own_user() -> None:
+    cfg = load_config({"NATS_PASSWORD": "s3cret"})
+    assert (cfg.nats_user, cfg.nats_password) == ("trainer-worker", "s3cret")
+    assert "s3cret" not in repr(cfg)
+    cfg = load_config({"NATS_USER": "gpu-pool-a", "NATS_PASSWORD": "s3cret"})
+    assert cfg.nats_user == "gpu-pool-a"
 
 
 def test_environment_overrides() -> None:
@@ -57,6 +66,8 @@ def test_environment_overrides() -> None:
         ({"GENESIS_BF16": "maybe"}, "GENESIS_BF16"),
         ({"GENESIS_BASE_MODEL": " "}, "GENESIS_BASE_MODEL"),
         ({"GENESIS_ARTIFACTS_BUCKET": "no spaces"}, "GENESIS_ARTIFACTS_BUCKET"),
+        ({"NATS_USER": "trainer-worker"}, "NATS_PASSWORD"),
+        ({"NATS_USER": "a.b", "NATS_PASSWORD": "x"}, "NATS_USER"),
     ],
 )
 def test_invalid_settings_name_the_setting(env: dict[str, str], names: str) -> None:

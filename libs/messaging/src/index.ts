@@ -5,3 +5,5 @@ export * from './consumer-runner';
 export * from './dlq';
 export * from './topology';
 export * from './messaging.module';
+export * from './nats-permissions';
+export * from './nats-auth-conf';
