@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # `npm start`: the whole Genesis stack on this machine.
 #   1. npm ci (only when node_modules is missing)
-#   2. tools/infra/ensure.sh   (NATS + JetStream, Postgres, Redis on loopback; installs them if needed)
-#   3. npm run build, npm run migrate, npm run provision
+#   2. tools/infra/ensure.sh   (NATS + JetStream, Postgres, Redis on loopback; installs them if needed).
+#      A nats-server it starts runs deploy/nats/nats-server.conf: one user per process, passwords
+#      generated once into $GENESIS_HOME/nats/credentials.env (GENESIS_NATS_AUTH=none: no users).
+#      A server already running at NATS_URL is used as it is (its own authentication, if any).
+#   3. npm run build, npm run migrate, npm run provision (as the NATS user `ops`)
 #   4. an admin API key (created once in $GENESIS_HOME/admin.key) unless GENESIS_API_KEYS is set
 #   5. the six services, `node dist/apps/<app>/main.js`, output prefixed with [app] here and
-#      appended to $GENESIS_HOME/logs/<app>.log
+#      appended to $GENESIS_HOME/logs/<app>.log; each logs in to NATS as its own user (and the
+#      Python worker as trainer-worker), with only its own password in its environment
 #   6. waits for the gateway's /health/ready, prints how to use it, then runs until Ctrl-C/SIGTERM
 # On Ctrl-C/SIGTERM: SIGTERM to every service, SIGKILL after 15 s, tools/infra/stop.sh, exit 0.
 # If a service exits by itself, everything is stopped and the exit status is non-zero.
@@ -25,6 +29,8 @@ export DATABASE_URL="${DATABASE_URL:-postgres://genesis:genesis@127.0.0.1:5432/g
 export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379}"
 # Services listen on loopback only for local dev (the apps' own default is 0.0.0.0, for containers).
 export GENESIS_BIND_HOST="${GENESIS_BIND_HOST:-127.0.0.1}"
+# A nats-server started here gets the per-service users and permissions (deploy/nats).
+export GENESIS_NATS_AUTH="${GENESIS_NATS_AUTH:-users}"
 
 APPS=(gateway learner monitor trainer-bridge evaluator deployer)
 GATEWAY_PORT="${GENESIS_GATEWAY_PORT:-8000}"
@@ -122,7 +128,12 @@ INFRA_USED=true
 run_step "infra: NATS, Postgres, Redis" "$ROOT/tools/infra/ensure.sh"
 run_step "npm run build" npm run --silent build
 run_step "npm run migrate" npm run --silent migrate
-run_step "npm run provision" npm run --silent provision
+NATS_WITH_USERS=false
+parse_url "$NATS_URL"
+if is_loopback "$U_HOST" && [[ -z $U_USER ]] && nats_has_users "${U_PORT:-4222}"; then
+  NATS_WITH_USERS=true
+fi
+run_step "npm run provision" "$ROOT/tools/dev/as-nats-user.sh" ops npm run --silent provision
 
 # --- 4: API key -------------------------------------------------------------------------------
 
@@ -160,7 +171,11 @@ start_app() {
   [[ -f $main ]] || die "$main is missing (npm run build should have produced it)"
   printf '=== %s start.sh starts %s\n' "$(date -Is)" "$app" >>"$logf"
   # setsid: the service does not get the terminal's Ctrl-C; we send it SIGTERM ourselves, once.
-  setsid node "$main" </dev/null > >(prefix_output "$app" "$logf") 2>&1 &
+  # use_nats_user: its own NATS user and password, in its environment only.
+  (
+    use_nats_user "$app"
+    exec setsid node "$main"
+  ) </dev/null > >(prefix_output "$app" "$logf") 2>&1 &
   PIDS+=("$!")
   APP_OF[$!]=$app
 }
@@ -177,8 +192,11 @@ run_step "python worker: virtualenv (apps/trainer-worker/.venv)" "$WORKER_DIR/sc
 start_worker() {
   local app=trainer-worker logf="$GENESIS_LOG_DIR/trainer-worker.log"
   printf '=== %s start.sh starts %s\n' "$(date -Is)" "$app" >>"$logf"
-  GENESIS_WORK_DIR="${GENESIS_WORK_DIR:-$GENESIS_HOME/trainer-worker}" \
-    setsid "$WORKER_DIR/.venv/bin/python" -m trainer_worker </dev/null > >(prefix_output "$app" "$logf") 2>&1 &
+  (
+    use_nats_user trainer-worker
+    export GENESIS_WORK_DIR="${GENESIS_WORK_DIR:-$GENESIS_HOME/trainer-worker}"
+    exec setsid "$WORKER_DIR/.venv/bin/python" -m trainer_worker
+  ) </dev/null > >(prefix_output "$app" "$logf") 2>&1 &
   PIDS+=("$!")
   APP_OF[$!]=$app
 }
@@ -236,6 +254,10 @@ else
 fi
 log "  try:       curl -H \"Authorization: Bearer $SHOWN_KEY\" -H 'content-type: application/json' -d '$EXAMPLE' $GATEWAY_URL/api/v1/learnings"
 log "  logs:      $GENESIS_LOG_DIR"
+if $NATS_WITH_USERS; then
+  log "  NATS:      one user per service (deploy/nats/auth.conf); passwords in $GENESIS_NATS_CREDENTIALS"
+  log "             the nats CLI as admin: nats -s $NATS_URL --user ops --password \"\$(sed -n 's/^NATS_OPS_PASSWORD=//p' $GENESIS_NATS_CREDENTIALS)\" stream ls"
+fi
 log "press Ctrl-C to stop"
 echo
 

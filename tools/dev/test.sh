@@ -23,6 +23,8 @@ export GENESIS_HOME="$ROOT/.genesis/test"
 export NATS_URL="nats://127.0.0.1:14222"
 export DATABASE_URL="postgres://genesis:genesis@127.0.0.1:15432/genesis"
 export REDIS_URL="redis://127.0.0.1:16379"
+# The test infrastructure has no NATS users (the permission tests start their own server).
+export GENESIS_NATS_AUTH=none
 
 # shellcheck source=tools/infra/lib.sh
 source "$ROOT/tools/infra/lib.sh" # log/warn/die

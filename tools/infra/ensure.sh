@@ -11,6 +11,10 @@
 #   GENESIS_HOME  default <repo>/.genesis  (data/{nats,pg,redis}, logs/, run/)
 #   GENESIS_INFRA_TIMEOUT      seconds to wait for each server to answer (default 30)
 #   GENESIS_NATS_MONITOR_PORT  override the NATS monitor port
+#   GENESIS_NATS_AUTH          `users`: a nats-server started here runs deploy/nats/nats-server.conf,
+#                              one user per process, passwords generated once into
+#                              $GENESIS_HOME/nats/credentials.env (what npm start asks for);
+#                              `none` (default): no authentication (npm test, bench)
 #
 # What this script started is listed in $GENESIS_HOME/run/started-by-genesis; tools/infra/stop.sh
 # stops exactly that.
@@ -22,6 +26,9 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 NATS_URL="${NATS_URL:-nats://127.0.0.1:4222}"
 DATABASE_URL="${DATABASE_URL:-postgres://genesis:genesis@127.0.0.1:5432/genesis}"
 REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379}"
+GENESIS_NATS_AUTH="${GENESIS_NATS_AUTH:-none}"
+[[ $GENESIS_NATS_AUTH == users || $GENESIS_NATS_AUTH == none ]] ||
+  die "GENESIS_NATS_AUTH must be users or none (got '$GENESIS_NATS_AUTH')"
 
 mkdir -p "$GENESIS_DATA_DIR/nats" "$GENESIS_DATA_DIR/redis" "$GENESIS_LOG_DIR" "$GENESIS_RUN_DIR"
 take_infra_lock
@@ -105,7 +112,10 @@ install_packages "${packages[@]}"
 ensure_nats() {
   local info ours=""
   if port_open "$NATS_PROBE" "$NATS_PORT"; then
-    [[ $(started_line nats 2>/dev/null | awk '{print $2}') == "$NATS_PORT" ]] && ours=" (started earlier by genesis)"
+    if [[ $(started_line nats 2>/dev/null | awk '{print $2}') == "$NATS_PORT" ]]; then
+      ours=" (started earlier by genesis"
+      if nats_has_users "$NATS_PORT"; then ours+=", per-service users)"; else ours+=", no users)"; fi
+    fi
     info=$(nats_info "$NATS_PROBE" "$NATS_PORT")
     if [[ $info != INFO* ]]; then
       warn "NATS: something answers at $NATS_HOST:$NATS_PORT but it does not look like a NATS server"
@@ -114,17 +124,35 @@ ensure_nats() {
     else
       log "NATS: reusing the server at $NATS_HOST:$NATS_PORT$ours, JetStream enabled"
     fi
+    if [[ $GENESIS_NATS_AUTH == users && -z $ours ]]; then
+      log "NATS: that server was not started by genesis: its own authentication applies, not deploy/nats's users"
+    fi
     return 0
   fi
 
   local dir="$GENESIS_DATA_DIR/nats" logf="$GENESIS_LOG_DIR/nats.log" pidf="$GENESIS_RUN_DIR/nats.pid"
-  local args=(-js -sd "$dir" -a 127.0.0.1 -p "$NATS_PORT" -m "$NATS_MONITOR_PORT" -P "$pidf")
-  if [[ -n $NATS_USER ]]; then args+=(--user "$NATS_USER" --pass "$NATS_PASS"); fi
+  local args=(-js -sd "$dir" -a 127.0.0.1 -p "$NATS_PORT" -m "$NATS_MONITOR_PORT" -P "$pidf") mode=none
+  if [[ -n $NATS_USER ]]; then
+    [[ $GENESIS_NATS_AUTH == none ]] ||
+      warn "NATS: NATS_URL names a user ($NATS_USER): starting nats-server with that one user, not deploy/nats's per-service users"
+    args+=(--user "$NATS_USER" --pass "$NATS_PASS")
+  elif [[ $GENESIS_NATS_AUTH == users ]]; then
+    ensure_nats_credentials
+    args=(-c "$GENESIS_NATS_CONF" "${args[@]}")
+    mode=users
+  fi
   rm -f "$pidf"
   log "NATS: starting nats-server on 127.0.0.1:$NATS_PORT (JetStream, data $dir, monitor http://127.0.0.1:$NATS_MONITOR_PORT, log $logf)"
+  if [[ $mode == users ]]; then
+    log "NATS: one user per service (deploy/nats/auth.conf), passwords in $GENESIS_NATS_CREDENTIALS"
+  fi
   printf '\n=== %s ensure.sh starts nats-server %s\n' "$(date -Is)" "${args[*]}" >>"$logf"
-  record_started nats "$NATS_PORT"
-  setsid nats-server "${args[@]}" </dev/null >>"$logf" 2>&1 9>&- &
+  record_started nats "$NATS_PORT" "$mode"
+  # The passwords reach nats-server through its environment only (auth.conf reads $NATS_*_PASSWORD).
+  (
+    if [[ $mode == users ]]; then export_nats_passwords; fi
+    exec setsid nats-server "${args[@]}"
+  ) </dev/null >>"$logf" 2>&1 9>&- &
   local launcher=$! deadline=$((SECONDS + GENESIS_INFRA_TIMEOUT))
   while :; do
     info=$(nats_info 127.0.0.1 "$NATS_PORT")

@@ -147,7 +147,7 @@ as_pg() {
 }
 
 # started-by-genesis: one line per service this GENESIS_HOME's ensure.sh started:
-#   nats <port>
+#   nats <port> <users|none>     (users: deploy/nats/nats-server.conf, one user per process)
 #   postgres <port> <data dir> <socket dir>
 #   redis <port>
 started_line() {
@@ -176,5 +176,82 @@ take_infra_lock() {
   exec 9>"$GENESIS_RUN_DIR/infra.lock"
   if ! flock -w 300 9; then
     die "another ensure.sh/stop.sh holds $GENESIS_RUN_DIR/infra.lock for more than 300 s"
+  fi
+}
+
+# --- NATS users (deploy/nats, docs/adr/0006-nats-permissions.md) ------------------------------
+# npm start runs its nats-server with deploy/nats/nats-server.conf: one user per process, each
+# with exactly the permissions its code needs. The passwords are generated once into
+# $GENESIS_NATS_CREDENTIALS (mode 0600), as the NATS_<USER>_PASSWORD=… lines that auth.conf reads
+# from nats-server's environment (also usable as `docker compose --env-file`).
+GENESIS_NATS_CONF="$GENESIS_REPO_ROOT/deploy/nats/nats-server.conf"
+GENESIS_NATS_CREDENTIALS="$GENESIS_HOME/nats/credentials.env"
+
+# The users that deploy/nats/auth.conf declares, one per line.
+nats_conf_users() {
+  sed -n 's/^ *user: "\([A-Za-z0-9_-]*\)"$/\1/p' "$GENESIS_REPO_ROOT/deploy/nats/auth.conf"
+}
+
+# nats_password_var USER: the variable auth.conf reads its password from (trainer-bridge ->
+# NATS_TRAINER_BRIDGE_PASSWORD).
+nats_password_var() {
+  local v=${1^^}
+  printf 'NATS_%s_PASSWORD\n' "${v//[^A-Z0-9]/_}"
+}
+
+# Creates $GENESIS_NATS_CREDENTIALS, or adds the users it lacks; never changes a password there.
+# Passwords are letters and digits starting with a letter (nats-server parses them as config tokens).
+ensure_nats_credentials() {
+  local dir user var pw added=()
+  dir=$(dirname "$GENESIS_NATS_CREDENTIALS")
+  mkdir -p "$dir"
+  chmod 700 "$dir"
+  (umask 077 && touch "$GENESIS_NATS_CREDENTIALS")
+  chmod 600 "$GENESIS_NATS_CREDENTIALS"
+  while IFS= read -r user; do
+    var=$(nats_password_var "$user")
+    grep -q "^$var=" "$GENESIS_NATS_CREDENTIALS" && continue
+    pw=$(openssl rand -hex 24 2>/dev/null || node -e 'process.stdout.write(require("crypto").randomBytes(24).toString("hex"))')
+    printf '%s=n%s\n' "$var" "$pw" >>"$GENESIS_NATS_CREDENTIALS"
+    added+=("$user")
+  done < <(nats_conf_users)
+  if ((${#added[@]} > 0)); then
+    log "NATS: generated passwords for ${added[*]} in $GENESIS_NATS_CREDENTIALS"
+  fi
+}
+
+# nats_password USER: that user's password from $GENESIS_NATS_CREDENTIALS (empty if none).
+nats_password() {
+  [[ -f $GENESIS_NATS_CREDENTIALS ]] || return 0
+  sed -n "s/^$(nats_password_var "$1")=//p" "$GENESIS_NATS_CREDENTIALS" | tail -1
+}
+
+# Exports every NATS_<USER>_PASSWORD from the credentials file (for nats-server itself). The file
+# is read as data, not sourced.
+export_nats_passwords() {
+  local key value
+  while IFS='=' read -r key value; do
+    [[ $key =~ ^NATS_[A-Z0-9_]+_PASSWORD$ ]] && export "$key=$value"
+  done <"$GENESIS_NATS_CREDENTIALS"
+}
+
+# nats_has_users PORT: the nats-server on 127.0.0.1:PORT was started by ensure.sh under this
+# GENESIS_HOME with the per-service users.
+nats_has_users() {
+  [[ $(started_line nats 2>/dev/null | awk '{print $2, $3}') == "$1 users" ]]
+}
+
+# use_nats_user USER: when the nats-server at NATS_URL is npm start's (loopback, started here with
+# the per-service users) and NATS_PASSWORD is not set already, exports NATS_USER=USER and its
+# NATS_PASSWORD. Call it in the subshell of the one process that needs them, so that every process
+# sees only its own password. Otherwise (no auth, an external server) it changes nothing.
+use_nats_user() {
+  local pw
+  [[ -z ${NATS_PASSWORD:-} ]] || return 0
+  parse_url "${NATS_URL:-nats://127.0.0.1:4222}"
+  if is_loopback "$U_HOST" && [[ -z $U_USER ]] && nats_has_users "${U_PORT:-4222}"; then
+    pw=$(nats_password "$1")
+    [[ -n $pw ]] || die "no password for NATS user '$1' in $GENESIS_NATS_CREDENTIALS; restart the dev nats-server (tools/infra/stop.sh, then npm start)"
+    export NATS_USER="$1" NATS_PASSWORD="$pw"
   fi
 }

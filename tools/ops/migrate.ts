@@ -8,7 +8,7 @@ import { createDataSource, runMigrations } from '@genesis/persistence';
 
 async function main(): Promise<void> {
   const log = new Log('migrate');
-  const { databaseUrl } = loadConfigOrExit('migrate', readInfraConfig);
+  const { databaseUrl } = loadConfigOrExit('migrate', (env) => readInfraConfig(env, 'ops'));
   const dataSource = await createDataSource(databaseUrl, 'genesis-migrate', 2).initialize();
   try {
     const applied = await runMigrations(dataSource);

@@ -8,8 +8,9 @@ import { NatsClient, provisionTopology } from '@genesis/messaging';
 
 async function main(): Promise<void> {
   const log = new Log('provision');
-  const { natsUrl } = loadConfigOrExit('provision', readInfraConfig);
-  const nats = await NatsClient.connect({ url: natsUrl, name: 'genesis-provision', log });
+  // Provisioning creates streams and consumers: with per-service users it logs in as `ops`.
+  const { natsUrl, natsAuth } = loadConfigOrExit('provision', (env) => readInfraConfig(env, 'ops'));
+  const nats = await NatsClient.connect({ url: natsUrl, name: 'genesis-provision', log, auth: natsAuth });
   try {
     await provisionTopology(nats, log);
   } finally {

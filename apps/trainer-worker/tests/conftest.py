@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
+import secrets
 import shutil
 import socket
 import subprocess
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -34,19 +37,21 @@ def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.fixture(scope="session")
-def nats_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    binary = shutil.which("nats-server")
+def _start_nats_server(
+    store: Path, args: tuple[str, ...] = (), env: dict[str, str] | None = None
+) -> tuple[subprocess.Popen[bytes], str]:
+    """A nats-server with JetStream on a free loopback port, its log in `store`/nats-server.log."""
+    binary = shutil.which(os.environ.get("NATS_SERVER_BIN", "nats-server"))  # as libs/testing does
     if binary is None:
         pytest.skip("nats-server is not installed (Debian: apt-get install nats-server)")
-    store = tmp_path_factory.mktemp("jetstream")
     port = _free_port()
-    log = open(store / "nats-server.log", "wb")  # noqa: SIM115 - closed at the end of the session
-    proc = subprocess.Popen(
-        [binary, "-js", "-sd", str(store), "-a", "127.0.0.1", "-p", str(port)],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    with open(store / "nats-server.log", "wb") as log:  # the server keeps its own handle
+        proc = subprocess.Popen(
+            [binary, *args, "-js", "-sd", str(store), "-a", "127.0.0.1", "-p", str(port)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=None if env is None else {**os.environ, **env},
+        )
     deadline = time.monotonic() + 15
     while True:
         try:
@@ -57,7 +62,21 @@ def nats_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                 proc.kill()
                 raise RuntimeError(f"nats-server did not start; see {store / 'nats-server.log'}") from None
             time.sleep(0.05)
-    url = f"nats://127.0.0.1:{port}"
+    return proc, f"nats://127.0.0.1:{port}"
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+@pytest.fixture(scope="session")
+def nats_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    store = tmp_path_factory.mktemp("jetstream")
+    proc, url = _start_nats_server(store)
 
     async def setup() -> None:
         import nats
@@ -70,12 +89,7 @@ def nats_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
     asyncio.run(setup())
     yield url
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
+    _stop(proc)
 
 
 @pytest.fixture(scope="session")
@@ -91,3 +105,41 @@ def no_signal(tmp_path_factory: pytest.TempPathFactory) -> Any:
     from learnings import load, train_learnings
 
     return train_learnings(load("no-signal"), tmp_path_factory.mktemp("no-signal"))
+
+
+@dataclass(frozen=True)
+class SecuredNats:
+    """A nats-server with the real per-service users (deploy/nats/nats-server.conf + auth.conf)."""
+
+    url: str
+    passwords: dict[str, str]  # NATS_<USER>_PASSWORD -> password
+    log: Path
+
+    def password(self, user: str) -> str:
+        return self.passwords[f"NATS_{user.upper().replace('-', '_')}_PASSWORD"]
+
+
+NATS_CONF = HERE.parents[2] / "deploy" / "nats" / "nats-server.conf"
+
+
+@pytest.fixture(scope="session")
+def secured_nats(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SecuredNats]:
+    variables = re.findall(r"password: \$(NATS_\w+_PASSWORD)", (NATS_CONF.parent / "auth.conf").read_text())
+    # letters and digits, starting with a letter: nats-server parses the value as a config token
+    passwords = {v: f"p{secrets.token_hex(18)}" for v in variables}
+    store = tmp_path_factory.mktemp("jetstream-secured")
+    proc, url = _start_nats_server(store, ("-c", str(NATS_CONF)), env=passwords)
+    secured = SecuredNats(url, passwords, store / "nats-server.log")
+
+    async def setup() -> None:
+        import nats
+
+        from topology import provision
+
+        nc = await nats.connect(url, user="ops", password=secured.password("ops"))
+        await provision(nc.jetstream(), ack_wait=3.0)
+        await nc.close()
+
+    asyncio.run(setup())
+    yield secured
+    _stop(proc)

@@ -33,6 +33,15 @@ def test_defaults_follow_the_recipe() -> None:
         evaluation.sandbox.memory_mb,
         evaluation.sandbox.wall_seconds,
     ) == (5, 512, 10)
+    assert cfg.nats_user is None and cfg.nats_password is None  # no auth unless a password is set
+
+
+def test_nats_credentials_default_to_the_workers_own_user() -> None:
+    cfg = load_config({"NATS_PASSWORD": "s3cret"})
+    assert (cfg.nats_user, cfg.nats_password) == ("trainer-worker", "s3cret")
+    assert "s3cret" not in repr(cfg)
+    cfg = load_config({"NATS_USER": "gpu-pool-a", "NATS_PASSWORD": "s3cret"})
+    assert cfg.nats_user == "gpu-pool-a"
 
 
 def test_environment_overrides() -> None:
@@ -78,6 +87,8 @@ def test_environment_overrides() -> None:
         ({"GENESIS_EVAL_MAX_NEW_TOKENS": "0"}, "GENESIS_EVAL_MAX_NEW_TOKENS"),
         ({"GENESIS_SANDBOX_MEMORY_MB": "8"}, "GENESIS_SANDBOX"),
         ({"GENESIS_SANDBOX_NETWORK": "off"}, "GENESIS_SANDBOX_NETWORK"),
+        ({"NATS_USER": "trainer-worker"}, "NATS_PASSWORD"),
+        ({"NATS_USER": "a.b", "NATS_PASSWORD": "x"}, "NATS_USER"),
     ],
 )
 def test_invalid_settings_name_the_setting(env: dict[str, str], names: str) -> None:

@@ -7,3 +7,5 @@ export * from './topology';
 export * from './messaging.module';
 export * from './artifact-store';
 export * from './event-consumers';
+export * from './nats-permissions';
+export * from './nats-auth-conf';

@@ -8,6 +8,7 @@ export const NATS_OPTIONS = Symbol('NATS_OPTIONS');
 export interface MessagingOptions {
   url: string;
   name: string;
+  auth?: { user: string; password: string };
 }
 
 /** Provides the process's NATS connection and publisher; drains the connection on shutdown. */

@@ -1,11 +1,14 @@
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import type { Log } from '@genesis/observability';
+import { natsInboxPrefix } from './nats-permissions';
 
 export interface NatsClientOptions {
   url: string;
   name: string;
   log: Log;
+  /** Log in as this user (NATS_USER / NATS_PASSWORD); without it, the URL's own credentials, if any. */
+  auth?: { user: string; password: string };
 }
 
 /**
@@ -19,13 +22,17 @@ export class NatsClient {
     readonly jsm: JetStreamManager,
   ) {}
 
-  static async connect({ url, name, log }: NatsClientOptions): Promise<NatsClient> {
+  static async connect({ url, name, log, auth }: NatsClientOptions): Promise<NatsClient> {
     const u = new URL(url);
+    const user = auth?.user ?? (u.username ? decodeURIComponent(u.username) : undefined);
+    const pass = auth?.password ?? (u.password ? decodeURIComponent(u.password) : undefined);
     const connection = await connect({
       servers: `${u.hostname}:${u.port || 4222}`,
       name,
-      user: u.username ? decodeURIComponent(u.username) : undefined,
-      pass: u.password ? decodeURIComponent(u.password) : undefined,
+      user,
+      pass,
+      // A user may subscribe only to its own replies (deploy/nats/auth.conf).
+      inboxPrefix: user && /^[A-Za-z0-9_-]+$/.test(user) ? natsInboxPrefix(user) : undefined,
       maxReconnectAttempts: -1,
       reconnectTimeWait: 250,
       waitOnFirstConnect: true,
@@ -34,7 +41,11 @@ export class NatsClient {
     void (async () => {
       for await (const s of connection.status()) {
         if (s.type === 'disconnect' || s.type === 'reconnect' || s.type === 'error') {
-          log.warn(`nats ${s.type}`, { server: 'server' in s ? s.server : undefined });
+          log.warn(`nats ${s.type}`, {
+            server: 'server' in s ? s.server : undefined,
+            // e.g. an authorization or permission violation
+            error: 'error' in s ? s.error.message : undefined,
+          });
         }
       }
     })();

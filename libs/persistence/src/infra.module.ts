@@ -35,7 +35,7 @@ export class InfraModule {
     return {
       module: InfraModule,
       imports: [
-        MessagingModule.forRoot({ url: config.natsUrl, name: service }),
+        MessagingModule.forRoot({ url: config.natsUrl, name: service, auth: config.natsAuth }),
         PersistenceModule.forRoot({ url: config.databaseUrl, name: service, poolSize }),
         ...(redis ? [RedisModule.forRoot({ url: config.redisUrl, name: service })] : []),
         HealthModule.register({

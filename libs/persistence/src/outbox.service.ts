@@ -30,7 +30,7 @@ export class Outbox implements OnApplicationBootstrap, BeforeApplicationShutdown
     @Inject(EventPublisher) publisher: EventPublisher,
     @Inject(OUTBOX_OPTIONS) private readonly options: OutboxOptions,
   ) {
-    this.relay = new OutboxRelay(dataSource, publisher, new Log(options.service, 'outbox'));
+    this.relay = new OutboxRelay(dataSource, publisher, new Log(options.service, 'outbox'), options.service);
   }
 
   onApplicationBootstrap(): void {

@@ -5,7 +5,7 @@ import { counter, gauge, type Log } from '@genesis/observability';
 
 const encoder = new TextEncoder();
 const relayed = counter('genesis_outbox_published_total', 'Outbox events published', ['subject']);
-const pendingGauge = gauge('genesis_outbox_pending', 'Outbox events not yet published');
+const pendingGauge = gauge('genesis_outbox_pending', 'Outbox events of this service not yet published');
 
 /** Records an event in the caller's transaction; it is published once that transaction commits. */
 export async function enqueueEvent(
@@ -47,6 +47,10 @@ export interface OutboxRelayOptions {
  * replicas share the work) and marked published in the same transaction after JetStream acked
  * them; a crash in between republishes them with the same Nats-Msg-Id, which JetStream dedups
  * and consumers ignore (they are idempotent).
+ *
+ * The outbox table is shared, but a relay publishes only the rows whose envelope `source` is its
+ * own service: each service's NATS user may publish only the subjects that service produces
+ * (ADR 0006), so an event must be written with `source` = the name of the service that writes it.
  */
 export class OutboxRelay {
   private timer?: NodeJS.Timeout;
@@ -62,6 +66,8 @@ export class OutboxRelay {
     private readonly dataSource: DataSource,
     private readonly publisher: EventPublisher,
     private readonly log: Log,
+    /** The service whose events this relay publishes (envelope `source`). */
+    private readonly source: string,
     options: OutboxRelayOptions = {},
   ) {
     this.batchSize = options.batchSize ?? 500;
@@ -112,9 +118,10 @@ export class OutboxRelay {
   async publishBatch(): Promise<number> {
     return this.dataSource.transaction(async (m) => {
       const rows: { id: string; event_id: string; subject: string; payload: string }[] = await m.query(
-        `SELECT id, event_id, subject, payload FROM outbox WHERE published_at IS NULL
+        `SELECT id, event_id, subject, payload FROM outbox
+         WHERE published_at IS NULL AND ((payload::jsonb) ->> 'source') = $2
          ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
-        [this.batchSize],
+        [this.batchSize, this.source],
       );
       if (rows.length === 0) return 0;
       await Promise.all(
@@ -134,7 +141,9 @@ export class OutboxRelay {
     if (Date.now() - this.lastCleanup < 60_000) return;
     this.lastCleanup = Date.now();
     const [{ pending }] = await this.dataSource.query(
-      `SELECT count(*)::int AS pending FROM outbox WHERE published_at IS NULL`,
+      `SELECT count(*)::int AS pending FROM outbox
+       WHERE published_at IS NULL AND ((payload::jsonb) ->> 'source') = $1`,
+      [this.source],
     );
     pendingGauge.set(pending);
     await this.dataSource.query(

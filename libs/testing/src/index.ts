@@ -1,6 +1,7 @@
 export * from './wait';
 export * from './ports';
 export * from './nats-server';
+export * from './nats-users';
 export * from './database';
 export * from './service-process';
 export * from './stack';

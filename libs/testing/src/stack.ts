@@ -5,9 +5,18 @@ import { NatsClient, provisionTopology } from '@genesis/messaging';
 import { Log } from '@genesis/observability';
 import { TestDatabase } from './database';
 import { TestNatsServer } from './nats-server';
+import { NatsUsers } from './nats-users';
 
 export const TEST_ADMIN_KEY = 'test-admin-key-0123456789abcdef';
 export const TEST_WRITER_KEY = 'test-writer-key-0123456789abcdef';
+
+export interface TestStackOptions {
+  /**
+   * Run nats-server with the real per-service users and permissions (deploy/nats/auth.conf):
+   * the stack provisions as `ops`, and each process needs `natsEnv(<its user>)`.
+   */
+  natsUsers?: boolean;
+}
 
 /**
  * Real infrastructure for one test file: its own nats-server (provisioned), its own database
@@ -19,10 +28,12 @@ export class TestStack {
     readonly db: TestDatabase,
     readonly redisUrl: string,
     readonly client: NatsClient,
+    readonly natsUsers: NatsUsers | undefined,
   ) {}
 
-  static async start(): Promise<TestStack> {
-    const nats = await TestNatsServer.start();
+  static async start({ natsUsers: withUsers = false }: TestStackOptions = {}): Promise<TestStack> {
+    const users = withUsers ? new NatsUsers() : undefined;
+    const nats = users ? await users.startServer() : await TestNatsServer.start();
     const db = await TestDatabase.create();
     const redisBase = new URL(process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379');
     redisBase.pathname = `/${1 + Math.floor(Math.random() * 15)}`;
@@ -30,9 +41,10 @@ export class TestStack {
     await redis.flushdb();
     await redis.quit();
     const log = new Log('test', undefined, 'warn');
-    const client = await NatsClient.connect({ url: nats.url, name: 'test', log });
+    const auth = users?.auth('ops');
+    const client = await NatsClient.connect({ url: nats.url, name: 'test', log, auth });
     await provisionTopology(client, log);
-    return new TestStack(nats, db, redisBase.toString(), client);
+    return new TestStack(nats, db, redisBase.toString(), client, users);
   }
 
   /** The environment a service needs to run against this stack. */
@@ -64,6 +76,11 @@ export class TestStack {
       out.push(msg.json<EventEnvelope<T>>());
     }
     return out;
+  }
+
+  /** NATS_USER / NATS_PASSWORD for `user` when the stack runs with users; nothing otherwise. */
+  natsEnv(user: string): Record<string, string> {
+    return this.natsUsers?.env(user) ?? {};
   }
 
   async dispose(): Promise<void> {

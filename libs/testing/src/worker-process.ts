@@ -26,6 +26,8 @@ export class WorkerProcess {
         PATH: process.env['PATH'] ?? '',
         HOME: process.env['HOME'] ?? '/root',
         GENESIS_WORK_DIR: this.workDir,
+        // this checkout's worker, whichever checkout the virtualenv was installed from
+        PYTHONPATH: join(REPO, 'apps', 'trainer-worker', 'src'),
         ...this.env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],

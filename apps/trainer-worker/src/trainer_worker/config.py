@@ -125,6 +125,10 @@ class TrainConfig:
         }
 
 
+_NATS_USER = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+DEFAULT_NATS_USER = "trainer-worker"  # its user in deploy/nats/auth.conf
+
+
 @dataclass(frozen=True)
 class EvalConfig:
     """Evaluation defaults; a jobs.evaluate's `generation`, `sandbox` and `seed` override them."""
@@ -162,6 +166,9 @@ class EvalConfig:
 @dataclass(frozen=True)
 class WorkerConfig:
     nats_url: str = "nats://127.0.0.1:4222"
+    # NATS_USER / NATS_PASSWORD (deploy/nats/auth.conf); None: no auth, or credentials in the URL.
+    nats_user: str | None = None
+    nats_password: str | None = field(default=None, repr=False)
     jobs_stream: str = "GENESIS_JOBS"
     events_stream: str = "GENESIS_EVENTS"
     train_consumer: str = "trainer-worker-jobs-train"
@@ -175,6 +182,12 @@ class WorkerConfig:
     def __post_init__(self) -> None:
         if not re.fullmatch(r"(nats|tls|ws|wss)://\S+", self.nats_url):
             raise ConfigError(f"NATS_URL must look like nats://host:port (got {self.nats_url!r})")
+        if (self.nats_user is None) != (self.nats_password is None):
+            raise ConfigError(
+                "NATS_USER and NATS_PASSWORD go together (NATS_USER defaults to trainer-worker)"
+            )
+        if self.nats_user is not None and not _NATS_USER.fullmatch(self.nats_user):
+            raise ConfigError(f"NATS_USER must be letters, digits, - or _ (got {self.nats_user!r})")
         for name, value in (
             ("GENESIS_TRAINER_CONSUMER", self.train_consumer),
             ("GENESIS_EVALUATE_CONSUMER", self.evaluate_consumer),
@@ -257,8 +270,12 @@ def load_config(env: Mapping[str, str] | None = None) -> WorkerConfig:
         sandbox=sandbox,
         network=env.get("GENESIS_SANDBOX_NETWORK", "auto").strip() or "auto",
     )
+    nats_password = env.get("NATS_PASSWORD", "").strip() or None
+    nats_user = env.get("NATS_USER", "").strip() or (DEFAULT_NATS_USER if nats_password else None)
     return WorkerConfig(
         nats_url=env.get("NATS_URL", "nats://127.0.0.1:4222"),
+        nats_user=nats_user,
+        nats_password=nats_password,
         train_consumer=env.get("GENESIS_TRAINER_CONSUMER", "trainer-worker-jobs-train"),
         evaluate_consumer=env.get("GENESIS_EVALUATE_CONSUMER", "trainer-worker-jobs-evaluate"),
         artifacts_bucket=env.get("GENESIS_ARTIFACTS_BUCKET", "genesis-artifacts"),

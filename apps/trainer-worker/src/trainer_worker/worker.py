@@ -71,12 +71,33 @@ class Worker:
     async def connect(self) -> bool:
         """Connects and binds to the provisioned consumers and bucket; False if stopped meanwhile."""
         cfg = self.config
-        self.nc = await nats.connect(
-            servers=[cfg.nats_url],
-            name="genesis-trainer-worker",
-            max_reconnect_attempts=-1,
-            reconnect_time_wait=1,
+        auth: dict[str, Any] = {}
+        if cfg.nats_user is not None:
+            # Its own user may subscribe only to _INBOX.<user>.> (deploy/nats/auth.conf).
+            auth = {
+                "user": cfg.nats_user,
+                "password": cfg.nats_password,
+                "inbox_prefix": f"_INBOX.{cfg.nats_user}",
+            }
+        connecting = asyncio.ensure_future(
+            nats.connect(
+                servers=[cfg.nats_url],
+                name="genesis-trainer-worker",
+                max_reconnect_attempts=-1,
+                reconnect_time_wait=1,
+                **auth,
+            )
         )
+        # The first connection retries forever (the server may start later, or refuse a wrong
+        # password): a stop request must still end the process.
+        stopping = asyncio.ensure_future(self.stopping.wait())
+        await asyncio.wait({connecting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        stopping.cancel()
+        if not connecting.done():
+            connecting.cancel()
+            await asyncio.gather(connecting, return_exceptions=True)
+            return False
+        self.nc = connecting.result()
         self.js = self.nc.jetstream()
         # Provisioning (`npm run provision`, a Job in k8s) declares the consumers and the bucket; a
         # worker that starts first waits for them instead of creating them or crash-looping.
@@ -114,7 +135,8 @@ class Worker:
 
     async def run(self) -> None:
         if not await self.connect():
-            await self.nc.close()
+            if self.nc is not None:
+                await self.nc.close()
             return
         subs = [
             (

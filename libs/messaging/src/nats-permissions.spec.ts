@@ -1,0 +1,72 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { SUBJECTS } from '@genesis/contracts';
+import { AUTH_CONF_PATH, HELM_VALUES_PATH, renderAuthConf, renderHelmValues } from './nats-auth-conf';
+import { NATS_USERS, consumersOf, natsPasswordVariable, natsPermissions } from './nats-permissions';
+import { CONSUMER_CONFIGS } from './topology';
+
+const REPO = join(__dirname, '..', '..', '..', '..');
+const spec = (user: string) => NATS_USERS.find((u) => u.user === user)!;
+const publishes = (user: string) => natsPermissions(spec(user))!.publish;
+
+describe('NATS permissions', () => {
+  it(`${AUTH_CONF_PATH} and ${HELM_VALUES_PATH} are rendered from nats-permissions.ts (npm run nats:auth)`, () => {
+    assert.equal(readFileSync(join(REPO, AUTH_CONF_PATH), 'utf8'), renderAuthConf());
+    assert.equal(readFileSync(join(REPO, HELM_VALUES_PATH), 'utf8'), renderHelmValues());
+  });
+
+  it('the Helm values carry auth.conf unchanged, and a password for every user', () => {
+    const values = parse(renderHelmValues()) as {
+      config: { merge: Record<string, string> };
+      configMap: { merge: { data: Record<string, string> } };
+      container: { env: Record<string, { valueFrom: { secretKeyRef: { key: string } } }> };
+    };
+    assert.equal(values.config.merge['$include'], 'auth.conf');
+    assert.equal(values.configMap.merge.data['auth.conf'], renderAuthConf());
+    assert.deepEqual(
+      Object.keys(values.container.env),
+      NATS_USERS.map((u) => natsPasswordVariable(u.user)),
+    );
+  });
+
+  it('every durable consumer belongs to exactly one user', () => {
+    const owned = NATS_USERS.flatMap((u) => consumersOf(u.user).map((c) => c.durable));
+    assert.deepEqual(owned.sort(), CONSUMER_CONFIGS.map((c) => c.config.durable_name).sort());
+  });
+
+  it('no service user gets JetStream administration or wildcards over events', () => {
+    for (const u of NATS_USERS.filter((x) => !x.admin)) {
+      for (const subject of publishes(u.user)) {
+        assert.doesNotMatch(
+          subject,
+          /^\$JS\.API\.(STREAM\.(CREATE|UPDATE|DELETE)|CONSUMER\.DURABLE)/,
+          u.user,
+        );
+        assert.doesNotMatch(subject, /^\$JS\.API\.CONSUMER\.(CREATE|DELETE)\.GENESIS_/, u.user);
+        assert.ok(!subject.startsWith('>') && !/^[a-z_]+\.(>|\*)$/.test(subject), `${u.user}: ${subject}`);
+      }
+    }
+  });
+
+  it('the gateway cannot announce deployments; the worker publishes only its own phases', () => {
+    assert.ok(!publishes('gateway').includes(SUBJECTS.modelDeployed));
+    const events = publishes('trainer-worker').filter((s) => !s.startsWith('$'));
+    assert.deepEqual(events.sort(), [
+      'evaluation.completed',
+      'evaluation.failed',
+      'training.completed',
+      'training.failed',
+      'training.progress',
+    ]);
+  });
+
+  it('password variables are distinct and valid shell names', () => {
+    const names = NATS_USERS.map((u) => natsPasswordVariable(u.user));
+    assert.equal(new Set(names).size, names.length);
+    for (const n of names) assert.match(n, /^NATS_[A-Z0-9_]+_PASSWORD$/);
+    assert.equal(natsPasswordVariable('trainer-bridge'), 'NATS_TRAINER_BRIDGE_PASSWORD');
+  });
+});

@@ -1,0 +1,198 @@
+import { STREAMS, SUBJECTS } from '@genesis/contracts';
+import { ARTIFACTS_BUCKET, CONSUMER_CONFIGS } from './topology';
+
+/**
+ * Who may do what on the bus (ADR 0006): one NATS user per process, each allowed exactly the
+ * subjects its code uses. deploy/nats/auth.conf is rendered from this (`npm run nats:auth`), and a
+ * spec fails when the two drift apart. A new consumer in topology.ts is picked up by its app's
+ * user; a new event a service publishes needs a line here.
+ */
+export interface NatsUserSpec {
+  user: string;
+  /** One line for the comment above the user in auth.conf. */
+  role: string;
+  /** Event and job subjects it publishes (JetStream publishes; the ack comes back on its inbox). */
+  publishes: readonly string[];
+  /** The artifact bucket (JetStream Object Store): none, read (get/info), or read-write. */
+  artifacts: 'none' | 'read' | 'read-write';
+  /** Its consumer runner copies poison messages to `dlq.<consumer>` (the TypeScript services). */
+  deadLetters: boolean;
+  /** Streams whose info (message counts, bytes) it reads, e.g. for metrics. */
+  streamInfo?: readonly string[];
+  /** Full access: streams, consumers, buckets, every subject. Provisioning, migrations, the nats CLI. */
+  admin?: boolean;
+}
+
+export const NATS_USERS: readonly NatsUserSpec[] = [
+  {
+    user: 'gateway',
+    role: 'HTTP API: captures learnings, records feedback, asks for cycles and rollbacks',
+    publishes: [
+      SUBJECTS.learningCaptured,
+      SUBJECTS.feedbackRecorded,
+      SUBJECTS.cycleRequested,
+      SUBJECTS.rollbackRequested,
+    ],
+    artifacts: 'none',
+    deadLetters: false,
+    eventReader: true,
+  },
+  {
+    user: 'learner',
+    role: 'cleans and stores captured learnings',
+    publishes: [SUBJECTS.learningStored, SUBJECTS.learningRejected],
+    artifacts: 'none',
+    deadLetters: true,
+  },
+  {
+    user: 'monitor',
+    role: 'trigger policy, cycle deadlines, status and DLQ metrics',
+    publishes: [SUBJECTS.thresholdReached, SUBJECTS.cycleFailed],
+    artifacts: 'none',
+    deadLetters: true,
+    streamInfo: [STREAMS.events, STREAMS.jobs, STREAMS.dlq],
+  },
+  {
+    user: 'trainer-bridge',
+    role: 'dataset snapshots, training jobs, registers trained candidates',
+    publishes: [SUBJECTS.jobsTrain, SUBJECTS.modelTrained, SUBJECTS.cycleFailed],
+    artifacts: 'read-write',
+    deadLetters: true,
+  },
+  {
+    user: 'evaluator',
+    role: 'frozen suites, evaluation jobs, the promotion decision',
+    publishes: [SUBJECTS.jobsEvaluate, SUBJECTS.modelEvaluated, SUBJECTS.cycleFailed],
+    artifacts: 'read-write',
+    deadLetters: true,
+  },
+  {
+    user: 'deployer',
+    role: 'moves the champion alias, updates the serving target, rollbacks',
+    publishes: [
+      SUBJECTS.modelDeployed,
+      SUBJECTS.modelRejected,
+      SUBJECTS.modelRolledBack,
+      SUBJECTS.cycleFailed,
+    ],
+    artifacts: 'read',
+    deadLetters: true,
+  },
+  {
+    user: 'trainer-worker',
+    role: 'Python GPU worker: pulls jobs, writes adapters and results, reports training/evaluation',
+    publishes: [
+      SUBJECTS.trainingProgress,
+      SUBJECTS.trainingCompleted,
+      SUBJECTS.trainingFailed,
+      SUBJECTS.evaluationCompleted,
+      SUBJECTS.evaluationFailed,
+    ],
+    artifacts: 'read-write',
+    deadLetters: false,
+  },
+  {
+    user: 'ops',
+    role: 'provisioning (streams, consumers, buckets), migrations, the nats CLI',
+    publishes: [],
+    artifacts: 'read-write',
+    deadLetters: false,
+    admin: true,
+  },
+];
+
+export type NatsUserName = (typeof NATS_USERS)[number]['user'];
+
+/** The environment variable that holds a user's password on the nats-server side (auth.conf). */
+export function natsPasswordVariable(user: string): string {
+  return `NATS_${user.toUpperCase().replace(/[^A-Z0-9]+/g, '_')}_PASSWORD`;
+}
+
+/**
+ * Replies (JetStream API answers, publish acks, pulled messages) go to `_INBOX.<user>.…`, so a
+ * user can subscribe to its own replies and nobody else's. NatsClient and the Python worker set
+ * this prefix whenever they log in as a user.
+ */
+export function natsInboxPrefix(user: string): string {
+  return `_INBOX.${user}`;
+}
+
+/** Durable consumers that belong to `user` (named `<app>-<subject>`, see topology.ts). */
+export function consumersOf(user: string): { stream: string; durable: string }[] {
+  return CONSUMER_CONFIGS.filter((c) => c.config.durable_name.startsWith(`${user}-`)).map((c) => ({
+    stream: c.stream,
+    durable: c.config.durable_name,
+  }));
+}
+
+export interface NatsPermissions {
+  publish: string[];
+  /** Refused even where `publish` allows (deny wins in nats-server). */
+  publishDeny?: string[];
+  subscribe: string[];
+}
+
+/** The exact subjects a user may publish and subscribe to; undefined for the admin (everything). */
+export function natsPermissions(spec: NatsUserSpec): NatsPermissions | undefined {
+  if (spec.admin) return undefined;
+  const publish = [
+    // the JetStream account check that clients do on connect, and the readiness probe
+    '$JS.API.INFO',
+    ...spec.publishes,
+  ];
+  for (const { stream, durable } of consumersOf(spec.user)) {
+    publish.push(
+      `$JS.API.CONSUMER.INFO.${stream}.${durable}`,
+      `$JS.API.CONSUMER.MSG.NEXT.${stream}.${durable}`,
+      // ack, nak, term, in-progress: replies to the delivered message's $JS.ACK subject
+      `$JS.ACK.${stream}.${durable}.>`,
+    );
+    if (spec.deadLetters) publish.push(`dlq.${durable}`);
+  }
+  for (const stream of spec.streamInfo ?? []) publish.push(`$JS.API.STREAM.INFO.${stream}`);
+  if (spec.artifacts !== 'none') publish.push(...objectStoreSubjects(ARTIFACTS_BUCKET, spec.artifacts));
+  const subscribe = [`${natsInboxPrefix(spec.user)}.>`];
+  if (!spec.eventReader) return { publish, subscribe };
+  const events = STREAMS.events;
+  publish.push(
+    `$JS.API.STREAM.INFO.${events}`,
+    `$JS.API.CONSUMER.CREATE.${events}`,
+    `$JS.API.CONSUMER.CREATE.${events}.>`,
+    `$JS.API.CONSUMER.INFO.${events}.*`,
+    `$JS.API.CONSUMER.MSG.NEXT.${events}.*`,
+    `$JS.API.CONSUMER.DELETE.${events}.*`,
+  );
+  const durables = CONSUMER_CONFIGS.filter((c) => c.stream === events).map((c) => c.config.durable_name);
+  const publishDeny = durables.flatMap((d) => [
+    `$JS.API.CONSUMER.CREATE.${events}.${d}`,
+    `$JS.API.CONSUMER.CREATE.${events}.${d}.>`,
+    `$JS.API.CONSUMER.MSG.NEXT.${events}.${d}`,
+    `$JS.API.CONSUMER.DELETE.${events}.${d}`,
+  ]);
+  return { publish: [...new Set(publish)], publishDeny, subscribe };
+}
+
+/**
+ * What the Object Store clients (nats.js `@nats-io/obj`, nats-py) send for a bucket: stream info on
+ * open, the last metadata message on info/get, an ordered push consumer (created and deleted by the
+ * client, flow-controlled) to read chunks; writers publish chunks and metadata and purge the chunks
+ * an overwrite replaced. Consumer create is allowed on the bucket's stream only. nats-py's get also
+ * looks the stream up by subject ($JS.API.STREAM.NAMES: the names of all streams, nothing more).
+ */
+function objectStoreSubjects(bucket: string, access: 'read' | 'read-write'): string[] {
+  const stream = `OBJ_${bucket}`;
+  const read = [
+    `$JS.API.STREAM.INFO.${stream}`,
+    '$JS.API.STREAM.NAMES',
+    `$JS.API.STREAM.MSG.GET.${stream}`,
+    `$JS.API.DIRECT.GET.${stream}`,
+    `$JS.API.DIRECT.GET.${stream}.>`,
+    `$JS.API.CONSUMER.CREATE.${stream}`,
+    `$JS.API.CONSUMER.CREATE.${stream}.>`,
+    `$JS.API.CONSUMER.INFO.${stream}.*`,
+    `$JS.API.CONSUMER.DELETE.${stream}.*`,
+    `$JS.FC.${stream}.>`,
+  ];
+  if (access === 'read') return read;
+  return [...read, `$O.${bucket}.>`, `$JS.API.STREAM.PURGE.${stream}`];
+}
