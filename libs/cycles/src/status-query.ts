@@ -49,7 +49,11 @@ export async function loadModelFacts(
        (SELECT checked_at FROM monitor_checks WHERE model_id = $1) AS last_check_time,
        (SELECT json_build_object('id', id, 'status', status) FROM improvement_cycles
         WHERE model_id = $1 AND status NOT IN ('deployed', 'rejected', 'failed')) AS active,
-       (SELECT max(failed_at) FROM improvement_cycles WHERE model_id = $1 AND status = 'failed') AS last_failed_at
+       (SELECT max(failed_at) FROM improvement_cycles WHERE model_id = $1 AND status = 'failed') AS last_failed_at,
+       (SELECT max(opened_at) FROM improvement_cycles WHERE model_id = $1) AS last_cycle_opened_at,
+       GREATEST(
+         (SELECT max(stored_at) FROM learnings WHERE model_id = $1 AND status = 'accepted'),
+         (SELECT max(recorded_at) FROM feedback WHERE model_id = $1)) AS newest_input_at
      FROM fresh, fb`,
     [modelId, t.feedbackWindow],
   );
@@ -65,6 +69,8 @@ export async function loadModelFacts(
     lastCheckTime: row.last_check_time,
     activeCycle: row.active as { id: string; status: CycleStatus } | null,
     lastFailedAt: row.last_failed_at,
+    lastCycleOpenedAt: row.last_cycle_opened_at,
+    newestInputAt: row.newest_input_at,
   };
 }
 

@@ -19,6 +19,12 @@ export interface NatsUserSpec {
   deadLetters: boolean;
   /** Streams whose info (message counts, bytes) it reads, e.g. for metrics. */
   streamInfo?: readonly string[];
+  /**
+   * Reads GENESIS_EVENTS through short-lived ordered consumers of its own (the gateway's event
+   * stream for `genesis events`): consumer create/info/next/delete on that stream, with every
+   * provisioned durable denied, so it can never pull or delete another service's consumer.
+   */
+  eventReader?: boolean;
   /** Full access: streams, consumers, buckets, every subject. Provisioning, migrations, the nats CLI. */
   admin?: boolean;
 }

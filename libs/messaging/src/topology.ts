@@ -76,6 +76,7 @@ export const CONSUMER_CONFIGS = [
   consumer('monitor', SUBJECTS.cycleFailed),
   consumer('monitor', SUBJECTS.modelDeployed),
   consumer('monitor', SUBJECTS.modelRejected),
+  consumer('monitor', SUBJECTS.modelRolledBack),
   // trainer-bridge: opens training on a new cycle, follows the worker's reports (issue 4)
   consumer('trainer-bridge', SUBJECTS.thresholdReached),
   consumer('trainer-bridge', SUBJECTS.trainingProgress),

@@ -44,7 +44,10 @@ export class TestNatsServer {
 
   private async boot(): Promise<void> {
     const bin = process.env['NATS_SERVER_BIN'] ?? 'nats-server';
-    const config = this.options.configFile ? ['-c', this.options.configFile] : [];
+    // A config file may fix the monitoring port (deploy/nats: 8222): a free one per test server.
+    const config = this.options.configFile
+      ? ['-c', this.options.configFile, '-m', String(await freePort())]
+      : [];
     const args = [...config, '-js', '-sd', this.storeDir, '-a', '127.0.0.1', '-p', String(this.port)];
     this.process = spawn(bin, args, {
       stdio: ['ignore', 'ignore', 'pipe'],

@@ -34,7 +34,11 @@ export class TestStack {
   static async start({ natsUsers: withUsers = false }: TestStackOptions = {}): Promise<TestStack> {
     const users = withUsers ? new NatsUsers() : undefined;
     const nats = users ? await users.startServer() : await TestNatsServer.start();
-    const db = await TestDatabase.create();
+    // A failure past this point must not leave the nats-server behind (it would hold its ports).
+    const db = await TestDatabase.create().catch(async (err: unknown) => {
+      await nats.dispose();
+      throw err;
+    });
     const redisBase = new URL(process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379');
     redisBase.pathname = `/${1 + Math.floor(Math.random() * 15)}`;
     const redis = new Redis(redisBase.toString());

@@ -91,6 +91,23 @@ describe('trigger policy', () => {
     assert.deepEqual([offline.trigger, offline.counts.accuracy_source], ['performance', 'offline']);
   });
 
+  it('low accuracy re-triggers only on new evidence since the last cycle (no loop of identical retrainings)', () => {
+    const lastCycle = daysAgo(1);
+    const stale = evaluateTriggers(
+      facts({ offlineScore: 0.72, lastCycleOpenedAt: lastCycle, newestInputAt: daysAgo(2) }),
+      DEFAULT_THRESHOLDS,
+      NOW,
+    );
+    assert.equal(stale.met, false);
+    assert.match(stale.reason, /nothing is new since the last cycle/);
+    const fresh = evaluateTriggers(
+      facts({ offlineScore: 0.72, lastCycleOpenedAt: lastCycle, newestInputAt: NOW }),
+      DEFAULT_THRESHOLDS,
+      NOW,
+    );
+    assert.equal(fresh.trigger, 'performance');
+  });
+
   it('opens only when no cycle runs and no failure is cooling down', () => {
     const f = facts({ newLearnings: 120 });
     const e = evaluateTriggers(f, DEFAULT_THRESHOLDS, NOW);

@@ -47,6 +47,20 @@ export interface ModelFacts {
   lastCheckTime: Date | null;
   activeCycle: { id: string; status: CycleStatus } | null;
   lastFailedAt: Date | null;
+  /** When the model's latest cycle opened (any outcome). */
+  lastCycleOpenedAt?: Date | null;
+  /** The newest evidence: the latest accepted learning or feedback outcome. */
+  newestInputAt?: Date | null;
+}
+
+/**
+ * Low accuracy alone re-triggers only on something new since the last cycle: retraining on the
+ * same data reproduces the same candidate, so without this a champion below the threshold would
+ * open one rejected cycle after another.
+ */
+function newEvidenceSinceLastCycle(f: ModelFacts): boolean {
+  if (!f.lastCycleOpenedAt) return true;
+  return !!f.newestInputAt && f.newestInputAt.getTime() > f.lastCycleOpenedAt.getTime();
 }
 
 /** The numbers a decision saw; they travel in threshold.reached and the cycle row. */
@@ -127,7 +141,8 @@ export function evaluateTriggers(facts: ModelFacts, t: TriggerThresholds, now: D
       crossedAt: new Date(since.getTime() + t.timeThresholdDays * DAY_MS),
     };
   }
-  if (accuracy !== null && accuracy < t.performanceThreshold) {
+  const belowThreshold = accuracy !== null && accuracy < t.performanceThreshold;
+  if (belowThreshold && newEvidenceSinceLastCycle(facts)) {
     return {
       met: true,
       trigger: 'performance',
@@ -142,6 +157,7 @@ export function evaluateTriggers(facts: ModelFacts, t: TriggerThresholds, now: D
   ];
   if (days >= t.timeThresholdDays) parts[1] += ' with no new learning';
   if (accuracyText) parts.push(accuracyText);
+  if (belowThreshold) parts.push('accuracy is below the threshold but nothing is new since the last cycle');
   return {
     met: false,
     trigger: null,

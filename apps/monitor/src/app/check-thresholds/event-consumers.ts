@@ -56,9 +56,10 @@ export class MonitorRuntime implements OnApplicationBootstrap, BeforeApplication
       [SUBJECTS.learningStored, recheck],
       [SUBJECTS.feedbackRecorded, recheck],
       [SUBJECTS.cycleFailed, recheck],
-      // A finished cycle changes the status document (current_model, score, runs) and may allow the next one.
+      // A finished cycle or a rollback changes the status document (current_model, score, runs).
       [SUBJECTS.modelDeployed, recheck],
       [SUBJECTS.modelRejected, recheck],
+      [SUBJECTS.modelRolledBack, recheck],
       [SUBJECTS.cycleRequested, (event) => this.announceManual(event as EventEnvelope<CycleRequestedV1>)],
     ];
     this.runners = handlers.map(
