@@ -135,8 +135,18 @@ describe('NATS users and their permissions (deploy/nats/auth.conf)', () => {
       await assert.rejects(c.jsm.streams.purge(STREAMS.events), VIOLATION, why);
       await assert.rejects(c.jsm.streams.delete(STREAMS.events), VIOLATION, why);
       await assert.rejects(c.jsm.streams.delete(STREAMS.dlq), VIOLATION, why);
+      // The gateway's event stream creates short-lived consumers of its own on GENESIS_EVENTS (below).
+      if (!spec.eventReader)
+        await assert.rejects(
+          c.jsm.consumers.add(STREAMS.events, { durable_name: 'rogue', ack_policy: AckPolicy.Explicit }),
+          VIOLATION,
+          why,
+        );
       await assert.rejects(
-        c.jsm.consumers.add(STREAMS.events, { durable_name: 'rogue', ack_policy: AckPolicy.Explicit }),
+        c.jsm.consumers.add(STREAMS.events, {
+          durable_name: 'learner-learning-captured',
+          ack_policy: AckPolicy.Explicit,
+        }),
         VIOLATION,
         why,
       );
@@ -168,11 +178,25 @@ describe('NATS users and their permissions (deploy/nats/auth.conf)', () => {
     }
   });
 
-  it('only the monitor reads stream info (DLQ metrics)', async () => {
+  it('only the monitor (DLQ metrics) and the gateway (GENESIS_EVENTS, its event stream) read stream info', async () => {
     const monitor = await as('monitor');
     assert.equal((await monitor.jsm.streams.info(STREAMS.dlq)).config.name, STREAMS.dlq);
     await assert.rejects((await as('learner')).jsm.streams.info(STREAMS.dlq), VIOLATION);
-    await assert.rejects((await as('gateway')).jsm.streams.info(STREAMS.events), VIOLATION);
+    const gateway = await as('gateway');
+    assert.equal((await gateway.jsm.streams.info(STREAMS.events)).config.name, STREAMS.events);
+    await assert.rejects(gateway.jsm.streams.info(STREAMS.dlq), VIOLATION);
+  });
+
+  it("the gateway's event reader cannot pull from another service's durable consumer", async () => {
+    const gateway = await as('gateway');
+    await assert.rejects(
+      gateway.connection.request(
+        `$JS.API.CONSUMER.MSG.NEXT.${STREAMS.events}.learner-learning-captured`,
+        encoder.encode('{"batch":1}'),
+        { timeout: 2000 },
+      ),
+      VIOLATION,
+    );
   });
 
   it('the deployer reads artifacts and cannot write them; the gateway cannot read them', async () => {

@@ -50,7 +50,9 @@ export async function loadModelFacts(
        (SELECT json_build_object('id', id, 'status', status) FROM improvement_cycles
         WHERE model_id = $1 AND status NOT IN ('deployed', 'rejected', 'failed')) AS active,
        (SELECT max(failed_at) FROM improvement_cycles WHERE model_id = $1 AND status = 'failed') AS last_failed_at,
-       (SELECT max(opened_at) FROM improvement_cycles WHERE model_id = $1) AS last_cycle_opened_at,
+       (SELECT json_build_object('status', status, 'opened_at', opened_at) FROM improvement_cycles
+        WHERE model_id = $1 AND status IN ('deployed', 'rejected', 'failed')
+        ORDER BY opened_at DESC LIMIT 1) AS last_ended,
        GREATEST(
          (SELECT max(stored_at) FROM learnings WHERE model_id = $1 AND status = 'accepted'),
          (SELECT max(recorded_at) FROM feedback WHERE model_id = $1)) AS newest_input_at
@@ -69,7 +71,9 @@ export async function loadModelFacts(
     lastCheckTime: row.last_check_time,
     activeCycle: row.active as { id: string; status: CycleStatus } | null,
     lastFailedAt: row.last_failed_at,
-    lastCycleOpenedAt: row.last_cycle_opened_at,
+    lastEndedCycle: row.last_ended
+      ? { status: row.last_ended.status as CycleStatus, openedAt: new Date(row.last_ended.opened_at) }
+      : null,
     newestInputAt: row.newest_input_at,
   };
 }

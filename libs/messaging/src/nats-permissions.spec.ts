@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { SUBJECTS } from '@genesis/contracts';
+import { STREAMS, SUBJECTS } from '@genesis/contracts';
 import { AUTH_CONF_PATH, HELM_VALUES_PATH, renderAuthConf, renderHelmValues } from './nats-auth-conf';
 import { NATS_USERS, consumersOf, natsPasswordVariable, natsPermissions } from './nats-permissions';
 import { CONSUMER_CONFIGS } from './topology';
@@ -45,9 +45,32 @@ describe('NATS permissions', () => {
           /^\$JS\.API\.(STREAM\.(CREATE|UPDATE|DELETE)|CONSUMER\.DURABLE)/,
           u.user,
         );
-        assert.doesNotMatch(subject, /^\$JS\.API\.CONSUMER\.(CREATE|DELETE)\.GENESIS_/, u.user);
+        // The event reader (the gateway's event stream) creates and deletes consumers of its own on
+        // GENESIS_EVENTS only; every provisioned durable is denied to it (next test).
+        if (!(
+          u.eventReader &&
+          subject.startsWith(`$JS.API.CONSUMER.`) &&
+          subject.includes('.GENESIS_EVENTS')
+        ))
+          assert.doesNotMatch(subject, /^\$JS\.API\.CONSUMER\.(CREATE|DELETE)\.GENESIS_/, u.user);
         assert.ok(!subject.startsWith('>') && !/^[a-z_]+\.(>|\*)$/.test(subject), `${u.user}: ${subject}`);
       }
+    }
+  });
+
+  it('an event reader is denied every provisioned durable on GENESIS_EVENTS', () => {
+    const readers = NATS_USERS.filter((u) => u.eventReader);
+    assert.deepEqual(
+      readers.map((u) => u.user),
+      ['gateway'],
+    );
+    const deny = natsPermissions(readers[0]!)!.publishDeny ?? [];
+    for (const c of CONSUMER_CONFIGS.filter((x) => x.stream === STREAMS.events)) {
+      for (const op of ['MSG.NEXT', 'DELETE', 'CREATE'])
+        assert.ok(
+          deny.includes(`$JS.API.CONSUMER.${op}.${STREAMS.events}.${c.config.durable_name}`),
+          `${op} ${c.config.durable_name}`,
+        );
     }
   });
 

@@ -91,21 +91,35 @@ describe('trigger policy', () => {
     assert.deepEqual([offline.trigger, offline.counts.accuracy_source], ['performance', 'offline']);
   });
 
-  it('low accuracy re-triggers only on new evidence since the last cycle (no loop of identical retrainings)', () => {
-    const lastCycle = daysAgo(1);
+  it('after a rejected cycle, low accuracy re-triggers only on new evidence (no loop of identical retrainings)', () => {
+    const rejected = { status: 'rejected' as const, openedAt: daysAgo(1) };
     const stale = evaluateTriggers(
-      facts({ offlineScore: 0.72, lastCycleOpenedAt: lastCycle, newestInputAt: daysAgo(2) }),
+      facts({ offlineScore: 0.72, lastEndedCycle: rejected, newestInputAt: daysAgo(2) }),
       DEFAULT_THRESHOLDS,
       NOW,
     );
     assert.equal(stale.met, false);
-    assert.match(stale.reason, /nothing is new since the last cycle/);
+    assert.match(stale.reason, /nothing is new since the last rejected cycle/);
     const fresh = evaluateTriggers(
-      facts({ offlineScore: 0.72, lastCycleOpenedAt: lastCycle, newestInputAt: NOW }),
+      facts({ offlineScore: 0.72, lastEndedCycle: rejected, newestInputAt: NOW }),
       DEFAULT_THRESHOLDS,
       NOW,
     );
     assert.equal(fresh.trigger, 'performance');
+    const afterDeploy = evaluateTriggers(
+      facts({
+        offlineScore: 0.72,
+        lastEndedCycle: { ...rejected, status: 'deployed' },
+        newestInputAt: daysAgo(2),
+      }),
+      DEFAULT_THRESHOLDS,
+      NOW,
+    );
+    assert.equal(
+      afterDeploy.trigger,
+      'performance',
+      'a freshly deployed champion under the threshold still triggers',
+    );
   });
 
   it('opens only when no cycle runs and no failure is cooling down', () => {

@@ -47,20 +47,21 @@ export interface ModelFacts {
   lastCheckTime: Date | null;
   activeCycle: { id: string; status: CycleStatus } | null;
   lastFailedAt: Date | null;
-  /** When the model's latest cycle opened (any outcome). */
-  lastCycleOpenedAt?: Date | null;
+  /** The model's latest finished cycle (deployed, rejected or failed) and when it opened. */
+  lastEndedCycle?: { status: CycleStatus; openedAt: Date } | null;
   /** The newest evidence: the latest accepted learning or feedback outcome. */
   newestInputAt?: Date | null;
 }
 
 /**
- * Low accuracy alone re-triggers only on something new since the last cycle: retraining on the
- * same data reproduces the same candidate, so without this a champion below the threshold would
- * open one rejected cycle after another.
+ * After a cycle whose candidate was rejected, low accuracy alone re-triggers only on something new
+ * since that cycle opened: retraining on the same data reproduces the same candidate, so without
+ * this a champion below the threshold would open one rejected cycle after another.
  */
 function newEvidenceSinceLastCycle(f: ModelFacts): boolean {
-  if (!f.lastCycleOpenedAt) return true;
-  return !!f.newestInputAt && f.newestInputAt.getTime() > f.lastCycleOpenedAt.getTime();
+  const last = f.lastEndedCycle;
+  if (!last || last.status !== 'rejected') return true;
+  return !!f.newestInputAt && f.newestInputAt.getTime() > last.openedAt.getTime();
 }
 
 /** The numbers a decision saw; they travel in threshold.reached and the cycle row. */
@@ -157,7 +158,8 @@ export function evaluateTriggers(facts: ModelFacts, t: TriggerThresholds, now: D
   ];
   if (days >= t.timeThresholdDays) parts[1] += ' with no new learning';
   if (accuracyText) parts.push(accuracyText);
-  if (belowThreshold) parts.push('accuracy is below the threshold but nothing is new since the last cycle');
+  if (belowThreshold)
+    parts.push('accuracy is below the threshold but nothing is new since the last rejected cycle');
   return {
     met: false,
     trigger: null,
