@@ -14,7 +14,7 @@ from nats.js import api
 
 from conftest import SecuredNats
 from samples import learnable_records, snapshot_bytes
-from test_worker_nats import make_job, publish, put_snapshot, run_until, wait_for, worker_config
+from test_worker_nats import make_train_job, publish, put_snapshot, run_until, wait_for, worker_config
 from trainer_worker.worker import Worker
 
 pytestmark = pytest.mark.nats
@@ -42,7 +42,7 @@ def test_the_worker_trains_a_job_under_its_own_user(secured_nats: SecuredNats, t
     async def scenario() -> None:
         ops = await connect_as(secured_nats, "ops")
         js = ops.jetstream()
-        job = make_job(
+        job = make_train_job(
             await put_snapshot(js, snapshot_bytes(learnable_records())), hyperparameters={"max_steps": 5}
         )
         await publish(js, job)
