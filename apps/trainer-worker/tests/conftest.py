@@ -128,7 +128,9 @@ def secured_nats(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SecuredNa
     # letters and digits, starting with a letter: nats-server parses the value as a config token
     passwords = {v: f"p{secrets.token_hex(18)}" for v in variables}
     store = tmp_path_factory.mktemp("jetstream-secured")
-    proc, url = _start_nats_server(store, ("-c", str(NATS_CONF)), env=passwords)
+    # The config fixes the monitoring port (8222, as npm start uses it): a free one here.
+    monitor = ("-m", str(_free_port()))
+    proc, url = _start_nats_server(store, ("-c", str(NATS_CONF), *monitor), env=passwords)
     secured = SecuredNats(url, passwords, store / "nats-server.log")
 
     async def setup() -> None:
