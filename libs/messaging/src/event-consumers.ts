@@ -13,8 +13,9 @@ export interface EventConsumerSpec {
 
 /**
  * A service's durable consumers on GENESIS_EVENTS, one per subject, named `<app>-<subject>`:
- * started and stopped together. `afterEach` runs after every handled event (e.g. kick the outbox
- * relay so the events a handler wrote go out now rather than at the next poll).
+ * started when the Nest application has booted and stopped before it shuts down (the lifecycle
+ * hooks below, so a provider instance needs no wrapper). `afterEach` runs after every handled
+ * event (e.g. kick the outbox relay so the events a handler wrote go out now, not at the next poll).
  */
 export class EventConsumers {
   private readonly runners: ConsumerRunner[];
@@ -47,5 +48,13 @@ export class EventConsumers {
 
   async stop(): Promise<void> {
     await Promise.all(this.runners.map((r) => r.stop()));
+  }
+
+  onApplicationBootstrap(): Promise<void> {
+    return this.start();
+  }
+
+  beforeApplicationShutdown(): Promise<void> {
+    return this.stop();
   }
 }

@@ -6,3 +6,4 @@ export * from './persistence.module';
 export * from './redis.module';
 export * from './infra.module';
 export * from './outbox.service';
+export * from './event-consumers.provider';

@@ -1,9 +1,9 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { ArtifactStore } from '@genesis/messaging';
 import { MetricsController } from '@genesis/observability';
-import { InfraModule } from '@genesis/persistence';
+import { SUBJECTS } from '@genesis/contracts';
+import { eventConsumersProvider, InfraModule } from '@genesis/persistence';
 import { DEPLOYER_CONFIG, type DeployerConfig } from './deployer.config';
-import { DeployerRuntime } from './deployer-runtime';
 import { PromotionHandler } from './promote/promotion.handler';
 import { RollbackHandler } from './rollback/rollback.handler';
 import { createTarget, DEPLOYMENT_TARGET } from './targets';
@@ -29,7 +29,11 @@ export class AppModule {
         },
         PromotionHandler,
         RollbackHandler,
-        DeployerRuntime,
+        // One deployment at a time per consumer.
+        eventConsumersProvider('deployer', [PromotionHandler, RollbackHandler], (promotion, rollback) => [
+          { subject: SUBJECTS.modelEvaluated, handle: (e) => promotion.handle(e), concurrency: 1 },
+          { subject: SUBJECTS.rollbackRequested, handle: (e) => rollback.handle(e), concurrency: 1 },
+        ]),
       ],
     };
   }

@@ -1,10 +1,10 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { ArtifactStore } from '@genesis/messaging';
 import { MetricsController } from '@genesis/observability';
-import { InfraModule } from '@genesis/persistence';
+import { SUBJECTS } from '@genesis/contracts';
+import { eventConsumersProvider, InfraModule } from '@genesis/persistence';
 import { EvaluationResultsHandler } from './collect-results/evaluation-results.handler';
 import { EVALUATOR_CONFIG, type EvaluatorConfig } from './evaluator.config';
-import { EvaluatorRuntime } from './evaluator-runtime';
 import { StartEvaluationHandler } from './start-evaluation/start-evaluation.handler';
 
 /**
@@ -23,7 +23,15 @@ export class AppModule {
         ArtifactStore,
         StartEvaluationHandler,
         EvaluationResultsHandler,
-        EvaluatorRuntime,
+        eventConsumersProvider(
+          'evaluator',
+          [StartEvaluationHandler, EvaluationResultsHandler],
+          (start, results) => [
+            { subject: SUBJECTS.modelTrained, handle: (e) => start.handle(e), concurrency: 1 },
+            { subject: SUBJECTS.evaluationCompleted, handle: (e) => results.completed(e) },
+            { subject: SUBJECTS.evaluationFailed, handle: (e) => results.failed(e) },
+          ],
+        ),
       ],
     };
   }

@@ -1,12 +1,12 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { MetricsController } from '@genesis/observability';
-import { InfraModule } from '@genesis/persistence';
+import { SUBJECTS } from '@genesis/contracts';
+import { eventConsumersProvider, InfraModule } from '@genesis/persistence';
 import { BRIDGE_CONFIG, type BridgeConfig } from './trainer-bridge.config';
 import { ArtifactStore } from '@genesis/messaging';
 import { StartTrainingHandler } from './build-snapshot/start-training.handler';
 import { TrainingEventsHandler } from './track-training/training-events.handler';
 import { TrainingDeadlineSweeper } from './track-training/deadline-sweeper';
-import { BridgeRuntime } from './bridge-runtime';
 
 /**
  * Snapshots the data of a new cycle and drives the training worker through the jobs.train work
@@ -25,7 +25,16 @@ export class AppModule {
         StartTrainingHandler,
         TrainingEventsHandler,
         TrainingDeadlineSweeper,
-        BridgeRuntime,
+        eventConsumersProvider(
+          'trainer-bridge',
+          [StartTrainingHandler, TrainingEventsHandler],
+          (start, training) => [
+            { subject: SUBJECTS.thresholdReached, handle: (e) => start.handle(e), concurrency: 1 },
+            { subject: SUBJECTS.trainingProgress, handle: (e) => training.progress(e), concurrency: 8 },
+            { subject: SUBJECTS.trainingCompleted, handle: (e) => training.completed(e) },
+            { subject: SUBJECTS.trainingFailed, handle: (e) => training.failed(e) },
+          ],
+        ),
       ],
     };
   }
