@@ -150,10 +150,16 @@ async function singleIngest(gateway: ServiceProcess) {
 
 async function main(): Promise<void> {
   const stack = await TestStack.start();
-  const env = stack.env({ GENESIS_RATE_LIMIT_PER_SECOND: '0', GENESIS_LOG_LEVEL: 'error' });
+  const profileDir = process.env['BENCH_PROFILE_DIR'];
+  const env = stack.env({
+    GENESIS_RATE_LIMIT_PER_SECOND: '0',
+    GENESIS_LOG_LEVEL: 'error',
+  });
+  // BENCH_PROFILE_DIR=<dir>: the services write V8 CPU profiles there when they stop.
+  const nodeArgs = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
   const [gateway, learner] = await Promise.all([
-    ServiceProcess.start('gateway', env),
-    ServiceProcess.start('learner', env),
+    ServiceProcess.start('gateway', env, { nodeArgs }),
+    ServiceProcess.start('learner', env, { nodeArgs }),
   ]);
   try {
     console.log(

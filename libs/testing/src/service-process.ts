@@ -26,6 +26,7 @@ export class ServiceProcess {
     readonly app: string,
     readonly port: number,
     private readonly env: Record<string, string>,
+    private readonly nodeArgs: string[],
   ) {
     this.baseUrl = `http://127.0.0.1:${port}`;
   }
@@ -33,17 +34,17 @@ export class ServiceProcess {
   static async start(
     app: string,
     env: Record<string, string>,
-    { waitReady = true } = {},
+    { waitReady = true, nodeArgs = [] as string[] } = {},
   ): Promise<ServiceProcess> {
     const port = await freePort();
-    const service = new ServiceProcess(app, port, { ...env, [PORT_VARS[app]!]: String(port) });
+    const service = new ServiceProcess(app, port, { ...env, [PORT_VARS[app]!]: String(port) }, nodeArgs);
     service.spawn();
     if (waitReady) await service.ready();
     return service;
   }
 
   private spawn(): void {
-    this.process = spawn(process.execPath, [join(REPO, 'dist', 'apps', this.app, 'main.js')], {
+    this.process = spawn(process.execPath, [...this.nodeArgs, join(REPO, 'dist', 'apps', this.app, 'main.js')], {
       cwd: REPO,
       env: {
         PATH: process.env['PATH'] ?? '',
