@@ -7,7 +7,8 @@ import { performance } from 'node:perf_hooks';
 import { randomUUID } from 'node:crypto';
 import { RetentionPolicy, StorageType } from '@nats-io/jetstream';
 import { SUBJECTS, makeEnvelope } from '@genesis/contracts';
-import { ServiceProcess, TEST_WRITER_KEY, TestStack, request, sleep, waitFor } from '@genesis/testing';
+import { ServiceProcess, TEST_WRITER_KEY, TestStack, sleep, waitFor } from '@genesis/testing';
+import { LoadClient } from './http-load';
 
 const N = Number(process.env['BENCH_LEARNINGS'] ?? 20_000);
 const BATCH = 1000;
@@ -85,6 +86,7 @@ async function storedCount(stack: TestStack, source: string): Promise<number> {
 async function batchIngest(stack: TestStack, gateway: ServiceProcess) {
   const batches = Math.ceil(N / BATCH);
   const concurrency = 4;
+  const client = new LoadClient(gateway.baseUrl, TEST_WRITER_KEY, concurrency);
   const t0 = performance.now();
   let next = 0;
   await Promise.all(
@@ -92,15 +94,13 @@ async function batchIngest(stack: TestStack, gateway: ServiceProcess) {
       while (next < batches) {
         const b = next++;
         const learnings = Array.from({ length: BATCH }, (_, i) => learning(b * BATCH + i, 'batch'));
-        const res = await request(gateway.baseUrl, '/api/v1/learnings/batch', {
-          json: { learnings },
-          key: TEST_WRITER_KEY,
-        });
+        const res = await client.post('/api/v1/learnings/batch', { learnings });
         if (res.status !== 202) throw new Error(`batch ${b}: ${res.status} ${res.text}`);
       }
     }),
   );
   const accepted = performance.now();
+  client.close();
   await waitFor('all batch learnings stored', async () => (await storedCount(stack, 'bench-batch')) >= N, {
     timeoutMs: 600_000,
     intervalMs: 200,
@@ -118,6 +118,7 @@ async function singleIngest(gateway: ServiceProcess) {
   const total = SINGLE_RPS * SINGLE_SECONDS;
   const latencies: number[] = [];
   let failures = 0;
+  const client = new LoadClient(gateway.baseUrl, TEST_WRITER_KEY);
   const t0 = performance.now();
   const inFlight: Promise<void>[] = [];
   for (let i = 0; i < total; i++) {
@@ -127,16 +128,14 @@ async function singleIngest(gateway: ServiceProcess) {
     inFlight.push(
       (async () => {
         const start = performance.now();
-        const res = await request(gateway.baseUrl, '/api/v1/learnings', {
-          json: learning(i, 'single'),
-          key: TEST_WRITER_KEY,
-        });
+        const res = await client.post('/api/v1/learnings', learning(i, 'single'));
         latencies.push(performance.now() - start);
         if (res.status !== 202) failures++;
       })(),
     );
   }
   await Promise.all(inFlight);
+  client.close();
   const elapsed = (performance.now() - t0) / 1000;
   latencies.sort((a, b) => a - b);
   return {

@@ -1,6 +1,7 @@
 export * from './errors';
 export * from './nats-client';
 export * from './publisher';
+export * from './acked-publisher';
 export * from './consumer-runner';
 export * from './dlq';
 export * from './topology';

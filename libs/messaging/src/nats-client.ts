@@ -1,6 +1,7 @@
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import type { Log } from '@genesis/observability';
+import { AckedPublisher } from './acked-publisher';
 import { natsInboxPrefix } from './nats-permissions';
 
 export interface NatsClientOptions {
@@ -16,27 +17,37 @@ export interface NatsClientOptions {
  * service down), and waits for the first connection so pods may start before the server.
  */
 export class NatsClient {
+  /** JetStream publish with ack for the service's events (see AckedPublisher). */
+  readonly publisher: AckedPublisher;
+
   private constructor(
     readonly connection: NatsConnection,
     readonly js: JetStreamClient,
     readonly jsm: JetStreamManager,
-  ) {}
+    inboxPrefix: string,
+  ) {
+    this.publisher = new AckedPublisher(connection, inboxPrefix, 5000);
+  }
 
   static async connect({ url, name, log, auth }: NatsClientOptions): Promise<NatsClient> {
     const u = new URL(url);
     const user = auth?.user ?? (u.username ? decodeURIComponent(u.username) : undefined);
     const pass = auth?.password ?? (u.password ? decodeURIComponent(u.password) : undefined);
+    // A user may subscribe only to its own replies (deploy/nats/auth.conf).
+    const inboxPrefix = user && /^[A-Za-z0-9_-]+$/.test(user) ? natsInboxPrefix(user) : '_INBOX';
     const connection = await connect({
       servers: `${u.hostname}:${u.port || 4222}`,
       name,
       user,
       pass,
-      // A user may subscribe only to its own replies (deploy/nats/auth.conf).
-      inboxPrefix: user && /^[A-Za-z0-9_-]+$/.test(user) ? natsInboxPrefix(user) : undefined,
+      inboxPrefix,
       maxReconnectAttempts: -1,
       reconnectTimeWait: 250,
       waitOnFirstConnect: true,
       timeout: 5000,
+      // Without it every request (each JetStream publish) builds two Error objects for stack traces:
+      // measured at ~15% of the gateway's and the learner's CPU under load. Our logs carry the context.
+      noAsyncTraces: true,
     });
     void (async () => {
       for await (const s of connection.status()) {
@@ -50,7 +61,7 @@ export class NatsClient {
       }
     })();
     const jsm = await jetstreamManager(connection, { timeout: 5000 });
-    return new NatsClient(connection, jetstream(connection, { timeout: 5000 }), jsm);
+    return new NatsClient(connection, jetstream(connection, { timeout: 5000 }), jsm, inboxPrefix);
   }
 
   get isConnected(): boolean {
@@ -64,6 +75,7 @@ export class NatsClient {
   }
 
   async drain(): Promise<void> {
+    this.publisher.close();
     if (!this.connection.isClosed()) await this.connection.drain();
   }
 }

@@ -1,4 +1,3 @@
-import { headers } from '@nats-io/transport-node';
 import type { PubAck } from '@nats-io/jetstream';
 import type { EventEnvelope } from '@genesis/contracts';
 import { counter } from '@genesis/observability';
@@ -15,10 +14,7 @@ const published = counter('genesis_events_published_total', 'Events published to
  * duplicate window is stored once. Resolves only after JetStream acknowledged the write.
  */
 export class EventPublisher {
-  constructor(
-    private readonly nats: NatsClient,
-    private readonly timeoutMs = 5000,
-  ) {}
+  constructor(private readonly nats: NatsClient) {}
 
   async publish(subject: string, envelope: EventEnvelope<unknown>): Promise<PubAck> {
     return this.publishRaw(subject, encoder.encode(JSON.stringify(envelope)), envelope.id, {
@@ -32,13 +28,10 @@ export class EventPublisher {
     msgId: string,
     extraHeaders: Record<string, string> = {},
   ): Promise<PubAck> {
-    const h = headers();
-    for (const [k, v] of Object.entries(extraHeaders)) h.set(k, v);
     try {
-      const ack = await this.nats.js.publish(subject, payload, {
-        msgID: msgId,
-        headers: h,
-        timeout: this.timeoutMs,
+      const ack = await this.nats.publisher.publish(subject, payload, {
+        ...extraHeaders,
+        'Nats-Msg-Id': msgId,
       });
       published.inc({ subject, outcome: ack.duplicate ? 'duplicate' : 'ok' });
       return ack;

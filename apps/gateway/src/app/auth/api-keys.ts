@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash, hash, timingSafeEqual } from 'node:crypto';
 
 export const SCOPES = ['learnings:write', 'status:read', 'admin'] as const;
 export type Scope = (typeof SCOPES)[number];
@@ -40,7 +40,7 @@ export class ApiKeyRing {
   constructor(private readonly keys: ApiKey[]) {}
 
   find(presented: string): ApiKey | undefined {
-    const digest = createHash('sha256').update(presented).digest();
+    const digest = hash('sha256', presented, 'buffer');
     return this.keys.find((k) => timingSafeEqual(k.sha256, digest));
   }
 }

@@ -13,9 +13,11 @@ import { enqueueEvents, isUniqueViolation } from '@genesis/persistence';
 import {
   learningContentHash,
   quarantineReason,
-  redactLearningFields,
+  redactManyLearningFields,
   type QuarantineReason,
+  type RedactedLearningFields,
 } from '../clean-learning';
+import { LEARNER_CONFIG, type LearnerConfig } from '../learner.config';
 import { MicroBatcher } from './micro-batcher';
 
 const stored = counter('genesis_learnings_stored_total', 'Learnings stored by outcome', [
@@ -45,27 +47,36 @@ interface Prepared {
  * learning.captured → cleaned, deduplicated row + learning.stored / learning.rejected, written in
  * one transaction (the event goes through the outbox), so a crash anywhere loses and duplicates
  * nothing. Idempotent by learning id: a redelivered message finds its row and does nothing.
- * Concurrent learnings share a transaction (micro-batch); if a batch fails, each of its learnings
- * is retried alone so one bad learning cannot hold back the others.
+ * Concurrent learnings are cleaned together (one secret-scan pass) and share a transaction
+ * (micro-batch); if a batch fails, each of its learnings is retried alone so one bad learning
+ * cannot hold back the others.
  */
 @Injectable()
 export class StoreLearningHandler {
-  private readonly batcher = new MicroBatcher<Prepared, StoreOutcome>((items) => this.storeBatch(items));
+  private readonly batcher: MicroBatcher<EventEnvelope<LearningCapturedV1>, StoreOutcome>;
 
-  constructor(@Inject(DataSource) private readonly dataSource: DataSource) {}
+  constructor(
+    @Inject(DataSource) private readonly dataSource: DataSource,
+    @Inject(LEARNER_CONFIG) config: LearnerConfig,
+  ) {
+    this.batcher = new MicroBatcher(
+      (events) => this.storeBatch(events),
+      config.batchSize,
+      config.batchWaitMs,
+    );
+  }
 
   async handle(event: EventEnvelope<LearningCapturedV1>): Promise<StoreOutcome> {
-    const prepared = await prepare(event);
     try {
-      return await this.batcher.submit(prepared);
+      return await this.batcher.submit(event);
     } catch {
-      return this.storeAlone(prepared);
+      return this.storeAlone(event);
     }
   }
 
-  private async storeAlone(item: Prepared): Promise<StoreOutcome> {
+  private async storeAlone(event: EventEnvelope<LearningCapturedV1>): Promise<StoreOutcome> {
     try {
-      return (await this.storeBatch([item]))[0]!;
+      return (await this.storeBatch([event]))[0]!;
     } catch (err) {
       // A concurrent delivery of the same message won the race: it is stored, which is all we want.
       if (isUniqueViolation(err, 'learnings_pkey')) return 'already-stored';
@@ -79,7 +90,8 @@ export class StoreLearningHandler {
    * index settles exact duplicates, also against concurrent batches), insert the duplicates and
    * the quarantined, then their events into the outbox.
    */
-  private async storeBatch(items: Prepared[]): Promise<StoreOutcome[]> {
+  private async storeBatch(events: EventEnvelope<LearningCapturedV1>[]): Promise<StoreOutcome[]> {
+    const items = await prepareAll(events);
     const outcomes = await this.dataSource.transaction(async (m) => {
       const existing: { id: string }[] = await m.query(
         `SELECT id FROM learnings WHERE id = ANY($1::uuid[])`,
@@ -215,14 +227,16 @@ function rejectedEvent(
   };
 }
 
-/** Redacts secrets, applies the quarantine policy and hashes the cleaned content. */
-async function prepare(event: EventEnvelope<LearningCapturedV1>): Promise<Prepared> {
+/** Redacts secrets (one scan for the whole batch), applies the quarantine policy, hashes the cleaned content. */
+async function prepareAll(events: EventEnvelope<LearningCapturedV1>[]): Promise<Prepared[]> {
+  const cleaned = await redactManyLearningFields(
+    events.map(({ data: d }) => ({ context: d.context, model_output: d.model_output, correction: d.correction })),
+  );
+  return events.map((event, i) => prepare(event, cleaned[i]!));
+}
+
+function prepare(event: EventEnvelope<LearningCapturedV1>, cleaned: RedactedLearningFields): Prepared {
   const d = event.data;
-  const cleaned = await redactLearningFields({
-    context: d.context,
-    model_output: d.model_output,
-    correction: d.correction,
-  });
   const fields = cleaned.fields;
   const row: Row = {
     id: d.learning_id,
