@@ -1,4 +1,13 @@
-import { scanForSecrets, shortRuleName } from './secretlint-scanner';
+import {
+  scanForSecrets,
+  scanManyForSecretsSettled,
+  shortRuleName,
+  type ScanHit,
+  type ScanManyOptions,
+  type SecretScanner,
+} from './secretlint-scanner';
+
+export type { ScanManyOptions, SecretScanner } from './secretlint-scanner';
 
 export interface SecretFinding {
   ruleId: string;
@@ -45,9 +54,17 @@ interface Span {
 /**
  * Replaces every secret secretlint's recommend preset finds with `[REDACTED:<rule>]`.
  * Rejects if secretlint throws; callers that must not fail use redactLearningFields + quarantineReason.
+ * `scan` is a test hook.
  */
-export async function redactSecrets(text: string): Promise<RedactedText> {
-  const hits = await scanForSecrets(text);
+export async function redactSecrets(
+  text: string,
+  scan: SecretScanner = scanForSecrets,
+): Promise<RedactedText> {
+  return applyRedactions(text, await scan(text));
+}
+
+/** The scan hits of `text` → the redacted text: one marker per merged span, findings in hit order. */
+function applyRedactions(text: string, hits: readonly ScanHit[]): RedactedText {
   if (hits.length === 0) return { text, redactions: 0, findings: [] };
 
   const spans = mergeSpans(
@@ -92,11 +109,59 @@ export async function redactLearningFields(
   fields: Record<string, string | undefined>,
   redact: (text: string) => Promise<RedactedText> = redactSecrets,
 ): Promise<RedactedLearningFields> {
-  const result: RedactedLearningFields = { fields: {}, redactions: 0, findings: [], failedFields: [] };
   const entries = Object.entries(fields);
   const outcomes = await Promise.all(
     entries.map(([, value]) => (value === undefined ? undefined : redact(value).catch(() => null))),
   );
+  return collectFields(entries, outcomes);
+}
+
+/**
+ * redactLearningFields for many learnings at once: element i of the result is exactly what
+ * `redactLearningFields(list[i])` returns (same fields, redactions, findings and failedFields), but every
+ * field of every learning goes through one scanManyForSecrets batch, which costs a fraction of one secretlint
+ * call per field (see scanManyForSecretsSettled). Never rejects. `options` are test hooks.
+ */
+export async function redactManyLearningFields(
+  list: readonly Record<string, string | undefined>[],
+  options: ScanManyOptions = {},
+): Promise<RedactedLearningFields[]> {
+  const entriesList = list.map((fields) => Object.entries(fields));
+  const texts = entriesList.flatMap((entries) =>
+    entries.flatMap(([, value]) => (value === undefined ? [] : [value])),
+  );
+  let settled: PromiseSettledResult<ScanHit[]>[];
+  try {
+    settled = await scanManyForSecretsSettled(texts, options);
+  } catch {
+    // Not expected (the batch settles every text), but this function must never reject.
+    const redact = (text: string) => redactSecrets(text, options.scan);
+    return Promise.all(list.map((fields) => redactLearningFields(fields, redact)));
+  }
+  let next = 0;
+  return entriesList.map((entries) =>
+    collectFields(
+      entries,
+      entries.map(([, value]) => {
+        if (value === undefined) return undefined;
+        const outcome = settled[next++];
+        if (outcome.status === 'rejected') return null;
+        try {
+          return applyRedactions(value, outcome.value);
+        } catch {
+          return null;
+        }
+      }),
+    ),
+  );
+}
+
+/** One outcome per entry: undefined for an undefined field, null for a field whose scan failed. */
+function collectFields(
+  entries: ReadonlyArray<readonly [string, string | undefined]>,
+  outcomes: ReadonlyArray<RedactedText | null | undefined>,
+): RedactedLearningFields {
+  const result: RedactedLearningFields = { fields: {}, redactions: 0, findings: [], failedFields: [] };
   entries.forEach(([field], i) => {
     const outcome = outcomes[i];
     if (outcome === null) {
