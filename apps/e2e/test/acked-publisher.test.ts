@@ -48,8 +48,12 @@ describe('AckedPublisher against a real JetStream', () => {
   });
 
   it('honours Nats-Msg-Id: a republished id is acked as a duplicate and stored once', async () => {
-    const first = await nats.publisher.publish('acked.dup', encoder.encode('once'), { 'Nats-Msg-Id': 'dup-1' });
-    const again = await nats.publisher.publish('acked.dup', encoder.encode('once'), { 'Nats-Msg-Id': 'dup-1' });
+    const first = await nats.publisher.publish('acked.dup', encoder.encode('once'), {
+      'Nats-Msg-Id': 'dup-1',
+    });
+    const again = await nats.publisher.publish('acked.dup', encoder.encode('once'), {
+      'Nats-Msg-Id': 'dup-1',
+    });
     assert.equal(first.duplicate, false);
     assert.equal(again.duplicate, true);
     assert.equal(again.seq, first.seq);

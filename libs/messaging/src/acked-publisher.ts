@@ -1,4 +1,10 @@
-import { createInbox, headers as natsHeaders, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';
+import {
+  createInbox,
+  headers as natsHeaders,
+  type Msg,
+  type NatsConnection,
+  type Subscription,
+} from '@nats-io/transport-node';
 import type { PubAck } from '@nats-io/jetstream';
 
 /** JetStream did not store the message (no stream for the subject, a stream error, or no ack in time). */
@@ -120,9 +126,17 @@ export class AckedPublisher {
             'JETSTREAM_ERROR',
           ),
         );
-      } else pending.resolve({ stream: body.stream, seq: body.seq, duplicate: !!body.duplicate, domain: body.domain });
+      } else
+        pending.resolve({
+          stream: body.stream,
+          seq: body.seq,
+          duplicate: !!body.duplicate,
+          domain: body.domain,
+        });
     } catch (err) {
-      pending.reject(new PublishError(`unreadable JetStream ack: ${(err as Error).message}`, 'JETSTREAM_ERROR'));
+      pending.reject(
+        new PublishError(`unreadable JetStream ack: ${(err as Error).message}`, 'JETSTREAM_ERROR'),
+      );
     }
   }
 

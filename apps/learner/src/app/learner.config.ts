@@ -15,7 +15,7 @@ export function readLearnerConfig(env: EnvReader): LearnerConfig {
     ...readServiceConfig(env, 'learner'),
     concurrency: env.int('GENESIS_LEARNER_CONCURRENCY', 512, { min: 1, max: 4096 }),
     batchSize: env.int('GENESIS_LEARNER_BATCH_SIZE', 256, { min: 1, max: 1000 }),
-    batchWaitMs: env.int('GENESIS_LEARNER_BATCH_WAIT_MS', 5, { min: 0, max: 1000 }),
+    batchWaitMs: env.int('GENESIS_LEARNER_BATCH_WAIT_MS', 20, { min: 0, max: 1000 }),
     poolSize: env.int('GENESIS_DB_POOL_SIZE', 20, { min: 1, max: 200 }),
   };
 }

@@ -230,7 +230,11 @@ function rejectedEvent(
 /** Redacts secrets (one scan for the whole batch), applies the quarantine policy, hashes the cleaned content. */
 async function prepareAll(events: EventEnvelope<LearningCapturedV1>[]): Promise<Prepared[]> {
   const cleaned = await redactManyLearningFields(
-    events.map(({ data: d }) => ({ context: d.context, model_output: d.model_output, correction: d.correction })),
+    events.map(({ data: d }) => ({
+      context: d.context,
+      model_output: d.model_output,
+      correction: d.correction,
+    })),
   );
   return events.map((event, i) => prepare(event, cleaned[i]!));
 }
