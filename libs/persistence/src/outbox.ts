@@ -40,6 +40,8 @@ export interface OutboxRelayOptions {
   batchSize?: number;
   pollIntervalMs?: number;
   retentionHours?: number;
+  /** Kicks within this many ms share one pass (a pass costs the same few round trips for 1 row or 500). */
+  coalesceMs?: number;
 }
 
 /**
@@ -54,12 +56,14 @@ export interface OutboxRelayOptions {
  */
 export class OutboxRelay {
   private timer?: NodeJS.Timeout;
+  private pendingKick?: NodeJS.Timeout;
   private running?: Promise<void>;
   private again = false;
   private stopped = true;
   private readonly batchSize: number;
   private readonly pollIntervalMs: number;
   private readonly retentionHours: number;
+  private readonly coalesceMs: number;
   private lastCleanup = 0;
 
   constructor(
@@ -73,22 +77,32 @@ export class OutboxRelay {
     this.batchSize = options.batchSize ?? 500;
     this.pollIntervalMs = options.pollIntervalMs ?? 1000;
     this.retentionHours = options.retentionHours ?? 24;
+    this.coalesceMs = options.coalesceMs ?? 5;
   }
 
   start(): void {
     this.stopped = false;
-    this.timer = setInterval(() => this.kick(), this.pollIntervalMs);
-    this.kick();
+    this.timer = setInterval(() => this.pass(), this.pollIntervalMs);
+    this.pass();
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
+    clearTimeout(this.pendingKick);
     await this.running;
   }
 
-  /** Asks for a publish pass now (after a commit); passes never overlap. */
+  /** Asks for a publish pass soon (after a commit); passes never overlap. */
   kick(): void {
+    if (this.stopped || this.pendingKick) return;
+    this.pendingKick = setTimeout(() => {
+      this.pendingKick = undefined;
+      this.pass();
+    }, this.coalesceMs);
+  }
+
+  private pass(): void {
     if (this.stopped) return;
     if (this.running) {
       this.again = true;
@@ -98,7 +112,7 @@ export class OutboxRelay {
       this.running = undefined;
       if (this.again) {
         this.again = false;
-        this.kick();
+        this.pass();
       }
     });
   }

@@ -44,16 +44,20 @@ export class ServiceProcess {
   }
 
   private spawn(): void {
-    this.process = spawn(process.execPath, [...this.nodeArgs, join(REPO, 'dist', 'apps', this.app, 'main.js')], {
-      cwd: REPO,
-      env: {
-        PATH: process.env['PATH'] ?? '',
-        GENESIS_LOG_LEVEL: 'warn',
-        GENESIS_BIND_HOST: '127.0.0.1',
-        ...this.env,
+    this.process = spawn(
+      process.execPath,
+      [...this.nodeArgs, join(REPO, 'dist', 'apps', this.app, 'main.js')],
+      {
+        cwd: REPO,
+        env: {
+          PATH: process.env['PATH'] ?? '',
+          GENESIS_LOG_LEVEL: 'warn',
+          GENESIS_BIND_HOST: '127.0.0.1',
+          ...this.env,
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
       },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    );
     const keep = (chunk: Buffer) => (this.output = (this.output + chunk.toString()).slice(-20_000));
     this.process.stdout?.on('data', keep);
     this.process.stderr?.on('data', keep);
