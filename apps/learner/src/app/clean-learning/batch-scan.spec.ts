@@ -1,4 +1,4 @@
-import { generateKeyPairSync } from 'node:crypto';
+import { createHash, generateKeyPairSync } from 'node:crypto';
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { rules as recommendedRules } from '@secretlint/secretlint-rule-preset-recommend';
@@ -23,18 +23,13 @@ import {
 // pseudo-random characters, so this file holds nothing a secret scanner would flag. The PRNG is seeded so a
 // failure reproduces; PEM keys come from node:crypto.
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+/** A seeded PRNG in [0, 1): counter-mode sha256, so a failure reproduces from SEED. */
+function seededRandom(seed: number): () => number {
+  let counter = 0;
+  return () => createHash('sha256').update(`${seed}:${counter++}`).digest().readUInt32BE(0) / 4294967296;
 }
 const SEED = 20240611;
-const rand = mulberry32(SEED);
+const rand = seededRandom(SEED);
 const pick = <T>(items: readonly T[]): T => items[Math.floor(rand() * items.length)];
 
 const UPPER_DIGITS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
