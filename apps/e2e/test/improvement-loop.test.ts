@@ -101,6 +101,7 @@ describe(
           { timeoutMs, intervalMs: 500 },
         );
         seen.add(cycle.id);
+        await stack.outboxDrained();
         return cycle;
       } catch (err) {
         throw new Error(`${(err as Error).message}\n${await diagnostics()}`);
@@ -344,6 +345,7 @@ describe(
       );
       assert.equal(history[0]!.reason, 'users report worse completions');
       assert.notEqual(history[0]!.actor, 'deployer');
+      await stack.outboxDrained();
       const rolledBack = await stack.events<ModelRolledBackV1>(SUBJECTS.modelRolledBack);
       assert.equal(rolledBack.length, 1);
       assert.equal(rolledBack[0]!.data.to_version, v1);

@@ -314,13 +314,14 @@ describe('the services on a nats-server with per-service users', () => {
       });
       return got.body.status === 'accepted';
     });
-    const stored = await stack.client.jsm.streams.getMessage(STREAMS.events, {
-      last_by_subj: SUBJECTS.learningStored,
-    });
-    assert.equal(stored?.json<{ data: { learning_id: string } }>().data.learning_id, id);
+    const { event: stored, seq } = await stack.lastEvent<{ learning_id: string }>(
+      SUBJECTS.learningStored,
+      (e) => e.data.learning_id === id,
+    );
+    assert.equal(stored.data.learning_id, id);
     await waitFor('the monitor to ack learning.stored', async () => {
       const info = await stack.client.jsm.consumers.info(STREAMS.events, 'monitor-learning-stored');
-      return info.ack_floor.stream_seq >= stored!.seq && info.num_ack_pending === 0;
+      return info.ack_floor.stream_seq >= seq && info.num_ack_pending === 0;
     });
   });
 
@@ -366,9 +367,7 @@ describe('the services on a nats-server with per-service users', () => {
             `bridge: ${service('trainer-bridge').logs.slice(-3000)}\nnats: ${stack.nats.logs.slice(-3000)}`,
         );
       }
-      const trained = await stack.client.jsm.streams.getMessage(STREAMS.events, {
-        last_by_subj: SUBJECTS.modelTrained,
-      });
+      const trained = await stack.lastEvent(SUBJECTS.modelTrained);
       assert.ok(trained, 'model.trained is on the bus');
     },
   );

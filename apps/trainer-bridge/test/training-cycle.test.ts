@@ -137,10 +137,11 @@ describe(
         [training.id],
       );
       assert.equal(jobs!.n, 1, 'a non-retryable failure is not retried');
-      const event = await stack.client.jsm.streams.getMessage(STREAMS.events, {
-        last_by_subj: SUBJECTS.cycleFailed,
-      });
-      assert.equal(event!.json<{ data: { cycle_id: string } }>().data.cycle_id, training.id);
+      const { event } = await stack.lastEvent<{ cycle_id: string }>(
+        SUBJECTS.cycleFailed,
+        (e) => e.data.cycle_id === training.id,
+      );
+      assert.equal(event.data.cycle_id, training.id);
     });
 
     it('runs the next threshold through a real tiny-model training to model.trained', async () => {
@@ -150,10 +151,10 @@ describe(
         (c) => c.find((x) => x.status === 'trained'),
         90_000,
       );
-      const msg = await stack.client.jsm.streams.getMessage(STREAMS.events, {
-        last_by_subj: SUBJECTS.modelTrained,
-      });
-      const event = msg!.json<{ cycle_id: string; data: ModelTrainedV1 }>();
+      const { event } = await stack.lastEvent<ModelTrainedV1>(
+        SUBJECTS.modelTrained,
+        (e) => e.cycle_id === trained.id,
+      );
       assert.equal(event.data.cycle_id, trained.id);
       assert.equal(event.cycle_id, trained.id);
       assert.match(event.data.model_version, /^genesis-\d{8}-\d{6}$/);

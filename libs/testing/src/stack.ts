@@ -6,6 +6,7 @@ import { Log } from '@genesis/observability';
 import { TestDatabase } from './database';
 import { TestNatsServer } from './nats-server';
 import { NatsUsers } from './nats-users';
+import { waitFor } from './wait';
 
 export const TEST_ADMIN_KEY = 'test-admin-key-0123456789abcdef';
 export const TEST_WRITER_KEY = 'test-writer-key-0123456789abcdef';
@@ -66,6 +67,42 @@ export class TestStack {
   }
 
   /** Every event on GENESIS_EVENTS with exactly this subject, oldest first (as `nats stream view` shows them). */
+  /** Waits until every outbox row is published (the events that follow the last database changes). */
+  async outboxDrained(timeoutMs = 10_000): Promise<void> {
+    await waitFor(
+      'the outbox to be published',
+      async () => {
+        const [{ n }] = await this.db.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM outbox WHERE published_at IS NULL`,
+        );
+        return n === 0;
+      },
+      { timeoutMs, intervalMs: 50 },
+    );
+  }
+
+  /**
+   * The newest event on `subject` once it satisfies `match`: events that follow a database change
+   * go out through an outbox relay shortly after the commit, so a test that saw the change waits.
+   */
+  async lastEvent<T = unknown>(
+    subject: string,
+    match: (event: EventEnvelope<T>) => boolean = () => true,
+    timeoutMs = 10_000,
+  ): Promise<{ event: EventEnvelope<T>; seq: number }> {
+    return waitFor(
+      `the last ${subject} event`,
+      async () => {
+        const msg = await this.client.jsm.streams
+          .getMessage(STREAMS.events, { last_by_subj: subject })
+          .catch(() => null);
+        const event = msg?.json<EventEnvelope<T>>();
+        return msg && event && match(event) ? { event, seq: msg.seq } : undefined;
+      },
+      { timeoutMs, intervalMs: 50 },
+    );
+  }
+
   async events<T = unknown>(subject: string): Promise<EventEnvelope<T>[]> {
     const info = await this.client.jsm.streams.info(STREAMS.events, { subjects_filter: subject });
     const total = info.state.subjects?.[subject] ?? 0;
