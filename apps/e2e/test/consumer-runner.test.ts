@@ -113,6 +113,52 @@ describe('ConsumerRunner against a real JetStream', () => {
     await r.stop();
   });
 
+  it('dead-letters a message whose every delivery died without an ack (the max-deliveries advisory)', async () => {
+    // The "process" that takes the message and dies before it can ack, nak or term: twice.
+    const durable = `runner-test-${++n}`;
+    await nats.jsm.consumers.add(STREAMS.events, {
+      durable_name: durable,
+      filter_subject: SUBJECTS.learningCaptured,
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: 'new' as never,
+      max_deliver: 2,
+      ack_wait: nanos(1000),
+    });
+    const event = captured('poison');
+    await publisher.publish(SUBJECTS.learningCaptured, event);
+    const consumer = await nats.js.consumers.get(STREAMS.events, durable);
+    for (let delivery = 1; delivery <= 2; delivery++) {
+      const batch = await consumer.fetch({ max_messages: 1, expires: 3000 });
+      let got = 0;
+      for await (const m of batch) {
+        got = m.info.deliveryCount; // taken, never acknowledged
+        break;
+      }
+      assert.equal(got, delivery);
+    }
+    // A replica that is up when JetStream gives up (after the second ack_wait).
+    let calls = 0;
+    const r = new ConsumerRunner(nats, publisher, log, {
+      stream: STREAMS.events,
+      durable,
+      handler: async () => {
+        calls++;
+      },
+    });
+    await r.start();
+    try {
+      const entry = await dlqFor(durable);
+      assert.equal(entry.header.get(DLQ_HEADERS.code), 'MAX_DELIVERIES_EXCEEDED');
+      assert.match(entry.header.get(DLQ_HEADERS.reason), /never acknowledged/);
+      assert.equal(entry.header.get(DLQ_HEADERS.deliveries), '2');
+      assert.equal(entry.header.get(DLQ_HEADERS.subject), SUBJECTS.learningCaptured);
+      assert.equal(entry.json<{ id: string }>().id, event.id);
+      assert.equal(calls, 0, 'the message is not handled a third time');
+    } finally {
+      await r.stop();
+    }
+  });
+
   it('dead-letters a PermanentError at once', async () => {
     let calls = 0;
     const { runner: r, durable } = await runner(async () => {

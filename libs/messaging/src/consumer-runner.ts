@@ -1,10 +1,11 @@
 import type { ConsumerMessages, JsMsg } from '@nats-io/jetstream';
+import type { Msg, Subscription } from '@nats-io/transport-node';
 import { dlqSubject, formatIssues, validateEnvelope, type EventEnvelope } from '@genesis/contracts';
 import { counter, gauge, histogram, type Log } from '@genesis/observability';
 import { PermanentError } from './errors';
 import type { NatsClient } from './nats-client';
 import type { EventPublisher } from './publisher';
-import { DLQ_HEADERS } from './dlq';
+import { DLQ_HEADERS, maxDeliveriesAdvisory } from './dlq';
 
 export interface HandlerContext {
   /** Delivery attempt, starting at 1. */
@@ -49,6 +50,7 @@ const redeliveries = counter('genesis_consumer_redeliveries_total', 'Deliveries 
  */
 export class ConsumerRunner {
   private messages?: ConsumerMessages;
+  private advisories?: Subscription;
   private loop?: Promise<void>;
   private lagTimer?: NodeJS.Timeout;
   private readonly inFlight = new Set<Promise<void>>();
@@ -80,6 +82,10 @@ export class ConsumerRunner {
     this.maxDeliver = info.config.max_deliver ?? -1;
     this.workingEveryMs = Math.max(100, Math.floor((info.config.ack_wait ?? 30e9) / 1e6 / 3));
     const consumer = await this.nats.js.consumers.get(this.options.stream, this.options.durable);
+    this.advisories = this.nats.connection.subscribe(
+      maxDeliveriesAdvisory(this.options.stream, this.options.durable),
+      { callback: (err, msg) => void (err ? undefined : this.onMaxDeliveries(msg)) },
+    );
     this.messages = await consumer.consume({ max_messages: this.concurrency * 2 });
     void this.watchStatus(this.messages);
     this.loop = this.run(this.messages);
@@ -92,6 +98,7 @@ export class ConsumerRunner {
   async stop(): Promise<void> {
     if (!this.messages) return;
     clearInterval(this.lagTimer);
+    this.advisories?.unsubscribe();
     await this.messages.close().catch(() => undefined);
     await this.loop;
     await Promise.allSettled([...this.inFlight]);
@@ -197,6 +204,46 @@ export class ConsumerRunner {
       );
     }
     return result.value;
+  }
+
+  /**
+   * JetStream gave up on a message that was never acked, nak'ed or termed: every delivery ended
+   * with the process dying (or hanging past ack_wait) before it could report, so the handler's own
+   * dead-lettering never ran. The server's advisory names the stream sequence; the message is
+   * read back from the stream and dead-lettered with the same Nats-Msg-Id as `deadLetter` would
+   * use, so every replica may do it and the DLQ still holds it once.
+   */
+  private async onMaxDeliveries(advisory: Msg): Promise<void> {
+    const consumer = this.options.durable;
+    let streamSeq = 0;
+    try {
+      const { stream_seq, deliveries } = advisory.json<{ stream_seq: number; deliveries: number }>();
+      streamSeq = stream_seq;
+      const stored = await this.nats.jsm.streams.getMessage(this.options.stream, { seq: stream_seq });
+      if (!stored) return; // already gone from the stream (limits)
+      await this.publisher.publishRaw(dlqSubject(consumer), stored.data, `${consumer}:${stream_seq}`, {
+        [DLQ_HEADERS.code]: 'MAX_DELIVERIES_EXCEEDED',
+        [DLQ_HEADERS.reason]:
+          `delivered ${deliveries} times and never acknowledged: the consumer died or hung past ack_wait ` +
+          'on every delivery (a message that crashes its handler?)',
+        [DLQ_HEADERS.subject]: stored.subject,
+        [DLQ_HEADERS.stream]: this.options.stream,
+        [DLQ_HEADERS.sequence]: String(stream_seq),
+        [DLQ_HEADERS.consumer]: consumer,
+        [DLQ_HEADERS.deliveries]: String(deliveries),
+      });
+      outcomes.inc({ consumer, outcome: 'dlq' });
+      this.log.error('message dead-lettered after deliveries without any ack', {
+        stream_seq,
+        deliveries,
+        subject: stored.subject,
+      });
+    } catch (err) {
+      this.log.error('could not dead-letter a message JetStream gave up on', {
+        stream_seq: streamSeq,
+        error: errText(err),
+      });
+    }
   }
 
   /** DLQ first, then term: if the DLQ write fails the message is retried, never dropped. */

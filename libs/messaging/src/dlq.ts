@@ -8,3 +8,8 @@ export const DLQ_HEADERS = {
   consumer: 'Genesis-Consumer',
   deliveries: 'Genesis-Deliveries',
 } as const;
+
+/** Published by nats-server when a consumer reaches max_deliver for a message without an ack. */
+export function maxDeliveriesAdvisory(stream: string, durable: string): string {
+  return `$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.${stream}.${durable}`;
+}

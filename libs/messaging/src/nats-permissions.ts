@@ -1,4 +1,5 @@
 import { STREAMS, SUBJECTS } from '@genesis/contracts';
+import { maxDeliveriesAdvisory } from './dlq';
 import { ARTIFACTS_BUCKET, CONSUMER_CONFIGS } from './topology';
 
 /**
@@ -146,6 +147,7 @@ export function natsPermissions(spec: NatsUserSpec): NatsPermissions | undefined
     '$JS.API.INFO',
     ...spec.publishes,
   ];
+  const advisories: string[] = [];
   for (const { stream, durable } of consumersOf(spec.user)) {
     publish.push(
       `$JS.API.CONSUMER.INFO.${stream}.${durable}`,
@@ -153,12 +155,19 @@ export function natsPermissions(spec: NatsUserSpec): NatsPermissions | undefined
       // ack, nak, term, in-progress: replies to the delivered message's $JS.ACK subject
       `$JS.ACK.${stream}.${durable}.>`,
     );
-    if (spec.deadLetters) publish.push(`dlq.${durable}`);
+    if (spec.deadLetters) {
+      publish.push(
+        `dlq.${durable}`,
+        // read back a message JetStream gave up on (the max-deliveries advisory names its sequence)
+        `$JS.API.STREAM.MSG.GET.${stream}`,
+      );
+      advisories.push(maxDeliveriesAdvisory(stream, durable));
+    }
   }
   for (const stream of spec.streamInfo ?? []) publish.push(`$JS.API.STREAM.INFO.${stream}`);
   if (spec.artifacts !== 'none') publish.push(...objectStoreSubjects(ARTIFACTS_BUCKET, spec.artifacts));
-  const subscribe = [`${natsInboxPrefix(spec.user)}.>`];
-  if (!spec.eventReader) return { publish, subscribe };
+  const subscribe = [`${natsInboxPrefix(spec.user)}.>`, ...advisories];
+  if (!spec.eventReader) return { publish: [...new Set(publish)], subscribe };
   const events = STREAMS.events;
   publish.push(
     `$JS.API.STREAM.INFO.${events}`,
