@@ -5,7 +5,7 @@ import { counter, gauge, histogram, type Log } from '@genesis/observability';
 import { PermanentError } from './errors';
 import type { NatsClient } from './nats-client';
 import type { EventPublisher } from './publisher';
-import { DLQ_HEADERS, maxDeliveriesAdvisory } from './dlq';
+import { dlqHeaders, maxDeliveriesAdvisory } from './dlq';
 
 export interface HandlerContext {
   /** Delivery attempt, starting at 1. */
@@ -221,17 +221,22 @@ export class ConsumerRunner {
       streamSeq = stream_seq;
       const stored = await this.nats.jsm.streams.getMessage(this.options.stream, { seq: stream_seq });
       if (!stored) return; // already gone from the stream (limits)
-      await this.publisher.publishRaw(dlqSubject(consumer), stored.data, `${consumer}:${stream_seq}`, {
-        [DLQ_HEADERS.code]: 'MAX_DELIVERIES_EXCEEDED',
-        [DLQ_HEADERS.reason]:
-          `delivered ${deliveries} times and never acknowledged: the consumer died or hung past ack_wait ` +
-          'on every delivery (a message that crashes its handler?)',
-        [DLQ_HEADERS.subject]: stored.subject,
-        [DLQ_HEADERS.stream]: this.options.stream,
-        [DLQ_HEADERS.sequence]: String(stream_seq),
-        [DLQ_HEADERS.consumer]: consumer,
-        [DLQ_HEADERS.deliveries]: String(deliveries),
-      });
+      await this.publisher.publishRaw(
+        dlqSubject(consumer),
+        stored.data,
+        `${consumer}:${stream_seq}`,
+        dlqHeaders({
+          code: 'MAX_DELIVERIES_EXCEEDED',
+          reason:
+            `delivered ${deliveries} times and never acknowledged: the consumer died or hung past ` +
+            'ack_wait on every delivery (a message that crashes its handler?)',
+          subject: stored.subject,
+          stream: this.options.stream,
+          sequence: stream_seq,
+          consumer,
+          deliveries,
+        }),
+      );
       outcomes.inc({ consumer, outcome: 'dlq' });
       this.log.error('message dead-lettered after deliveries without any ack', {
         stream_seq,
@@ -254,15 +259,15 @@ export class ConsumerRunner {
         dlqSubject(consumer),
         msg.data,
         `${consumer}:${msg.info.streamSequence}`,
-        {
-          [DLQ_HEADERS.code]: err.code,
-          [DLQ_HEADERS.reason]: err.message.slice(0, 2000),
-          [DLQ_HEADERS.subject]: msg.subject,
-          [DLQ_HEADERS.stream]: msg.info.stream,
-          [DLQ_HEADERS.sequence]: String(msg.info.streamSequence),
-          [DLQ_HEADERS.consumer]: consumer,
-          [DLQ_HEADERS.deliveries]: String(msg.info.deliveryCount),
-        },
+        dlqHeaders({
+          code: err.code,
+          reason: err.message,
+          subject: msg.subject,
+          stream: msg.info.stream,
+          sequence: msg.info.streamSequence,
+          consumer,
+          deliveries: msg.info.deliveryCount,
+        }),
       );
     } catch (publishErr) {
       this.log.error('could not write to the DLQ; will retry', { error: errText(publishErr) });
