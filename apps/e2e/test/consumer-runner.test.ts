@@ -52,8 +52,8 @@ describe('ConsumerRunner against a real JetStream', () => {
     await server?.dispose();
   });
 
-  /** A fresh consumer on learning.captured starting after everything already in the stream. */
-  async function runner(handler: EventHandler, config: { max_deliver?: number; ack_wait_ms?: number } = {}) {
+  /** A fresh durable on learning.captured starting after everything already in the stream. */
+  async function durableConsumer(config: { max_deliver?: number; ack_wait_ms?: number } = {}) {
     const durable = `runner-test-${++n}`;
     await nats.jsm.consumers.add(STREAMS.events, {
       durable_name: durable,
@@ -63,6 +63,12 @@ describe('ConsumerRunner against a real JetStream', () => {
       max_deliver: config.max_deliver ?? 3,
       ack_wait: nanos(config.ack_wait_ms ?? 30_000),
     });
+    return durable;
+  }
+
+  /** A runner on a fresh durable. */
+  async function runner(handler: EventHandler, config: { max_deliver?: number; ack_wait_ms?: number } = {}) {
+    const durable = await durableConsumer(config);
     const r = new ConsumerRunner(nats, publisher, log, {
       stream: STREAMS.events,
       durable,
@@ -115,15 +121,7 @@ describe('ConsumerRunner against a real JetStream', () => {
 
   it('dead-letters a message whose every delivery died without an ack (the max-deliveries advisory)', async () => {
     // The "process" that takes the message and dies before it can ack, nak or term: twice.
-    const durable = `runner-test-${++n}`;
-    await nats.jsm.consumers.add(STREAMS.events, {
-      durable_name: durable,
-      filter_subject: SUBJECTS.learningCaptured,
-      ack_policy: AckPolicy.Explicit,
-      deliver_policy: 'new' as never,
-      max_deliver: 2,
-      ack_wait: nanos(1000),
-    });
+    const durable = await durableConsumer({ max_deliver: 2, ack_wait_ms: 1000 });
     const event = captured('poison');
     await publisher.publish(SUBJECTS.learningCaptured, event);
     const consumer = await nats.js.consumers.get(STREAMS.events, durable);
