@@ -98,13 +98,6 @@ async function storedCount(stack: TestStack, source: string): Promise<number> {
   return n;
 }
 
-async function unpublishedEvents(stack: TestStack): Promise<number> {
-  const [{ n }] = await stack.db.query<{ n: number }>(
-    `SELECT count(*)::int AS n FROM outbox WHERE published_at IS NULL`,
-  );
-  return n;
-}
-
 async function batchIngest(stack: TestStack, gateway: ServiceProcess) {
   const batches = Math.ceil(N / BATCH);
   const concurrency = 4;
@@ -130,10 +123,7 @@ async function batchIngest(stack: TestStack, gateway: ServiceProcess) {
   const done = performance.now();
   // The phase is over when the learning.stored / learning.rejected events are out too, so the
   // single-POST phase does not measure the relay's leftovers.
-  await waitFor('all outbox events published', async () => (await unpublishedEvents(stack)) === 0, {
-    timeoutMs: 600_000,
-    intervalMs: 200,
-  });
+  await stack.outboxDrained(600_000);
   const published = performance.now();
   return {
     acceptedPerS: N / ((accepted - t0) / 1000),

@@ -130,14 +130,8 @@ export async function redactManyLearningFields(
   const texts = entriesList.flatMap((entries) =>
     entries.flatMap(([, value]) => (value === undefined ? [] : [value])),
   );
-  let settled: PromiseSettledResult<ScanHit[]>[];
-  try {
-    settled = await scanManyForSecretsSettled(texts, options);
-  } catch {
-    // Not expected (the batch settles every text), but this function must never reject.
-    const redact = (text: string) => redactSecrets(text, options.scan);
-    return Promise.all(list.map((fields) => redactLearningFields(fields, redact)));
-  }
+  // Settles every text (a failed scan is a rejected outcome), so this never rejects either.
+  const settled = await scanManyForSecretsSettled(texts, options);
   let next = 0;
   return entriesList.map((entries) =>
     collectFields(
