@@ -208,6 +208,17 @@ describe('capture path: gateway → JetStream → learner → Postgres', () => {
       400,
       'INVALID_UTF8',
     );
+    // Text Postgres cannot hold would fail every insert retry (NUL) or turn into U+FFFD unnoticed.
+    expectProblem(
+      await send('{"kind":"correction","source":"s","correction":"a\\u0000b"}'),
+      400,
+      'INVALID_TEXT',
+    );
+    const lone = await post('/api/v1/learnings/batch', {
+      learnings: [learning(15), { ...learning(16), metadata: { note: 'half an emoji \ud83d' } }],
+    });
+    expectProblem(lone, 400, 'INVALID_TEXT');
+    assert.match(String(lone.body['detail']), /^\/learnings\/1\/metadata\/note .*surrogate/);
     const wrongType = await post('/api/v1/learnings', { ...learning(9), kind: 5, correction: 42 });
     expectProblem(wrongType, 422, 'VALIDATION_FAILED');
     assert.ok((wrongType.body['errors'] as { path: string }[]).some((e) => e.path === '/kind'));

@@ -28,7 +28,7 @@ describe('learner: messages that can never succeed', () => {
       stack.client.jsm.streams.getMessage(STREAMS.dlq, { seq }).catch(() => undefined),
     );
 
-  it('sends a schema-invalid learning.captured to GENESIS_DLQ with its reason and keeps consuming', async () => {
+  it('sends schema-invalid, unstorable and non-UTF-8 learning.captured to GENESIS_DLQ with the reason and keeps consuming', async () => {
     const bad = makeEnvelope(
       SUBJECTS.learningCaptured,
       {
@@ -58,6 +58,31 @@ describe('learner: messages that can never succeed', () => {
     const second = await dlqEntry(2);
     assert.equal(second.header.get(DLQ_HEADERS.code), 'MALFORMED_JSON');
 
+    // Text that cannot be stored, and bytes that are not UTF-8, are refused too, not retried or mangled.
+    const nul = makeEnvelope(
+      SUBJECTS.learningCaptured,
+      {
+        learning_id: randomUUID(),
+        kind: 'correction',
+        model_id: 'genesis',
+        source: 'bus',
+        correction: 'x = 1\u0000',
+        received_at: new Date().toISOString(),
+      },
+      { source: 'test', modelId: 'genesis' },
+    );
+    await publisher.publish(SUBJECTS.learningCaptured, nul);
+    const third = await dlqEntry(3);
+    assert.equal(third.header.get(DLQ_HEADERS.code), 'SCHEMA_INVALID');
+    assert.match(third.header.get(DLQ_HEADERS.reason), /\/data\/correction contains U\+0000/);
+    const notUtf8 = new TextEncoder().encode(
+      JSON.stringify({ ...nul, id: randomUUID() }).replace('\\u0000', '~'),
+    );
+    notUtf8[notUtf8.indexOf(0x7e)] = 0xff;
+    await publisher.publishRaw(SUBJECTS.learningCaptured, notUtf8, randomUUID());
+    const fourth = await dlqEntry(4);
+    assert.equal(fourth.header.get(DLQ_HEADERS.code), 'INVALID_UTF8');
+
     // The consumer goes on: a valid message behind them is stored.
     const good = makeEnvelope(
       SUBJECTS.learningCaptured,
@@ -78,6 +103,8 @@ describe('learner: messages that can never succeed', () => {
     });
     const info = await stack.client.jsm.consumers.info(STREAMS.events, CONSUMER);
     assert.equal(info.num_ack_pending, 0, 'nothing left hanging');
-    assert.equal((await stack.client.jsm.streams.info(STREAMS.dlq)).state.messages, 2);
+    assert.equal((await stack.client.jsm.streams.info(STREAMS.dlq)).state.messages, 4);
+    const stored = await stack.db.query(`SELECT 1 FROM learnings WHERE id = $1`, [nul.data.learning_id]);
+    assert.equal(stored.length, 0, 'nothing of the refused messages was stored');
   });
 });

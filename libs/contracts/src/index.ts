@@ -2,3 +2,4 @@ export * from './subjects';
 export * from './events';
 export * from './envelope';
 export * from './validation';
+export * from './storable-text';

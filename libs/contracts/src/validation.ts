@@ -3,6 +3,7 @@ import addFormats from 'ajv-formats';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EvalItemResult, EventEnvelope, LearningInput } from './events';
+import { findUnstorableText } from './storable-text';
 
 /** libs/contracts/schemas — beside src/, and beside its compiled copy (the build copies them to dist/). */
 export const SCHEMA_DIR = join(__dirname, '..', 'schemas');
@@ -53,7 +54,10 @@ export function hasSchema(type: string, version: number): boolean {
   return dataValidators.has(`${type}@${version}`);
 }
 
-/** Validates an envelope and, when its type is known, its data. Unknown types are an issue. */
+/**
+ * Validates an envelope and, when its type is known, its data. Unknown types are an issue, and so
+ * is text no service could store (U+0000, unpaired surrogates): the bus is an entry point too.
+ */
 export function validateEnvelope(value: unknown): ValidationResult<EventEnvelope> {
   if (!validateEnvelopeShape(value)) return { ok: false, issues: issues(validateEnvelopeShape.errors) };
   const envelope = value as unknown as EventEnvelope;
@@ -65,6 +69,8 @@ export function validateEnvelope(value: unknown): ValidationResult<EventEnvelope
     };
   }
   if (!validateData(envelope.data)) return { ok: false, issues: issues(validateData.errors, '/data') };
+  const unstorable = findUnstorableText(envelope.data, '/data');
+  if (unstorable) return { ok: false, issues: [unstorable] };
   return { ok: true, value: envelope };
 }
 

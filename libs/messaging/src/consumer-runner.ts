@@ -27,7 +27,7 @@ export interface ConsumerRunnerOptions {
   backoffMs?: number[];
 }
 
-const decoder = new TextDecoder();
+const decoder = new TextDecoder('utf-8', { fatal: true });
 const outcomes = counter('genesis_consumer_messages_total', 'Messages handled by consumer and outcome', [
   'consumer',
   'outcome',
@@ -189,9 +189,16 @@ export class ConsumerRunner {
   }
 
   private decode(msg: JsMsg): EventEnvelope {
+    let text: string;
+    try {
+      text = decoder.decode(msg.data);
+    } catch {
+      // Not replaced by U+FFFD: that text would be stored (and trained on) as if it had been sent.
+      throw new PermanentError('INVALID_UTF8', 'payload is not valid UTF-8');
+    }
     let parsed: unknown;
     try {
-      parsed = JSON.parse(decoder.decode(msg.data));
+      parsed = JSON.parse(text);
     } catch (err) {
       throw new PermanentError('MALFORMED_JSON', `payload is not JSON: ${(err as Error).message}`);
     }

@@ -1,9 +1,13 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { findUnstorableText } from '@genesis/contracts';
 import { ProblemError } from '../problem/problem';
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
-/** Decodes and parses a JSON body; invalid UTF-8 and malformed JSON are 400s with stable codes. */
+/**
+ * Decodes and parses a JSON body; invalid UTF-8, malformed JSON and text that cannot be stored
+ * (U+0000 or an unpaired surrogate, both only expressible as `\u` escapes) are 400s with stable codes.
+ */
 export function parseStrictJson(body: Buffer): unknown {
   let text: string;
   try {
@@ -12,8 +16,9 @@ export function parseStrictJson(body: Buffer): unknown {
     throw new ProblemError(400, 'INVALID_UTF8', 'Bad request', 'the body is not valid UTF-8');
   }
   if (text.trim() === '') throw new ProblemError(400, 'MALFORMED_JSON', 'Bad request', 'the body is empty');
+  let parsed: unknown;
   try {
-    return JSON.parse(text);
+    parsed = JSON.parse(text);
   } catch (err) {
     throw new ProblemError(
       400,
@@ -22,6 +27,13 @@ export function parseStrictJson(body: Buffer): unknown {
       `the body is not valid JSON: ${(err as Error).message}`,
     );
   }
+  const issue = text.includes('\\u') ? findUnstorableText(parsed) : undefined;
+  if (issue) {
+    throw new ProblemError(400, 'INVALID_TEXT', 'Bad request', `${issue.path} ${issue.message}`, {
+      errors: [issue],
+    });
+  }
+  return parsed;
 }
 
 /**

@@ -1,0 +1,49 @@
+import type { ValidationIssue } from './validation';
+
+// An unpaired UTF-16 surrogate: a high one not followed by a low one, or a low one not preceded by a high one.
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+function textProblem(s: string): string | undefined {
+  if (s.includes('\u0000')) return 'contains U+0000 (NUL), which text cannot store';
+  if (LONE_SURROGATE.test(s)) {
+    return 'contains an unpaired UTF-16 surrogate (a \\uD800–\\uDFFF escape), which is not Unicode text';
+  }
+  return undefined;
+}
+
+/**
+ * The first string (value or key, at any depth) that Postgres cannot store as it is: U+0000, or an
+ * unpaired surrogate. Both arrive only as JSON escapes (`\u0000`, `\ud800`) — raw bytes of either
+ * are not valid UTF-8 or JSON — and both would otherwise fail the insert again on every retry, or be
+ * replaced by U+FFFD on the way into a text column without anyone being told.
+ */
+export function findUnstorableText(value: unknown, path = ''): ValidationIssue | undefined {
+  if (typeof value === 'string') {
+    const message = textProblem(value);
+    return message ? { path: path || '/', message } : undefined;
+  }
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const issue = findUnstorableText(value[i], `${path}/${i}`);
+      if (issue) return issue;
+    }
+    return undefined;
+  }
+  if (value !== null && typeof value === 'object') {
+    for (const [key, v] of Object.entries(value)) {
+      const keyProblem = textProblem(key);
+      if (keyProblem) return { path: `${path}/${escapePointer(key)}`, message: `key ${keyProblem}` };
+      const issue = findUnstorableText(v, `${path}/${escapePointer(key)}`);
+      if (issue) return issue;
+    }
+  }
+  return undefined;
+}
+
+/** JSON Pointer escaping (RFC 6901), with the offending characters shown as escapes. */
+function escapePointer(key: string): string {
+  return key
+    .replace(/~/g, '~0')
+    .replace(/\//g, '~1')
+    .replace(/[\u0000\ud800-\udfff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
