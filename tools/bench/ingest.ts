@@ -5,9 +5,11 @@
  */
 import { performance } from 'node:perf_hooks';
 import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
 import { RetentionPolicy, StorageType } from '@nats-io/jetstream';
 import { SUBJECTS, makeEnvelope } from '@genesis/contracts';
 import { ServiceProcess, TEST_WRITER_KEY, TestStack, sleep, waitFor } from '@genesis/testing';
+import { CpuMeter, GROUPS, perUnit, type CpuSample } from './cpu-meter';
 import { LoadClient } from './http-load';
 
 const encoder = new TextEncoder();
@@ -41,7 +43,7 @@ function percentile(sorted: number[], p: number): number {
  * `js.publish` (the reference the targets are stated against), `via: 'acked'` the services' own
  * publish path (AckedPublisher), printed alongside so the comparison stays honest.
  */
-async function rawJetStream(stack: TestStack, via: 'js' | 'acked'): Promise<number> {
+async function rawJetStream(stack: TestStack, via: 'js' | 'acked', meter: CpuMeter) {
   await stack.client.jsm.streams.add({
     name: 'BENCH_RAW',
     subjects: ['bench.raw'],
@@ -61,6 +63,7 @@ async function rawJetStream(stack: TestStack, via: 'js' | 'acked'): Promise<numb
     ),
   );
   const window = 1000;
+  const cpu0 = meter.sample();
   const t0 = performance.now();
   for (let i = 0; i < N; i += window) {
     await Promise.all(
@@ -74,8 +77,9 @@ async function rawJetStream(stack: TestStack, via: 'js' | 'acked'): Promise<numb
     );
   }
   const rate = N / ((performance.now() - t0) / 1000);
+  const cpu = perUnit(cpu0, meter.sample(), N);
   await stack.client.jsm.streams.delete('BENCH_RAW');
-  return rate;
+  return { rate, cpu };
 }
 
 async function rawPostgres(stack: TestStack): Promise<number> {
@@ -98,10 +102,11 @@ async function storedCount(stack: TestStack, source: string): Promise<number> {
   return n;
 }
 
-async function batchIngest(stack: TestStack, gateway: ServiceProcess) {
+async function batchIngest(stack: TestStack, gateway: ServiceProcess, meter: CpuMeter) {
   const batches = Math.ceil(N / BATCH);
   const concurrency = 4;
   const client = new LoadClient(gateway.baseUrl, TEST_WRITER_KEY);
+  const cpu0 = meter.sample();
   const t0 = performance.now();
   let next = 0;
   await Promise.all(
@@ -125,7 +130,9 @@ async function batchIngest(stack: TestStack, gateway: ServiceProcess) {
   // single-POST phase does not measure the relay's leftovers.
   await stack.outboxDrained(600_000);
   const published = performance.now();
+  const cpu = perUnit(cpu0, meter.sample(), N);
   return {
+    cpu,
     acceptedPerS: N / ((accepted - t0) / 1000),
     storedPerS: N / ((done - t0) / 1000),
     storedAfterS: (done - t0) / 1000,
@@ -175,12 +182,15 @@ async function openLoop(client: LoadClient, seconds: number, first: number) {
   };
 }
 
-async function singleIngest(gateway: ServiceProcess) {
+async function singleIngest(gateway: ServiceProcess, meter: CpuMeter) {
   const client = new LoadClient(gateway.baseUrl, TEST_WRITER_KEY);
   try {
     await client.open(CONNECTIONS);
     const warmup = await openLoop(client, WARMUP_SECONDS, 10_000_000);
-    return { ...(await openLoop(client, SINGLE_SECONDS, 0)), warmupP99: warmup.p99 };
+    const cpu0: CpuSample = meter.sample();
+    const measured = await openLoop(client, SINGLE_SECONDS, 0);
+    const cpu = perUnit(cpu0, meter.sample(), SINGLE_RPS * SINGLE_SECONDS);
+    return { ...measured, cpu, warmupP99: warmup.p99 };
   } finally {
     client.close();
   }
@@ -203,11 +213,17 @@ async function main(): Promise<void> {
     console.log(
       `genesis bench: ${N} learnings, batches of ${BATCH}; single POSTs at ${SINGLE_RPS}/s for ${SINGLE_SECONDS}s (+${WARMUP_SECONDS}s warm-up)`,
     );
-    const rawNats = await rawJetStream(stack, 'js');
-    const rawAcked = await rawJetStream(stack, 'acked');
+    const home = process.env['GENESIS_HOME'];
+    const meter = CpuMeter.forStack(home && join(home, 'data', 'pg'), {
+      gateway: gateway.pid,
+      learner: learner.pid,
+      nats: stack.nats.pid,
+    });
+    const { rate: rawNats, cpu: rawCpu } = await rawJetStream(stack, 'js', meter);
+    const { rate: rawAcked } = await rawJetStream(stack, 'acked', meter);
     const rawPg = await rawPostgres(stack);
-    const batch = await batchIngest(stack, gateway);
-    const single = await singleIngest(gateway);
+    const batch = await batchIngest(stack, gateway, meter);
+    const single = await singleIngest(gateway, meter);
     const f = (x: number) => x.toFixed(0).padStart(8);
     console.log('');
     console.log(`raw JetStream publish (async, window 1000)   ${f(rawNats)} msg/s   (nats.js js.publish)`);
@@ -224,13 +240,54 @@ async function main(): Promise<void> {
     console.log(
       `single POST at ${single.offeredRps}/s for ${SINGLE_SECONDS} s after ${WARMUP_SECONDS} s of warm-up: achieved ${single.achievedRps.toFixed(0)}/s, p50 ${single.p50.toFixed(1)} ms, p99 ${single.p99.toFixed(1)} ms, max ${single.max.toFixed(1)} ms from the due time (p99 ${single.sentP99.toFixed(1)} ms from the send), ${single.failures} non-202 (warm-up p99 ${single.warmupP99.toFixed(0)} ms)`,
     );
+    printCpu(meter.cores, rawNats, [
+      ['raw js.publish, per message', rawCpu],
+      ['batch, per learning', batch.cpu],
+      [`single POST at ${SINGLE_RPS}/s, per request`, single.cpu],
+    ]);
     console.log(
       `targets: batch end to end ≥ 0.5× raw publish → ${batch.storedPerS / rawNats >= 0.5 ? 'met' : 'NOT met'}; single p99 < 25 ms at 1000/s → ${single.p99 < 25 && single.achievedRps >= 0.95 * single.offeredRps ? 'met' : 'NOT met'}`,
     );
-    console.log(JSON.stringify({ bench: 'ingest', n: N, rawNats, rawAcked, rawPg, batch, single }));
+    console.log(JSON.stringify({ bench: 'ingest', n: N, rawNats, rawAcked, rawPg, rawCpu, batch, single }));
   } finally {
     await Promise.all([gateway.stop(), learner.stop()]);
     await stack.dispose();
+  }
+}
+
+type Cpu = ReturnType<typeof perUnit>;
+
+/**
+ * Where the CPU went, per unit of work, and the throughput that CPU alone allows: every process
+ * shares the same cores, so cores / (the capture path's CPU-µs per learning) bounds learnings/s.
+ * `steal` is time the hypervisor gave to other guests: a noisy host shows there.
+ */
+function printCpu(cores: number, rawNats: number, rows: [string, Cpu][]): void {
+  const cell = (x: number | undefined) => (x === undefined ? 'n/a' : x.toFixed(0)).padStart(10);
+  const processes = (cpu: Cpu) =>
+    GROUPS.every((g) => cpu.groups[g] !== undefined)
+      ? GROUPS.reduce((sum, g) => sum + cpu.groups[g]!, 0)
+      : undefined;
+  console.log('');
+  console.log(
+    `CPU-µs per unit, from /proc (${cores} cores shared by all)`.padEnd(46) +
+      [...GROUPS, 'these 5', 'machine', 'steal'].map((g) => g.padStart(10)).join(''),
+  );
+  for (const [label, cpu] of rows) {
+    console.log(
+      label.padEnd(46) +
+        GROUPS.map((g) => cell(cpu.groups[g])).join('') +
+        cell(processes(cpu)) +
+        cell(cpu.machine) +
+        cell(cpu.steal),
+    );
+  }
+  const batch = rows[1] && processes(rows[1][1]);
+  if (batch) {
+    const bound = (cores * 1e6) / batch;
+    console.log(
+      `batch, bound by these processes' CPU alone: ${cores} cores / ${batch.toFixed(0)} µs ≈ ${bound.toFixed(0)} learnings/s = ${(bound / rawNats).toFixed(2)}× raw publish; 0.5× needs ≤ ${((cores * 1e6) / (0.5 * rawNats)).toFixed(0)} µs per learning`,
+    );
   }
 }
 

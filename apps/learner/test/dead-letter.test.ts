@@ -7,6 +7,20 @@ import { ServiceProcess, TestStack, waitFor } from '@genesis/testing';
 
 const CONSUMER = durableName('learner', SUBJECTS.learningCaptured);
 
+const captured = (correction: string) =>
+  makeEnvelope(
+    SUBJECTS.learningCaptured,
+    {
+      learning_id: randomUUID(),
+      kind: 'correction',
+      model_id: 'genesis',
+      source: 'bus',
+      correction,
+      received_at: new Date().toISOString(),
+    },
+    { source: 'test', modelId: 'genesis' },
+  );
+
 describe('learner: messages that can never succeed', () => {
   let stack: TestStack;
   let learner: ServiceProcess;
@@ -59,18 +73,7 @@ describe('learner: messages that can never succeed', () => {
     assert.equal(second.header.get(DLQ_HEADERS.code), 'MALFORMED_JSON');
 
     // Text that cannot be stored, and bytes that are not UTF-8, are refused too, not retried or mangled.
-    const nul = makeEnvelope(
-      SUBJECTS.learningCaptured,
-      {
-        learning_id: randomUUID(),
-        kind: 'correction',
-        model_id: 'genesis',
-        source: 'bus',
-        correction: 'x = 1\u0000',
-        received_at: new Date().toISOString(),
-      },
-      { source: 'test', modelId: 'genesis' },
-    );
+    const nul = captured('x = 1\u0000');
     await publisher.publish(SUBJECTS.learningCaptured, nul);
     const third = await dlqEntry(3);
     assert.equal(third.header.get(DLQ_HEADERS.code), 'SCHEMA_INVALID');
@@ -84,25 +87,17 @@ describe('learner: messages that can never succeed', () => {
     assert.equal(fourth.header.get(DLQ_HEADERS.code), 'INVALID_UTF8');
 
     // The consumer goes on: a valid message behind them is stored.
-    const good = makeEnvelope(
-      SUBJECTS.learningCaptured,
-      {
-        learning_id: randomUUID(),
-        kind: 'correction',
-        model_id: 'genesis',
-        source: 'bus',
-        correction: 'x = 1',
-        received_at: new Date().toISOString(),
-      },
-      { source: 'test', modelId: 'genesis' },
-    );
+    const good = captured('x = 1');
     await publisher.publish(SUBJECTS.learningCaptured, good);
     await waitFor('the valid learning stored', async () => {
       const rows = await stack.db.query(`SELECT 1 FROM learnings WHERE id = $1`, [good.data.learning_id]);
       return rows.length === 1;
     });
-    const info = await stack.client.jsm.consumers.info(STREAMS.events, CONSUMER);
-    assert.equal(info.num_ack_pending, 0, 'nothing left hanging');
+    // Acked once its events are out too, a moment after the row is visible.
+    await waitFor('every message acked: nothing left hanging', async () => {
+      const info = await stack.client.jsm.consumers.info(STREAMS.events, CONSUMER);
+      return info.num_ack_pending === 0 && info.num_pending === 0;
+    });
     assert.equal((await stack.client.jsm.streams.info(STREAMS.dlq)).state.messages, 4);
     const stored = await stack.db.query(`SELECT 1 FROM learnings WHERE id = $1`, [nul.data.learning_id]);
     assert.equal(stored.length, 0, 'nothing of the refused messages was stored');

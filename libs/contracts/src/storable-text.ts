@@ -18,23 +18,29 @@ function textProblem(s: string): string | undefined {
  * replaced by U+FFFD on the way into a text column without anyone being told.
  */
 export function findUnstorableText(value: unknown, path = ''): ValidationIssue | undefined {
+  const found = find(value);
+  return found && { path: `${path}${found.path}` || '/', message: found.message };
+}
+
+/** The path is built on the way back from a finding only: the common, clean case pays nothing for it. */
+function find(value: unknown): ValidationIssue | undefined {
   if (typeof value === 'string') {
     const message = textProblem(value);
-    return message ? { path: path || '/', message } : undefined;
+    return message ? { path: '', message } : undefined;
   }
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
-      const issue = findUnstorableText(value[i], `${path}/${i}`);
-      if (issue) return issue;
+      const issue = find(value[i]);
+      if (issue) return { ...issue, path: `/${i}${issue.path}` };
     }
     return undefined;
   }
   if (value !== null && typeof value === 'object') {
-    for (const [key, v] of Object.entries(value)) {
+    for (const key in value) {
       const keyProblem = textProblem(key);
-      if (keyProblem) return { path: `${path}/${escapePointer(key)}`, message: `key ${keyProblem}` };
-      const issue = findUnstorableText(v, `${path}/${escapePointer(key)}`);
-      if (issue) return issue;
+      if (keyProblem) return { path: `/${escapePointer(key)}`, message: `key ${keyProblem}` };
+      const issue = find((value as Record<string, unknown>)[key]);
+      if (issue) return { ...issue, path: `/${escapePointer(key)}${issue.path}` };
     }
   }
   return undefined;
@@ -45,5 +51,6 @@ function escapePointer(key: string): string {
   return key
     .replace(/~/g, '~0')
     .replace(/\//g, '~1')
-    .replace(/[\u0000\ud800-\udfff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+    .replaceAll('\u0000', '\\u0000')
+    .replace(new RegExp(LONE_SURROGATE.source, 'g'), (c) => `\\u${c.charCodeAt(0).toString(16)}`);
 }

@@ -16,6 +16,8 @@ export interface InfraOptions {
   poolSize?: number;
   /** How the outbox relay runs (default: in the background for the life of the process). */
   outbox?: OutboxOptions['mode'];
+  /** For a service that publishes its events itself after each commit (Outbox.publishCommitted). */
+  outboxGraceMs?: number;
 }
 
 /**
@@ -30,6 +32,7 @@ export class InfraModule {
     redis = false,
     poolSize,
     outbox = 'background',
+    outboxGraceMs,
   }: InfraOptions): DynamicModule {
     const inject: unknown[] = [NatsClient, DataSource, ...(redis ? [REDIS] : [])];
     return {
@@ -48,7 +51,10 @@ export class InfraModule {
         }),
       ],
       providers: [
-        { provide: OUTBOX_OPTIONS, useValue: { service, mode: outbox } satisfies OutboxOptions },
+        {
+          provide: OUTBOX_OPTIONS,
+          useValue: { service, mode: outbox, graceMs: outboxGraceMs } satisfies OutboxOptions,
+        },
         Outbox,
       ],
       exports: [Outbox],

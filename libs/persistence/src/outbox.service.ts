@@ -7,7 +7,7 @@ import {
 import { DataSource } from 'typeorm';
 import { EventPublisher } from '@genesis/messaging';
 import { Log } from '@genesis/observability';
-import { OutboxRelay } from './outbox';
+import { OutboxRelay, type CommittedEvent } from './outbox';
 
 export const OUTBOX_OPTIONS = Symbol('OUTBOX_OPTIONS');
 
@@ -15,6 +15,8 @@ export interface OutboxOptions {
   service: string;
   /** 'background': relay from boot to shutdown; 'manual': only flush() publishes (one-shot commands). */
   mode: 'background' | 'manual';
+  /** See OutboxRelayOptions.graceMs: for a service that publishes its own events with publishCommitted. */
+  graceMs?: number;
 }
 
 /**
@@ -30,7 +32,9 @@ export class Outbox implements OnApplicationBootstrap, BeforeApplicationShutdown
     @Inject(EventPublisher) publisher: EventPublisher,
     @Inject(OUTBOX_OPTIONS) private readonly options: OutboxOptions,
   ) {
-    this.relay = new OutboxRelay(dataSource, publisher, new Log(options.service, 'outbox'), options.service);
+    this.relay = new OutboxRelay(dataSource, publisher, new Log(options.service, 'outbox'), options.service, {
+      graceMs: options.graceMs,
+    });
   }
 
   onApplicationBootstrap(): void {
@@ -44,6 +48,11 @@ export class Outbox implements OnApplicationBootstrap, BeforeApplicationShutdown
   /** Publish now (after a commit) instead of at the next poll. */
   kick(): void {
     this.relay.kick();
+  }
+
+  /** Publishes the rows of a transaction that has committed now; what fails is left to the relay. */
+  publishCommitted(rows: CommittedEvent[]): Promise<void> {
+    return this.relay.publishCommitted(rows);
   }
 
   /** Publishes everything pending, then resolves with how many events went out. */

@@ -42,6 +42,11 @@ export class TestNatsServer {
     return this.output;
   }
 
+  /** The server's pid while it runs (e.g. to read its CPU time from /proc). */
+  get pid(): number | undefined {
+    return this.process?.pid;
+  }
+
   private async boot(): Promise<void> {
     const bin = process.env['NATS_SERVER_BIN'] ?? 'nats-server';
     // A config file may fix the monitoring port (deploy/nats: 8222): a free one per test server.

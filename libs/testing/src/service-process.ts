@@ -43,6 +43,11 @@ export class ServiceProcess {
     return service;
   }
 
+  /** The running process's pid (e.g. to read its CPU time from /proc). */
+  get pid(): number | undefined {
+    return this.process?.pid;
+  }
+
   private spawn(): void {
     this.process = spawn(
       process.execPath,

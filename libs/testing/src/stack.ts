@@ -66,7 +66,6 @@ export class TestStack {
     };
   }
 
-  /** Every event on GENESIS_EVENTS with exactly this subject, oldest first (as `nats stream view` shows them). */
   /** Waits until every outbox row is published (the events that follow the last database changes). */
   async outboxDrained(timeoutMs = 10_000): Promise<void> {
     await waitFor(
@@ -103,6 +102,7 @@ export class TestStack {
     );
   }
 
+  /** Every event on GENESIS_EVENTS with exactly this subject, oldest first (as `nats stream view` shows them). */
   async events<T = unknown>(subject: string): Promise<EventEnvelope<T>[]> {
     const info = await this.client.jsm.streams.info(STREAMS.events, { subjects_filter: subject });
     const total = info.state.subjects?.[subject] ?? 0;

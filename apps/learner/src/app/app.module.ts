@@ -5,12 +5,23 @@ import { LEARNER_CONFIG, type LearnerConfig } from './learner.config';
 import { StoreLearningHandler } from './store-learning/store-learning.handler';
 import { CaptureConsumer } from './store-learning/capture-consumer';
 
+/** How long the relay leaves a fresh learner event to the learner's own publish after commit. */
+const OUTBOX_GRACE_MS = 5000;
+
 @Module({})
 export class AppModule {
   static forRoot(config: LearnerConfig): DynamicModule {
     return {
       module: AppModule,
-      imports: [InfraModule.forRoot({ service: 'learner', config, poolSize: config.poolSize })],
+      imports: [
+        InfraModule.forRoot({
+          service: 'learner',
+          config,
+          poolSize: config.poolSize,
+          // The learner publishes its events right after each commit; the relay takes what is left.
+          outboxGraceMs: OUTBOX_GRACE_MS,
+        }),
+      ],
       controllers: [MetricsController],
       providers: [{ provide: LEARNER_CONFIG, useValue: config }, StoreLearningHandler, CaptureConsumer],
     };

@@ -13,7 +13,6 @@ import {
 } from '@genesis/contracts';
 import { ConsumerRunner, EventPublisher, NatsClient } from '@genesis/messaging';
 import { Log } from '@genesis/observability';
-import { Outbox } from '@genesis/persistence';
 import { LEARNER_CONFIG, type LearnerConfig } from '../learner.config';
 import { StoreLearningHandler } from './store-learning.handler';
 
@@ -25,7 +24,6 @@ export class CaptureConsumer implements OnApplicationBootstrap, BeforeApplicatio
   constructor(
     @Inject(NatsClient) nats: NatsClient,
     @Inject(EventPublisher) publisher: EventPublisher,
-    @Inject(Outbox) outbox: Outbox,
     @Inject(StoreLearningHandler) handler: StoreLearningHandler,
     @Inject(LEARNER_CONFIG) config: LearnerConfig,
   ) {
@@ -33,9 +31,9 @@ export class CaptureConsumer implements OnApplicationBootstrap, BeforeApplicatio
       stream: STREAMS.events,
       durable: durableName('learner', SUBJECTS.learningCaptured),
       concurrency: config.concurrency,
+      // The handler publishes its committed events itself; the outbox relay is the fallback.
       handler: async (event) => {
-        const outcome = await handler.handle(event as EventEnvelope<LearningCapturedV1>);
-        if (outcome !== 'already-stored') outbox.kick();
+        await handler.handle(event as EventEnvelope<LearningCapturedV1>);
       },
     });
   }

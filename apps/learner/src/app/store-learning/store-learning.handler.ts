@@ -9,7 +9,15 @@ import {
   type LearningStoredV1,
 } from '@genesis/contracts';
 import { counter } from '@genesis/observability';
-import { enqueueEvents, isUniqueViolation } from '@genesis/persistence';
+import {
+  OUTBOX_RECORD,
+  Outbox,
+  enqueueEvents,
+  isUniqueViolation,
+  outboxRecordset,
+  type CommittedEvent,
+  type PendingEvent,
+} from '@genesis/persistence';
 import {
   learningContentHash,
   quarantineReason,
@@ -57,6 +65,7 @@ export class StoreLearningHandler {
 
   constructor(
     @Inject(DataSource) private readonly dataSource: DataSource,
+    @Inject(Outbox) private readonly outbox: Outbox,
     @Inject(LEARNER_CONFIG) config: LearnerConfig,
   ) {
     this.batcher = new MicroBatcher(
@@ -86,100 +95,168 @@ export class StoreLearningHandler {
 
   /**
    * Stores a batch with a fixed number of statements, whatever its size (a round trip per learning
-   * was the learner's bottleneck): look up known ids, insert the accepted ones (the partial unique
-   * index settles exact duplicates, also against concurrent batches), insert the duplicates and
-   * the quarantined, then their events into the outbox.
+   * was the learner's bottleneck). The common case — every learning new — is one statement: the
+   * rows and their events, committed together. What that statement leaves out (an id already
+   * stored, content already accepted) is sorted out in a transaction as before. The committed
+   * events are then published at once; the outbox relay publishes whatever that misses.
    */
   private async storeBatch(events: EventEnvelope<LearningCapturedV1>[]): Promise<StoreOutcome[]> {
     const items = await prepareAll(events);
-    const outcomes = await this.dataSource.transaction(async (m) => {
-      const existing: { id: string }[] = await m.query(
-        `SELECT id FROM learnings WHERE id = ANY($1::uuid[])`,
-        [items.map((i) => i.row.id)],
-      );
-      const seen = new Set(existing.map((r) => r.id));
-      const results = new Map<Prepared, StoreOutcome>();
-      const fresh: Prepared[] = [];
-      for (const item of items) {
-        if (seen.has(item.row.id)) results.set(item, 'already-stored');
-        else {
-          seen.add(item.row.id); // the same message twice in one batch
-          fresh.push(item);
-        }
-      }
-
-      // One candidate per content: the first of a batch; later ones are duplicates of the winner.
-      const candidates = new Map<string, Prepared>();
-      for (const item of fresh) {
-        const key = `${item.row.model_id}|${item.row.content_hash}`;
-        if (!item.quarantine && !candidates.has(key)) candidates.set(key, item);
-      }
-      const accepted: { id: string }[] = await insertRows(
-        m,
-        [...candidates.values()].map((i) => ({ ...i.row, status: 'accepted' })),
-        `ON CONFLICT (model_id, content_hash) WHERE status = 'accepted' DO NOTHING`,
-      );
-      const acceptedIds = new Set(accepted.map((r) => r.id));
-      const originals = await acceptedOriginals(
-        m,
-        fresh.filter((i) => !i.quarantine && !acceptedIds.has(i.row.id)),
-      );
-
-      const others: Row[] = [];
-      const events: { subject: string; envelope: EventEnvelope<unknown> }[] = [];
-      const storedAt = new Date().toISOString();
-      for (const item of fresh) {
-        const { event, row, quarantine } = item;
-        if (acceptedIds.has(row.id)) {
-          results.set(item, 'accepted');
-          events.push(storedEvent(item, storedAt));
-        } else if (quarantine) {
-          // What could not be cleaned is not kept: only the metadata and the reason.
-          results.set(item, 'quarantined');
-          others.push({
-            ...row,
-            context: null,
-            model_output: null,
-            correction: null,
-            status: 'quarantined',
-            quarantine_reason: `${quarantine.code}: ${quarantine.message}`,
-          });
-          events.push(rejectedEvent(event, { status: 'quarantined', reason: quarantine }));
-        } else {
-          const original = originals.get(`${row.model_id}|${row.content_hash}`)!;
-          results.set(item, 'duplicate');
-          others.push({
-            ...row,
-            context: null,
-            model_output: null,
-            correction: null,
-            status: 'duplicate',
-            duplicate_of: original,
-          });
-          events.push(
-            rejectedEvent(event, {
-              status: 'duplicate',
-              duplicate_of: original,
-              reason: {
-                code: 'DUPLICATE_CONTENT',
-                message: `same normalised content as learning ${original}`,
-              },
-            }),
-          );
-        }
-      }
-      await insertRows(m, others);
-      await enqueueEvents(m, events);
-      return items.map((i) => results.get(i)!);
-    });
-    items.forEach((item, i) => {
-      if (outcomes[i] === 'already-stored') return;
-      stored.inc({ model_id: item.row.model_id, status: outcomes[i]! });
+    const outcomes = new Map<Prepared, StoreOutcome>();
+    const committed: CommittedEvent[] = [];
+    for (const [item, row] of await insertNew(this.dataSource, firstOfEachId(items))) {
+      outcomes.set(item, item.quarantine ? 'quarantined' : 'accepted');
+      committed.push(row);
+    }
+    const rest = items.filter((i) => !outcomes.has(i));
+    if (rest.length > 0) {
+      const sorted = await this.dataSource.transaction((m) => storeRest(m, rest));
+      sorted.outcomes.forEach((outcome, item) => outcomes.set(item, outcome));
+      committed.push(...sorted.committed);
+    }
+    await this.outbox.publishCommitted(committed);
+    items.forEach((item) => {
+      const outcome = outcomes.get(item)!;
+      if (outcome === 'already-stored') return;
+      stored.inc({ model_id: item.row.model_id, status: outcome });
       const redactions = Number(item.row.redaction_count ?? 0);
       if (redactions > 0) redacted.inc({ model_id: item.row.model_id }, redactions);
     });
-    return outcomes;
+    return items.map((i) => outcomes.get(i)!);
   }
+}
+
+/** Each learning id once (a message delivered twice can land in one batch); repeats go the slow way. */
+function firstOfEachId(items: Prepared[]): Prepared[] {
+  const seen = new Set<string>();
+  return items.filter((i) => !seen.has(i.row.id) && seen.add(i.row.id));
+}
+
+/**
+ * One statement (so one transaction): inserts each learning as accepted (quarantined: as
+ * quarantined, without its text) together with its learning.stored / learning.rejected event.
+ * A learning whose id is stored already, or whose content is accepted already (also earlier in
+ * this batch), conflicts and is skipped with its event. Returns the inserted ones' outbox rows.
+ */
+async function insertNew(dataSource: DataSource, items: Prepared[]): Promise<Map<Prepared, CommittedEvent>> {
+  const storedAt = new Date().toISOString();
+  const rows = items.map((i) =>
+    i.quarantine ? quarantinedRow(i.row, i.quarantine) : { ...i.row, status: 'accepted' },
+  );
+  const events = items.map((i) => ({
+    ...(i.quarantine
+      ? rejectedEvent(i.event, { status: 'quarantined', reason: i.quarantine })
+      : storedEvent(i, storedAt)),
+    key: i.row.id,
+  }));
+  const { json, byEventId } = outboxRecordset(events);
+  const inserted: { id: string; event_id: string }[] = await dataSource.query(
+    `WITH stored AS (
+       INSERT INTO learnings (${COLUMNS.join(', ')})
+       SELECT ${COLUMNS.join(', ')} FROM json_to_recordset($1::json) AS ${LEARNING_RECORD}
+       ON CONFLICT DO NOTHING RETURNING id
+     )
+     INSERT INTO outbox (event_id, subject, payload)
+     SELECT e.event_id, e.subject, e.payload::text
+     FROM json_to_recordset($2::json) AS ${OUTBOX_RECORD} JOIN stored ON stored.id = e.key::uuid
+     RETURNING id, event_id`,
+    [JSON.stringify(rows), json],
+  );
+  const itemByEventId = new Map(events.map((e, i) => [e.envelope.id, items[i]!]));
+  return new Map(
+    inserted.map((r) => [itemByEventId.get(r.event_id)!, { id: r.id, ...byEventId.get(r.event_id)! }]),
+  );
+}
+
+/**
+ * The learnings the one-statement insert left out, in a transaction: an id already stored is done;
+ * content accepted under another id makes the learning a duplicate of that one (the partial
+ * unique index decides, also against concurrent batches).
+ */
+async function storeRest(
+  m: EntityManager,
+  items: Prepared[],
+): Promise<{ outcomes: Map<Prepared, StoreOutcome>; committed: CommittedEvent[] }> {
+  const existing: { id: string }[] = await m.query(`SELECT id FROM learnings WHERE id = ANY($1::uuid[])`, [
+    items.map((i) => i.row.id),
+  ]);
+  const seen = new Set(existing.map((r) => r.id));
+  const results = new Map<Prepared, StoreOutcome>();
+  const fresh: Prepared[] = [];
+  for (const item of items) {
+    if (seen.has(item.row.id)) results.set(item, 'already-stored');
+    else {
+      seen.add(item.row.id); // the same message twice in one batch
+      fresh.push(item);
+    }
+  }
+
+  // One candidate per content: the first of a batch; later ones are duplicates of the winner.
+  const candidates = new Map<string, Prepared>();
+  for (const item of fresh) {
+    const key = `${item.row.model_id}|${item.row.content_hash}`;
+    if (!item.quarantine && !candidates.has(key)) candidates.set(key, item);
+  }
+  const accepted: { id: string }[] = await insertRows(
+    m,
+    [...candidates.values()].map((i) => ({ ...i.row, status: 'accepted' })),
+    `ON CONFLICT (model_id, content_hash) WHERE status = 'accepted' DO NOTHING`,
+  );
+  const acceptedIds = new Set(accepted.map((r) => r.id));
+  const originals = await acceptedOriginals(
+    m,
+    fresh.filter((i) => !i.quarantine && !acceptedIds.has(i.row.id)),
+  );
+
+  const others: Row[] = [];
+  const events: PendingEvent[] = [];
+  const storedAt = new Date().toISOString();
+  for (const item of fresh) {
+    const { event, row, quarantine } = item;
+    if (acceptedIds.has(row.id)) {
+      results.set(item, 'accepted');
+      events.push(storedEvent(item, storedAt));
+    } else if (quarantine) {
+      results.set(item, 'quarantined');
+      others.push(quarantinedRow(row, quarantine));
+      events.push(rejectedEvent(event, { status: 'quarantined', reason: quarantine }));
+    } else {
+      const original = originals.get(`${row.model_id}|${row.content_hash}`)!;
+      results.set(item, 'duplicate');
+      others.push({
+        ...row,
+        context: null,
+        model_output: null,
+        correction: null,
+        status: 'duplicate',
+        duplicate_of: original,
+      });
+      events.push(
+        rejectedEvent(event, {
+          status: 'duplicate',
+          duplicate_of: original,
+          reason: {
+            code: 'DUPLICATE_CONTENT',
+            message: `same normalised content as learning ${original}`,
+          },
+        }),
+      );
+    }
+  }
+  await insertRows(m, others);
+  return { outcomes: results, committed: await enqueueEvents(m, events) };
+}
+
+/** What could not be cleaned is not kept: only the metadata and the reason. */
+function quarantinedRow(row: Row, quarantine: QuarantineReason): Row {
+  return {
+    ...row,
+    context: null,
+    model_output: null,
+    correction: null,
+    status: 'quarantined',
+    quarantine_reason: `${quarantine.code}: ${quarantine.message}`,
+  };
 }
 
 /** `model_id|content_hash` → id of the accepted learning with that content. */
@@ -252,7 +329,7 @@ function prepare(event: EventEnvelope<LearningCapturedV1>, cleaned: RedactedLear
     model_output: fields['model_output'] ?? null,
     correction: fields['correction'] ?? null,
     produced_by: d.produced_by ?? null,
-    metadata: JSON.stringify(d.metadata ?? {}),
+    metadata: d.metadata ?? {},
     content_hash: learningContentHash({
       model_id: d.model_id,
       kind: d.kind,
@@ -288,17 +365,18 @@ const COLUMNS = [
   'captured_at',
 ] as const;
 
+/** The learnings columns as `json_to_recordset` reads them: one JSON parameter for a whole batch. */
+const LEARNING_RECORD = `r(id uuid, model_id text, kind text, source text, language text, context text,
+  model_output text, correction text, produced_by text, metadata jsonb, content_hash text, status text,
+  duplicate_of uuid, quarantine_reason text, redaction_count int, event_id uuid, captured_at timestamptz)`;
+
 /** Inserts learnings rows in one statement; returns the ids `onConflict` did not swallow. */
 async function insertRows(m: EntityManager, rows: Row[], onConflict = ''): Promise<{ id: string }[]> {
   if (rows.length === 0) return [];
-  const values: unknown[] = [];
-  const tuples = rows.map((row) => {
-    const start = values.length;
-    values.push(...COLUMNS.map((c) => row[c] ?? null));
-    return `(${COLUMNS.map((_, i) => `$${start + i + 1}`).join(', ')})`;
-  });
   return m.query(
-    `INSERT INTO learnings (${COLUMNS.join(', ')}) VALUES ${tuples.join(', ')} ${onConflict} RETURNING id`,
-    values,
+    `INSERT INTO learnings (${COLUMNS.join(', ')})
+     SELECT ${COLUMNS.join(', ')} FROM json_to_recordset($1::json) AS ${LEARNING_RECORD}
+     ${onConflict} RETURNING id`,
+    [JSON.stringify(rows)],
   );
 }
