@@ -53,6 +53,7 @@ export function outboxRecordset(events: (PendingEvent & { key?: string })[]): {
   return { json: `[${records.join(',')}]`, byEventId };
 }
 
+/** The column list `outboxRecordset`'s JSON is read with: `json_to_recordset($n::json) AS ${OUTBOX_RECORD}`. */
 export const OUTBOX_RECORD = 'e(event_id uuid, subject text, payload json, key text)';
 
 /**
