@@ -1,11 +1,10 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
 import { AckPolicy } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/transport-node';
-import { STREAMS, SUBJECTS, dlqSubject, makeEnvelope } from '@genesis/contracts';
+import { STREAMS, SUBJECTS, dlqSubject } from '@genesis/contracts';
 import { Log } from '@genesis/observability';
-import { TestNatsServer, waitFor, sleep } from '@genesis/testing';
+import { TestNatsServer, capturedLearning, waitFor, sleep } from '@genesis/testing';
 import {
   ARTIFACTS_BUCKET,
   ConsumerRunner,
@@ -19,20 +18,7 @@ import {
 
 const log = new Log('test', undefined, 'error');
 
-function captured(tag: string) {
-  return makeEnvelope(
-    SUBJECTS.learningCaptured,
-    {
-      learning_id: randomUUID(),
-      kind: 'correction',
-      model_id: 'genesis',
-      source: tag,
-      correction: 'x',
-      received_at: new Date().toISOString(),
-    },
-    { source: 'test', modelId: 'genesis' },
-  );
-}
+const captured = (tag: string) => capturedLearning({ source: tag, correction: 'x' });
 
 describe('ConsumerRunner against a real JetStream', () => {
   let server: TestNatsServer;

@@ -3,23 +3,9 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { DLQ_HEADERS, EventPublisher } from '@genesis/messaging';
 import { STREAMS, SUBJECTS, dlqSubject, durableName, makeEnvelope } from '@genesis/contracts';
-import { ServiceProcess, TestStack, waitFor } from '@genesis/testing';
+import { ServiceProcess, TestStack, capturedLearning, waitFor } from '@genesis/testing';
 
 const CONSUMER = durableName('learner', SUBJECTS.learningCaptured);
-
-const captured = (correction: string) =>
-  makeEnvelope(
-    SUBJECTS.learningCaptured,
-    {
-      learning_id: randomUUID(),
-      kind: 'correction',
-      model_id: 'genesis',
-      source: 'bus',
-      correction,
-      received_at: new Date().toISOString(),
-    },
-    { source: 'test', modelId: 'genesis' },
-  );
 
 describe('learner: messages that can never succeed', () => {
   let stack: TestStack;
@@ -73,7 +59,7 @@ describe('learner: messages that can never succeed', () => {
     assert.equal(second.header.get(DLQ_HEADERS.code), 'MALFORMED_JSON');
 
     // Text that cannot be stored, and bytes that are not UTF-8, are refused too, not retried or mangled.
-    const nul = captured('x = 1\u0000');
+    const nul = capturedLearning({ source: 'bus', correction: 'x = 1\u0000' });
     await publisher.publish(SUBJECTS.learningCaptured, nul);
     const third = await dlqEntry(3);
     assert.equal(third.header.get(DLQ_HEADERS.code), 'SCHEMA_INVALID');
@@ -87,7 +73,7 @@ describe('learner: messages that can never succeed', () => {
     assert.equal(fourth.header.get(DLQ_HEADERS.code), 'INVALID_UTF8');
 
     // The consumer goes on: a valid message behind them is stored.
-    const good = captured('x = 1');
+    const good = capturedLearning({ source: 'bus', correction: 'x = 1' });
     await publisher.publish(SUBJECTS.learningCaptured, good);
     await waitFor('the valid learning stored', async () => {
       const rows = await stack.db.query(`SELECT 1 FROM learnings WHERE id = $1`, [good.data.learning_id]);

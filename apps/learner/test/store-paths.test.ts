@@ -1,30 +1,14 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
 import { EventPublisher } from '@genesis/messaging';
-import {
-  SUBJECTS,
-  makeEnvelope,
-  type LearningCapturedV1,
-  type LearningRejectedV1,
-  type LearningStoredV1,
-} from '@genesis/contracts';
-import { ServiceProcess, TestStack, waitFor } from '@genesis/testing';
+import { SUBJECTS, type LearningRejectedV1, type LearningStoredV1 } from '@genesis/contracts';
+import { ServiceProcess, TestStack, capturedLearning, waitFor } from '@genesis/testing';
 
 // A GitHub token alone: redacted, nothing is left of the correction → quarantined.
 const TOKEN = ['ghp_', 'A1b2C3d4E5f6G7h8I9j0', 'K1l2M3n4O5p6Q7r8'].join('');
 
-function captured(correction: string, learningId: string = randomUUID()) {
-  const data: LearningCapturedV1 = {
-    learning_id: learningId,
-    kind: 'correction',
-    model_id: 'genesis',
-    source: 'paths',
-    correction,
-    received_at: new Date().toISOString(),
-  };
-  return makeEnvelope(SUBJECTS.learningCaptured, data, { source: 'test', modelId: 'genesis' });
-}
+const captured = (correction: string, learningId?: string) =>
+  capturedLearning({ source: 'paths', correction, ...(learningId ? { learning_id: learningId } : {}) });
 
 /**
  * The learner stores a batch in one statement when every learning in it is new, and sorts out the

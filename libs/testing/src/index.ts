@@ -8,3 +8,4 @@ export * from './stack';
 export * from './http';
 export * from './worker-process';
 export * from './fake-serving';
+export * from './events';
