@@ -22,22 +22,19 @@ export interface CpuSample {
 // /proc times are in clock ticks; USER_HZ is 100 on every Linux this runs on.
 const MS_PER_TICK = 10;
 
-/** utime, stime, cutime, cstime of a process, in ms (`cutime`/`cstime`: its reaped children). */
-function times(pid: number): [number, number, number, number] | undefined {
+/** The fields of /proc/<pid>/stat after the command name (state first), or undefined once it is gone. */
+function stat(pid: number): string[] | undefined {
   try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return [11, 12, 13, 14].map((i) => Number(fields[i]) * MS_PER_TICK) as [number, number, number, number];
+    return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
   } catch {
     return undefined;
   }
 }
 
-function ppid(pid: number): number | undefined {
-  try {
-    return Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]);
-  } catch {
-    return undefined;
-  }
+/** utime + stime of a process in ms, and cutime + cstime (its reaped children). */
+function times(fields: string[]): { own: number; children: number } {
+  const [utime, stime, cutime, cstime] = [11, 12, 13, 14].map((i) => Number(fields[i]) * MS_PER_TICK);
+  return { own: utime! + stime!, children: cutime! + cstime! };
 }
 
 function readPid(file: string): number | undefined {
@@ -51,13 +48,13 @@ function readPid(file: string): number | undefined {
 
 /** The postmaster, its backends and helpers (live ones from /proc, exited ones via cutime/cstime). */
 function postgresTree(postmaster: number): number | undefined {
-  const own = times(postmaster);
-  if (!own) return undefined;
-  let total = own.reduce((a, b) => a + b, 0);
-  for (const entry of listPids()) {
-    if (ppid(entry) !== postmaster) continue;
-    const t = times(entry);
-    if (t) total += t[0] + t[1];
+  const fields = stat(postmaster);
+  if (!fields) return undefined;
+  const { own, children: reaped } = times(fields);
+  let total = own + reaped;
+  for (const pid of listPids()) {
+    const child = stat(pid);
+    if (child && Number(child[1]) === postmaster) total += times(child).own; // [1]: the parent's pid
   }
   return total;
 }
@@ -105,8 +102,8 @@ export class CpuMeter {
   sample(): CpuSample {
     const groups: CpuSample['groups'] = {};
     for (const [group, pid] of Object.entries(this.pids) as [Group, number | undefined][]) {
-      const t = pid ? times(pid) : undefined;
-      if (t) groups[group] = t[0] + t[1];
+      const fields = pid ? stat(pid) : undefined;
+      if (fields) groups[group] = times(fields).own;
     }
     const pg = this.postmaster ? postgresTree(this.postmaster) : undefined;
     if (pg !== undefined) groups.postgres = pg;

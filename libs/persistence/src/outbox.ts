@@ -177,7 +177,7 @@ export class OutboxRelay {
   /** One claimed batch; returns how many rows it published. */
   async publishBatch(): Promise<number> {
     return this.dataSource.transaction(async (m) => {
-      const rows: { id: string; event_id: string; subject: string; payload: string }[] = await m.query(
+      const rows: CommittedEvent[] = await m.query(
         `SELECT id, event_id, subject, payload FROM outbox
          WHERE published_at IS NULL AND ((payload::jsonb) ->> 'source') = $2
            AND created_at <= clock_timestamp() - make_interval(secs => $3::float8 / 1000)
@@ -185,12 +185,7 @@ export class OutboxRelay {
         [this.batchSize, this.source, this.graceMs],
       );
       if (rows.length === 0) return 0;
-      await Promise.all(
-        rows.map(async (r) => {
-          await this.publisher.publishRaw(r.subject, encoder.encode(r.payload), r.event_id);
-          relayed.inc({ subject: r.subject });
-        }),
-      );
+      await Promise.all(rows.map((r) => this.publish(r)));
       await m.query(`UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])`, [
         rows.map((r) => r.id),
       ]);
@@ -210,8 +205,7 @@ export class OutboxRelay {
     await Promise.all(
       rows.map(async (r) => {
         try {
-          await this.publisher.publishRaw(r.subject, encoder.encode(r.payload), r.event_id);
-          relayed.inc({ subject: r.subject });
+          await this.publish(r);
           published.push(r.id);
         } catch (err) {
           failure = err as Error;
@@ -235,6 +229,11 @@ export class OutboxRelay {
         error: (err as Error).message,
       });
     }
+  }
+
+  private async publish(row: CommittedEvent): Promise<void> {
+    await this.publisher.publishRaw(row.subject, encoder.encode(row.payload), row.event_id);
+    relayed.inc({ subject: row.subject });
   }
 
   private async cleanup(): Promise<void> {
