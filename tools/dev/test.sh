@@ -11,6 +11,8 @@
 #     XML in $GENESIS_HOME/logs/pytest.xml, counted in the summary line
 #   - last line: "N passed, N failed, N skipped"; exit status: the test runner's
 # Env: TEST_FILES="a.spec.js dist/libs/x ..." runs only those files (folders are searched);
+#      GENESIS_TEST_TIMEOUT_MS (per test, default 600000) and GENESIS_TEST_RUN_TIMEOUT_S (pytest,
+#      and the Node tests, each, default 2700): a hang fails the run, with a message, in that time;
 #      GENESIS_TEST_SKIP_STATIC=1 skips lint/typecheck/format:check;
 #      GENESIS_TEST_PYTHON=0 skips the Python worker's tests, =1 runs them even with TEST_FILES;
 #      CI=true stops the test infra at the end (otherwise it stays up for the next run).
@@ -59,6 +61,9 @@ npm_step() { # script
   fi
 }
 
+# How long each test runner (pytest, then node --test) may take before `timeout` stops it.
+RUN_TIMEOUT_S="${GENESIS_TEST_RUN_TIMEOUT_S:-2700}"
+
 npm_step build
 if [[ ${GENESIS_TEST_SKIP_STATIC:-} == 1 ]]; then
   log "skipping lint, typecheck and format:check (GENESIS_TEST_SKIP_STATIC=1)"
@@ -87,7 +92,11 @@ if [[ ${GENESIS_TEST_PYTHON:-} == 1 || (-z ${TEST_FILES:-} && ${GENESIS_TEST_PYT
       die "ruff found problems in apps/trainer-worker (fix: cd apps/trainer-worker && .venv/bin/ruff format . && .venv/bin/ruff check --fix .)"
   fi
   log "python worker: pytest (JUnit XML in $PY_JUNIT)"
-  (cd "$PY_DIR" && .venv/bin/python -m pytest -q -p no:cacheprovider --junitxml="$PY_JUNIT") || PY_RC=$?
+  (cd "$PY_DIR" && timeout --kill-after=30 "$RUN_TIMEOUT_S" \
+    .venv/bin/python -m pytest -q -p no:cacheprovider --junitxml="$PY_JUNIT") || PY_RC=$?
+  if ((PY_RC == 124 || PY_RC == 137)); then
+    warn "pytest did not end within ${RUN_TIMEOUT_S}s (GENESIS_TEST_RUN_TIMEOUT_S) and was stopped"
+  fi
   if [[ -s $PY_JUNIT ]]; then
     read -r PY_PASSED PY_FAILED PY_SKIPPED < <(
       "$PY_DIR/.venv/bin/python" -c '
@@ -145,12 +154,20 @@ fi
 TAP="$GENESIS_LOG_DIR/tests.tap"
 mkdir -p "$GENESIS_LOG_DIR"
 rm -f "$TAP"
+# A hang fails the run instead of stalling it: each test has GENESIS_TEST_TIMEOUT_MS (default
+# 10 min), and the run RUN_TIMEOUT_S (above), after which `timeout` ends the runner, its files and
+# their children. (Not --test-force-exit: with it, Node 20 cuts the TAP file short of its summary.)
 log "running ${#files[@]} test file(s); TAP in $TAP"
 rc=0
-node --test --test-concurrency=1 \
+timeout --kill-after=30 "$RUN_TIMEOUT_S" \
+  node --test --test-concurrency=1 \
+  --test-timeout="${GENESIS_TEST_TIMEOUT_MS:-600000}" \
   --test-reporter=spec --test-reporter-destination=stdout \
   --test-reporter=tap --test-reporter-destination="$TAP" \
   "${files[@]}" || rc=$?
+if ((rc == 124 || rc == 137)); then
+  warn "the test run did not end within ${RUN_TIMEOUT_S}s (GENESIS_TEST_RUN_TIMEOUT_S) and was stopped"
+fi
 
 # Totals from the TAP summary (the last "# pass N" etc. lines, which are the top-level ones).
 tap_count() {
@@ -172,6 +189,9 @@ if [[ ! -s $TAP ]] || ! grep -q '^# pass ' "$TAP"; then
   warn "the test runner wrote no TAP summary (exit $rc); see the output above"
 elif ((rc != 0 && failed == 0)); then
   warn "the test runner exited with $rc although no test failed (a file may have crashed; see above)"
+fi
+if ((rc != 0 && failed == 0)); then
+  failed=1 # no test was reported failed, yet the run failed (a timeout, a crash): not "0 failed"
 fi
 if [[ ${CI:-} == true ]]; then
   trap - EXIT # stop the infra now, so that the summary stays the last line

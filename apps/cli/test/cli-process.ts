@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { waitFor } from '@genesis/testing';
+import { reapAtExit, waitFor } from '@genesis/testing';
 
 /** The built CLI (dist/apps/cli/main.js), as a user runs it. */
 export const CLI_MAIN = join(__dirname, '..', 'main.js');
@@ -20,11 +20,13 @@ export class CliProcess {
   private readonly child: ChildProcess;
 
   constructor(args: string[], env: Record<string, string>, cwd: string, stdin?: string) {
-    this.child = spawn(process.execPath, [CLI_MAIN, ...args], {
-      cwd,
-      env: { PATH: process.env['PATH'] ?? '', NO_COLOR: '1', ...env },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
+    this.child = reapAtExit(
+      spawn(process.execPath, [CLI_MAIN, ...args], {
+        cwd,
+        env: { PATH: process.env['PATH'] ?? '', NO_COLOR: '1', ...env },
+        stdio: ['pipe', 'pipe', 'pipe'],
+      }),
+    );
     this.child.stdin!.end(stdin ?? '');
     this.child.stdout!.on('data', (c: Buffer) => (this.stdout += c.toString()));
     this.child.stderr!.on('data', (c: Buffer) => (this.stderr += c.toString()));

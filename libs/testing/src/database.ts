@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import type { DataSource } from 'typeorm';
+import { sleep } from './wait';
 import { createDataSource, runMigrations } from '@genesis/persistence';
 
 /** A fresh, migrated database per test file, on the Postgres at DATABASE_URL (started by npm test). */
@@ -34,13 +35,42 @@ export class TestDatabase {
   }
 
   async dispose(): Promise<void> {
-    await this.dataSource.destroy();
+    if (this.dataSource.isInitialized) await this.dataSource.destroy();
     const admin = new Client({ connectionString: this.adminUrl });
     await admin.connect();
     try {
-      await admin.query(`DROP DATABASE IF EXISTS ${this.name} WITH (FORCE)`);
+      await dropDatabase(admin, this.name);
     } finally {
       await admin.end();
+    }
+  }
+}
+
+/** SQLSTATEs of a DROP DATABASE that a moment later may succeed. */
+const DROP_RETRYABLE = new Set([
+  '42501', // FORCE may not terminate an autovacuum worker unless superuser (PG < 18)
+  '55006', // a session is still connecting or going away
+]);
+
+/**
+ * DROP DATABASE … WITH (FORCE), waiting out an autovacuum worker in the database: a role that is
+ * not superuser cannot terminate one, and the worker ends by itself within moments on a test
+ * database. Fails after `timeoutMs`.
+ */
+export async function dropDatabase(
+  admin: Pick<Client, 'query'>,
+  name: string,
+  { timeoutMs = 60_000, retryMs = 200 } = {},
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      return;
+    } catch (err) {
+      const code = (err as { code?: string }).code ?? '';
+      if (!DROP_RETRYABLE.has(code) || Date.now() > deadline) throw err;
+      await sleep(retryMs);
     }
   }
 }

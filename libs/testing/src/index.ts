@@ -1,5 +1,6 @@
 export * from './wait';
 export * from './ports';
+export * from './children';
 export * from './nats-server';
 export * from './nats-users';
 export * from './database';

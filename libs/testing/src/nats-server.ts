@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { connect as netConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { reapAtExit } from './children';
 import { freePort } from './ports';
 import { waitFor } from './wait';
 
@@ -54,10 +55,12 @@ export class TestNatsServer {
       ? ['-c', this.options.configFile, '-m', String(await freePort())]
       : [];
     const args = [...config, '-js', '-sd', this.storeDir, '-a', '127.0.0.1', '-p', String(this.port)];
-    this.process = spawn(bin, args, {
-      stdio: ['ignore', 'ignore', 'pipe'],
-      env: { ...process.env, ...this.options.env },
-    });
+    this.process = reapAtExit(
+      spawn(bin, args, {
+        stdio: ['ignore', 'ignore', 'pipe'],
+        env: { ...process.env, ...this.options.env },
+      }),
+    );
     this.process.stderr?.on(
       'data',
       (chunk: Buffer) => (this.output = (this.output + chunk.toString()).slice(-200_000)),

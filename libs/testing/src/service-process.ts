@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
+import { reapAtExit } from './children';
 import { freePort } from './ports';
 import { waitFor } from './wait';
 
@@ -49,10 +50,8 @@ export class ServiceProcess {
   }
 
   private spawn(): void {
-    this.process = spawn(
-      process.execPath,
-      [...this.nodeArgs, join(REPO, 'dist', 'apps', this.app, 'main.js')],
-      {
+    this.process = reapAtExit(
+      spawn(process.execPath, [...this.nodeArgs, join(REPO, 'dist', 'apps', this.app, 'main.js')], {
         cwd: REPO,
         env: {
           PATH: process.env['PATH'] ?? '',
@@ -61,7 +60,7 @@ export class ServiceProcess {
           ...this.env,
         },
         stdio: ['ignore', 'pipe', 'pipe'],
-      },
+      }),
     );
     const keep = (chunk: Buffer) => (this.output = (this.output + chunk.toString()).slice(-20_000));
     this.process.stdout?.on('data', keep);

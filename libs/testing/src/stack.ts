@@ -124,9 +124,11 @@ export class TestStack {
     return this.natsUsers?.env(user) ?? {};
   }
 
+  /** Stops everything even when a step fails (then rethrows the first failure). */
   async dispose(): Promise<void> {
     await this.client.drain().catch(() => undefined);
-    await this.db.dispose();
-    await this.nats.dispose();
+    const results = await Promise.allSettled([this.db.dispose(), this.nats.dispose()]);
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
   }
 }

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { reapAtExit } from './children';
 
 const REPO = join(__dirname, '..', '..', '..', '..');
 export const WORKER_PYTHON = join(REPO, 'apps', 'trainer-worker', '.venv', 'bin', 'python');
@@ -20,18 +21,20 @@ export class WorkerProcess {
   constructor(private readonly env: Record<string, string>) {}
 
   start(): this {
-    this.process = spawn(WORKER_PYTHON, ['-m', 'trainer_worker'], {
-      cwd: REPO,
-      env: {
-        PATH: process.env['PATH'] ?? '',
-        HOME: process.env['HOME'] ?? '/root',
-        GENESIS_WORK_DIR: this.workDir,
-        // this checkout's worker, whichever checkout the virtualenv was installed from
-        PYTHONPATH: join(REPO, 'apps', 'trainer-worker', 'src'),
-        ...this.env,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    this.process = reapAtExit(
+      spawn(WORKER_PYTHON, ['-m', 'trainer_worker'], {
+        cwd: REPO,
+        env: {
+          PATH: process.env['PATH'] ?? '',
+          HOME: process.env['HOME'] ?? '/root',
+          GENESIS_WORK_DIR: this.workDir,
+          // this checkout's worker, whichever checkout the virtualenv was installed from
+          PYTHONPATH: join(REPO, 'apps', 'trainer-worker', 'src'),
+          ...this.env,
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      }),
+    );
     const keep = (chunk: Buffer) => (this.output = (this.output + chunk.toString()).slice(-20_000));
     this.process.stdout?.on('data', keep);
     this.process.stderr?.on('data', keep);
