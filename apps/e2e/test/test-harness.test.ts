@@ -4,12 +4,15 @@ import { execFile } from 'node:child_process';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { TestStack, dropDatabase, waitFor } from '@genesis/testing';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { TestStack, dropDatabase, reapAtExit, stopChild, waitFor } from '@genesis/testing';
 
 /**
  * The test harness must not hang the run when a test goes wrong: a stack whose database cannot be
- * dropped still stops its nats-server, a child left running dies with the test process, and
- * DROP DATABASE waits out an autovacuum worker (which a non-superuser cannot terminate).
+ * dropped still stops its nats-server, a child left running dies with the test process, a child
+ * that ignores SIGTERM is killed, and DROP DATABASE waits out an autovacuum worker (which a
+ * non-superuser cannot terminate).
  */
 describe('test harness: a failed clean-up does not leave processes behind', () => {
   const alive = (pid: number) => {
@@ -56,6 +59,25 @@ describe('test harness: a failed clean-up does not leave processes behind', () =
     const pid = Number(run.stdout.trim());
     assert.ok(pid > 0, `no pid printed: ${run.stdout}`);
     await waitFor(`sleep (pid ${pid}) to be gone`, () => !alive(pid), { timeoutMs: 5_000 });
+  });
+
+  it('stopChild escalates to SIGKILL when a child ignores SIGTERM, with a warning', async () => {
+    const stubborn = `process.on('SIGTERM', () => console.log('ignored')); console.log('up'); setInterval(() => {}, 1000);`;
+    const child = reapAtExit(
+      spawn(process.execPath, ['-e', stubborn], { stdio: ['ignore', 'pipe', 'inherit'] }),
+    );
+    await once(child.stdout!, 'data');
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.message);
+    process.on('warning', onWarning);
+    try {
+      await stopChild(child, 'stubborn', 'SIGTERM', 300);
+    } finally {
+      process.off('warning', onWarning);
+    }
+    assert.equal(child.signalCode, 'SIGKILL');
+    await waitFor('the warning', () => warnings.length > 0, { timeoutMs: 2_000 });
+    assert.match(warnings[0]!, /^stubborn \(pid \d+\) still runs 300 ms after SIGTERM: SIGKILL$/);
   });
 
   it('dropDatabase retries while an autovacuum worker holds the database, and only then', async () => {

@@ -48,7 +48,7 @@ export class TestDatabase {
 
 /** SQLSTATEs of a DROP DATABASE that a moment later may succeed. */
 const DROP_RETRYABLE = new Set([
-  '42501', // FORCE may not terminate an autovacuum worker unless superuser (PG < 18)
+  '42501', // an autovacuum worker is in it, which only a superuser may terminate (before PG 18)
   '55006', // a session is still connecting or going away
 ]);
 

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { connect as netConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { reapAtExit } from './children';
+import { reapAtExit, stopChild } from './children';
 import { freePort } from './ports';
 import { waitFor } from './wait';
 
@@ -75,11 +75,7 @@ export class TestNatsServer {
   }
 
   async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-    const p = this.process;
-    if (!p || p.exitCode !== null || p.signalCode !== null) return;
-    const gone = new Promise((resolve) => p.once('exit', resolve));
-    p.kill(signal);
-    await gone;
+    if (this.process) await stopChild(this.process, 'nats-server', signal);
   }
 
   async restart(): Promise<void> {

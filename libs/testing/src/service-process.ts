@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { reapAtExit } from './children';
+import { reapAtExit, stopChild } from './children';
 import { freePort } from './ports';
 import { waitFor } from './wait';
 
@@ -97,10 +97,7 @@ export class ServiceProcess {
   }
 
   async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
-    if (!this.running) return;
-    const done = this.exited();
-    this.process!.kill(signal);
-    await done;
+    if (this.process) await stopChild(this.process, this.app, signal);
   }
 
   async restart(): Promise<void> {

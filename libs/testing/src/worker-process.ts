@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { reapAtExit } from './children';
+import { reapAtExit, stopChild } from './children';
 
 const REPO = join(__dirname, '..', '..', '..', '..');
 export const WORKER_PYTHON = join(REPO, 'apps', 'trainer-worker', '.venv', 'bin', 'python');
@@ -50,10 +50,6 @@ export class WorkerProcess {
   }
 
   async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-    if (!this.running) return;
-    const p = this.process!;
-    const gone = new Promise((resolve) => p.once('exit', resolve));
-    p.kill(signal);
-    await gone;
+    if (this.process) await stopChild(this.process, 'trainer-worker', signal);
   }
 }
