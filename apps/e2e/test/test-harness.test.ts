@@ -1,12 +1,10 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { connect } from 'node:net';
+import { execFile, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { TestStack, dropDatabase, reapAtExit, stopChild, waitFor } from '@genesis/testing';
+import { TestStack, dropDatabase, portOpen, reapAtExit, stopChild, waitFor } from '@genesis/testing';
 
 /**
  * The test harness must not hang the run when a test goes wrong: a stack whose database cannot be
@@ -23,12 +21,6 @@ describe('test harness: a failed clean-up does not leave processes behind', () =
       return false;
     }
   };
-  const portOpen = (port: number) =>
-    new Promise<boolean>((resolve) => {
-      const s = connect(port, '127.0.0.1');
-      s.once('connect', () => (s.destroy(), resolve(true)));
-      s.once('error', () => resolve(false));
-    });
 
   it('TestStack.dispose stops nats-server even when dropping the database fails, then rethrows', async () => {
     const stack = await TestStack.start();

@@ -1,10 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { connect as netConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { reapAtExit, stopChild } from './children';
-import { freePort } from './ports';
+import { freePort, portOpen } from './ports';
 import { waitFor } from './wait';
 
 export interface TestNatsServerOptions {
@@ -87,15 +86,4 @@ export class TestNatsServer {
     await this.stop();
     rmSync(this.storeDir, { recursive: true, force: true });
   }
-}
-
-function portOpen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = netConnect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
 }

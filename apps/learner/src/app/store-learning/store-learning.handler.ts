@@ -152,9 +152,7 @@ async function insertNew(dataSource: DataSource, items: Prepared[]): Promise<Map
   const { json, byEventId } = outboxRecordset(events);
   const inserted: { id: string; event_id: string }[] = await dataSource.query(
     `WITH stored AS (
-       INSERT INTO learnings (${COLUMNS.join(', ')})
-       SELECT ${COLUMNS.join(', ')} FROM json_to_recordset($1::json) AS ${LEARNING_RECORD}
-       ON CONFLICT DO NOTHING RETURNING id
+       ${INSERT_LEARNINGS} ON CONFLICT DO NOTHING RETURNING id
      )
      INSERT INTO outbox (event_id, subject, payload)
      SELECT e.event_id, e.subject, e.payload::text
@@ -223,14 +221,7 @@ async function storeRest(
     } else {
       const original = originals.get(`${row.model_id}|${row.content_hash}`)!;
       results.set(item, 'duplicate');
-      others.push({
-        ...row,
-        context: null,
-        model_output: null,
-        correction: null,
-        status: 'duplicate',
-        duplicate_of: original,
-      });
+      others.push(withoutText(row, { status: 'duplicate', duplicate_of: original }));
       events.push(
         rejectedEvent(event, {
           status: 'duplicate',
@@ -249,14 +240,15 @@ async function storeRest(
 
 /** What could not be cleaned is not kept: only the metadata and the reason. */
 function quarantinedRow(row: Row, quarantine: QuarantineReason): Row {
-  return {
-    ...row,
-    context: null,
-    model_output: null,
-    correction: null,
+  return withoutText(row, {
     status: 'quarantined',
     quarantine_reason: `${quarantine.code}: ${quarantine.message}`,
-  };
+  });
+}
+
+/** A row kept without its text (a duplicate or quarantined learning): what it is and why. */
+function withoutText(row: Row, what: Partial<Row>): Row {
+  return { ...row, context: null, model_output: null, correction: null, ...what };
 }
 
 /** `model_id|content_hash` → id of the accepted learning with that content. */
@@ -370,13 +362,12 @@ const LEARNING_RECORD = `r(id uuid, model_id text, kind text, source text, langu
   model_output text, correction text, produced_by text, metadata jsonb, content_hash text, status text,
   duplicate_of uuid, quarantine_reason text, redaction_count int, event_id uuid, captured_at timestamptz)`;
 
+/** Inserts the rows given as one JSON array in $1 (`JSON.stringify(rows)`). */
+const INSERT_LEARNINGS = `INSERT INTO learnings (${COLUMNS.join(', ')})
+  SELECT ${COLUMNS.join(', ')} FROM json_to_recordset($1::json) AS ${LEARNING_RECORD}`;
+
 /** Inserts learnings rows in one statement; returns the ids `onConflict` did not swallow. */
 async function insertRows(m: EntityManager, rows: Row[], onConflict = ''): Promise<{ id: string }[]> {
   if (rows.length === 0) return [];
-  return m.query(
-    `INSERT INTO learnings (${COLUMNS.join(', ')})
-     SELECT ${COLUMNS.join(', ')} FROM json_to_recordset($1::json) AS ${LEARNING_RECORD}
-     ${onConflict} RETURNING id`,
-    [JSON.stringify(rows)],
-  );
+  return m.query(`${INSERT_LEARNINGS} ${onConflict} RETURNING id`, [JSON.stringify(rows)]);
 }
