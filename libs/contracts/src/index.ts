@@ -3,3 +3,5 @@ export * from './events';
 export * from './envelope';
 export * from './validation';
 export * from './storable-text';
+export * from './normalise';
+export * from './suites';

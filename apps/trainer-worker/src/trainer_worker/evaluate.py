@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import math
 import time
-import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +27,7 @@ from .base_model import load_base_model
 from .config import EvalConfig
 from .data import encode_example, invalid, pad_batch, parse_jsonl, prompt_text
 from .errors import Interrupted, JobFailure
+from .normalise import normalise_text
 from .sandbox import run_python
 from .train import Runtime, load_trained, set_cpu_threads
 
@@ -67,9 +67,8 @@ def parse_suite(
     return items
 
 
-def normalise_code(text: str) -> str:
-    lines = unicodedata.normalize("NFC", text).replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    return "\n".join(line.rstrip() for line in lines).strip()
+# The shared normalisation (libs/contracts/src/normalise.ts, test vectors in both languages).
+normalise_code = normalise_text
 
 
 def evaluate_items(
