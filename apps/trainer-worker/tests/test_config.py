@@ -27,7 +27,8 @@ def test_defaults_follow_the_recipe() -> None:
     )
     assert (cfg.train.learning_rate, cfg.train.max_steps, cfg.train.batch_size) == (5e-3, 200, 16)
     evaluation = cfg.evaluation
-    assert (evaluation.max_new_tokens, evaluation.batch_size, evaluation.network) == (64, 16, "auto")
+    assert (evaluation.max_new_tokens, evaluation.batch_size, evaluation.network) == (None, 16, "auto")
+    assert evaluation.max_new_tokens_cap == 1024  # None: derived per suite (budget.py)
     assert (
         evaluation.sandbox.cpu_seconds,
         evaluation.sandbox.memory_mb,

@@ -3,7 +3,7 @@ sentence BLEU, and the item's tests run against the output in the sandbox.
 
 Definitions (libs/contracts/schemas/artifacts/eval-result.v1 and events/evaluation.completed.v1):
 - the prompt is the training prompt (data.prompt_text); the output is greedy (no sampling), up to
-  max_new_tokens or the end-of-turn token;
+  the split's budget (budget.py) or the end-of-turn token;
 - exact: output and reference are equal after normalisation (NFC, CRLF/CR → LF, trailing whitespace
   of every line, leading/trailing blank lines: the learner's normalisation for duplicates);
 - nll / tokens: the summed negative log-likelihood (nats) of the reference's tokens given the
@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from .base_model import load_base_model
+from .budget import generation_budgets
 from .config import EvalConfig
 from .data import encode_example, invalid, pad_batch, parse_jsonl, prompt_text
 from .errors import Interrupted, JobFailure
@@ -85,13 +86,15 @@ def evaluate_items(
     import torch
 
     torch.manual_seed(cfg.seed)  # greedy decoding draws nothing; kept so any sampling would be seeded
+    budgets = generation_budgets(tokenizer, items, cfg.max_new_tokens, cfg.max_new_tokens_cap)
     started = time.monotonic()
     results: list[dict[str, Any]] = []
     for start in range(0, len(items), cfg.batch_size):
         if should_stop():
             raise Interrupted(f"stopped after {start}/{len(items)} items")
         batch = items[start : start + cfg.batch_size]
-        outputs = generate(model, tokenizer, batch, cfg.max_new_tokens, cfg.max_length)
+        budget = max(budgets[item["split"]] for item in batch)
+        outputs = generate(model, tokenizer, batch, budget, cfg.max_length)
         scores = reference_nll(model, tokenizer, batch, cfg.max_length)
         for item, output, (nll, tokens) in zip(batch, outputs, scores, strict=True):
             hypothesis, reference = normalise_code(output), normalise_code(item["correction"])

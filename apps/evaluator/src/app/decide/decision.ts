@@ -1,5 +1,7 @@
 import type { EvalItemResult, EvaluationMetrics, GuardCheck, PairedTestResult } from '@genesis/contracts';
 import type { GatePolicy, GuardMetric } from '../evaluator.config';
+import { describeMetricSource } from './metric-source';
+import { checkNonInferiority, describeNonInferiority, type NonInferiorityResult } from './non-inferiority';
 import { mcnemarExact, pairedBootstrap } from './paired-test';
 
 export const PRIMARY_METRIC = 'accuracy';
@@ -18,6 +20,8 @@ export interface GateDecision {
   test: PairedTestResult;
   guards: GuardCheck[];
   items: number;
+  /** The regression and anchor suites' non-inferiority check (ADR 0016). */
+  non_inferiority: NonInferiorityResult;
 }
 
 const fmt = (x: number | null) => (x === null ? 'n/a' : x.toFixed(4));
@@ -89,7 +93,11 @@ export function decide(g: GateInput, policy: GatePolicy): GateDecision {
   const gain = items > 0 && delta > policy.minImprovement;
   const significantEnough = !policy.requireSignificance || test.significant;
   const failedGuards = guards.filter((c) => !c.ok);
-  const promote = gain && significantEnough && failedGuards.length === 0;
+  const nonInferiority = checkNonInferiority(
+    g.pairs.filter((p) => p.candidate.split === 'regression'),
+    { margin: policy.anchorMargin, significance: policy.significance },
+  );
+  const promote = gain && significantEnough && failedGuards.length === 0 && nonInferiority.ok;
 
   const parts = [
     items === 0
@@ -104,6 +112,8 @@ export function decide(g: GateInput, policy: GatePolicy): GateDecision {
           )
           .join('; ')
       : 'guards ok',
+    describeNonInferiority(nonInferiority),
+    describeMetricSource(g.pairs.filter((p) => p.candidate.split === 'in_domain')),
   ];
   return {
     decision: promote ? 'promote' : 'reject',
@@ -112,5 +122,6 @@ export function decide(g: GateInput, policy: GatePolicy): GateDecision {
     test,
     guards,
     items,
+    non_inferiority: nonInferiority,
   };
 }
