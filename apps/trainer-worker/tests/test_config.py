@@ -85,7 +85,7 @@ def test_environment_overrides() -> None:
         ({"GENESIS_BASE_MODEL": " "}, "GENESIS_BASE_MODEL"),
         ({"GENESIS_ARTIFACTS_BUCKET": "no spaces"}, "GENESIS_ARTIFACTS_BUCKET"),
         ({"GENESIS_EVALUATE_CONSUMER": "a b"}, "GENESIS_EVALUATE_CONSUMER"),
-        ({"GENESIS_EVAL_MAX_NEW_TOKENS": "0"}, "GENESIS_EVAL_MAX_NEW_TOKENS"),
+        ({"GENESIS_EVAL_MAX_NEW_TOKENS": "-1"}, "GENESIS_EVAL_MAX_NEW_TOKENS"),
         ({"GENESIS_SANDBOX_MEMORY_MB": "8"}, "GENESIS_SANDBOX"),
         ({"GENESIS_SANDBOX_NETWORK": "off"}, "GENESIS_SANDBOX_NETWORK"),
         ({"NATS_USER": "trainer-worker"}, "NATS_PASSWORD"),
