@@ -26,6 +26,8 @@ export interface LearningInput {
   context?: string;
   model_output?: string;
   correction: string;
+  /** Python tests of the correction (e.g. an error_fix's failing test): a held-out item with tests is scored by running them. */
+  tests?: string;
   produced_by?: string;
   metadata?: Record<string, MetadataValue>;
 }

@@ -248,7 +248,7 @@ function quarantinedRow(row: Row, quarantine: QuarantineReason): Row {
 
 /** A row kept without its text (a duplicate or quarantined learning): what it is and why. */
 function withoutText(row: Row, what: Partial<Row>): Row {
-  return { ...row, context: null, model_output: null, correction: null, ...what };
+  return { ...row, context: null, model_output: null, correction: null, tests: null, ...what };
 }
 
 /** `model_id|content_hash` → id of the accepted learning with that content. */
@@ -303,6 +303,7 @@ async function prepareAll(events: EventEnvelope<LearningCapturedV1>[]): Promise<
       context: d.context,
       model_output: d.model_output,
       correction: d.correction,
+      tests: d.tests,
     })),
   );
   return events.map((event, i) => prepare(event, cleaned[i]!));
@@ -320,6 +321,7 @@ function prepare(event: EventEnvelope<LearningCapturedV1>, cleaned: RedactedLear
     context: fields['context'] ?? null,
     model_output: fields['model_output'] ?? null,
     correction: fields['correction'] ?? null,
+    tests: fields['tests'] ?? null,
     produced_by: d.produced_by ?? null,
     metadata: d.metadata ?? {},
     content_hash: learningContentHash({
@@ -346,6 +348,7 @@ const COLUMNS = [
   'context',
   'model_output',
   'correction',
+  'tests',
   'produced_by',
   'metadata',
   'content_hash',
@@ -359,7 +362,7 @@ const COLUMNS = [
 
 /** The learnings columns as `json_to_recordset` reads them: one JSON parameter for a whole batch. */
 const LEARNING_RECORD = `r(id uuid, model_id text, kind text, source text, language text, context text,
-  model_output text, correction text, produced_by text, metadata jsonb, content_hash text, status text,
+  model_output text, correction text, tests text, produced_by text, metadata jsonb, content_hash text, status text,
   duplicate_of uuid, quarantine_reason text, redaction_count int, event_id uuid, captured_at timestamptz)`;
 
 /** Inserts the rows given as one JSON array in $1 (`JSON.stringify(rows)`). */
