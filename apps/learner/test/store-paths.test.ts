@@ -110,7 +110,7 @@ describe('learner: one batch with new, repeated, duplicate and quarantined learn
     assert.equal(n, ids.length, 'one outbox row per learning');
   });
 
-  it('keeps the tests a learning carries (an error_fix\'s failing test), redacted like every field', async () => {
+  it("keeps the tests a learning carries (an error_fix's failing test), redacted like every field", async () => {
     const tests = `assert parse("1") == 1\n# token ${TOKEN}`;
     const fix = capturedLearning({
       source: 'paths',

@@ -34,7 +34,7 @@ def render() -> str:
             for level in LEVELS
         },
     }
-    return json.dumps(body, indent=1) + "\n"
+    return json.dumps(body, indent=2) + "\n"  # the layout prettier keeps
 
 
 if __name__ == "__main__":

@@ -2,12 +2,35 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { canonicalCode, correctionKey, decontaminationKey, normaliseText, type DecontaminationFields } from './normalise';
+import {
+  canonicalCode,
+  correctionKey,
+  decontaminationKey,
+  normaliseText,
+  type DecontaminationFields,
+} from './normalise';
 
 // The same file drives apps/trainer-worker/tests/test_normalise.py: one definition, two languages.
-const file = join(__dirname, '..', '..', '..', '..', 'libs', 'contracts', 'fixtures', 'normalisation-vectors.json');
+const file = join(
+  __dirname,
+  '..',
+  '..',
+  '..',
+  '..',
+  'libs',
+  'contracts',
+  'fixtures',
+  'normalisation-vectors.json',
+);
 const { vectors, decontamination_keys: keys } = JSON.parse(readFileSync(file, 'utf8')) as {
-  vectors: { name: string; input: string; language: string | null; text: string; canonical: string; layout: string }[];
+  vectors: {
+    name: string;
+    input: string;
+    language: string | null;
+    text: string;
+    canonical: string;
+    layout: string;
+  }[];
   decontamination_keys: {
     name: string;
     item: DecontaminationFields;

@@ -36,9 +36,7 @@ def generation_budgets(
     return {split: derived_budget(tokens, cap) for split, tokens in longest.items()}
 
 
-def unfit_references(
-    tokenizer: Any, items: Sequence[dict[str, Any]], budgets: dict[str, int]
-) -> list[str]:
+def unfit_references(tokenizer: Any, items: Sequence[dict[str, Any]], budgets: dict[str, int]) -> list[str]:
     """Item ids whose reference does not fit its split's budget: they can never match exactly."""
     return [
         item["item_id"]

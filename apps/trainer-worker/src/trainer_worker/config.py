@@ -153,7 +153,8 @@ class EvalConfig:
             )
         if not (isinstance(self.max_new_tokens_cap, int) and 1 <= self.max_new_tokens_cap <= 4096):
             raise ConfigError(
-                f"GENESIS_EVAL_MAX_NEW_TOKENS_CAP must be an integer in 1..4096 (got {self.max_new_tokens_cap!r})"
+                "GENESIS_EVAL_MAX_NEW_TOKENS_CAP must be an integer in 1..4096 "
+                f"(got {self.max_new_tokens_cap!r})"
             )
         if not (isinstance(self.batch_size, int) and self.batch_size >= 1):
             raise ConfigError(f"GENESIS_EVAL_BATCH_SIZE must be an integer >= 1 (got {self.batch_size!r})")

@@ -5,7 +5,9 @@ import type { EvalItemResult } from '@genesis/contracts';
  * correct iff its tests pass against the generated code in the sandbox (functional), any other iff
  * its normalised output equals the reference (exact match).
  */
-export function describeMetricSource(inDomain: readonly { candidate: Pick<EvalItemResult, 'functional'> }[]): string {
+export function describeMetricSource(
+  inDomain: readonly { candidate: Pick<EvalItemResult, 'functional'> }[],
+): string {
   const functional = inDomain.filter((p) => p.candidate.functional !== null).length;
   const exact = inDomain.length - functional;
   if (inDomain.length === 0) return 'accuracy on no in-domain items';

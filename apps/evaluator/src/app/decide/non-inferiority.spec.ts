@@ -81,7 +81,12 @@ describe('the gate with the non-inferiority rule', () => {
     anchorMargin: 0.05,
     seed: 7,
   };
-  const result = (id: string, split: EvalItemResult['split'], correct: boolean, tests = false): EvalItemResult => ({
+  const result = (
+    id: string,
+    split: EvalItemResult['split'],
+    correct: boolean,
+    tests = false,
+  ): EvalItemResult => ({
     item_id: id,
     split,
     exact: correct,
@@ -122,7 +127,10 @@ describe('the gate with the non-inferiority rule', () => {
     const d = decide(input(ones(164, 40), ones(164, 100)), gatePolicy);
     assert.equal(d.decision, 'reject');
     assert.equal(d.non_inferiority.ok, false);
-    assert.match(d.reason, /regression 0\.6098 → 0\.2439 on 164 items .*: significantly worse than the champion by more than 0\.05/);
+    assert.match(
+      d.reason,
+      /regression 0\.6098 → 0\.2439 on 164 items .*: significantly worse than the champion by more than 0\.05/,
+    );
   });
 
   it('says which correctness decided', () => {

@@ -28,9 +28,17 @@ type Pair = { candidate: Pick<EvalItemResult, 'correct'>; champion: Pick<EvalIte
 /** Standard normal quantile (Acklam's rational approximation, |error| < 1.2e-9). */
 export function normalQuantile(p: number): number {
   if (!(p > 0 && p < 1)) throw new RangeError(`quantile of ${p}`);
-  const a = [-39.69683028665376, 220.9460984245205, -275.9285104469687, 138.357751867269, -30.66479806614716, 2.506628277459239];
-  const b = [-54.47609879822406, 161.5858368580409, -155.6989798598866, 66.80131188771972, -13.28068155288572];
-  const c = [-0.007784894002430293, -0.3223964580411365, -2.400758277161838, -2.549732539343734, 4.374664141464968, 2.938163982698783];
+  const a = [
+    -39.69683028665376, 220.9460984245205, -275.9285104469687, 138.357751867269, -30.66479806614716,
+    2.506628277459239,
+  ];
+  const b = [
+    -54.47609879822406, 161.5858368580409, -155.6989798598866, 66.80131188771972, -13.28068155288572,
+  ];
+  const c = [
+    -0.007784894002430293, -0.3223964580411365, -2.400758277161838, -2.549732539343734, 4.374664141464968,
+    2.938163982698783,
+  ];
   const d = [0.007784695709041462, 0.3224671290700398, 2.445134137142996, 3.754408661907416];
   const low = 0.02425;
   const tail = (q: number) =>
@@ -46,7 +54,10 @@ export function normalQuantile(p: number): number {
   );
 }
 
-export function checkNonInferiority(pairs: readonly Pair[], policy: NonInferiorityPolicy): NonInferiorityResult {
+export function checkNonInferiority(
+  pairs: readonly Pair[],
+  policy: NonInferiorityPolicy,
+): NonInferiorityResult {
   const n = pairs.length;
   const b = pairs.filter((p) => p.candidate.correct && !p.champion.correct).length;
   const c = pairs.filter((p) => !p.candidate.correct && p.champion.correct).length;

@@ -7,7 +7,13 @@ const ids = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `
 
 describe('the versioned in-domain suite', () => {
   it('freezes the first pool as version 1 and nothing when the pool is empty', () => {
-    assert.deepEqual(planSuiteVersion(null, [], policy), { action: 'keep', version: 0, itemIds: [], fresh: 0, needed: 1 });
+    assert.deepEqual(planSuiteVersion(null, [], policy), {
+      action: 'keep',
+      version: 0,
+      itemIds: [],
+      fresh: 0,
+      needed: 1,
+    });
     const first = planSuiteVersion(null, ids('a', 8), policy);
     assert.equal(first.action, 'create');
     assert.equal(first.version, 1);
@@ -29,7 +35,10 @@ describe('the versioned in-domain suite', () => {
 
   it('honours a minimum number of new items', () => {
     const v1 = { version: 1, itemIds: ids('a', 4) };
-    assert.equal(planSuiteVersion(v1, [...ids('a', 4), 'b0', 'b1'], { growth: 0.25, minNewItems: 3 }).action, 'keep');
+    assert.equal(
+      planSuiteVersion(v1, [...ids('a', 4), 'b0', 'b1'], { growth: 0.25, minNewItems: 3 }).action,
+      'keep',
+    );
     assert.equal(
       planSuiteVersion(v1, [...ids('a', 4), 'b0', 'b1', 'b2'], { growth: 0.25, minNewItems: 3 }).action,
       'create',
@@ -46,8 +55,14 @@ describe('the versioned in-domain suite', () => {
 
   it('names the suite every score was measured on', () => {
     const anchor = { suite: 'humaneval', version: '1.0.3', problems: 164 };
-    assert.equal(suiteVersionName(2, 'regression.v1', { ...anchor, items: null }), 'in-domain.v2+regression.v1+humaneval-1.0.3');
-    assert.equal(suiteVersionName(2, 'regression.v1', { ...anchor, items: 8 }), 'in-domain.v2+regression.v1+humaneval-1.0.3@8');
+    assert.equal(
+      suiteVersionName(2, 'regression.v1', { ...anchor, items: null }),
+      'in-domain.v2+regression.v1+humaneval-1.0.3',
+    );
+    assert.equal(
+      suiteVersionName(2, 'regression.v1', { ...anchor, items: 8 }),
+      'in-domain.v2+regression.v1+humaneval-1.0.3@8',
+    );
     assert.equal(suiteVersionName(0, 'regression.v1', null), 'in-domain.v0+regression.v1');
   });
 });

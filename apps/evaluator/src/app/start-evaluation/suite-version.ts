@@ -48,7 +48,13 @@ export function planSuiteVersion(
   const dropped = current.itemIds.length - kept.length;
   const needed = itemsNeeded(current.itemIds.length, policy);
   if (dropped === 0 && fresh.length < needed) {
-    return { action: 'keep', version: current.version, itemIds: current.itemIds, fresh: fresh.length, needed };
+    return {
+      action: 'keep',
+      version: current.version,
+      itemIds: current.itemIds,
+      fresh: fresh.length,
+      needed,
+    };
   }
   return {
     action: 'create',

@@ -60,7 +60,11 @@ describe('buildSnapshot', () => {
 
 describe('decontamination (normalised content, ADR 0016)', () => {
   const policy = { evalFraction: 0.2, replayShare: 1 };
-  const make = (context: string, correction: string, model_output: string | null = null): SnapshotLearning => ({
+  const make = (
+    context: string,
+    correction: string,
+    model_output: string | null = null,
+  ): SnapshotLearning => ({
     id: randomUUID(),
     content_hash: createHash('sha256').update(`${context}|${model_output}|${correction}`).digest('hex'),
     kind: 'correction',
@@ -72,7 +76,10 @@ describe('decontamination (normalised content, ADR 0016)', () => {
   });
   // 60 distinct functions: about 12 of them are held out.
   const originals = Array.from({ length: 60 }, (_, i) =>
-    make(`def f${i}(items):\n    return items.count(${i})`, `def f${i}(items):\n    return len(items) - ${i}`),
+    make(
+      `def f${i}(items):\n    return items.count(${i})`,
+      `def f${i}(items):\n    return len(items) - ${i}`,
+    ),
   );
   const variantsOf = (l: SnapshotLearning) => [
     make(l.context!.replace('return ', 'return  '), l.correction.replace(' - ', '  -  ')), // double space
@@ -104,17 +111,18 @@ describe('decontamination (normalised content, ADR 0016)', () => {
     assert.equal(s.excludedIds.length, heldOut.length - heldAnyway);
     assert.equal(s.decontamination.regression, 0);
     // Nothing else was lost: every original that is not held out is still trained on.
-    assert.deepEqual(
-      originals.filter((l) => trained.has(l.id)).length,
-      originals.length - heldOut.length,
-    );
+    assert.deepEqual(originals.filter((l) => trained.has(l.id)).length, originals.length - heldOut.length);
   });
 
-  it('never trains on a regression item, nor its answer (the anchor suite\'s keys: test_anchor.py)', () => {
+  it("never trains on a regression item, nor its answer (the anchor suite's keys: test_anchor.py)", () => {
     const contaminants = shippedSuiteContaminants();
     const regression = make('def add(a, b):\n    return a - b', 'def add(x, y):\n    return x + y  # sum');
     const sameAnswer = make('def f():', 'def add(a, b):\n    return a + b');
-    const s = buildSnapshot([...originals, regression, sameAnswer], { ...policy, evalFraction: 0 }, contaminants);
+    const s = buildSnapshot(
+      [...originals, regression, sameAnswer],
+      { ...policy, evalFraction: 0 },
+      contaminants,
+    );
     assert.equal(s.decontamination.regression, 2);
     assert.deepEqual(new Set(s.excludedIds), new Set([regression.id, sameAnswer.id]));
     assert.equal(s.trainIds.length, originals.length);

@@ -118,7 +118,11 @@ export function buildSnapshot(
     if (firstOfGroup.has(k.key)) heldOutVariants++;
     firstOfGroup.add(k.key);
   }
-  const decontamination: Decontamination = { held_out_variants: heldOutVariants, held_out_answer: 0, regression: 0 };
+  const decontamination: Decontamination = {
+    held_out_variants: heldOutVariants,
+    held_out_answer: 0,
+    regression: 0,
+  };
   const excluded: SnapshotLearning[] = [];
   const trainable = keyed
     .filter((k) => !isHeldOut(k.key, policy.evalFraction))
