@@ -85,6 +85,7 @@ export async function evaluationView(dataSource: DataSource, id: string) {
     decision: e.decision,
     reason: e.reason,
     suite: e.suite,
+    suite_version: e.suite_version ?? null,
     p_value: e.result?.test?.p_value ?? null,
     metrics: pairedMetrics(e.result),
     result: e.result,
