@@ -21,6 +21,7 @@ import { counter, Log } from '@genesis/observability';
 import { decide, PRIMARY_METRIC } from '../decide/decision';
 import { EVALUATOR_CONFIG, type EvaluatorConfig } from '../evaluator.config';
 import { modelUnderTest, queueEvaluationJob, type EvaluationRow } from '../evaluation-jobs';
+import { storableResult } from './storable-result';
 
 const decisions = counter('genesis_evaluations_total', 'Evaluations decided, by decision', [
   'model_id',
@@ -210,8 +211,8 @@ export class EvaluationResultsHandler {
             learning_id: p.candidate.split === 'in_domain' && UUID.test(p.item_id) ? p.item_id : null,
             candidate_correct: p.candidate.correct,
             champion_correct: p.champion.correct,
-            candidate: p.candidate,
-            champion: p.champion,
+            candidate: storableResult(p.candidate),
+            champion: storableResult(p.champion),
           })),
         ),
       ],
