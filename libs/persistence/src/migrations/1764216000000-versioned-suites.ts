@@ -10,8 +10,8 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  *   version is cut only when enough new held-out items have accumulated.
  * - `evaluations.suite_version`: the suite every recorded score was measured on.
  */
-export class VersionedSuites1764215000000 implements MigrationInterface {
-  name = 'VersionedSuites1764215000000';
+export class VersionedSuites1764216000000 implements MigrationInterface {
+  name = 'VersionedSuites1764216000000';
 
   async up(q: QueryRunner): Promise<void> {
     await q.query(`ALTER TABLE learnings ADD COLUMN tests text`);
