@@ -96,14 +96,17 @@ function gatePower(inDomain: GateInput['pairs'], test: PairedTestResult, policy:
   };
 }
 
-/** "at 80% power 20 items detect +0.3120" and, when that is not enough, how many more it takes. */
-function describePower(p: GatePower, minImprovement: number): string {
+/**
+ * "at 80% power 20 items detect +0.3134" and, for an inconclusive decision, why that is not
+ * enough and how many more items it would take.
+ */
+function describePower(p: GatePower, minImprovement: number, inconclusive: boolean): string {
   const at = `at ${Math.round(p.target_power * 100)}% power`;
   const detects =
     p.mde === null
       ? `${at} ${p.items} items detect no gain`
       : `${at} ${p.items} items detect ${signed(p.mde)}`;
-  if (p.mde !== null && p.mde <= minImprovement) return detects;
+  if (!inconclusive || (p.mde !== null && p.mde <= minImprovement)) return detects;
   const more =
     p.needed_items === null
       ? 'no suite size would'
@@ -183,7 +186,7 @@ export function decide(g: GateInput, policy: GatePolicy): GateDecision {
       : `${PRIMARY_METRIC} ${fmt(before)} → ${fmt(after)} (${signed(delta)}${gain ? ` > ${policy.minImprovement}` : `, needs > ${policy.minImprovement}`})`,
     describeTest(test) + (championBetter ? ', the champion is significantly better' : ''),
     ...(items > 0 && noScore ? [noScore] : []),
-    ...(items > 0 ? [describePower(power, policy.minImprovement)] : []),
+    ...(items > 0 ? [describePower(power, policy.minImprovement, decision === 'inconclusive')] : []),
     failedGuards.length
       ? failedGuards
           .map(
