@@ -74,6 +74,7 @@ describe('the gate with the non-inferiority rule', () => {
   const gatePolicy: GatePolicy = {
     minImprovement: 0.01,
     significance: 0.05,
+    power: 0.8,
     requireSignificance: true,
     test: 'mcnemar_exact',
     bootstrapSamples: 2000,

@@ -87,6 +87,7 @@ export async function evaluationView(dataSource: DataSource, id: string) {
     suite: e.suite,
     suite_version: e.suite_version ?? null,
     p_value: e.result?.test?.p_value ?? null,
+    power: e.result?.power ?? null,
     metrics: pairedMetrics(e.result),
     result: e.result,
     created_at: iso(e.created_at),
