@@ -407,4 +407,43 @@ describe('rescan and forget: a rule added later reaches rows, snapshots and mode
       `forgot ${id} and its duplicate; snapshot rebuilt; ${status.body.tainted_versions[0]!.reason}`,
     );
   });
+  it('a stalled job (its event dead-lettered) is failed by the next request, which takes over its changes', async () => {
+    // A forget job whose learner pass committed (tombstone + change recorded) but whose
+    // learning.rescanned never reached the trainer-bridge: the snapshot still holds the text.
+    const [id, payload] = [...plainById].find(([l]) => trainIdsBefore.includes(l) && l !== ids['toForget'])!;
+    const text = (payload['correction'] as string).trim();
+    assert.ok(await objectStoreMessagesHolding(text), 'the text is in the snapshot');
+    const stalled = '11111111-1111-4111-8111-111111111111';
+    await stack.db.dataSource.transaction(async (m) => {
+      await m.query(
+        `INSERT INTO learning_rescans (id, kind, learning_ids, reason, requested_by, status, updated_at)
+         VALUES ($1, 'forget', ARRAY[$2]::uuid[], 'test', 'test', 'purging', now() - interval '1 hour')`,
+        [stalled, id],
+      );
+      await m.query(
+        `UPDATE learnings SET status = 'forgotten', context = NULL, model_output = NULL, correction = NULL
+         WHERE id = $1`,
+        [id],
+      );
+      await m.query(
+        `INSERT INTO learning_rescan_changes (rescan_id, learning_id, action) VALUES ($1, $2, 'forgotten')`,
+        [stalled, id],
+      );
+    });
+    const res = await request<{ rescan_id: string }>(gateway.baseUrl, `/api/v1/learnings/${id}`, {
+      method: 'DELETE',
+      key: TEST_ADMIN_KEY,
+    });
+    assert.equal(res.status, 202, res.text);
+    assert.notEqual(res.body.rescan_id, stalled, 'a new job, not the stalled one');
+    await jobDone(res.body.rescan_id);
+    const [old] = await stack.db.query<{ status: string; failure: string; carried_into: string }>(
+      `SELECT status, failure, carried_into FROM learning_rescans WHERE id = $1`,
+      [stalled],
+    );
+    assert.equal(old!.status, 'failed');
+    assert.match(old!.failure, /^stalled: no progress/);
+    assert.equal(old!.carried_into, res.body.rescan_id);
+    assert.equal(await objectStoreMessagesHolding(text), 0, 'the new job rebuilt the snapshot without it');
+  });
 });

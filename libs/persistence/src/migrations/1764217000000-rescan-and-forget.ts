@@ -37,6 +37,7 @@ export class RescanAndForget1764217000000 implements MigrationInterface {
         models_tainted int NOT NULL DEFAULT 0,
         attempts int NOT NULL DEFAULT 0,
         failure text,
+        carried_into uuid,
         requested_at timestamptz NOT NULL DEFAULT now(),
         started_at timestamptz,
         scanned_at timestamptz,

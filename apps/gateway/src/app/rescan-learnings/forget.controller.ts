@@ -7,7 +7,7 @@ import { RateLimitGuard } from '../rate-limit/rate-limit.guard';
 import { problems } from '../problem/problem';
 import { UUID, badQuery } from '../http/query-params';
 import { rescanStatusUrl, rescanView } from './rescan-view';
-import { startRescan } from './start-rescan';
+import { failStalled, startRescan } from './start-rescan';
 
 /**
  * DELETE /api/v1/learnings/:id (admin): forgets a learning on request, by the rescan path (ADR
@@ -39,6 +39,7 @@ export class ForgetLearningController {
       ? await this.dataSource.query(`SELECT id FROM learnings WHERE id = $1`, [id])
       : [];
     if (!learning) throw problems.notFound('LEARNING_NOT_FOUND', `no stored learning with id ${id}`);
+    await failStalled(this.dataSource, `kind = 'forget' AND learning_ids = ARRAY[$1]::uuid[]`, [id]);
     const [existing] = await this.dataSource.query(
       `SELECT id FROM learning_rescans WHERE kind = 'forget' AND learning_ids = ARRAY[$1]::uuid[]
          AND status <> 'failed' ORDER BY requested_at DESC LIMIT 1`,

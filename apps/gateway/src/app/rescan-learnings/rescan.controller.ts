@@ -8,7 +8,7 @@ import { RateLimitGuard } from '../rate-limit/rate-limit.guard';
 import { ProblemError, problems } from '../problem/problem';
 import { UUID } from '../http/query-params';
 import { rescanStatusUrl, rescanView } from './rescan-view';
-import { startRescan } from './start-rescan';
+import { failStalled, startRescan } from './start-rescan';
 
 const DEFAULT_REASON = 'rescan with the current rule set';
 
@@ -51,6 +51,7 @@ export class RescanController {
       throw problems.validation('the body is {"model_id"?: string, "reason"?: string}', errors);
     // No model_id: every model's learnings.
     const modelId = input.model_id === undefined ? null : modelIdParam(input.model_id, '/model_id');
+    await failStalled(this.dataSource, `kind = 'rescan'`);
     let id: string;
     try {
       id = await startRescan(this.dataSource, {

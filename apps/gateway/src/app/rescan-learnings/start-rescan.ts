@@ -3,6 +3,28 @@ import type { DataSource } from 'typeorm';
 import { DEFAULT_MODEL_ID, SUBJECTS, makeEnvelope, type LearningRescanRequestedV1 } from '@genesis/contracts';
 import { enqueueEvent } from '@genesis/persistence';
 
+/**
+ * A job that has not moved for this long is taken for dead (its message dead-lettered, say): a new
+ * request fails it and starts another, which takes over its changes. Every live phase moves the
+ * job's updated_at at least once per batch or snapshot, far more often than this.
+ */
+export const STALLED_AFTER = '10 minutes';
+
+/** Fails the stalled active jobs `where` selects (a SQL condition on learning_rescans, params from $1). */
+export async function failStalled(
+  dataSource: DataSource,
+  where: string,
+  params: unknown[] = [],
+): Promise<void> {
+  await dataSource.query(
+    `UPDATE learning_rescans SET status = 'failed', finished_at = now(), updated_at = now(),
+       failure = 'stalled: no progress for ${STALLED_AFTER}; superseded by a new request'
+     WHERE status IN ('pending', 'scanning', 'purging') AND updated_at < now() - interval '${STALLED_AFTER}'
+       AND ${where}`,
+    params,
+  );
+}
+
 export interface RescanRequest {
   kind: 'rescan' | 'forget';
   modelId: string | null;

@@ -110,6 +110,7 @@ export class RescanLearningsHandler {
           [id, n, this.config.secretRules.name],
         );
       }
+      if (job.status === 'pending') await carryOverStalledChanges(m, id);
       await m.query(`UPDATE learning_rescans SET attempts = attempts + 1 WHERE id = $1`, [id]);
       return { ...job, attempts: job.attempts + 1 };
     });
@@ -210,6 +211,27 @@ export class RescanLearningsHandler {
       followUp(event, SUBJECTS.learningRescanned, data, { source: 'learner' }),
     );
   }
+}
+
+/**
+ * A job that stalled (failed by the gateway when a new request found it without progress) may have
+ * changed rows whose snapshots were never rebuilt, and a new pass finds those rows clean already:
+ * its changes become those of the next job of its kind, whose snapshot pass covers them (ADR 0017).
+ */
+async function carryOverStalledChanges(m: EntityManager, id: string): Promise<void> {
+  await m.query(
+    `WITH carried AS (
+       UPDATE learning_rescans SET carried_into = $1
+       WHERE status = 'failed' AND carried_into IS NULL AND id <> $1
+         AND kind = (SELECT kind FROM learning_rescans WHERE id = $1)
+       RETURNING id
+     )
+     INSERT INTO learning_rescan_changes (rescan_id, learning_id, action, rules, fields)
+     SELECT $1::uuid, c.learning_id, c.action, c.rules, c.fields
+     FROM learning_rescan_changes c JOIN carried ON c.rescan_id = carried.id
+     ON CONFLICT DO NOTHING`,
+    [id],
+  );
 }
 
 async function applyChange(m: EntityManager, rescanId: string, change: Change): Promise<void> {
