@@ -185,6 +185,10 @@ EXPLOITS = {
         "        except OSError:\n            pass\n"
         "    return None\n"
     ),
+    "shadows the builtins the tests use": (
+        "def abs(x):\n    return 0\ndef len(x):\n    return 4\n"
+        "def has_close_elements(numbers, threshold):\n    return 0\n"
+    ),
     "hangs after returning": (
         "import threading, time\n"
         "threading.Thread(target=lambda: time.sleep(60), daemon=False).start()\n" + WRONG
@@ -203,6 +207,16 @@ def test_exploits_score_zero(mode: str, exploit: str) -> None:
         pytest.skip("external mode does not contain signals; test_sandbox.py covers it under bwrap")
     result = run_tests(EXPLOITS[exploit], HAS_CLOSE_TEST, LIMITS, mode, entry_point="has_close_elements")  # type: ignore[arg-type]
     assert not result.passed, (exploit, result)
+
+
+def test_a_function_that_shadows_a_builtin_does_not_change_the_tests() -> None:
+    """HumanEval/4's form: `abs(candidate(...) - x) < 1e-6`. A program that redefines abs() to
+    return 0 would pass with any answer if the tests used its abs."""
+    tests = "def check(candidate):\n    assert abs(candidate([1.0, 2.0, 3.0]) - 2.0 / 3.0) < 1e-6\n"
+    cheat = "def abs(x):\n    return 0\ndef mad(xs):\n    return 0.0\n"
+    assert not run_tests(cheat, tests, LIMITS, entry_point="mad").passed
+    honest = "def mad(xs):\n    m = sum(xs) / len(xs)\n    return sum(abs(x - m) for x in xs) / len(xs)\n"
+    assert run_tests(honest, tests, LIMITS, entry_point="mad").passed
 
 
 @pytest.mark.parametrize("mode", MODES)

@@ -405,13 +405,18 @@ def judge_side(argv):
         verdict(False, f"the code did not load: {str(reason)[-ERROR_TAIL:]}")
     namespace = {"__name__": "__main__", "__file__": "tests.py", "__builtins__": builtins}
     try:
+        # A name of the code that shadows a builtin (`def abs(x): return 0`) would change what the
+        # tests compute: the tests keep the real one (the entry point is still reachable below).
         for name in ready.get("functions", []):
-            proxies[name] = namespace[name] = Remote(str(name))
+            proxies[name] = Remote(str(name))
+            if not hasattr(builtins, name):
+                namespace[name] = proxies[name]
         for name, value in ready.get("values", {}).items():
-            namespace[name] = decoded(value)
+            if not hasattr(builtins, name):
+                namespace[name] = decoded(value)
         exec(compile(tests, "tests.py", "exec"), namespace)
         if entry_point:
-            namespace["check"](namespace[entry_point])
+            namespace["check"](proxies[entry_point] if entry_point in proxies else namespace[entry_point])
     except BaseException:  # noqa: BLE001 - any way out of the tests but the end is a failure
         verdict(False, format_exc()[-ERROR_TAIL:])
     verdict(True)
