@@ -9,6 +9,7 @@ test_harness.py's honesty tests and the limits below, never by an escape test: i
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import time
@@ -329,3 +330,57 @@ def _processes_with(text: str) -> list[int]:
             except OSError:
                 continue
     return found
+
+
+NON_ROOT_SCRIPT = """
+import json, os, sys
+sys.path.insert(0, sys.argv[1])
+from sandbox import SandboxLimits, containment, run_tests
+
+limits = SandboxLimits(cpu_seconds=2, memory_mb=256, wall_seconds=5)
+box = containment("auto")
+good = run_tests("def add(a, b):\\n    return a + b\\n", "assert add(2, 3) == 5", limits)
+passwd = run_tests("def f():\\n    return open('/etc/passwd').read()\\n", "assert f()", limits)
+exit_code = "def add(a, b):\\n    return None\\nraise SystemExit(0)\\n"
+exits = run_tests(exit_code, "assert add(2, 3) == 5", limits)
+print(json.dumps({"uid": os.getuid(), "box": box.describe(), "good": good.outcome,
+                  "passwd": [passwd.outcome, passwd.stderr_tail], "exits": exits.outcome}))
+"""
+
+
+@pytest.mark.skipif(
+    os.geteuid() != 0 or not os.path.exists("/usr/bin/python3"), reason="needs root to become another user"
+)
+def test_a_non_root_worker_contains_too() -> None:
+    """What k8s runs (uid 10001): bwrap started by an unprivileged worker, not by root dropping its
+    rights. The sandbox module (standard library only) runs as uid 65534 with the system Python."""
+    import shutil
+    import subprocess
+    import tempfile
+
+    import trainer_worker.sandbox as sandbox_module
+
+    folder = tempfile.mkdtemp(prefix="genesis-nonroot-")
+    try:
+        os.chmod(folder, 0o755)
+        source = Path(sandbox_module.__file__).parent
+        for name in ("sandbox.py", "sandbox_harness.py"):
+            shutil.copy(source / name, folder)
+        run = subprocess.run(
+            ["/usr/bin/python3", "-I", "-c", NON_ROOT_SCRIPT, folder],
+            user=65534,
+            group=65534,
+            extra_groups=[],
+            cwd=folder,
+            env={},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    assert run.returncode == 0, run.stderr
+    report = json.loads(run.stdout)
+    assert report["uid"] == 65534 and report["box"]["mode"] == "bwrap" and report["box"]["run_as"] is None
+    assert report["good"] == "passed" and report["exits"] == "failed"
+    assert report["passwd"][0] == "failed" and "FileNotFoundError" in report["passwd"][1]
