@@ -186,6 +186,8 @@ export interface TrainingCompletedV1 {
     steps: number;
     examples: number;
     skipped_examples?: number;
+    /** Examples whose prompt was cut from the left to fit max_length. */
+    truncated_examples?: number;
     tokens: number;
     train_seconds: number;
     tokens_per_second: number;
@@ -254,6 +256,8 @@ export interface EvaluationMetrics {
   in_domain_items: number;
   regression_items: number;
   functional_items: number;
+  /** In-domain items without tests whose reference is longer than the generation budget. */
+  unwinnable_items?: number;
 }
 
 export interface EvaluationCompletedV1 {
@@ -291,6 +295,8 @@ export interface EvalItemResult {
   tokens: number;
   bleu: number;
   output: string;
+  /** No tests and a reference longer than the generation budget: this item can never be correct. */
+  unwinnable?: boolean;
   sandbox?: { outcome: string; exit_code?: number | null; duration_seconds?: number; stderr_tail?: string };
 }
 
@@ -314,13 +320,29 @@ export interface GuardCheck {
   ok: boolean;
 }
 
+/** The gate's outcome: `inconclusive` = the suite could not tell (ADR 0015); the champion stays. */
+export type GateDecisionName = 'promote' | 'reject' | 'inconclusive';
+
+/** What the suite could have detected (model.evaluated.v1 `power`). */
+export interface GatePower {
+  target_power: number;
+  /** Smallest true accuracy gain the paired test detects with target_power; null = none. */
+  mde: number | null;
+  items: number;
+  /** Observed share of in-domain items on which exactly one model is right. */
+  discordance: number;
+  /** About how many in-domain items would detect min_improvement with target_power. */
+  needed_items: number | null;
+  unwinnable_items: number;
+}
+
 export interface ModelEvaluatedV1 {
   cycle_id: string;
   evaluation_id: string;
   model_version: string;
   champion_version: string | null;
   base_model: string;
-  decision: 'promote' | 'reject';
+  decision: GateDecisionName;
   reason: string;
   primary_metric: string;
   candidate: EvaluationMetrics;
@@ -330,6 +352,7 @@ export interface ModelEvaluatedV1 {
   test: PairedTestResult;
   guards: GuardCheck[];
   items: number;
+  power?: GatePower;
 }
 
 export type DeploymentTargetName = 'registry' | 'ollama' | 'openai-lora';
@@ -351,6 +374,8 @@ export interface ModelRejectedV1 {
   evaluation_id: string;
   champion_version: string | null;
   reason: string;
+  /** Absent = rejected. `inconclusive`: not promoted because the suite could not tell (ADR 0015). */
+  outcome?: 'rejected' | 'inconclusive';
 }
 
 export interface RollbackRequestedV1 {

@@ -48,11 +48,13 @@ export async function loadModelFacts(
        fb.samples, fb.accepted,
        (SELECT checked_at FROM monitor_checks WHERE model_id = $1) AS last_check_time,
        (SELECT json_build_object('id', id, 'status', status) FROM improvement_cycles
-        WHERE model_id = $1 AND status NOT IN ('deployed', 'rejected', 'failed')) AS active,
+        WHERE model_id = $1 AND status NOT IN ('deployed', 'rejected', 'inconclusive', 'failed')) AS active,
        (SELECT max(failed_at) FROM improvement_cycles WHERE model_id = $1 AND status = 'failed') AS last_failed_at,
-       (SELECT json_build_object('status', status, 'opened_at', opened_at) FROM improvement_cycles
-        WHERE model_id = $1 AND status IN ('deployed', 'rejected', 'failed')
-        ORDER BY opened_at DESC LIMIT 1) AS last_ended,
+       (SELECT json_build_object('id', c.id, 'status', c.status, 'opened_at', c.opened_at,
+                                 'power', e.result -> 'power', 'min_improvement', e.result -> 'min_improvement')
+        FROM improvement_cycles c LEFT JOIN evaluations e ON e.id = c.evaluation_id
+        WHERE c.model_id = $1 AND c.status IN ('deployed', 'rejected', 'inconclusive', 'failed')
+        ORDER BY c.opened_at DESC LIMIT 1) AS last_ended,
        GREATEST(
          (SELECT max(stored_at) FROM learnings WHERE model_id = $1 AND status = 'accepted'),
          (SELECT max(recorded_at) FROM feedback WHERE model_id = $1)) AS newest_input_at
@@ -72,7 +74,13 @@ export async function loadModelFacts(
     activeCycle: row.active as { id: string; status: CycleStatus } | null,
     lastFailedAt: row.last_failed_at,
     lastEndedCycle: row.last_ended
-      ? { status: row.last_ended.status as CycleStatus, openedAt: new Date(row.last_ended.opened_at) }
+      ? {
+          id: row.last_ended.id,
+          status: row.last_ended.status as CycleStatus,
+          openedAt: new Date(row.last_ended.opened_at),
+          power: row.last_ended.power ?? null,
+          minImprovement: row.last_ended.min_improvement ?? null,
+        }
       : null,
     newestInputAt: row.newest_input_at,
   };

@@ -91,6 +91,39 @@ describe('trigger policy', () => {
     assert.deepEqual([offline.trigger, offline.counts.accuracy_source], ['performance', 'offline']);
   });
 
+  it('after an inconclusive cycle, re-triggers only on new evidence and says how many more held-out items it needs', () => {
+    const inconclusive = {
+      status: 'inconclusive' as const,
+      openedAt: daysAgo(1),
+      power: { items: 20, mde: 0.3134, needed_items: 671, target_power: 0.8 },
+      minImprovement: 0.01,
+    };
+    const stale = evaluateTriggers(
+      facts({ offlineScore: 0.72, lastEndedCycle: inconclusive, newestInputAt: daysAgo(2) }),
+      DEFAULT_THRESHOLDS,
+      NOW,
+    );
+    assert.equal(stale.met, false);
+    assert.match(stale.reason, /nothing is new since the last inconclusive cycle/);
+    const s = statusDocument(facts({ lastEndedCycle: inconclusive }), DEFAULT_THRESHOLDS, NOW);
+    assert.match(
+      s.trigger_reason,
+      /; the last cycle was inconclusive: its 20 held-out items detect \+0\.3134 at 80% power, not \+0\.01; about 651 more are needed$/,
+    );
+    const noScore = statusDocument(
+      facts({ lastEndedCycle: { ...inconclusive, power: { ...inconclusive.power, mde: 0.005 } } }),
+      DEFAULT_THRESHOLDS,
+      NOW,
+    );
+    assert.match(noScore.trigger_reason, /inconclusive: neither model scored on its 20 held-out items$/);
+    const rejected = statusDocument(
+      facts({ lastEndedCycle: { ...inconclusive, status: 'rejected' } }),
+      DEFAULT_THRESHOLDS,
+      NOW,
+    );
+    assert.doesNotMatch(rejected.trigger_reason, /inconclusive/);
+  });
+
   it('after a rejected cycle, low accuracy re-triggers only on new evidence (no loop of identical retrainings)', () => {
     const rejected = { status: 'rejected' as const, openedAt: daysAgo(1) };
     const stale = evaluateTriggers(

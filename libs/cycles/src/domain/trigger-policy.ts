@@ -1,4 +1,4 @@
-import type { CycleStatus, TriggerKind } from './cycle-state';
+import { keptChampion, type CycleStatus, type TriggerKind } from './cycle-state';
 
 /** Thresholds of one model (defaults from the original spec; env in trigger-policy.config.ts). */
 export interface TriggerThresholds {
@@ -47,20 +47,30 @@ export interface ModelFacts {
   lastCheckTime: Date | null;
   activeCycle: { id: string; status: CycleStatus } | null;
   lastFailedAt: Date | null;
-  /** The model's latest finished cycle (deployed, rejected or failed) and when it opened. */
-  lastEndedCycle?: { status: CycleStatus; openedAt: Date } | null;
+  /**
+   * The model's latest finished cycle and when it opened; for an evaluated one, what its suite
+   * could detect (model.evaluated `power` and `min_improvement`).
+   */
+  lastEndedCycle?: {
+    id?: string;
+    status: CycleStatus;
+    openedAt: Date;
+    power?: { items: number; mde: number | null; needed_items: number | null; target_power: number } | null;
+    minImprovement?: number | null;
+  } | null;
   /** The newest evidence: the latest accepted learning or feedback outcome. */
   newestInputAt?: Date | null;
 }
 
 /**
- * After a cycle whose candidate was rejected, low accuracy alone re-triggers only on something new
- * since that cycle opened: retraining on the same data reproduces the same candidate, so without
- * this a champion below the threshold would open one rejected cycle after another.
+ * After a cycle whose candidate was rejected (or judged inconclusive), low accuracy alone
+ * re-triggers only on something new since that cycle opened: retraining on the same data
+ * reproduces the same candidate and the same suite, so without this a champion below the
+ * threshold would open one such cycle after another.
  */
 function newEvidenceSinceLastCycle(f: ModelFacts): boolean {
   const last = f.lastEndedCycle;
-  if (!last || last.status !== 'rejected') return true;
+  if (!last || !keptChampion(last.status)) return true;
   return !!f.newestInputAt && f.newestInputAt.getTime() > last.openedAt.getTime();
 }
 
@@ -159,7 +169,9 @@ export function evaluateTriggers(facts: ModelFacts, t: TriggerThresholds, now: D
   if (days >= t.timeThresholdDays) parts[1] += ' with no new learning';
   if (accuracyText) parts.push(accuracyText);
   if (belowThreshold)
-    parts.push('accuracy is below the threshold but nothing is new since the last rejected cycle');
+    parts.push(
+      `accuracy is below the threshold but nothing is new since the last ${facts.lastEndedCycle?.status ?? 'rejected'} cycle`,
+    );
   return {
     met: false,
     trigger: null,
@@ -197,6 +209,29 @@ function withCycle(reason: string, facts: ModelFacts): string {
     : reason;
 }
 
+/**
+ * After an inconclusive cycle, what it would take to decide (ADR 0015): e.g. "the last cycle was
+ * inconclusive: its 20 held-out items detect +0.3120 at 80% power, not +0.01; about 2,980 more
+ * are needed". Empty otherwise.
+ */
+export function inconclusiveNote(facts: ModelFacts): string {
+  const last = facts.lastEndedCycle;
+  if (!last || last.status !== 'inconclusive') return '';
+  const p = last.power;
+  if (!p) return '; the last cycle was inconclusive';
+  if (p.items === 0) return '; the last cycle was inconclusive: it had no held-out items';
+  if (p.mde !== null && last.minImprovement != null && p.mde <= last.minImprovement)
+    return `; the last cycle was inconclusive: neither model scored on its ${p.items} held-out items`;
+  const detects = p.mde === null ? 'detect no gain' : `detect +${p.mde.toFixed(4)}`;
+  const wanted =
+    last.minImprovement === null || last.minImprovement === undefined ? '' : `, not +${last.minImprovement}`;
+  const more =
+    p.needed_items === null
+      ? 'no suite size would'
+      : `about ${Math.max(1, p.needed_items - p.items).toLocaleString('en-US')} more are needed`;
+  return `; the last cycle was inconclusive: its ${p.items} held-out items ${detects} at ${Math.round(p.target_power * 100)}% power${wanted}; ${more}`;
+}
+
 /** The spec's status document, field for field. */
 export interface ImprovementStatus {
   last_training_time: string | null;
@@ -209,7 +244,12 @@ export interface ImprovementStatus {
   trigger_reason: string;
 }
 
-/** improvement_score is the champion's accuracy as the trigger sees it (online, else offline). */
+/**
+ * improvement_score is the champion's accuracy as the trigger sees it: online with enough feedback,
+ * else offline — the accuracy measured by the evaluation that promoted it. That one was selected
+ * for being high, so it overstates the champion's true accuracy (the winner's curse, ADR 0015);
+ * the next cycle's model.evaluated re-measures the champion beside its challenger.
+ */
 export function statusDocument(facts: ModelFacts, t: TriggerThresholds, now: Date): ImprovementStatus {
   const evaluation = evaluateTriggers(facts, t, now);
   return {
@@ -220,6 +260,6 @@ export function statusDocument(facts: ModelFacts, t: TriggerThresholds, now: Dat
     improvement_score: evaluation.counts.accuracy,
     last_check_time: facts.lastCheckTime?.toISOString() ?? null,
     should_trigger: evaluation.met,
-    trigger_reason: withCycle(evaluation.reason, facts),
+    trigger_reason: withCycle(evaluation.reason, facts) + inconclusiveNote(facts),
   };
 }

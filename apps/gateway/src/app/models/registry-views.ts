@@ -86,6 +86,7 @@ export async function evaluationView(dataSource: DataSource, id: string) {
     reason: e.reason,
     suite: e.suite,
     p_value: e.result?.test?.p_value ?? null,
+    power: e.result?.power ?? null,
     metrics: pairedMetrics(e.result),
     result: e.result,
     created_at: iso(e.created_at),
