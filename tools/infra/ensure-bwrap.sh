@@ -18,21 +18,27 @@ trial() { # a minimal sandbox like the worker's: new namespaces, no network, rea
     --symlink usr/bin /bin --symlink usr/lib /lib --symlink usr/lib64 /lib64 /usr/bin/true 2>&1
 }
 
-if ! command -v bwrap >/dev/null 2>&1; then
+# A root worker runs the sandbox as uid 65534, which cannot reach an interpreter under /root
+# (pyenv's): it falls back to the system's /usr/bin/python3, so that must exist too.
+packages=()
+command -v bwrap >/dev/null 2>&1 || packages+=(bubblewrap)
+[[ $EUID -ne 0 || -x /usr/bin/python3 ]] || packages+=(python3)
+
+if ((${#packages[@]} > 0)); then
   command -v apt-get >/dev/null 2>&1 ||
-    die "bwrap is missing and this is not a Debian/Ubuntu machine (no apt-get): install bubblewrap yourself"
+    die "missing: ${packages[*]}, and this is not a Debian/Ubuntu machine (no apt-get): install them yourself"
   sudo=()
   if [[ $EUID -ne 0 ]]; then
-    command -v sudo >/dev/null 2>&1 || die "bwrap is missing: run as root or install it: apt-get install bubblewrap"
+    command -v sudo >/dev/null 2>&1 || die "missing: ${packages[*]}: run as root or apt-get install ${packages[*]}"
     sudo=(sudo)
   fi
   mkdir -p "$GENESIS_LOG_DIR"
   apt_log="$GENESIS_LOG_DIR/apt-bwrap.log"
   apt_install() {
     "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 \
-      install -y --no-install-recommends bubblewrap >>"$apt_log" 2>&1
+      install -y --no-install-recommends "${packages[@]}" >>"$apt_log" 2>&1
   }
-  log "installing bubblewrap (apt-get, output in $apt_log)"
+  log "installing ${packages[*]} (apt-get, output in $apt_log)"
   if ! apt_install; then
     # Stale package lists are the usual cause: refresh them once and try again.
     log "apt-get update (output in $apt_log)"
@@ -42,7 +48,7 @@ if ! command -v bwrap >/dev/null 2>&1; then
     }
     apt_install || {
       show_log_tail "$apt_log"
-      die "apt-get install bubblewrap failed (see $apt_log)"
+      die "apt-get install ${packages[*]} failed (see $apt_log)"
     }
   fi
 fi
