@@ -1,6 +1,6 @@
 import type { DataSource } from 'typeorm';
 import type Redis from 'ioredis';
-import type { CycleStatus } from './domain/cycle-state';
+import { TERMINAL_STATUSES, type CycleStatus } from './domain/cycle-state';
 import {
   statusDocument,
   thresholdsFor,
@@ -9,6 +9,9 @@ import {
   type TriggerPolicy,
   type TriggerThresholds,
 } from './domain/trigger-policy';
+
+/** Finished cycles read per decision: the back-off reaches its cap well before 32 rejections in a row. */
+const ENDED_CYCLES_READ = 32;
 
 /**
  * Everything a trigger decision and the status document need, in one round trip. All of it is
@@ -50,15 +53,22 @@ export async function loadModelFacts(
        (SELECT json_build_object('id', id, 'status', status) FROM improvement_cycles
         WHERE model_id = $1 AND status NOT IN ('deployed', 'rejected', 'failed')) AS active,
        (SELECT max(failed_at) FROM improvement_cycles WHERE model_id = $1 AND status = 'failed') AS last_failed_at,
-       (SELECT json_build_object('status', status, 'opened_at', opened_at) FROM improvement_cycles
-        WHERE model_id = $1 AND status IN ('deployed', 'rejected', 'failed')
-        ORDER BY opened_at DESC LIMIT 1) AS last_ended,
-       GREATEST(
-         (SELECT max(stored_at) FROM learnings WHERE model_id = $1 AND status = 'accepted'),
-         (SELECT max(recorded_at) FROM feedback WHERE model_id = $1)) AS newest_input_at
+       -- A finished cycle's phase_entered_at is when it entered its terminal status: when it ended.
+       (SELECT coalesce(json_agg(json_build_object('id', id, 'status', status, 'ended_at', phase_entered_at)
+                                 ORDER BY phase_entered_at DESC), '[]'::json)
+        FROM (SELECT id, status, phase_entered_at FROM improvement_cycles
+              WHERE model_id = $1 AND status = ANY($3::text[])
+              ORDER BY phase_entered_at DESC LIMIT ${ENDED_CYCLES_READ}) e) AS ended,
+       (SELECT count(*)::int FROM learnings WHERE model_id = $1 AND status = 'accepted'
+          AND stored_at > coalesce((SELECT max(phase_entered_at) FROM improvement_cycles
+                                    WHERE model_id = $1 AND status = ANY($3::text[])), '-infinity')) AS new_learnings,
+       (SELECT count(*)::int FROM feedback WHERE model_id = $1
+          AND recorded_at > coalesce((SELECT max(phase_entered_at) FROM improvement_cycles
+                                      WHERE model_id = $1 AND status = ANY($3::text[])), '-infinity')) AS new_feedback
      FROM fresh, fb`,
-    [modelId, t.feedbackWindow],
+    [modelId, t.feedbackWindow, TERMINAL_STATUSES],
   );
+  const ended = row.ended as { id: string; status: CycleStatus; ended_at: string }[];
   return {
     modelId,
     newLearnings: row.n,
@@ -71,10 +81,8 @@ export async function loadModelFacts(
     lastCheckTime: row.last_check_time,
     activeCycle: row.active as { id: string; status: CycleStatus } | null,
     lastFailedAt: row.last_failed_at,
-    lastEndedCycle: row.last_ended
-      ? { status: row.last_ended.status as CycleStatus, openedAt: new Date(row.last_ended.opened_at) }
-      : null,
-    newestInputAt: row.newest_input_at,
+    endedCycles: ended.map((c) => ({ id: c.id, status: c.status, endedAt: new Date(c.ended_at) })),
+    evidenceSinceLastCycle: { learnings: row.new_learnings, feedback: row.new_feedback },
   };
 }
 
@@ -96,7 +104,7 @@ export async function computeStatus(
   now: Date,
 ): Promise<ImprovementStatus> {
   const t = thresholdsFor(policy, modelId);
-  return statusDocument(await loadModelFacts(dataSource, modelId, t), t, now);
+  return statusDocument(await loadModelFacts(dataSource, modelId, t), t, now, policy.rejectionBackoff);
 }
 
 /** The hot status cache: written by the monitor on every check, read by the gateway. */
