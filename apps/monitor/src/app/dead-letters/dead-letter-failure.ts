@@ -41,8 +41,10 @@ export function deadLetterVerdict(
     failure: {
       code: 'DEAD_LETTERED',
       message: toStorableText(
-        `${subject}${sequence ? ` (stream sequence ${sequence})` : ''} was dead-lettered by ${consumer}: ` +
-          `${code}: ${reason}`.slice(0, 1000),
+        (
+          `${subject}${sequence ? ` (stream sequence ${sequence})` : ''} was dead-lettered by ${consumer}: ` +
+          `${code}: ${reason}`
+        ).slice(0, 1000),
       ),
     },
   };
