@@ -1,7 +1,16 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { TestDatabase } from '@genesis/testing';
-import { CycleTransitionError, openCycle, transitionCycle, cycleTimeline } from '@genesis/cycles';
+import { randomUUID } from 'node:crypto';
+import {
+  CycleTransitionError,
+  DEFAULT_REJECTION_BACKOFF,
+  DEFAULT_THRESHOLDS,
+  computeStatus,
+  cycleTimeline,
+  openCycle,
+  transitionCycle,
+} from '@genesis/cycles';
 
 /** The state machine as other services use it: against real Postgres, with the real index. */
 describe('cycle store (Postgres)', () => {
@@ -67,5 +76,54 @@ describe('cycle store (Postgres)', () => {
     );
     // The model's active slot is free again.
     assert.equal((await open('m-walk')).opened, true);
+  });
+
+  it('ends a cycle inconclusive (ADR 0015): the slot frees, and the status says how many more items it needs', async () => {
+    const r = await open('m-unsure');
+    assert.ok(r.opened);
+    const id = r.cycle.id;
+    for (const to of ['dataset_ready', 'training', 'trained', 'evaluating', 'evaluated'] as const)
+      await move(id, to);
+    // The evaluator's record of the decision, as the status query reads it.
+    const version = 'genesis-20261121-140000';
+    const evaluationId = randomUUID();
+    await db.query(
+      `INSERT INTO model_versions (version, model_id, cycle_id, base_model, status, artifact)
+       VALUES ($1, 'm-unsure', $2, 'tiny', 'rejected', '{}')`,
+      [version, id],
+    );
+    const power = {
+      target_power: 0.8,
+      mde: 0.3134,
+      items: 20,
+      discordance: 0,
+      needed_items: 671,
+      unwinnable_items: 0,
+    };
+    await db.query(
+      `INSERT INTO evaluations (id, cycle_id, model_id, candidate_version, base_model, suite, status, decision, reason, result)
+       VALUES ($1, $2, 'm-unsure', $3, 'tiny', '{}', 'completed', 'inconclusive', 'inconclusive: …', $4)`,
+      [evaluationId, id, version, JSON.stringify({ power, min_improvement: 0.01 })],
+    );
+    const ended = await move(id, 'inconclusive', { patch: { evaluation_id: evaluationId } });
+    assert.equal(ended.cycle.status, 'inconclusive');
+    assert.ok(ended.cycle.inconclusive_at instanceof Date);
+    await assert.rejects(
+      move(id, 'deploying'),
+      (e: unknown) => e instanceof CycleTransitionError && e.code === 'CYCLE_ALREADY_FINISHED',
+    );
+
+    const policy = {
+      defaults: DEFAULT_THRESHOLDS,
+      perModel: {},
+      failedCooldownMinutes: 30,
+      rejectionBackoff: DEFAULT_REJECTION_BACKOFF,
+    };
+    const status = await computeStatus(db.dataSource, policy, 'm-unsure', new Date());
+    assert.match(
+      status.trigger_reason,
+      /; the last cycle was inconclusive: its 20 held-out items detect \+0\.3134 at 80% power, not \+0\.01; about 651 more are needed$/,
+    );
+    assert.equal((await open('m-unsure')).opened, true, 'an inconclusive cycle is an ended one');
   });
 });

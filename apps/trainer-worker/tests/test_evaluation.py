@@ -231,6 +231,21 @@ def test_metrics_follow_the_contract_definitions() -> None:
     assert only_regression["bleu"] is None and only_regression["exact_match"] is None
 
 
+def test_items_longer_than_the_generation_budget_are_unwinnable_and_counted(trained) -> None:
+    """A reference with more tokens than max_new_tokens can never match exactly: flagged per item and
+    counted per suite, so the gate can say a suite is unwinnable rather than the models equal."""
+    model, tokenizer = trained
+    item = suite_items()[0]
+    long = item | {"item_id": "long", "correction": "\n".join(f"x{i} = {i}" for i in range(40))}
+    tested = suite_items()[-1]  # a regression item with tests: judged by its tests, never unwinnable
+    items = [item, long, tested]
+    results = evaluate_items(model, tokenizer, items, CFG)
+    assert [r["unwinnable"] for r in results] == [False, True, False]
+    assert not results[1]["correct"]
+    metrics = aggregate_metrics(items, results)
+    assert metrics["unwinnable_items"] == 1 and metrics["in_domain_items"] == 2
+
+
 def test_a_stop_request_interrupts_between_batches(trained) -> None:
     from trainer_worker.errors import Interrupted
 

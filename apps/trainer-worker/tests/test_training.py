@@ -58,6 +58,7 @@ def test_training_learns_the_correction(runs) -> None:
     records, first, _ = runs
     assert first.metrics["final_loss"] < first.metrics["first_loss"] / 5
     assert first.metrics["steps"] == 40 and first.metrics["examples"] == len(records)
+    assert first.metrics["truncated_examples"] == 0  # the learnable records fit max_length
     model, tokenizer = first.model, first.tokenizer
     model.eval()
     assert generate(model, tokenizer, records[:1])[0].strip() == records[0]["correction"]
@@ -127,6 +128,16 @@ def test_prompt_tokens_are_masked_in_the_labels() -> None:
     assert tokenizer.decode(target) == record["correction"] + "<|im_end|>"
     first_target = example.labels.index(target[0])
     assert all(t == -100 for t in example.labels[:first_target])
+
+
+def test_examples_whose_prompt_is_cut_are_counted() -> None:
+    """A prompt longer than max_length loses its start; the run reports how many did."""
+    _, tokenizer = load_base_model("tiny")
+    short = learnable_records()[0]
+    long = short | {"context": "# filler line\n" * 60 + short["context"]}
+    (kept, cut), skipped = build_examples([short, long], tokenizer, 128)
+    assert skipped == 0 and kept.prompt_cut == 0 and cut.prompt_cut > 0
+    assert len(cut) == 128 and cut.labels[-1] == kept.labels[-1]
 
 
 def test_examples_that_cannot_fit_are_skipped_and_none_left_fails() -> None:

@@ -191,6 +191,8 @@ export interface TrainingCompletedV1 {
     steps: number;
     examples: number;
     skipped_examples?: number;
+    /** Examples whose prompt was cut from the left to fit max_length. */
+    truncated_examples?: number;
     tokens: number;
     train_seconds: number;
     tokens_per_second: number;
@@ -259,6 +261,8 @@ export interface EvaluationMetrics {
   in_domain_items: number;
   regression_items: number;
   functional_items: number;
+  /** In-domain items without tests whose reference is longer than the generation budget. */
+  unwinnable_items?: number;
 }
 
 export interface EvaluationCompletedV1 {
@@ -296,6 +300,8 @@ export interface EvalItemResult {
   tokens: number;
   bleu: number;
   output: string;
+  /** No tests and a reference longer than the generation budget: this item can never be correct. */
+  unwinnable?: boolean;
   sandbox?: { outcome: string; exit_code?: number | null; duration_seconds?: number; stderr_tail?: string };
 }
 
@@ -319,13 +325,29 @@ export interface GuardCheck {
   ok: boolean;
 }
 
+/** The gate's outcome: `inconclusive` = the suite could not tell (ADR 0015); the champion stays. */
+export type GateDecisionName = 'promote' | 'reject' | 'inconclusive';
+
+/** What the suite could have detected (model.evaluated.v1 `power`). */
+export interface GatePower {
+  target_power: number;
+  /** Smallest true accuracy gain the paired test detects with target_power; null = none. */
+  mde: number | null;
+  items: number;
+  /** Observed share of in-domain items on which exactly one model is right. */
+  discordance: number;
+  /** About how many in-domain items would detect min_improvement with target_power. */
+  needed_items: number | null;
+  unwinnable_items: number;
+}
+
 export interface ModelEvaluatedV1 {
   cycle_id: string;
   evaluation_id: string;
   model_version: string;
   champion_version: string | null;
   base_model: string;
-  decision: 'promote' | 'reject';
+  decision: GateDecisionName;
   reason: string;
   primary_metric: string;
   candidate: EvaluationMetrics;
@@ -335,6 +357,7 @@ export interface ModelEvaluatedV1 {
   test: PairedTestResult;
   guards: GuardCheck[];
   items: number;
+  power?: GatePower;
 }
 
 export type DeploymentTargetName = 'registry' | 'ollama' | 'openai-lora';
@@ -356,6 +379,8 @@ export interface ModelRejectedV1 {
   evaluation_id: string;
   champion_version: string | null;
   reason: string;
+  /** Absent = rejected. `inconclusive`: not promoted because the suite could not tell (ADR 0015). */
+  outcome?: 'rejected' | 'inconclusive';
 }
 
 export interface RollbackRequestedV1 {
@@ -373,4 +398,24 @@ export interface ModelRolledBackV1 {
   requested_by: string;
   target: DeploymentTargetName;
   deployment_id: string;
+}
+
+/** Rescan and forget (ADR 0017): the job id travels; the job row holds the rest. */
+export type LearningRescanKind = 'rescan' | 'forget';
+
+export interface LearningRescanRequestedV1 {
+  rescan_id: string;
+  kind: LearningRescanKind;
+  /** forget: the learnings to forget (their duplicates go with them). */
+  learning_ids?: string[];
+  requested_by: string;
+}
+
+export interface LearningRescannedV1 {
+  rescan_id: string;
+  kind: LearningRescanKind;
+  rule_set?: string;
+  scanned: number;
+  /** Learnings whose stored text changed (redacted, quarantined or forgotten): their snapshots follow. */
+  changed: number;
 }

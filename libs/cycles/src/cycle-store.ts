@@ -50,12 +50,13 @@ export interface CycleRow {
   deploying_at: Date | null;
   deployed_at: Date | null;
   rejected_at: Date | null;
+  inconclusive_at: Date | null;
   failed_at: Date | null;
   phase_entered_at: Date;
   updated_at: Date;
 }
 
-const ACTIVE_SQL = `status NOT IN ('deployed', 'rejected', 'failed')`;
+const ACTIVE_SQL = `status NOT IN ('deployed', 'rejected', 'inconclusive', 'failed')`;
 
 export interface OpenCycleInput {
   modelId: string;
@@ -365,6 +366,7 @@ export function cycleView(c: CycleRow) {
       deploying: iso(c.deploying_at),
       deployed: iso(c.deployed_at),
       rejected: iso(c.rejected_at),
+      inconclusive: iso(c.inconclusive_at),
       failed: iso(c.failed_at),
     },
   };

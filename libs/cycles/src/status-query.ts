@@ -51,7 +51,7 @@ export async function loadModelFacts(
        fb.samples, fb.accepted,
        (SELECT checked_at FROM monitor_checks WHERE model_id = $1) AS last_check_time,
        (SELECT json_build_object('id', id, 'status', status) FROM improvement_cycles
-        WHERE model_id = $1 AND status NOT IN ('deployed', 'rejected', 'failed')) AS active,
+        WHERE model_id = $1 AND status NOT IN ('deployed', 'rejected', 'inconclusive', 'failed')) AS active,
        (SELECT max(failed_at) FROM improvement_cycles WHERE model_id = $1 AND status = 'failed') AS last_failed_at,
        -- A finished cycle's phase_entered_at is when it entered its terminal status: when it ended.
        (SELECT coalesce(json_agg(json_build_object('id', id, 'status', status, 'ended_at', phase_entered_at)
@@ -64,7 +64,12 @@ export async function loadModelFacts(
                                     WHERE model_id = $1 AND status = ANY($3::text[])), '-infinity')) AS new_learnings,
        (SELECT count(*)::int FROM feedback WHERE model_id = $1
           AND recorded_at > coalesce((SELECT max(phase_entered_at) FROM improvement_cycles
-                                      WHERE model_id = $1 AND status = ANY($3::text[])), '-infinity')) AS new_feedback
+                                      WHERE model_id = $1 AND status = ANY($3::text[])), '-infinity')) AS new_feedback,
+       (SELECT json_build_object('id', c.id, 'status', c.status, 'opened_at', c.opened_at,
+                                 'power', e.result -> 'power', 'min_improvement', e.result -> 'min_improvement')
+        FROM improvement_cycles c LEFT JOIN evaluations e ON e.id = c.evaluation_id
+        WHERE c.model_id = $1 AND c.status = ANY($3::text[])
+        ORDER BY c.opened_at DESC LIMIT 1) AS last_ended
      FROM fresh, fb`,
     [modelId, t.feedbackWindow, TERMINAL_STATUSES],
   );
@@ -83,6 +88,15 @@ export async function loadModelFacts(
     lastFailedAt: row.last_failed_at,
     endedCycles: ended.map((c) => ({ id: c.id, status: c.status, endedAt: new Date(c.ended_at) })),
     evidenceSinceLastCycle: { learnings: row.new_learnings, feedback: row.new_feedback },
+    lastEndedCycle: row.last_ended
+      ? {
+          id: row.last_ended.id,
+          status: row.last_ended.status as CycleStatus,
+          openedAt: new Date(row.last_ended.opened_at),
+          power: row.last_ended.power ?? null,
+          minImprovement: row.last_ended.min_improvement ?? null,
+        }
+      : null,
   };
 }
 

@@ -39,6 +39,7 @@ export const NATS_USERS: readonly NatsUserSpec[] = [
       SUBJECTS.feedbackRecorded,
       SUBJECTS.cycleRequested,
       SUBJECTS.rollbackRequested,
+      SUBJECTS.learningRescanRequested,
     ],
     artifacts: 'none',
     deadLetters: false,
@@ -46,8 +47,8 @@ export const NATS_USERS: readonly NatsUserSpec[] = [
   },
   {
     user: 'learner',
-    role: 'cleans and stores captured learnings',
-    publishes: [SUBJECTS.learningStored, SUBJECTS.learningRejected],
+    role: 'cleans and stores captured learnings, rescans and forgets stored ones',
+    publishes: [SUBJECTS.learningStored, SUBJECTS.learningRejected, SUBJECTS.learningRescanned],
     artifacts: 'none',
     deadLetters: true,
   },
@@ -61,7 +62,7 @@ export const NATS_USERS: readonly NatsUserSpec[] = [
   },
   {
     user: 'trainer-bridge',
-    role: 'dataset snapshots, training jobs, registers trained candidates',
+    role: 'dataset snapshots (built, rebuilt after a rescan), training jobs, registers trained candidates',
     publishes: [SUBJECTS.jobsTrain, SUBJECTS.modelTrained, SUBJECTS.cycleFailed],
     artifacts: 'read-write',
     deadLetters: true,

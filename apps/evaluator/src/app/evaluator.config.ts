@@ -20,6 +20,12 @@ export interface GatePolicy {
   /** Absolute gain the primary metric must exceed (the spec's 1 %). */
   minImprovement: number;
   significance: number;
+  /**
+   * Probability with which the gate should detect a real gain (ADR 0015): a suite whose minimum
+   * detectable effect at this power exceeds minImprovement makes a non-significant result
+   * `inconclusive` instead of `reject`.
+   */
+  power: number;
   /** false reproduces the plain "> min improvement" rule. */
   requireSignificance: boolean;
   test: PairedTestName;
@@ -55,6 +61,7 @@ export function readGatePolicy(env: EnvReader): GatePolicy {
   return {
     minImprovement: env.float('GENESIS_MIN_IMPROVEMENT', 0.01, { min: 0, max: 1 }),
     significance: env.float('GENESIS_SIGNIFICANCE', 0.05, { min: 1e-9, max: 1 }),
+    power: env.float('GENESIS_GATE_POWER', 0.8, { min: 0.5, max: 0.99 }),
     requireSignificance: env.bool('GENESIS_REQUIRE_SIGNIFICANCE', true),
     test: env.oneOf('GENESIS_SIGNIFICANCE_TEST', PAIRED_TESTS, 'mcnemar_exact'),
     bootstrapSamples: env.int('GENESIS_BOOTSTRAP_SAMPLES', 10_000, { min: 100, max: 1_000_000 }),

@@ -24,6 +24,7 @@ SYSTEM_PROMPT = "You are a coding assistant. Apply the correction."
 class Example:
     input_ids: list[int]
     labels: list[int]  # IGNORE_INDEX on prompt tokens
+    prompt_cut: int = 0  # prompt tokens dropped from the left to fit max_length (reported, not silent)
 
     def __len__(self) -> int:
         return len(self.input_ids)
@@ -101,8 +102,9 @@ def encode_example(record: dict[str, Any], tokenizer: Any, max_length: int) -> E
     room = max_length - len(target)
     if room < 1:
         return None
-    prompt = prompt[-room:]
-    return Example(prompt + target, [IGNORE_INDEX] * len(prompt) + target)
+    cut = max(0, len(prompt) - room)
+    prompt = prompt[cut:]
+    return Example(prompt + target, [IGNORE_INDEX] * len(prompt) + target, cut)
 
 
 def build_examples(

@@ -10,7 +10,9 @@ Definitions (libs/contracts/schemas/artifacts/eval-result.v1 and events/evaluati
   prompt, teacher-forced; the tokens are those the training loss covers (correction + end of turn);
 - bleu: sacrebleu sentence BLEU of the normalised output against the normalised reference;
 - functional (items with tests): output + "\\n" + tests exits 0 in the sandbox;
-- correct: functional when the item has tests, else exact.
+- correct: functional when the item has tests, else exact;
+- unwinnable: no tests, and the normalised reference has more tokens than max_new_tokens, so no
+  output can match it (the gate reports these; ADR 0015).
 Aggregates: see aggregate_metrics.
 """
 
@@ -106,6 +108,8 @@ def evaluate_items(
                 "tokens": tokens,
                 "bleu": round(sacrebleu.sentence_bleu(hypothesis, [reference]).score, 4),
                 "output": output[:OUTPUT_LIMIT],
+                "unwinnable": not item.get("tests")
+                and len(tokenizer(reference, add_special_tokens=False)["input_ids"]) > cfg.max_new_tokens,
             }
             if item.get("tests"):
                 run = run_python(output + "\n" + item["tests"], cfg.sandbox, cfg.network)
@@ -121,7 +125,8 @@ def evaluate_items(
 def aggregate_metrics(items: Sequence[dict[str, Any]], results: Sequence[dict[str, Any]]) -> dict[str, Any]:
     """The evaluation.completed `metrics` of per-item results (`items`: the suite, same order).
 
-    accuracy / exact_match: share of in-domain items correct / exactly matched; functional_pass_rate:
+    accuracy / exact_match: share of in-domain items correct / exactly matched; unwinnable_items:
+    in-domain items no output can match (see the module docstring); functional_pass_rate:
     share of items with tests (any split) whose tests passed; success_rate: share of regression
     items correct; perplexity: exp(sum nll / sum tokens) over in-domain items; bleu: sacrebleu
     corpus BLEU over in-domain items. A rate over no items is null.
@@ -150,6 +155,7 @@ def aggregate_metrics(items: Sequence[dict[str, Any]], results: Sequence[dict[st
         "in_domain_items": len(in_domain),
         "regression_items": len(regression),
         "functional_items": len(functional),
+        "unwinnable_items": sum(1 for _, r in in_domain if r.get("unwinnable")),
     }
 
 

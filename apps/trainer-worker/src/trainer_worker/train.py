@@ -302,6 +302,8 @@ def train_adapter(
         "steps": steps,
         "examples": len(examples),
         "skipped_examples": skipped,
+        # Trained on a prompt cut from the left: worth knowing when judging what the model learned.
+        "truncated_examples": sum(1 for e in examples if e.prompt_cut),
         "tokens": tokens,
         "train_seconds": round(train_seconds, 3),
         "tokens_per_second": round(run_tokens / train_seconds, 1) if train_seconds > 0 else 0.0,

@@ -1,6 +1,15 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { CYCLE_STATUSES, CycleTransitionError, HAPPY_PATH, allowedNext, planTransition } from './cycle-state';
+import {
+  CYCLE_STATUSES,
+  CycleTransitionError,
+  HAPPY_PATH,
+  allowedNext,
+  countsAsRejection,
+  isTerminal,
+  keptChampion,
+  planTransition,
+} from './cycle-state';
 
 const refusedWith = (code: string) => (err: unknown) =>
   err instanceof CycleTransitionError && err.code === code;
@@ -15,6 +24,16 @@ describe('cycle state machine', () => {
     for (const s of HAPPY_PATH.slice(0, -1)) assert.equal(planTransition(s, 'failed'), 'apply');
     assert.equal(planTransition('evaluated', 'rejected'), 'apply');
     assert.throws(() => planTransition('training', 'rejected'), refusedWith('ILLEGAL_TRANSITION'));
+  });
+
+  it('ends an evaluated cycle inconclusive: terminal, the champion kept, not a rejection', () => {
+    assert.equal(planTransition('evaluated', 'inconclusive'), 'apply');
+    assert.throws(() => planTransition('inconclusive', 'deploying'), refusedWith('CYCLE_ALREADY_FINISHED'));
+    assert.ok(isTerminal('inconclusive') && keptChampion('inconclusive') && keptChampion('rejected'));
+    assert.deepEqual(
+      CYCLE_STATUSES.filter((s) => countsAsRejection(s)),
+      ['rejected'],
+    );
   });
 
   it('treats a repeated or stale step as an idempotent no-op', () => {

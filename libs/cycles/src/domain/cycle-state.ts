@@ -14,9 +14,13 @@ export const HAPPY_PATH = [
   'deployed',
 ] as const;
 
-export type CycleStatus = (typeof HAPPY_PATH)[number] | 'rejected' | 'failed';
-export const CYCLE_STATUSES: readonly CycleStatus[] = [...HAPPY_PATH, 'rejected', 'failed'];
-export const TERMINAL_STATUSES: readonly CycleStatus[] = ['deployed', 'rejected', 'failed'];
+/**
+ * `inconclusive` (ADR 0015): the gate could not tell whether the candidate is better (suite too
+ * small for the configured minimum improvement, or neither model scored); the champion stays.
+ */
+export type CycleStatus = (typeof HAPPY_PATH)[number] | 'rejected' | 'inconclusive' | 'failed';
+export const CYCLE_STATUSES: readonly CycleStatus[] = [...HAPPY_PATH, 'rejected', 'inconclusive', 'failed'];
+export const TERMINAL_STATUSES: readonly CycleStatus[] = ['deployed', 'rejected', 'inconclusive', 'failed'];
 export const ACTIVE_STATUSES: readonly CycleStatus[] = CYCLE_STATUSES.filter(
   (s) => !TERMINAL_STATUSES.includes(s),
 );
@@ -46,6 +50,19 @@ export function isTerminal(status: CycleStatus): boolean {
   return TERMINAL_STATUSES.includes(status);
 }
 
+/**
+ * Whether an ended cycle counts as a rejected candidate (for back-off after rejections): an
+ * `inconclusive` one does not — the gate could not tell, which says nothing against the data.
+ */
+export function countsAsRejection(status: CycleStatus): boolean {
+  return status === 'rejected';
+}
+
+/** Ended without a new champion, the old one staying: rejected or inconclusive. */
+export function keptChampion(status: CycleStatus): boolean {
+  return status === 'rejected' || status === 'inconclusive';
+}
+
 /** Moves allowed from each state (besides staying put, which is always an idempotent no-op). */
 const NEXT: Record<CycleStatus, readonly CycleStatus[]> = {
   opened: ['dataset_ready', 'failed'],
@@ -53,10 +70,11 @@ const NEXT: Record<CycleStatus, readonly CycleStatus[]> = {
   training: ['trained', 'failed'],
   trained: ['evaluating', 'failed'],
   evaluating: ['evaluated', 'failed'],
-  evaluated: ['deploying', 'rejected', 'failed'],
+  evaluated: ['deploying', 'rejected', 'inconclusive', 'failed'],
   deploying: ['deployed', 'failed'],
   deployed: [],
   rejected: [],
+  inconclusive: [],
   failed: [],
 };
 

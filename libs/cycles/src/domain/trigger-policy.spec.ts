@@ -2,11 +2,11 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readConfig } from '@genesis/config';
 import { readTriggerPolicy } from '../trigger-policy.config';
+import { countsAsRejection } from './cycle-state';
 import {
   DEFAULT_REJECTION_BACKOFF,
   DEFAULT_THRESHOLDS,
   backoffMinutes,
-  countsAsRejection,
   decide,
   evaluateTriggers,
   statusDocument,
@@ -99,6 +99,46 @@ describe('trigger policy', () => {
     assert.deepEqual([offline.trigger, offline.counts.accuracy_source], ['performance', 'offline']);
   });
 
+  it('after an inconclusive cycle, re-triggers only on new evidence and says how many more held-out items it needs', () => {
+    const inconclusive = {
+      status: 'inconclusive' as const,
+      openedAt: daysAgo(1),
+      power: { items: 20, mde: 0.3134, needed_items: 671, target_power: 0.8 },
+      minImprovement: 0.01,
+    };
+    // An inconclusive cycle ends like any other (the evidence gate counts from it) and is no rejection.
+    const stale = facts({
+      offlineScore: 0.72,
+      lastEndedCycle: inconclusive,
+      endedCycles: [{ id: 'c-inc', status: 'inconclusive', endedAt: daysAgo(1) }],
+      evidenceSinceLastCycle: { learnings: 2, feedback: 0 },
+    });
+    const e = evaluateTriggers(stale, DEFAULT_THRESHOLDS, NOW);
+    assert.deepEqual([e.met, e.waiting?.kind, e.counts.consecutive_rejections], [true, 'evidence', 0]);
+    assert.equal(decide(stale, e, policy, NOW).decision, 'waiting_evidence');
+    assert.match(
+      statusDocument(stale, DEFAULT_THRESHOLDS, NOW).trigger_reason,
+      /waiting for new evidence: 2\/20 .*\(2 learnings, 0 feedback\); the last cycle was inconclusive: its 20 held-out/,
+    );
+    const s = statusDocument(facts({ lastEndedCycle: inconclusive }), DEFAULT_THRESHOLDS, NOW);
+    assert.match(
+      s.trigger_reason,
+      /; the last cycle was inconclusive: its 20 held-out items detect \+0\.3134 at 80% power, not \+0\.01; about 651 more are needed$/,
+    );
+    const noScore = statusDocument(
+      facts({ lastEndedCycle: { ...inconclusive, power: { ...inconclusive.power, mde: 0.005 } } }),
+      DEFAULT_THRESHOLDS,
+      NOW,
+    );
+    assert.match(noScore.trigger_reason, /inconclusive: neither model scored on its 20 held-out items$/);
+    const rejected = statusDocument(
+      facts({ lastEndedCycle: { ...inconclusive, status: 'rejected' } }),
+      DEFAULT_THRESHOLDS,
+      NOW,
+    );
+    assert.doesNotMatch(rejected.trigger_reason, /inconclusive/);
+  });
+
   it('a performance threshold right after a deployment waits for new evidence (0 new learnings open nothing)', () => {
     const deployed = { id: 'c-dep', status: 'deployed' as const, endedAt: daysAgo(0.01) };
     const f = facts({
@@ -189,7 +229,7 @@ describe('trigger policy', () => {
     // An inconclusive evaluation is not a rejection.
     assert.equal(countsAsRejection('inconclusive'), false);
     assert.equal(
-      check([{ id: 'i1', status: 'inconclusive' as never, endedAt: hoursAgo(0.1) }]).verdict.decision,
+      check([{ id: 'i1', status: 'inconclusive', endedAt: hoursAgo(0.1) }]).verdict.decision,
       'open',
     );
     // A deployment ends the run.

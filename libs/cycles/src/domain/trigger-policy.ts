@@ -1,4 +1,7 @@
-import type { CycleStatus, TriggerKind } from './cycle-state';
+// countsAsRejection (cycle-state.ts) is the one place that says which ended cycles count towards
+// the back-off: only a rejection. A failure says nothing about the data, an inconclusive
+// evaluation says the suite could not tell; neither counts, neither resets the run.
+import { countsAsRejection, type CycleStatus, type TriggerKind } from './cycle-state';
 
 /** Thresholds of one model (defaults from the original spec; env in trigger-policy.config.ts). */
 export interface TriggerThresholds {
@@ -69,6 +72,17 @@ export interface ModelFacts {
   endedCycles?: EndedCycle[];
   /** Accepted learnings and feedback outcomes recorded since the newest of `endedCycles` ended (ever, if none). */
   evidenceSinceLastCycle?: { learnings: number; feedback: number };
+  /**
+   * The model's latest finished cycle and when it opened; for an evaluated one, what its suite
+   * could detect (model.evaluated `power` and `min_improvement`).
+   */
+  lastEndedCycle?: {
+    id?: string;
+    status: CycleStatus;
+    openedAt: Date;
+    power?: { items: number; mde: number | null; needed_items: number | null; target_power: number } | null;
+    minImprovement?: number | null;
+  } | null;
 }
 
 export interface EndedCycle {
@@ -77,17 +91,8 @@ export interface EndedCycle {
   endedAt: Date;
 }
 
-/**
- * The one place that says which finished cycles count towards the back-off: only a rejection (the
- * gate saw the candidate and found no real gain). A failure says nothing about the data, an
- * inconclusive evaluation says the suite could not tell; neither counts, neither resets.
- */
-export function countsAsRejection(status: CycleStatus | string): boolean {
-  return status === 'rejected';
-}
-
 /** A deployment ends a run of rejections: the champion changed, so the data's worth is measured anew. */
-function endsRejectionRun(status: CycleStatus | string): boolean {
+function endsRejectionRun(status: CycleStatus): boolean {
   return status === 'deployed';
 }
 
@@ -345,6 +350,29 @@ function withCycle(reason: string, facts: ModelFacts): string {
     : reason;
 }
 
+/**
+ * After an inconclusive cycle, what it would take to decide (ADR 0015): e.g. "the last cycle was
+ * inconclusive: its 20 held-out items detect +0.3120 at 80% power, not +0.01; about 2,980 more
+ * are needed". Empty otherwise.
+ */
+export function inconclusiveNote(facts: ModelFacts): string {
+  const last = facts.lastEndedCycle;
+  if (!last || last.status !== 'inconclusive') return '';
+  const p = last.power;
+  if (!p) return '; the last cycle was inconclusive';
+  if (p.items === 0) return '; the last cycle was inconclusive: it had no held-out items';
+  if (p.mde !== null && last.minImprovement != null && p.mde <= last.minImprovement)
+    return `; the last cycle was inconclusive: neither model scored on its ${p.items} held-out items`;
+  const detects = p.mde === null ? 'detect no gain' : `detect +${p.mde.toFixed(4)}`;
+  const wanted =
+    last.minImprovement === null || last.minImprovement === undefined ? '' : `, not +${last.minImprovement}`;
+  const more =
+    p.needed_items === null
+      ? 'no suite size would'
+      : `about ${Math.max(1, p.needed_items - p.items).toLocaleString('en-US')} more are needed`;
+  return `; the last cycle was inconclusive: its ${p.items} held-out items ${detects} at ${Math.round(p.target_power * 100)}% power${wanted}; ${more}`;
+}
+
 /** The spec's status document, field for field. */
 export interface ImprovementStatus {
   last_training_time: string | null;
@@ -357,7 +385,12 @@ export interface ImprovementStatus {
   trigger_reason: string;
 }
 
-/** improvement_score is the champion's accuracy as the trigger sees it (online, else offline). */
+/**
+ * improvement_score is the champion's accuracy as the trigger sees it: online with enough feedback,
+ * else offline — the accuracy measured by the evaluation that promoted it. That one was selected
+ * for being high, so it overstates the champion's true accuracy (the winner's curse, ADR 0015);
+ * the next cycle's model.evaluated re-measures the champion beside its challenger.
+ */
 export function statusDocument(
   facts: ModelFacts,
   t: TriggerThresholds,
@@ -376,6 +409,8 @@ export function statusDocument(
     improvement_score: evaluation.counts.accuracy,
     last_check_time: facts.lastCheckTime?.toISOString() ?? null,
     should_trigger: evaluation.met && !waiting,
-    trigger_reason: waiting ? `${evaluation.reason}; ${waiting.text}` : withCycle(evaluation.reason, facts),
+    trigger_reason:
+      (waiting ? `${evaluation.reason}; ${waiting.text}` : withCycle(evaluation.reason, facts)) +
+      inconclusiveNote(facts),
   };
 }

@@ -69,9 +69,10 @@ export const PHASES = [
   'deploying',
   'deployed',
   'rejected',
+  'inconclusive',
   'failed',
 ] as const;
 
 export function isTerminal(status: string): boolean {
-  return status === 'deployed' || status === 'rejected' || status === 'failed';
+  return status === 'deployed' || status === 'rejected' || status === 'inconclusive' || status === 'failed';
 }

@@ -29,7 +29,10 @@ async function lockCycleIn(m: EntityManager, cycleId: string, statuses: string[]
 }
 
 /**
- * model.evaluated → reject: cycle rejected + model.rejected. Promote: cycle deploying → the
+ * model.evaluated → reject: cycle rejected + model.rejected. Inconclusive (ADR 0015): the same for
+ * the champion and the candidate's version (not promoted), but the cycle ends `inconclusive` and
+ * model.rejected says `outcome: inconclusive`, so back-off does not count it as a rejection.
+ * Promote: cycle deploying → the
  * target serves the candidate → in one transaction the alias moves (history kept), the versions'
  * statuses, the cycle deployed with its score, model.deployed. A failed deployment leaves the
  * champion serving and fails the cycle with the reason. A deployer killed at any point resumes
@@ -47,7 +50,7 @@ export class PromotionHandler {
 
   async handle(event: EventEnvelope<ModelEvaluatedV1>): Promise<void> {
     const e = event.data;
-    if (e.decision === 'reject') return this.reject(event);
+    if (e.decision !== 'promote') return this.reject(event);
     const cycle = await findCycle(this.dataSource, e.cycle_id);
     if (!cycle || (cycle.status !== 'evaluated' && cycle.status !== 'deploying')) return;
 
@@ -156,6 +159,7 @@ export class PromotionHandler {
 
   private async reject(event: EventEnvelope<ModelEvaluatedV1>): Promise<void> {
     const e = event.data;
+    const outcome = e.decision === 'inconclusive' ? 'inconclusive' : 'rejected';
     await this.dataSource.transaction(async (m) => {
       if (!(await lockCycleIn(m, e.cycle_id, ['evaluated']))) return; // already decided, or failed meanwhile
       const data: ModelRejectedV1 = {
@@ -164,8 +168,9 @@ export class PromotionHandler {
         evaluation_id: e.evaluation_id,
         champion_version: e.champion_version,
         reason: e.reason,
+        outcome,
       };
-      const moved = await transitionCycle(m, e.cycle_id, 'rejected', {
+      const moved = await transitionCycle(m, e.cycle_id, outcome, {
         reason: e.reason,
         event: {
           subject: SUBJECTS.modelRejected,

@@ -19,7 +19,7 @@ import {
 } from '@genesis/contracts';
 import { transitionCycle } from '@genesis/cycles';
 import { ArtifactStore } from '@genesis/messaging';
-import { counter, Log } from '@genesis/observability';
+import { counter, gauge, Log } from '@genesis/observability';
 import { decide, PRIMARY_METRIC } from '../decide/decision';
 import { EVALUATOR_CONFIG, type EvaluatorConfig } from '../evaluator.config';
 import { modelUnderTest, queueEvaluationJob, type EvaluationRow } from '../evaluation-jobs';
@@ -28,6 +28,11 @@ const decisions = counter('genesis_evaluations_total', 'Evaluations decided, by 
   'model_id',
   'decision',
 ]);
+const detectable = gauge(
+  'genesis_gate_minimum_detectable_effect',
+  "The last evaluation's minimum detectable accuracy gain at the configured power (ADR 0015); 1 when none",
+  ['model_id'],
+);
 const jobOutcomes = counter('genesis_evaluation_jobs_total', 'Evaluation jobs by role and outcome', [
   'model_id',
   'role',
@@ -167,6 +172,7 @@ export class EvaluationResultsHandler {
       test: gate.test,
       guards: gate.guards,
       items: gate.items,
+      power: gate.power,
     };
     // Model output is kept as generated: what Postgres refuses (U+0000, unpaired surrogates) is
     // stored in the reversible escaped form of the shared storable-text rule (ADR 0014), which
@@ -211,6 +217,7 @@ export class EvaluationResultsHandler {
       },
     });
     decisions.inc({ model_id: evaluation.model_id, decision: gate.decision });
+    detectable.set({ model_id: evaluation.model_id }, gate.power.mde ?? 1);
     this.log.info('evaluation decided', {
       cycle_id: evaluation.cycle_id,
       evaluation_id: evaluation.id,

@@ -8,6 +8,7 @@ import { mcnemarExact, pairedBootstrap } from './paired-test';
 const policy: GatePolicy = {
   minImprovement: 0.01,
   significance: 0.05,
+  power: 0.8,
   requireSignificance: true,
   test: 'mcnemar_exact',
   bootstrapSamples: 2000,
@@ -94,15 +95,60 @@ describe('the promotion gate', () => {
       d.reason,
       /^promote: accuracy 0\.0000 → 1\.0000 \(\+1\.0000 > 0\.01\); McNemar exact p=0\.000977 < 0\.05/,
     );
+    // Significant is significant: a small suite's power matters only for what a miss means.
+    assert.ok(d.power.mde! > 0.01);
   });
 
-  it('rejects a gain that is not significant, naming the metric and the test', () => {
-    // +0.1 on 20 items: 3 vs 1 discordant → p = 5/16
-    const d = decide(suite('11110000000000000000', '10001000000000000000'), policy);
+  it('rejects a gain that is not significant on a suite that could have detected the minimum, naming the metric, the test and the power', () => {
+    // +0.1 on 20 items: 3 vs 1 discordant → p = 5/16; the suite detects about +0.3 at 80% power
+    const d = decide(suite('11110000000000000000', '10001000000000000000'), {
+      ...policy,
+      minImprovement: 0.5,
+    });
     assert.equal(d.decision, 'reject');
     assert.ok(Math.abs(d.test.p_value! - 5 / 16) < 1e-12);
     assert.match(d.reason, /accuracy 0\.1000 → 0\.2000/);
     assert.match(d.reason, /McNemar exact p=0\.312 ≥ 0\.05/);
+    assert.ok(d.power.mde! > 0.2 && d.power.mde! < 0.5, JSON.stringify(d.power));
+    assert.match(d.reason, /at 80% power 20 items detect \+0\.\d{4}; guards ok$/);
+  });
+
+  it('calls a non-significant result on a suite too small for the minimum improvement inconclusive, and says how many more items it needs', () => {
+    const d = decide(suite('11110000000000000000', '10001000000000000000'), policy);
+    assert.equal(d.decision, 'inconclusive');
+    assert.equal(d.power.items, 20);
+    assert.equal(d.power.discordance, 0.2);
+    assert.equal(d.power.target_power, 0.8);
+    assert.ok(d.power.mde! > policy.minImprovement);
+    // At discordance 0.2, +0.01 at 80% power takes about ((1.645 + 0.842)·√0.2 / 0.01)² ≈ 12,400 items.
+    assert.ok(d.power.needed_items! > 11_000 && d.power.needed_items! < 14_000, JSON.stringify(d.power));
+    assert.match(
+      d.reason,
+      /^inconclusive: accuracy 0\.1000 → 0\.2000 .*; at 80% power 20 items detect \+0\.\d{4}, not \+0\.0100: about 1[1-3],\d{3} more held-out items needed; guards ok$/,
+    );
+  });
+
+  it('is conclusive whatever the power when the champion is significantly better or a guard fails', () => {
+    const worse = decide(suite('0000000000', '1111111111'), policy);
+    assert.equal(worse.decision, 'reject');
+    assert.match(worse.reason, /the champion is significantly better/);
+    const guard = decide(
+      suite('1000000000', '0000000000', { candidate: '0000000000', champion: '1111100000' }),
+      policy,
+    );
+    assert.equal(guard.decision, 'reject');
+  });
+
+  it('calls a suite on which neither model scores inconclusive, counting the unwinnable items', () => {
+    const s = suite('0000000000', '0000000000');
+    for (const p of s.pairs.slice(0, 4)) p.candidate.unwinnable = p.champion.unwinnable = true;
+    const d = decide(s, { ...policy, minImprovement: 0.5 });
+    assert.equal(d.decision, 'inconclusive');
+    assert.equal(d.power.unwinnable_items, 4);
+    assert.match(
+      d.reason,
+      /neither model got any of the 10 in-domain items right \(4 longer than the generation budget, never winnable\)/,
+    );
   });
 
   it('with significance switched off reproduces the plain > 1 % rule', () => {
@@ -130,10 +176,12 @@ describe('the promotion gate', () => {
     assert.match(d.reason, /guard success_rate 0\.5000 → 0\.0000 past tolerance 0\.05/);
   });
 
-  it('rejects when there is nothing in-domain to compare on', () => {
+  it('is inconclusive when there is nothing in-domain to compare on', () => {
     const d = decide(suite('', ''), policy);
-    assert.equal(d.decision, 'reject');
-    assert.match(d.reason, /no in-domain items/);
+    assert.equal(d.decision, 'inconclusive');
+    assert.match(d.reason, /^inconclusive: no in-domain items to compare accuracy on; McNemar/);
+    assert.equal(d.power.mde, null);
+    assert.equal(d.power.needed_items, null);
   });
 
   it('uses the paired bootstrap when configured', () => {

@@ -90,6 +90,11 @@ export class CycleMetrics {
         'Improvement cycles whose candidate was rejected (no real improvement)',
         'rejected',
       ],
+      [
+        'genesis_improvements_inconclusive_total',
+        'Improvement cycles the gate could not decide (suite too small, or neither model scored): champion kept',
+        'inconclusive',
+      ],
       ['genesis_improvement_cycles_failed_total', 'Improvement cycles that failed (any phase)', 'failed'],
     ] as const) {
       register(
