@@ -227,14 +227,15 @@ describe('NATS users and their permissions (deploy/nats/auth.conf)', () => {
       for (const { stream, durable } of consumersOf(spec.user)) {
         const filter = CONSUMER_CONFIGS.find((x) => x.config.durable_name === durable)!.config
           .filter_subject!;
-        await ops.js.publish(filter, encoder.encode('{"from":"ops"}'));
+        // A wildcard filter (the DLQ reader's dlq.>) gets a message on one subject it covers.
+        await ops.js.publish(filter.replace(/>$/, 'permissions-test'), encoder.encode('{"from":"ops"}'));
         const consumer = await c.js.consumers.get(stream, durable); // consumer info
         await c.jsm.consumers.info(stream, durable); // the runner's lag metrics
         const msg = await consumer.next({ expires: 5000 });
         assert.ok(msg, `${spec.user} pulled from ${durable}`);
         msg.working();
         assert.equal(await msg.ackAck(), true, `${spec.user} acked on ${durable}`);
-        if (spec.deadLetters) {
+        if (spec.deadLetters && stream !== STREAMS.dlq) {
           const dead = await c.js.publish(`dlq.${durable}`, encoder.encode('{}'));
           assert.equal(dead.stream, STREAMS.dlq);
         }

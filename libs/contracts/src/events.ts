@@ -73,6 +73,11 @@ export interface ThresholdCounts {
   accuracy_source?: 'online' | 'offline' | null;
   performance_threshold?: number;
   feedback_samples?: number;
+  /** Evidence since the model's last cycle ended, and what an automatic cycle needed (ADR 0014). */
+  new_learnings?: number;
+  new_feedback?: number;
+  min_new_evidence?: number;
+  consecutive_rejections?: number;
 }
 
 export interface ThresholdReachedV1 {

@@ -156,7 +156,8 @@ export function natsPermissions(spec: NatsUserSpec): NatsPermissions | undefined
       // ack, nak, term, in-progress: replies to the delivered message's $JS.ACK subject
       `$JS.ACK.${stream}.${durable}.>`,
     );
-    if (spec.deadLetters) {
+    // A reader of the DLQ itself never dead-letters (nothing would read a letter about a letter).
+    if (spec.deadLetters && stream !== STREAMS.dlq) {
       publish.push(
         `dlq.${durable}`,
         // read back a message JetStream gave up on (the max-deliveries advisory names its sequence)

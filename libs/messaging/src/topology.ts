@@ -9,11 +9,14 @@ import {
 } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/transport-node';
 import { Objm, StorageType as ObjStorage } from '@nats-io/obj';
-import { STREAMS, STREAM_SUBJECTS, SUBJECTS, durableName } from '@genesis/contracts';
+import { STREAMS, STREAM_SUBJECTS, SUBJECTS, dlqSubject, durableName } from '@genesis/contracts';
 import type { Log } from '@genesis/observability';
 import type { NatsClient } from './nats-client';
 
 const DAY_MS = 24 * 3600 * 1000;
+
+/** The monitor's reader of GENESIS_DLQ (every `dlq.<consumer>` subject). */
+export const DEAD_LETTER_CONSUMER = 'monitor-dead-letters';
 
 /**
  * The streams. Only options nats-server 2.9 understands are used (Debian ships 2.9.10);
@@ -116,6 +119,20 @@ export const CONSUMER_CONFIGS = [
       max_ack_pending: 16,
     }),
     stream: STREAMS.jobs as string,
+  },
+  // monitor: every dead letter that belongs to a cycle fails that cycle at once (ADR 0014). Never
+  // given up on: a dead letter's only reader must not lose one while Postgres is down.
+  {
+    stream: STREAMS.dlq as string,
+    config: {
+      durable_name: DEAD_LETTER_CONSUMER,
+      filter_subject: dlqSubject('>'),
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.All,
+      ack_wait: nanos(30_000),
+      max_deliver: -1,
+      max_ack_pending: 1000,
+    } as Partial<ConsumerConfig> & { durable_name: string },
   },
 ];
 

@@ -63,8 +63,7 @@ class EvaluationJob(JobHandler):
         schema = load_artifact_schema("eval-result.v1.schema.json")
         for result in results:  # our own output obeys the shared contract, or it is a bug
             schema.validate(result)
-        body = "".join(json.dumps(r, ensure_ascii=False, separators=(",", ":")) + "\n" for r in results)
-        payload = body.encode("utf-8")
+        payload = results_jsonl(results)
         output = data.get("output") or {}
         bucket = output.get("bucket") or suite["bucket"]
         key = output.get("key") or f"eval-results/{job_id}.jsonl"
@@ -162,3 +161,19 @@ def _check_sandbox(mode: str, python: str | None = None) -> None:
         containment(mode, python)  # type: ignore[arg-type]
     except SandboxUnavailable as err:
         raise JobFailure("SANDBOX_UNAVAILABLE", str(err), retryable=True, phase="evaluate") from err
+
+
+def results_jsonl(results: list[dict[str, Any]]) -> bytes:
+    """The per-item results artifact: one JSON object a line, as generated. A model's output may
+    hold any code point, NUL included, and a str may even hold an unpaired surrogate, which UTF-8
+    cannot encode: that line is written with JSON's \\u escapes instead, which keep it exactly.
+    The worker does not clean anything here; the evaluator stores what Postgres refuses in the
+    storable-text escaped form (ADR 0014)."""
+    lines = []
+    for r in results:
+        line = json.dumps(r, ensure_ascii=False, separators=(",", ":"))
+        try:
+            lines.append(line.encode("utf-8") + b"\n")
+        except UnicodeEncodeError:
+            lines.append(json.dumps(r, ensure_ascii=True, separators=(",", ":")).encode("ascii") + b"\n")
+    return b"".join(lines)

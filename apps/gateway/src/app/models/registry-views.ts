@@ -1,4 +1,5 @@
 import type { DataSource } from 'typeorm';
+import { fromStorableText } from '@genesis/contracts';
 
 const iso = (d: Date | null | undefined) => (d ? new Date(d).toISOString() : null);
 
@@ -109,6 +110,16 @@ export async function evaluationView(dataSource: DataSource, id: string) {
       created_at: iso(j['created_at'] as Date),
       updated_at: iso(j['updated_at'] as Date),
     })),
-    items,
+    // Stored model output may be in the storable-text escaped form (ADR 0014): served as generated.
+    items: items.map((i) => ({
+      ...i,
+      item_id: fromStorableText(String(i['item_id'])),
+      candidate_output: decodeOutput(i['candidate_output']),
+      champion_output: decodeOutput(i['champion_output']),
+    })),
   };
+}
+
+function decodeOutput(value: unknown): unknown {
+  return typeof value === 'string' ? fromStorableText(value) : value;
 }
