@@ -4,6 +4,7 @@ import { TestDatabase } from '@genesis/testing';
 import { randomUUID } from 'node:crypto';
 import {
   CycleTransitionError,
+  DEFAULT_REJECTION_BACKOFF,
   DEFAULT_THRESHOLDS,
   computeStatus,
   cycleTimeline,
@@ -112,7 +113,12 @@ describe('cycle store (Postgres)', () => {
       (e: unknown) => e instanceof CycleTransitionError && e.code === 'CYCLE_ALREADY_FINISHED',
     );
 
-    const policy = { defaults: DEFAULT_THRESHOLDS, perModel: {}, failedCooldownMinutes: 30 };
+    const policy = {
+      defaults: DEFAULT_THRESHOLDS,
+      perModel: {},
+      failedCooldownMinutes: 30,
+      rejectionBackoff: DEFAULT_REJECTION_BACKOFF,
+    };
     const status = await computeStatus(db.dataSource, policy, 'm-unsure', new Date());
     assert.match(
       status.trigger_reason,

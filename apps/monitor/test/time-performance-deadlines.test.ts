@@ -71,11 +71,12 @@ describe('monitor: time and performance triggers, deadlines, --once', () => {
       `${model}: NOT_MET: Thresholds not met (learnings: 0/100, days: 70/62 with no new learning, accuracy: 0.950/0.9 offline)`,
     );
 
-    await storeLearnings(stack, model, 3, { publish: false });
+    // 20: the new evidence an automatic cycle needs by default (ADR 0014).
+    await storeLearnings(stack, model, 20, { publish: false });
     const early = await once(model, { GENESIS_CLOCK_OFFSET_MS: String(61 * DAY_MS) });
     assert.match(
       lineFor(early.stdout, model),
-      /NOT_MET: Thresholds not met \(learnings: 3\/100, days: 61\/62, /,
+      /NOT_MET: Thresholds not met \(learnings: 20\/100, days: 61\/62, /,
     );
     assert.equal((await cyclesOf(stack, model)).filter((c) => c.status === 'opened').length, 0);
 
@@ -83,7 +84,7 @@ describe('monitor: time and performance triggers, deadlines, --once', () => {
     assert.equal(due.code, 0, due.stderr);
     assert.match(
       lineFor(due.stdout, model),
-      /^time-model: OPENED cycle [0-9a-f-]{36} \(trigger: time\): Time threshold reached \(days: 62\/62, learnings: 3\)/,
+      /^time-model: OPENED cycle [0-9a-f-]{36} \(trigger: time\): Time threshold reached \(days: 62\/62, learnings: 20\)/,
     );
     const [event] = await thresholdEvents(stack, model);
     assert.deepEqual([event?.data.trigger, event?.data.counts.days_since_training], ['time', 62]);
@@ -174,6 +175,7 @@ describe('monitor: time and performance triggers, deadlines, --once', () => {
   it('performance trigger falls back to the last offline score without enough feedback', async () => {
     const model = 'perf-offline';
     await deployChampion(model, 'perf-offline-v1', 0.85);
+    await storeLearnings(stack, model, 20, { publish: false }); // new evidence since the deployment
     const run = await once(model);
     assert.equal(run.code, 0, run.stderr);
     assert.match(

@@ -14,7 +14,7 @@ from trainer_worker.anchor import HUMANEVAL_PROBLEMS, anchor_items, subset_indic
 from trainer_worker.budget import derived_budget, generation_budgets, unfit_references
 from trainer_worker.config import EvalConfig
 from trainer_worker.errors import JobFailure
-from trainer_worker.sandbox import run_python
+from trainer_worker.sandbox import run_tests
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
 import make_anchor_keys  # noqa: E402  (scripts/ is not a package)
@@ -29,7 +29,7 @@ def test_the_suite_is_the_pinned_164_problems_as_eval_items() -> None:
     first = items[0]
     assert first["split"] == "regression" and first["language"] == "python"
     assert first["correction"].startswith(first["context"])  # the whole function: prompt + solution
-    assert first["tests"].rstrip().endswith("check(has_close_elements)")
+    assert "def check(candidate)" in first["tests"] and first["entry_point"] == "has_close_elements"
     with pytest.raises(JobFailure, match="UNKNOWN_ANCHOR_SUITE"):
         anchor_items({"suite": "humaneval", "version": "9.9", "items": None})
 
@@ -37,16 +37,27 @@ def test_the_suite_is_the_pinned_164_problems_as_eval_items() -> None:
 def test_every_canonical_solution_passes_its_tests_in_the_sandbox() -> None:
     """164/164: the suite measures the model, never a broken harness."""
     items = anchor_items(FULL)
-    limits = EvalConfig().sandbox
+    cfg = EvalConfig()
+
+    def run(item: dict, code: str):
+        return run_tests(
+            code,
+            item["tests"],
+            cfg.sandbox,
+            cfg.sandbox_mode,
+            entry_point=item["entry_point"],
+            python=cfg.sandbox_python,
+        )
+
     started = time.monotonic()
     with ThreadPoolExecutor(max_workers=4) as pool:
-        runs = list(pool.map(lambda i: run_python(i["correction"] + "\n" + i["tests"], limits), items))
+        runs = list(pool.map(lambda i: run(i, i["correction"]), items))
     failed = [(i["item_id"], r.as_json()) for i, r in zip(items, runs, strict=True) if not r.passed]
     print(f"\nHumanEval canonical solutions: {164 - len(failed)}/164 in {time.monotonic() - started:.1f} s")
     assert failed == []
     # ... and a wrong answer does not pass (the tests really run)
     wrong = items[0]["context"] + "    return True\n"
-    assert not run_python(wrong + "\n" + items[0]["tests"], limits).passed
+    assert not run(items[0], wrong).passed
 
 
 def test_a_subset_is_spread_evenly_and_reproducible() -> None:

@@ -75,6 +75,11 @@ export interface ThresholdCounts {
   accuracy_source?: 'online' | 'offline' | null;
   performance_threshold?: number;
   feedback_samples?: number;
+  /** Evidence since the model's last cycle ended, and what an automatic cycle needed (ADR 0014). */
+  new_learnings?: number;
+  new_feedback?: number;
+  min_new_evidence?: number;
+  consecutive_rejections?: number;
 }
 
 export interface ThresholdReachedV1 {
@@ -416,4 +421,24 @@ export interface ModelRolledBackV1 {
   requested_by: string;
   target: DeploymentTargetName;
   deployment_id: string;
+}
+
+/** Rescan and forget (ADR 0017): the job id travels; the job row holds the rest. */
+export type LearningRescanKind = 'rescan' | 'forget';
+
+export interface LearningRescanRequestedV1 {
+  rescan_id: string;
+  kind: LearningRescanKind;
+  /** forget: the learnings to forget (their duplicates go with them). */
+  learning_ids?: string[];
+  requested_by: string;
+}
+
+export interface LearningRescannedV1 {
+  rescan_id: string;
+  kind: LearningRescanKind;
+  rule_set?: string;
+  scanned: number;
+  /** Learnings whose stored text changed (redacted, quarantined or forgotten): their snapshots follow. */
+  changed: number;
 }

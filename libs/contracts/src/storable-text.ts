@@ -54,3 +54,57 @@ function escapePointer(key: string): string {
     .replaceAll('\u0000', '\\u0000')
     .replace(new RegExp(LONE_SURROGATE.source, 'g'), (c) => `\\u${c.charCodeAt(0).toString(16)}`);
 }
+
+/**
+ * Marks a string stored in its escaped form (ADR 0014). Text that a model generated must be kept
+ * as it was, yet Postgres refuses U+0000 and unpaired surrogates in text and jsonb alike: such a
+ * string is stored as this marker + the text with `\` doubled and each refused character written as
+ * a `\uXXXX` escape. A string that happens to start with the marker is escaped too, so decoding
+ * is exact for every input; a string with neither is stored unchanged (the common case costs nothing).
+ */
+export const ESCAPED_TEXT_MARKER = '[genesis:escaped-v1]';
+
+const REFUSED_OR_BACKSLASH = new RegExp(`\\\\|\\u0000|${LONE_SURROGATE.source}`, 'g');
+const ESCAPE_SEQUENCE = /\\(\\|u[0-9a-f]{4})/g;
+
+/** The text as Postgres can store it: unchanged when it can, else the marker and its escaped form. */
+export function toStorableText(s: string): string {
+  if (textProblem(s) === undefined && !s.startsWith(ESCAPED_TEXT_MARKER)) return s;
+  return (
+    ESCAPED_TEXT_MARKER +
+    s.replace(REFUSED_OR_BACKSLASH, (c) =>
+      c === '\\' ? '\\\\' : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+    )
+  );
+}
+
+/** The exact inverse of toStorableText. */
+export function fromStorableText(s: string): string {
+  if (!s.startsWith(ESCAPED_TEXT_MARKER)) return s;
+  return s
+    .slice(ESCAPED_TEXT_MARKER.length)
+    .replace(ESCAPE_SEQUENCE, (_, e: string) =>
+      e === '\\' ? '\\' : String.fromCharCode(parseInt(e.slice(1), 16)),
+    );
+}
+
+/** toStorableText over every string (keys included) of a JSON value, for a jsonb column. */
+export function toStorableJson<T>(value: T): T {
+  return mapStrings(value, toStorableText) as T;
+}
+
+/** fromStorableText over every string (keys included) of a JSON value read back from a jsonb column. */
+export function fromStorableJson<T>(value: T): T {
+  return mapStrings(value, fromStorableText) as T;
+}
+
+function mapStrings(value: unknown, f: (s: string) => string): unknown {
+  if (typeof value === 'string') return f(value);
+  if (Array.isArray(value)) return value.map((v) => mapStrings(v, f));
+  if (value !== null && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[f(k)] = mapStrings(v, f);
+    return out;
+  }
+  return value;
+}

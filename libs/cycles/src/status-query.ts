@@ -1,6 +1,6 @@
 import type { DataSource } from 'typeorm';
 import type Redis from 'ioredis';
-import type { CycleStatus } from './domain/cycle-state';
+import { TERMINAL_STATUSES, type CycleStatus } from './domain/cycle-state';
 import {
   statusDocument,
   thresholdsFor,
@@ -9,6 +9,9 @@ import {
   type TriggerPolicy,
   type TriggerThresholds,
 } from './domain/trigger-policy';
+
+/** Finished cycles read per decision: the back-off reaches its cap well before 32 rejections in a row. */
+const ENDED_CYCLES_READ = 32;
 
 /**
  * Everything a trigger decision and the status document need, in one round trip. All of it is
@@ -50,17 +53,27 @@ export async function loadModelFacts(
        (SELECT json_build_object('id', id, 'status', status) FROM improvement_cycles
         WHERE model_id = $1 AND status NOT IN ('deployed', 'rejected', 'inconclusive', 'failed')) AS active,
        (SELECT max(failed_at) FROM improvement_cycles WHERE model_id = $1 AND status = 'failed') AS last_failed_at,
+       -- A finished cycle's phase_entered_at is when it entered its terminal status: when it ended.
+       (SELECT coalesce(json_agg(json_build_object('id', id, 'status', status, 'ended_at', phase_entered_at)
+                                 ORDER BY phase_entered_at DESC), '[]'::json)
+        FROM (SELECT id, status, phase_entered_at FROM improvement_cycles
+              WHERE model_id = $1 AND status = ANY($3::text[])
+              ORDER BY phase_entered_at DESC LIMIT ${ENDED_CYCLES_READ}) e) AS ended,
+       (SELECT count(*)::int FROM learnings WHERE model_id = $1 AND status = 'accepted'
+          AND stored_at > coalesce((SELECT max(phase_entered_at) FROM improvement_cycles
+                                    WHERE model_id = $1 AND status = ANY($3::text[])), '-infinity')) AS new_learnings,
+       (SELECT count(*)::int FROM feedback WHERE model_id = $1
+          AND recorded_at > coalesce((SELECT max(phase_entered_at) FROM improvement_cycles
+                                      WHERE model_id = $1 AND status = ANY($3::text[])), '-infinity')) AS new_feedback,
        (SELECT json_build_object('id', c.id, 'status', c.status, 'opened_at', c.opened_at,
                                  'power', e.result -> 'power', 'min_improvement', e.result -> 'min_improvement')
         FROM improvement_cycles c LEFT JOIN evaluations e ON e.id = c.evaluation_id
-        WHERE c.model_id = $1 AND c.status IN ('deployed', 'rejected', 'inconclusive', 'failed')
-        ORDER BY c.opened_at DESC LIMIT 1) AS last_ended,
-       GREATEST(
-         (SELECT max(stored_at) FROM learnings WHERE model_id = $1 AND status = 'accepted'),
-         (SELECT max(recorded_at) FROM feedback WHERE model_id = $1)) AS newest_input_at
+        WHERE c.model_id = $1 AND c.status = ANY($3::text[])
+        ORDER BY c.opened_at DESC LIMIT 1) AS last_ended
      FROM fresh, fb`,
-    [modelId, t.feedbackWindow],
+    [modelId, t.feedbackWindow, TERMINAL_STATUSES],
   );
+  const ended = row.ended as { id: string; status: CycleStatus; ended_at: string }[];
   return {
     modelId,
     newLearnings: row.n,
@@ -73,6 +86,8 @@ export async function loadModelFacts(
     lastCheckTime: row.last_check_time,
     activeCycle: row.active as { id: string; status: CycleStatus } | null,
     lastFailedAt: row.last_failed_at,
+    endedCycles: ended.map((c) => ({ id: c.id, status: c.status, endedAt: new Date(c.ended_at) })),
+    evidenceSinceLastCycle: { learnings: row.new_learnings, feedback: row.new_feedback },
     lastEndedCycle: row.last_ended
       ? {
           id: row.last_ended.id,
@@ -82,7 +97,6 @@ export async function loadModelFacts(
           minImprovement: row.last_ended.min_improvement ?? null,
         }
       : null,
-    newestInputAt: row.newest_input_at,
   };
 }
 
@@ -104,7 +118,7 @@ export async function computeStatus(
   now: Date,
 ): Promise<ImprovementStatus> {
   const t = thresholdsFor(policy, modelId);
-  return statusDocument(await loadModelFacts(dataSource, modelId, t), t, now);
+  return statusDocument(await loadModelFacts(dataSource, modelId, t), t, now, policy.rejectionBackoff);
 }
 
 /** The hot status cache: written by the monitor on every check, read by the gateway. */

@@ -1,5 +1,10 @@
 import type { EnvReader } from '@genesis/config';
-import { DEFAULT_THRESHOLDS, type TriggerPolicy, type TriggerThresholds } from './domain/trigger-policy';
+import {
+  DEFAULT_REJECTION_BACKOFF,
+  DEFAULT_THRESHOLDS,
+  type TriggerPolicy,
+  type TriggerThresholds,
+} from './domain/trigger-policy';
 
 const OVERRIDE_KEYS: Record<string, keyof TriggerThresholds> = {
   learning_threshold: 'learningThreshold',
@@ -7,6 +12,7 @@ const OVERRIDE_KEYS: Record<string, keyof TriggerThresholds> = {
   performance_threshold: 'performanceThreshold',
   feedback_window: 'feedbackWindow',
   feedback_min_samples: 'feedbackMinSamples',
+  min_new_evidence: 'minNewEvidence',
 };
 
 /** `{"<model_id>": {"learning_threshold": 50, …}}` — per-model overrides of the defaults. */
@@ -55,8 +61,28 @@ export function readTriggerPolicy(env: EnvReader): TriggerPolicy {
       feedbackMinSamples: env.int('GENESIS_FEEDBACK_MIN_SAMPLES', DEFAULT_THRESHOLDS.feedbackMinSamples, {
         min: 1,
       }),
+      minNewEvidence: env.int('GENESIS_MIN_NEW_EVIDENCE', DEFAULT_THRESHOLDS.minNewEvidence, { min: 0 }),
     },
     perModel: env.json('GENESIS_TRIGGER_OVERRIDES', {}, parseOverrides),
     failedCooldownMinutes: env.float('GENESIS_FAILED_CYCLE_COOLDOWN_MINUTES', 30, { min: 0 }),
+    rejectionBackoff: readRejectionBackoff(env),
   };
+}
+
+/** GENESIS_REJECTION_BACKOFF_MINUTES (0 turns it off) doubling per rejection, capped at …_MAX_MINUTES. */
+function readRejectionBackoff(env: EnvReader): TriggerPolicy['rejectionBackoff'] {
+  const baseMinutes = env.float('GENESIS_REJECTION_BACKOFF_MINUTES', DEFAULT_REJECTION_BACKOFF.baseMinutes, {
+    min: 0,
+  });
+  const maxMinutes = env.float(
+    'GENESIS_REJECTION_BACKOFF_MAX_MINUTES',
+    DEFAULT_REJECTION_BACKOFF.maxMinutes,
+    { min: 0 },
+  );
+  if (maxMinutes < baseMinutes) {
+    env.fail(
+      `GENESIS_REJECTION_BACKOFF_MAX_MINUTES (${maxMinutes}) must be at least GENESIS_REJECTION_BACKOFF_MINUTES (${baseMinutes})`,
+    );
+  }
+  return { baseMinutes, maxMinutes };
 }

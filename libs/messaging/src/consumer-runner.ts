@@ -5,7 +5,7 @@ import { counter, gauge, histogram, type Log } from '@genesis/observability';
 import { PermanentError } from './errors';
 import type { NatsClient } from './nats-client';
 import type { EventPublisher } from './publisher';
-import { dlqHeaders, maxDeliveriesAdvisory } from './dlq';
+import { dlqHeaders, envelopeRefs, maxDeliveriesAdvisory } from './dlq';
 
 export interface HandlerContext {
   /** Delivery attempt, starting at 1. */
@@ -242,6 +242,7 @@ export class ConsumerRunner {
           sequence: stream_seq,
           consumer,
           deliveries,
+          refs: envelopeRefs(stored.data),
         }),
       );
       outcomes.inc({ consumer, outcome: 'dlq' });
@@ -274,6 +275,7 @@ export class ConsumerRunner {
           sequence: msg.info.streamSequence,
           consumer,
           deliveries: msg.info.deliveryCount,
+          refs: envelopeRefs(msg.data),
         }),
       );
     } catch (publishErr) {

@@ -39,6 +39,7 @@ export const NATS_USERS: readonly NatsUserSpec[] = [
       SUBJECTS.feedbackRecorded,
       SUBJECTS.cycleRequested,
       SUBJECTS.rollbackRequested,
+      SUBJECTS.learningRescanRequested,
     ],
     artifacts: 'none',
     deadLetters: false,
@@ -46,8 +47,8 @@ export const NATS_USERS: readonly NatsUserSpec[] = [
   },
   {
     user: 'learner',
-    role: 'cleans and stores captured learnings',
-    publishes: [SUBJECTS.learningStored, SUBJECTS.learningRejected],
+    role: 'cleans and stores captured learnings, rescans and forgets stored ones',
+    publishes: [SUBJECTS.learningStored, SUBJECTS.learningRejected, SUBJECTS.learningRescanned],
     artifacts: 'none',
     deadLetters: true,
   },
@@ -61,7 +62,7 @@ export const NATS_USERS: readonly NatsUserSpec[] = [
   },
   {
     user: 'trainer-bridge',
-    role: 'dataset snapshots, training jobs, registers trained candidates',
+    role: 'dataset snapshots (built, rebuilt after a rescan), training jobs, registers trained candidates',
     publishes: [SUBJECTS.jobsTrain, SUBJECTS.modelTrained, SUBJECTS.cycleFailed],
     artifacts: 'read-write',
     deadLetters: true,
@@ -155,7 +156,8 @@ export function natsPermissions(spec: NatsUserSpec): NatsPermissions | undefined
       // ack, nak, term, in-progress: replies to the delivered message's $JS.ACK subject
       `$JS.ACK.${stream}.${durable}.>`,
     );
-    if (spec.deadLetters) {
+    // A reader of the DLQ itself never dead-letters (nothing would read a letter about a letter).
+    if (spec.deadLetters && stream !== STREAMS.dlq) {
       publish.push(
         `dlq.${durable}`,
         // read back a message JetStream gave up on (the max-deliveries advisory names its sequence)

@@ -9,11 +9,14 @@ import {
 } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/transport-node';
 import { Objm, StorageType as ObjStorage } from '@nats-io/obj';
-import { STREAMS, STREAM_SUBJECTS, SUBJECTS, durableName } from '@genesis/contracts';
+import { STREAMS, STREAM_SUBJECTS, SUBJECTS, dlqSubject, durableName } from '@genesis/contracts';
 import type { Log } from '@genesis/observability';
 import type { NatsClient } from './nats-client';
 
 const DAY_MS = 24 * 3600 * 1000;
+
+/** The monitor's reader of GENESIS_DLQ (every `dlq.<consumer>` subject). */
+export const DEAD_LETTER_CONSUMER = 'monitor-dead-letters';
 
 /**
  * The streams. Only options nats-server 2.9 understands are used (Debian ships 2.9.10);
@@ -69,6 +72,10 @@ function consumer(app: string, subject: string, extra: Partial<ConsumerConfig> =
 /** Every durable consumer of the system, in one place, so provisioning is one idempotent step. */
 export const CONSUMER_CONFIGS = [
   consumer('learner', SUBJECTS.learningCaptured),
+  // learner: rescan / forget jobs (ADR 0017). One job runs for minutes with in-progress acks; a killed
+  // learner's job comes back after ack_wait and continues at its cursor, so a short ack_wait and many
+  // deliveries (each one resumes, none starts over).
+  consumer('learner', SUBJECTS.learningRescanRequested, { ack_wait: nanos(10_000), max_deliver: 50 }),
   // monitor: every event that can change a trigger decision or the status document (issue 3)
   consumer('monitor', SUBJECTS.learningStored),
   consumer('monitor', SUBJECTS.feedbackRecorded),
@@ -82,6 +89,8 @@ export const CONSUMER_CONFIGS = [
   consumer('trainer-bridge', SUBJECTS.trainingProgress),
   consumer('trainer-bridge', SUBJECTS.trainingCompleted),
   consumer('trainer-bridge', SUBJECTS.trainingFailed),
+  // trainer-bridge: rebuilds or deletes the snapshots a rescan / forget job changed (ADR 0017).
+  consumer('trainer-bridge', SUBJECTS.learningRescanned, { max_deliver: 50 }),
   // trainer-worker (Python, issue 4): pulls the jobs.train work queue. A training outlives
   // ack_wait; the worker keeps its job with in-progress acks (every ack_wait/3) and a killed worker's
   // job comes back after 60 s. Few deliveries: each is a training run. Mirrored for the Python tests
@@ -110,6 +119,20 @@ export const CONSUMER_CONFIGS = [
       max_ack_pending: 16,
     }),
     stream: STREAMS.jobs as string,
+  },
+  // monitor: every dead letter that belongs to a cycle fails that cycle at once (ADR 0014). Never
+  // given up on: a dead letter's only reader must not lose one while Postgres is down.
+  {
+    stream: STREAMS.dlq as string,
+    config: {
+      durable_name: DEAD_LETTER_CONSUMER,
+      filter_subject: dlqSubject('>'),
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.All,
+      ack_wait: nanos(30_000),
+      max_deliver: -1,
+      max_ack_pending: 1000,
+    } as Partial<ConsumerConfig> & { durable_name: string },
   },
 ];
 

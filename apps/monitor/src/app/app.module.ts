@@ -8,6 +8,7 @@ import { MonitorRuntime } from './check-thresholds/event-consumers';
 import { DeadlineSweeper } from './stuck-cycles/deadline-sweeper';
 import { CycleMetrics } from './metrics/cycle-metrics';
 import { DlqMetrics } from './metrics/dlq-metrics';
+import { DeadLetterCycles } from './dead-letters/dead-letter-cycles';
 
 /** The checking core, shared by the long-running service and the one-shot mode. */
 function core(config: MonitorConfig) {
@@ -16,7 +17,8 @@ function core(config: MonitorConfig) {
 
 /**
  * Opens improvement cycles when thresholds are met (ADR 0004): consumes the events that can
- * change a decision, checks on a timer, fails stuck cycles, serves the spec's metrics and the DLQ depth.
+ * change a decision, checks on a timer, fails stuck cycles and cycles whose messages were
+ * dead-lettered, serves the spec's metrics and the DLQ depth.
  */
 @Module({})
 export class AppModule {
@@ -25,7 +27,7 @@ export class AppModule {
       module: AppModule,
       imports: [InfraModule.forRoot({ service: 'monitor', config, redis: true })],
       controllers: [MetricsController],
-      providers: [...core(config), MonitorRuntime, CycleMetrics, DlqMetrics],
+      providers: [...core(config), MonitorRuntime, CycleMetrics, DlqMetrics, DeadLetterCycles],
     };
   }
 }

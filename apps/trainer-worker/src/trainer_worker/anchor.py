@@ -6,8 +6,8 @@ pinned package (requirements.lock), checked against the sha256 of its data file,
 version `humaneval-1.0.3` always means the same 164 problems.
 
 An item's prompt is the problem's signature and docstring; its reference is the whole function
-(prompt + canonical solution), because the model's output alone is what the sandbox runs, followed
-by the problem's tests and `check(<entry point>)`.
+(prompt + canonical solution), because the model's output alone is the code the sandbox runs; its
+tests are the problem's `check` function, which the sandbox's judge calls with the entry point.
 """
 
 from __future__ import annotations
@@ -74,7 +74,10 @@ def to_item(problem: dict[str, Any]) -> dict[str, Any]:
         "instruction": INSTRUCTION,
         "context": problem["prompt"],
         "correction": problem["prompt"] + problem["canonical_solution"],
-        "tests": f"{problem['test']}\n\ncheck({problem['entry_point']})\n",
+        # The problem's `check(candidate)`; the sandbox's judge calls it with the entry point
+        # (sandbox.run_tests) and passes the item only if it returned.
+        "tests": problem["test"],
+        "entry_point": problem["entry_point"],
     }
 
 

@@ -2,8 +2,11 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readConfig } from '@genesis/config';
 import { readTriggerPolicy } from '../trigger-policy.config';
+import { countsAsRejection } from './cycle-state';
 import {
+  DEFAULT_REJECTION_BACKOFF,
   DEFAULT_THRESHOLDS,
+  backoffMinutes,
   decide,
   evaluateTriggers,
   statusDocument,
@@ -15,7 +18,12 @@ import {
 const DAY = 24 * 3600 * 1000;
 const NOW = new Date('2026-11-21T12:00:00Z');
 const daysAgo = (d: number) => new Date(NOW.getTime() - d * DAY);
-const policy: TriggerPolicy = { defaults: DEFAULT_THRESHOLDS, perModel: {}, failedCooldownMinutes: 30 };
+const policy: TriggerPolicy = {
+  defaults: DEFAULT_THRESHOLDS,
+  perModel: {},
+  failedCooldownMinutes: 30,
+  rejectionBackoff: DEFAULT_REJECTION_BACKOFF,
+};
 
 function facts(over: Partial<ModelFacts> = {}): ModelFacts {
   return {
@@ -98,13 +106,20 @@ describe('trigger policy', () => {
       power: { items: 20, mde: 0.3134, needed_items: 671, target_power: 0.8 },
       minImprovement: 0.01,
     };
-    const stale = evaluateTriggers(
-      facts({ offlineScore: 0.72, lastEndedCycle: inconclusive, newestInputAt: daysAgo(2) }),
-      DEFAULT_THRESHOLDS,
-      NOW,
+    // An inconclusive cycle ends like any other (the evidence gate counts from it) and is no rejection.
+    const stale = facts({
+      offlineScore: 0.72,
+      lastEndedCycle: inconclusive,
+      endedCycles: [{ id: 'c-inc', status: 'inconclusive', endedAt: daysAgo(1) }],
+      evidenceSinceLastCycle: { learnings: 2, feedback: 0 },
+    });
+    const e = evaluateTriggers(stale, DEFAULT_THRESHOLDS, NOW);
+    assert.deepEqual([e.met, e.waiting?.kind, e.counts.consecutive_rejections], [true, 'evidence', 0]);
+    assert.equal(decide(stale, e, policy, NOW).decision, 'waiting_evidence');
+    assert.match(
+      statusDocument(stale, DEFAULT_THRESHOLDS, NOW).trigger_reason,
+      /waiting for new evidence: 2\/20 .*\(2 learnings, 0 feedback\); the last cycle was inconclusive: its 20 held-out/,
     );
-    assert.equal(stale.met, false);
-    assert.match(stale.reason, /nothing is new since the last inconclusive cycle/);
     const s = statusDocument(facts({ lastEndedCycle: inconclusive }), DEFAULT_THRESHOLDS, NOW);
     assert.match(
       s.trigger_reason,
@@ -124,35 +139,132 @@ describe('trigger policy', () => {
     assert.doesNotMatch(rejected.trigger_reason, /inconclusive/);
   });
 
-  it('after a rejected cycle, low accuracy re-triggers only on new evidence (no loop of identical retrainings)', () => {
-    const rejected = { status: 'rejected' as const, openedAt: daysAgo(1) };
-    const stale = evaluateTriggers(
-      facts({ offlineScore: 0.72, lastEndedCycle: rejected, newestInputAt: daysAgo(2) }),
-      DEFAULT_THRESHOLDS,
-      NOW,
-    );
-    assert.equal(stale.met, false);
-    assert.match(stale.reason, /nothing is new since the last rejected cycle/);
-    const fresh = evaluateTriggers(
-      facts({ offlineScore: 0.72, lastEndedCycle: rejected, newestInputAt: NOW }),
-      DEFAULT_THRESHOLDS,
-      NOW,
-    );
-    assert.equal(fresh.trigger, 'performance');
-    const afterDeploy = evaluateTriggers(
-      facts({
-        offlineScore: 0.72,
-        lastEndedCycle: { ...rejected, status: 'deployed' },
-        newestInputAt: daysAgo(2),
-      }),
-      DEFAULT_THRESHOLDS,
-      NOW,
-    );
+  it('a performance threshold right after a deployment waits for new evidence (0 new learnings open nothing)', () => {
+    const deployed = { id: 'c-dep', status: 'deployed' as const, endedAt: daysAgo(0.01) };
+    const f = facts({
+      offlineScore: 0.8,
+      endedCycles: [deployed],
+      evidenceSinceLastCycle: { learnings: 0, feedback: 0 },
+    });
+    const e = evaluateTriggers(f, DEFAULT_THRESHOLDS, NOW);
+    assert.deepEqual([e.met, e.trigger, e.waiting?.kind], [true, 'performance', 'evidence']);
+    const verdict = decide(f, e, policy, NOW);
+    assert.equal(verdict.decision, 'waiting_evidence');
     assert.equal(
-      afterDeploy.trigger,
-      'performance',
-      'a freshly deployed champion under the threshold still triggers',
+      verdict.reason,
+      'Performance threshold reached (accuracy: 0.800/0.9 offline is below the threshold); waiting for new ' +
+        `evidence: 0/20 new learnings or feedback outcomes since cycle c-dep ended (deployed) at ${deployed.endedAt.toISOString()} ` +
+        '(0 learnings, 0 feedback)',
     );
+    const doc = statusDocument(f, DEFAULT_THRESHOLDS, NOW);
+    assert.equal(doc.should_trigger, false);
+    assert.equal(doc.trigger_reason, verdict.reason);
+    assert.deepEqual(
+      [
+        e.counts.new_learnings,
+        e.counts.new_feedback,
+        e.counts.min_new_evidence,
+        e.counts.consecutive_rejections,
+      ],
+      [0, 0, 20, 0],
+    );
+  });
+
+  it('needs GENESIS_MIN_NEW_EVIDENCE learnings or feedback outcomes since the last cycle ended, capped at the learning threshold', () => {
+    const ended = [{ id: 'c1', status: 'failed' as const, endedAt: daysAgo(1) }];
+    const at = (learnings: number, feedback: number, t = DEFAULT_THRESHOLDS) => {
+      const f = facts({
+        offlineScore: 0.7,
+        endedCycles: ended,
+        evidenceSinceLastCycle: { learnings, feedback },
+      });
+      return decide(f, evaluateTriggers(f, t, NOW), policy, NOW).decision;
+    };
+    assert.equal(at(19, 0), 'waiting_evidence');
+    assert.equal(at(12, 7), 'waiting_evidence');
+    assert.equal(at(12, 8), 'open', 'feedback outcomes are evidence too');
+    assert.equal(at(0, 20), 'open');
+    const small = { ...DEFAULT_THRESHOLDS, learningThreshold: 5 };
+    assert.equal(at(4, 0, small), 'waiting_evidence');
+    assert.equal(at(5, 0, small), 'open', 'what the learning threshold calls worth a cycle is enough');
+    // Learnings stored before a failed cycle ended count for nothing: they are what that cycle had.
+    const f = facts({
+      newLearnings: 150,
+      endedCycles: ended,
+      evidenceSinceLastCycle: { learnings: 3, feedback: 0 },
+    });
+    const e = evaluateTriggers(f, DEFAULT_THRESHOLDS, NOW);
+    assert.deepEqual([e.trigger, decide(f, e, policy, NOW).decision], ['learnings', 'waiting_evidence']);
+  });
+
+  it('backs off exponentially after consecutive rejections, capped; only rejections count, a deployment resets', () => {
+    const hoursAgo = (h: number) => new Date(NOW.getTime() - h * 3600_000);
+    const rejected = (id: string, h: number) => ({ id, status: 'rejected' as const, endedAt: hoursAgo(h) });
+    const check = (endedCycles: NonNullable<ModelFacts['endedCycles']>) => {
+      const f = facts({
+        offlineScore: 0.7,
+        endedCycles,
+        evidenceSinceLastCycle: { learnings: 50, feedback: 0 },
+      });
+      const e = evaluateTriggers(f, DEFAULT_THRESHOLDS, NOW);
+      return { e, verdict: decide(f, e, policy, NOW) };
+    };
+    // One rejection: 1 h.
+    assert.equal(check([rejected('r1', 0.5)]).verdict.decision, 'backoff');
+    assert.equal(check([rejected('r1', 1.01)]).verdict.decision, 'open');
+    // Two in a row: 2 h after the newest; a failure between them neither counts nor resets.
+    const two = check([
+      rejected('r2', 1.5),
+      { id: 'f1', status: 'failed', endedAt: hoursAgo(3) },
+      rejected('r1', 4),
+    ]);
+    assert.deepEqual([two.verdict.decision, two.e.counts.consecutive_rejections], ['backoff', 2]);
+    assert.match(
+      two.verdict.reason,
+      new RegExp(
+        `backing off after 2 consecutive rejected cycle\\(s\\) until ${hoursAgo(-0.5).toISOString()} \\(2 h after cycle r2 was rejected\\)$`,
+      ),
+    );
+    assert.equal(check([rejected('r2', 2.01), rejected('r1', 4)]).verdict.decision, 'open');
+    // An inconclusive evaluation is not a rejection.
+    assert.equal(countsAsRejection('inconclusive'), false);
+    assert.equal(
+      check([{ id: 'i1', status: 'inconclusive', endedAt: hoursAgo(0.1) }]).verdict.decision,
+      'open',
+    );
+    // A deployment ends the run.
+    const reset = check([
+      rejected('r3', 1.5),
+      { id: 'd1', status: 'deployed', endedAt: hoursAgo(2) },
+      rejected('r1', 3),
+    ]);
+    assert.deepEqual([reset.verdict.decision, reset.e.counts.consecutive_rejections], ['open', 1]);
+    // Doubling: 1, 2, 4, … h, capped at 7 days.
+    const b = DEFAULT_REJECTION_BACKOFF;
+    assert.deepEqual(
+      [1, 2, 3, 8, 9, 40].map((n) => backoffMinutes(n, b)),
+      [60, 120, 240, 7680, 10080, 10080],
+    );
+    assert.equal(backoffMinutes(0, b), 0);
+    const many = Array.from({ length: 12 }, (_, i) => rejected(`r${12 - i}`, 24 * 6 + i));
+    assert.equal(
+      check(many).verdict.decision,
+      'backoff',
+      '12 rejections: 7 days, and the newest was 6 days ago',
+    );
+  });
+
+  it('the back-off outranks the evidence gate, and neither applies while a cycle runs', () => {
+    const f = facts({
+      offlineScore: 0.7,
+      endedCycles: [{ id: 'r1', status: 'rejected', endedAt: NOW }],
+      evidenceSinceLastCycle: { learnings: 1, feedback: 0 },
+    });
+    const e = evaluateTriggers(f, DEFAULT_THRESHOLDS, NOW);
+    assert.equal(e.waiting?.kind, 'backoff');
+    const running = { ...f, activeCycle: { id: 'c9', status: 'training' as const } };
+    assert.equal(decide(running, e, policy, NOW).decision, 'cycle_running');
+    assert.equal(statusDocument(running, DEFAULT_THRESHOLDS, NOW).should_trigger, true);
   });
 
   it('opens only when no cycle runs and no failure is cooling down', () => {
@@ -194,6 +306,29 @@ describe('trigger policy', () => {
     assert.equal(thresholdsFor(p, 'genesis').learningThreshold, 5);
     assert.equal(thresholdsFor(p, 'small').learningThreshold, 2);
     assert.equal(thresholdsFor(p, 'small').timeThresholdDays, 62);
+    assert.deepEqual(
+      [p.defaults.minNewEvidence, p.rejectionBackoff],
+      [20, { baseMinutes: 60, maxMinutes: 10080 }],
+    );
+    const q = readConfig(readTriggerPolicy, {
+      GENESIS_MIN_NEW_EVIDENCE: '0',
+      GENESIS_REJECTION_BACKOFF_MINUTES: '30',
+      GENESIS_REJECTION_BACKOFF_MAX_MINUTES: '120',
+      GENESIS_TRIGGER_OVERRIDES: '{"big": {"min_new_evidence": 50}}',
+    });
+    assert.deepEqual(
+      [q.defaults.minNewEvidence, thresholdsFor(q, 'big').minNewEvidence, q.rejectionBackoff],
+      [0, 50, { baseMinutes: 30, maxMinutes: 120 }],
+    );
+    assert.throws(
+      () =>
+        readConfig(readTriggerPolicy, {
+          GENESIS_MIN_NEW_EVIDENCE: '-1',
+          GENESIS_REJECTION_BACKOFF_MINUTES: '600',
+          GENESIS_REJECTION_BACKOFF_MAX_MINUTES: '60',
+        }),
+      /GENESIS_MIN_NEW_EVIDENCE must be between 0 and ∞.*GENESIS_REJECTION_BACKOFF_MAX_MINUTES \(60\) must be at least/,
+    );
     assert.throws(
       () =>
         readConfig(readTriggerPolicy, {

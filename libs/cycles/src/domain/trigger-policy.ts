@@ -1,4 +1,7 @@
-import { keptChampion, type CycleStatus, type TriggerKind } from './cycle-state';
+// countsAsRejection (cycle-state.ts) is the one place that says which ended cycles count towards
+// the back-off: only a rejection. A failure says nothing about the data, an inconclusive
+// evaluation says the suite could not tell; neither counts, neither resets the run.
+import { countsAsRejection, type CycleStatus, type TriggerKind } from './cycle-state';
 
 /** Thresholds of one model (defaults from the original spec; env in trigger-policy.config.ts). */
 export interface TriggerThresholds {
@@ -9,6 +12,18 @@ export interface TriggerThresholds {
   feedbackWindow: number;
   /** … used only once at least this many outcomes exist (else the last offline score). */
   feedbackMinSamples: number;
+  /**
+   * An automatic cycle needs at least this many new accepted learnings plus feedback outcomes
+   * since the model's last cycle ended (whatever its outcome), capped at `learningThreshold`
+   * (ADR 0014): retraining on the data the last cycle already saw reproduces its candidate.
+   */
+  minNewEvidence: number;
+}
+
+/** Consecutive rejected cycles make automatic triggers wait base · 2^(n−1), at most `maxMinutes`. */
+export interface RejectionBackoff {
+  baseMinutes: number;
+  maxMinutes: number;
 }
 
 export interface TriggerPolicy {
@@ -16,6 +31,7 @@ export interface TriggerPolicy {
   perModel: Record<string, Partial<TriggerThresholds>>;
   /** After a failed cycle, automatic triggers wait this long (manual ones do not). */
   failedCooldownMinutes: number;
+  rejectionBackoff: RejectionBackoff;
 }
 
 export const DEFAULT_THRESHOLDS: TriggerThresholds = {
@@ -24,7 +40,12 @@ export const DEFAULT_THRESHOLDS: TriggerThresholds = {
   performanceThreshold: 0.9,
   feedbackWindow: 200,
   feedbackMinSamples: 50,
+  // A fifth of a learnings-triggered batch: enough new material that a retrain can differ from the
+  // last one, small enough that the performance trigger still reacts within a day of normal use.
+  minNewEvidence: 20,
 };
+
+export const DEFAULT_REJECTION_BACKOFF: RejectionBackoff = { baseMinutes: 60, maxMinutes: 7 * 24 * 60 };
 
 export function thresholdsFor(policy: TriggerPolicy, modelId: string): TriggerThresholds {
   return { ...policy.defaults, ...(policy.perModel[modelId] ?? {}) };
@@ -47,6 +68,10 @@ export interface ModelFacts {
   lastCheckTime: Date | null;
   activeCycle: { id: string; status: CycleStatus } | null;
   lastFailedAt: Date | null;
+  /** The model's finished cycles, newest end first (a few dozen at most: enough for the back-off). */
+  endedCycles?: EndedCycle[];
+  /** Accepted learnings and feedback outcomes recorded since the newest of `endedCycles` ended (ever, if none). */
+  evidenceSinceLastCycle?: { learnings: number; feedback: number };
   /**
    * The model's latest finished cycle and when it opened; for an evaluated one, what its suite
    * could detect (model.evaluated `power` and `min_improvement`).
@@ -58,20 +83,42 @@ export interface ModelFacts {
     power?: { items: number; mde: number | null; needed_items: number | null; target_power: number } | null;
     minImprovement?: number | null;
   } | null;
-  /** The newest evidence: the latest accepted learning or feedback outcome. */
-  newestInputAt?: Date | null;
 }
 
-/**
- * After a cycle whose candidate was rejected (or judged inconclusive), low accuracy alone
- * re-triggers only on something new since that cycle opened: retraining on the same data
- * reproduces the same candidate and the same suite, so without this a champion below the
- * threshold would open one such cycle after another.
- */
-function newEvidenceSinceLastCycle(f: ModelFacts): boolean {
-  const last = f.lastEndedCycle;
-  if (!last || !keptChampion(last.status)) return true;
-  return !!f.newestInputAt && f.newestInputAt.getTime() > last.openedAt.getTime();
+export interface EndedCycle {
+  id: string;
+  status: CycleStatus;
+  endedAt: Date;
+}
+
+/** A deployment ends a run of rejections: the champion changed, so the data's worth is measured anew. */
+function endsRejectionRun(status: CycleStatus): boolean {
+  return status === 'deployed';
+}
+
+/** Rejections since the last deployment, and the newest of them. */
+export function rejectionRun(ended: readonly EndedCycle[]): { count: number; last: EndedCycle | null } {
+  let count = 0;
+  let last: EndedCycle | null = null;
+  for (const c of ended) {
+    if (endsRejectionRun(c.status)) break;
+    if (!countsAsRejection(c.status)) continue;
+    count += 1;
+    last ??= c;
+  }
+  return { count, last };
+}
+
+/** base · 2^(n−1) minutes after the n-th consecutive rejection, capped; 0 without one. */
+export function backoffMinutes(rejections: number, b: RejectionBackoff): number {
+  if (rejections <= 0 || b.baseMinutes <= 0) return 0;
+  // 2^(n−1) overflows nothing that matters: past ~60 doublings the cap has long applied.
+  return Math.min(b.maxMinutes, b.baseMinutes * 2 ** Math.min(rejections - 1, 60));
+}
+
+/** The evidence a threshold needs before an automatic cycle opens: capped by the learning threshold. */
+export function requiredEvidence(t: TriggerThresholds): number {
+  return Math.max(0, Math.min(t.minNewEvidence, t.learningThreshold));
 }
 
 /** The numbers a decision saw; they travel in threshold.reached and the cycle row. */
@@ -84,6 +131,12 @@ export interface TriggerCounts {
   accuracy_source: 'online' | 'offline' | null;
   performance_threshold: number;
   feedback_samples: number;
+  /** Accepted learnings / feedback outcomes since the last cycle ended, and what a cycle needs. */
+  new_learnings: number;
+  new_feedback: number;
+  min_new_evidence: number;
+  /** Rejected cycles since the last deployment (what the back-off is computed from). */
+  consecutive_rejections: number;
 }
 
 export interface TriggerEvaluation {
@@ -94,6 +147,76 @@ export interface TriggerEvaluation {
   counts: TriggerCounts;
   /** When the met threshold was crossed, if known (for the threshold → event latency metric). */
   crossedAt: Date | null;
+  /** Why an automatic cycle may not open yet although a threshold is met (null: it may). */
+  waiting: TriggerWait | null;
+}
+
+/** An automatic trigger held back: not enough new evidence, or backing off after rejections. */
+export type TriggerWait =
+  | { kind: 'evidence'; text: string; have: number; need: number }
+  | { kind: 'backoff'; text: string; until: Date; seconds: number; rejections: number };
+
+/** The back-off in force now after a run of rejections, if any (independent of any threshold). */
+export function activeBackoff(
+  facts: ModelFacts,
+  policy: RejectionBackoff,
+  now: Date,
+): { until: Date; seconds: number; minutes: number; rejections: number; lastRejected: EndedCycle } | null {
+  const run = rejectionRun(facts.endedCycles ?? []);
+  const minutes = backoffMinutes(run.count, policy);
+  if (!run.last || minutes <= 0) return null;
+  const until = new Date(run.last.endedAt.getTime() + minutes * 60_000);
+  if (until.getTime() <= now.getTime()) return null;
+  const seconds = Math.ceil((until.getTime() - now.getTime()) / 1000);
+  return { until, seconds, minutes, rejections: run.count, lastRejected: run.last };
+}
+
+/** New accepted learnings plus feedback outcomes since the last cycle ended, against what a cycle needs. */
+export function newEvidence(facts: ModelFacts, t: TriggerThresholds) {
+  const e = facts.evidenceSinceLastCycle ?? { learnings: facts.newLearnings, feedback: 0 };
+  return { ...e, have: e.learnings + e.feedback, need: requiredEvidence(t) };
+}
+
+function waitFor(
+  facts: ModelFacts,
+  t: TriggerThresholds,
+  policy: RejectionBackoff,
+  now: Date,
+): TriggerWait | null {
+  const backoff = activeBackoff(facts, policy, now);
+  if (backoff) {
+    return {
+      kind: 'backoff',
+      text:
+        `backing off after ${backoff.rejections} consecutive rejected cycle(s) until ${backoff.until.toISOString()} ` +
+        `(${formatMinutes(backoff.minutes)} after cycle ${backoff.lastRejected.id} was rejected)`,
+      until: backoff.until,
+      seconds: backoff.seconds,
+      rejections: backoff.rejections,
+    };
+  }
+  const evidence = newEvidence(facts, t);
+  if (evidence.have < evidence.need) {
+    const lastEnded = facts.endedCycles?.[0];
+    const since = lastEnded
+      ? `since cycle ${lastEnded.id} ended (${lastEnded.status}) at ${lastEnded.endedAt.toISOString()}`
+      : 'so far';
+    return {
+      kind: 'evidence',
+      text:
+        `waiting for new evidence: ${evidence.have}/${evidence.need} new learnings or feedback outcomes ${since} ` +
+        `(${evidence.learnings} learnings, ${evidence.feedback} feedback)`,
+      have: evidence.have,
+      need: evidence.need,
+    };
+  }
+  return null;
+}
+
+function formatMinutes(minutes: number): string {
+  if (minutes % (24 * 60) === 0) return `${minutes / (24 * 60)} d`;
+  if (minutes % 60 === 0) return `${minutes / 60} h`;
+  return `${minutes} min`;
 }
 
 const DAY_MS = 24 * 3600 * 1000;
@@ -114,7 +237,12 @@ export function effectiveAccuracy(
  * learning), then performance. Before any deployment, "days since training" counts from the
  * oldest learning still waiting for a training.
  */
-export function evaluateTriggers(facts: ModelFacts, t: TriggerThresholds, now: Date): TriggerEvaluation {
+export function evaluateTriggers(
+  facts: ModelFacts,
+  t: TriggerThresholds,
+  now: Date,
+  backoff: RejectionBackoff = DEFAULT_REJECTION_BACKOFF,
+): TriggerEvaluation {
   const since = facts.lastTrainingTime ?? facts.oldestNewLearningAt;
   const days = since ? Math.max(0, Math.floor((now.getTime() - since.getTime()) / DAY_MS)) : 0;
   const { accuracy, source } = effectiveAccuracy(facts, t);
@@ -127,7 +255,13 @@ export function evaluateTriggers(facts: ModelFacts, t: TriggerThresholds, now: D
     accuracy_source: source,
     performance_threshold: t.performanceThreshold,
     feedback_samples: facts.feedback.samples,
+    new_learnings: newEvidence(facts, t).learnings,
+    new_feedback: newEvidence(facts, t).feedback,
+    min_new_evidence: requiredEvidence(t),
+    consecutive_rejections: rejectionRun(facts.endedCycles ?? []).count,
   };
+  // Computed only when a threshold is met: the gates hold back a met threshold, nothing else.
+  const gate = () => waitFor(facts, t, backoff, now);
   const accuracyText =
     accuracy === null
       ? ''
@@ -141,6 +275,7 @@ export function evaluateTriggers(facts: ModelFacts, t: TriggerThresholds, now: D
       reason: `Learning threshold reached (learnings: ${facts.newLearnings}/${t.learningThreshold})`,
       counts,
       crossedAt: null,
+      waiting: gate(),
     };
   }
   if (days >= t.timeThresholdDays && facts.newLearnings > 0 && since) {
@@ -150,16 +285,18 @@ export function evaluateTriggers(facts: ModelFacts, t: TriggerThresholds, now: D
       reason: `Time threshold reached (days: ${days}/${t.timeThresholdDays}, learnings: ${facts.newLearnings})`,
       counts,
       crossedAt: new Date(since.getTime() + t.timeThresholdDays * DAY_MS),
+      waiting: gate(),
     };
   }
   const belowThreshold = accuracy !== null && accuracy < t.performanceThreshold;
-  if (belowThreshold && newEvidenceSinceLastCycle(facts)) {
+  if (belowThreshold) {
     return {
       met: true,
       trigger: 'performance',
       reason: `Performance threshold reached (${accuracyText} is below the threshold)`,
       counts,
       crossedAt: null,
+      waiting: gate(),
     };
   }
   const parts = [
@@ -168,20 +305,18 @@ export function evaluateTriggers(facts: ModelFacts, t: TriggerThresholds, now: D
   ];
   if (days >= t.timeThresholdDays) parts[1] += ' with no new learning';
   if (accuracyText) parts.push(accuracyText);
-  if (belowThreshold)
-    parts.push(
-      `accuracy is below the threshold but nothing is new since the last ${facts.lastEndedCycle?.status ?? 'rejected'} cycle`,
-    );
   return {
     met: false,
     trigger: null,
     reason: `Thresholds not met (${parts.join(', ')})`,
     counts,
     crossedAt: null,
+    waiting: null,
   };
 }
 
-export type CheckDecision = 'open' | 'not_met' | 'cycle_running' | 'cooldown';
+export type CheckDecision =
+  'open' | 'not_met' | 'cycle_running' | 'cooldown' | 'waiting_evidence' | 'backoff';
 
 /** Whether a check should open a cycle now, and the sentence that says why. */
 export function decide(
@@ -192,6 +327,12 @@ export function decide(
 ): { decision: CheckDecision; reason: string } {
   if (!evaluation.met) return { decision: 'not_met', reason: withCycle(evaluation.reason, facts) };
   if (facts.activeCycle) return { decision: 'cycle_running', reason: withCycle(evaluation.reason, facts) };
+  if (evaluation.waiting) {
+    return {
+      decision: evaluation.waiting.kind === 'evidence' ? 'waiting_evidence' : 'backoff',
+      reason: `${evaluation.reason}; ${evaluation.waiting.text}`,
+    };
+  }
   const cooldownMs = policy.failedCooldownMinutes * 60_000;
   if (facts.lastFailedAt && now.getTime() - facts.lastFailedAt.getTime() < cooldownMs) {
     const until = new Date(facts.lastFailedAt.getTime() + cooldownMs).toISOString();
@@ -250,8 +391,16 @@ export interface ImprovementStatus {
  * for being high, so it overstates the champion's true accuracy (the winner's curse, ADR 0015);
  * the next cycle's model.evaluated re-measures the champion beside its challenger.
  */
-export function statusDocument(facts: ModelFacts, t: TriggerThresholds, now: Date): ImprovementStatus {
-  const evaluation = evaluateTriggers(facts, t, now);
+export function statusDocument(
+  facts: ModelFacts,
+  t: TriggerThresholds,
+  now: Date,
+  backoff: RejectionBackoff = DEFAULT_REJECTION_BACKOFF,
+): ImprovementStatus {
+  const evaluation = evaluateTriggers(facts, t, now, backoff);
+  // A held-back threshold is not "should trigger": the reason says what it waits for. A running
+  // cycle keeps the old meaning (a threshold is met, and the running cycle is named).
+  const waiting = !facts.activeCycle && evaluation.waiting;
   return {
     last_training_time: facts.lastTrainingTime?.toISOString() ?? null,
     learnings_since_training: facts.newLearnings,
@@ -259,7 +408,9 @@ export function statusDocument(facts: ModelFacts, t: TriggerThresholds, now: Dat
     training_runs: facts.trainingRuns,
     improvement_score: evaluation.counts.accuracy,
     last_check_time: facts.lastCheckTime?.toISOString() ?? null,
-    should_trigger: evaluation.met,
-    trigger_reason: withCycle(evaluation.reason, facts) + inconclusiveNote(facts),
+    should_trigger: evaluation.met && !waiting,
+    trigger_reason:
+      (waiting ? `${evaluation.reason}; ${waiting.text}` : withCycle(evaluation.reason, facts)) +
+      inconclusiveNote(facts),
   };
 }

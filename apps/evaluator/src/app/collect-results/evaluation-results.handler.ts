@@ -5,6 +5,8 @@ import {
   SUBJECTS,
   followUp,
   formatIssues,
+  toStorableJson,
+  toStorableText,
   validateEvalResult,
   type EvalItemResult,
   type EvaluationCompletedV1,
@@ -21,7 +23,6 @@ import { counter, gauge, Log } from '@genesis/observability';
 import { decide, PRIMARY_METRIC } from '../decide/decision';
 import { EVALUATOR_CONFIG, type EvaluatorConfig } from '../evaluator.config';
 import { modelUnderTest, queueEvaluationJob, type EvaluationRow } from '../evaluation-jobs';
-import { storableResult } from './storable-result';
 
 const decisions = counter('genesis_evaluations_total', 'Evaluations decided, by decision', [
   'model_id',
@@ -203,6 +204,9 @@ export class EvaluationResultsHandler {
       ...(evaluation.suite.suite_version ? { suite_version: evaluation.suite.suite_version } : {}),
       non_inferiority: gate.non_inferiority,
     };
+    // Model output is kept as generated: what Postgres refuses (U+0000, unpaired surrogates) is
+    // stored in the reversible escaped form of the shared storable-text rule (ADR 0014), which
+    // readers undo with fromStorableJson. The results artifact keeps the bytes the worker wrote.
     await m.query(
       `INSERT INTO evaluation_items (evaluation_id, item_id, split, learning_id, candidate_correct, champion_correct, candidate, champion)
        SELECT $1, x.item_id, x.split, x.learning_id, x.candidate_correct, x.champion_correct, x.candidate, x.champion
@@ -212,13 +216,13 @@ export class EvaluationResultsHandler {
         evaluation.id,
         JSON.stringify(
           pairs.map((p) => ({
-            item_id: p.item_id,
+            item_id: toStorableText(p.item_id),
             split: p.candidate.split,
             learning_id: p.candidate.split === 'in_domain' && UUID.test(p.item_id) ? p.item_id : null,
             candidate_correct: p.candidate.correct,
             champion_correct: p.champion.correct,
-            candidate: storableResult(p.candidate),
-            champion: storableResult(p.champion),
+            candidate: toStorableJson(p.candidate),
+            champion: toStorableJson(p.champion),
           })),
         ),
       ],

@@ -5,7 +5,13 @@ import { modelIdParam } from '../improvement/model-id';
 import { RateLimitGuard } from '../rate-limit/rate-limit.guard';
 import { problems } from '../problem/problem';
 import { UUID, limitParam } from '../http/query-params';
-import { aliasHistory, championOf, evaluationView, versionView } from './registry-views';
+import {
+  VERSIONS_WITH_TAINTS,
+  aliasHistory,
+  championOf,
+  evaluationView,
+  versionView,
+} from './registry-views';
 
 const VERSION = /^genesis-[0-9]{8}-[0-9]{6}(-[0-9]+)?$/;
 
@@ -22,7 +28,7 @@ export class QueryModelsController {
     const limit = limitParam(q['limit']);
     const champion = await championOf(this.dataSource, modelId);
     const rows: Record<string, unknown>[] = await this.dataSource.query(
-      `SELECT * FROM model_versions WHERE model_id = $1 ORDER BY created_at DESC, version DESC LIMIT $2`,
+      `${VERSIONS_WITH_TAINTS} WHERE v.model_id = $1 ORDER BY v.created_at DESC, v.version DESC LIMIT $2`,
       [modelId, limit],
     );
     return {
@@ -51,7 +57,7 @@ export class QueryModelsController {
   @RequireScope('status:read')
   async one(@Param('version') version: string) {
     const [row] = VERSION.test(version)
-      ? await this.dataSource.query(`SELECT * FROM model_versions WHERE version = $1`, [version])
+      ? await this.dataSource.query(`${VERSIONS_WITH_TAINTS} WHERE v.version = $1`, [version])
       : [];
     if (!row) throw problems.notFound('MODEL_VERSION_NOT_FOUND', `no model version ${version}`);
     const champion = await championOf(this.dataSource, row.model_id);

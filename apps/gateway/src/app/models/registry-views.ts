@@ -1,9 +1,21 @@
 import type { DataSource } from 'typeorm';
+import { fromStorableText } from '@genesis/contracts';
 
 const iso = (d: Date | null | undefined) => (d ? new Date(d).toISOString() : null);
 
+/**
+ * model_versions with each version's taints (ADR 0017) as a `taints` JSON array: every rescan or
+ * forget job that changed a snapshot the version was trained on.
+ */
+export const VERSIONS_WITH_TAINTS = `SELECT v.*, (
+    SELECT coalesce(json_agg(json_build_object('rescan_id', t.rescan_id, 'snapshot_id', t.snapshot_id,
+      'reason', t.reason, 'learning_ids', t.learning_ids, 'tainted_at', t.tainted_at) ORDER BY t.tainted_at), '[]'::json)
+    FROM model_version_taints t WHERE t.version = v.version) AS taints
+  FROM model_versions v`;
+
 /** A model_versions row as the API shows it. */
 export function versionView(r: Record<string, unknown>, champion: string | null) {
+  const taints = (r['taints'] as unknown[] | undefined) ?? [];
   return {
     version: r['version'],
     model_id: r['model_id'],
@@ -16,6 +28,8 @@ export function versionView(r: Record<string, unknown>, champion: string | null)
     created_at: iso(r['created_at'] as Date),
     metrics: r['metrics'],
     artifact: r['artifact'],
+    tainted: taints.length > 0,
+    taints,
   };
 }
 
@@ -97,6 +111,16 @@ export async function evaluationView(dataSource: DataSource, id: string) {
       created_at: iso(j['created_at'] as Date),
       updated_at: iso(j['updated_at'] as Date),
     })),
-    items,
+    // Stored model output may be in the storable-text escaped form (ADR 0014): served as generated.
+    items: items.map((i) => ({
+      ...i,
+      item_id: fromStorableText(String(i['item_id'])),
+      candidate_output: decodeOutput(i['candidate_output']),
+      champion_output: decodeOutput(i['champion_output']),
+    })),
   };
+}
+
+function decodeOutput(value: unknown): unknown {
+  return typeof value === 'string' ? fromStorableText(value) : value;
 }

@@ -103,7 +103,7 @@ export class ThresholdChecker {
     const now = this.clock.now();
     const t = thresholdsFor(this.config.policy, modelId);
     const facts = await loadModelFacts(this.dataSource, modelId, t);
-    const evaluation = evaluateTriggers(facts, t, now);
+    const evaluation = evaluateTriggers(facts, t, now, this.config.policy.rejectionBackoff);
     const verdict = decide(facts, evaluation, this.config.policy, now);
     let decision: CheckOutcome['decision'] = verdict.decision === 'open' ? 'opened' : verdict.decision;
     let reason = verdict.reason;

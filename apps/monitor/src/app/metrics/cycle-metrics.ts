@@ -2,9 +2,13 @@ import { Inject, Injectable } from '@nestjs/common';
 import { Counter, Gauge } from 'prom-client';
 import { DataSource } from 'typeorm';
 import {
+  activeBackoff,
   activeCycles,
-  computeStatus,
+  evaluateTriggers,
   knownModels,
+  loadModelFacts,
+  newEvidence,
+  statusDocument,
   thresholdsFor,
   type ImprovementStatus,
   type TriggerThresholds,
@@ -13,9 +17,26 @@ import { metricsRegistry } from '@genesis/observability';
 import { Clock } from '../clock';
 import { MONITOR_CONFIG, type MonitorConfig } from '../monitor.config';
 
+/** What holds automatic triggers back (ADR 0014), per model. */
+interface TriggerView {
+  /** A met threshold held back, and by what (null: nothing is held back). */
+  waiting: 'evidence' | 'backoff' | null;
+  backoffSeconds: number;
+  consecutiveRejections: number;
+  newEvidence: number;
+  minNewEvidence: number;
+}
+
+const WAIT_REASONS = ['evidence', 'backoff'] as const;
+
 interface Snapshot {
   cycles: { model_id: string; trigger: string; status: string; n: number }[];
-  statuses: { model_id: string; status: ImprovementStatus; thresholds: TriggerThresholds }[];
+  statuses: {
+    model_id: string;
+    status: ImprovementStatus;
+    thresholds: TriggerThresholds;
+    trigger: TriggerView;
+  }[];
   /** Running cycles and how long each has been in its current phase. */
   active: { model_id: string; status: string; phase_seconds: number }[];
 }
@@ -151,6 +172,57 @@ export class CycleMetrics {
     }
     register(
       new Gauge({
+        name: 'genesis_trigger_waiting',
+        help: 'A met trigger threshold held back (1) by the reason: too little new evidence, or back-off after rejections',
+        labelNames: ['model_id', 'reason'],
+        registers: [],
+        async collect() {
+          const s = await snapshot();
+          this.reset();
+          for (const { model_id, trigger } of s.statuses)
+            for (const reason of WAIT_REASONS)
+              this.set({ model_id, reason }, trigger.waiting === reason ? 1 : 0);
+        },
+      }),
+    );
+    for (const [name, help, pick] of [
+      [
+        'genesis_trigger_backoff_seconds',
+        'Seconds left before an automatic cycle may open again after consecutive rejections (0: none)',
+        (v: TriggerView) => v.backoffSeconds,
+      ],
+      [
+        'genesis_consecutive_rejections',
+        'Rejected improvement cycles since the last deployment (the back-off doubles with each)',
+        (v: TriggerView) => v.consecutiveRejections,
+      ],
+      [
+        'genesis_new_evidence',
+        'Accepted learnings plus feedback outcomes since the last cycle ended',
+        (v: TriggerView) => v.newEvidence,
+      ],
+      [
+        'genesis_min_new_evidence',
+        'New evidence an automatic cycle needs (GENESIS_MIN_NEW_EVIDENCE, capped at the learning threshold)',
+        (v: TriggerView) => v.minNewEvidence,
+      ],
+    ] as const) {
+      register(
+        new Gauge({
+          name,
+          help,
+          labelNames: ['model_id'],
+          registers: [],
+          async collect() {
+            const s = await snapshot();
+            this.reset();
+            for (const { model_id, trigger } of s.statuses) this.set({ model_id }, pick(trigger));
+          },
+        }),
+      );
+    }
+    register(
+      new Gauge({
         name: 'genesis_active_cycle_age_seconds',
         help: 'Seconds the running improvement cycle has spent in its current phase (status)',
         labelNames: ['model_id', 'status'],
@@ -191,11 +263,23 @@ export class CycleMetrics {
     );
     const now = this.clock.now();
     const statuses = [];
+    const policy = this.config.policy;
     for (const model_id of await knownModels(this.dataSource, this.config.models)) {
+      const thresholds = thresholdsFor(policy, model_id);
+      const facts = await loadModelFacts(this.dataSource, model_id, thresholds);
+      const evaluation = evaluateTriggers(facts, thresholds, now, policy.rejectionBackoff);
+      const evidence = newEvidence(facts, thresholds);
       statuses.push({
         model_id,
-        status: await computeStatus(this.dataSource, this.config.policy, model_id, now),
-        thresholds: thresholdsFor(this.config.policy, model_id),
+        status: statusDocument(facts, thresholds, now, policy.rejectionBackoff),
+        thresholds,
+        trigger: {
+          waiting: evaluation.met && !facts.activeCycle ? (evaluation.waiting?.kind ?? null) : null,
+          backoffSeconds: activeBackoff(facts, policy.rejectionBackoff, now)?.seconds ?? 0,
+          consecutiveRejections: evaluation.counts.consecutive_rejections,
+          newEvidence: evidence.have,
+          minNewEvidence: evidence.need,
+        },
       });
     }
     // The same clock and column as the deadline sweeper, so the age reaches the deadline exactly

@@ -73,7 +73,11 @@ export function isHeldOut(decontaminationKeyHex: string, evalFraction: number): 
   return unit(decontaminationKeyHex, 'genesis-heldout') < evalFraction;
 }
 
-function record(l: SnapshotLearning, replay: boolean, tests = false): Record<string, unknown> {
+/**
+ * One JSONL record of a snapshot; a rebuilt snapshot (ADR 0017) renders its records with it too.
+ * `tests` only for eval records: a held-out item with tests is scored by running them.
+ */
+export function snapshotRecord(l: SnapshotLearning, replay: boolean, tests = false): Record<string, unknown> {
   // Fixed key order and only the fields the worker reads: the bytes depend on the data alone.
   return {
     learning_id: l.id,
@@ -89,7 +93,7 @@ function record(l: SnapshotLearning, replay: boolean, tests = false): Record<str
   };
 }
 
-const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+export const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 const byHash = (a: SnapshotLearning, b: SnapshotLearning) => (a.content_hash < b.content_hash ? -1 : 1);
 
 /**
@@ -140,10 +144,11 @@ export function buildSnapshot(
   const replay = trainable.filter(
     (l) => l.snapshot_id !== null && unit(l.content_hash, 'genesis-replay') < policy.replayShare,
   );
-  const lines = [...fresh.map((l) => record(l, false)), ...replay.map((l) => record(l, true))].map((r) =>
-    JSON.stringify(r),
-  );
-  const evalLines = heldOut.map((k) => JSON.stringify(record(k.l, false, true)));
+  const lines = [
+    ...fresh.map((l) => snapshotRecord(l, false)),
+    ...replay.map((l) => snapshotRecord(l, true)),
+  ].map((r) => JSON.stringify(r));
+  const evalLines = heldOut.map((k) => JSON.stringify(snapshotRecord(k.l, false, true)));
   const jsonl = lines.length ? `${lines.join('\n')}\n` : '';
   const evalJsonl = evalLines.length ? `${evalLines.join('\n')}\n` : '';
   return {

@@ -1,0 +1,57 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  ESCAPED_TEXT_MARKER,
+  findUnstorableText,
+  fromStorableJson,
+  fromStorableText,
+  toStorableJson,
+  toStorableText,
+} from './storable-text';
+
+/** Every text a model could generate, including what Postgres refuses, survives a round trip. */
+const VECTORS: [string, string][] = [
+  ['plain text', 'plain text'],
+  ['größer → ✓ 😀 \\n', 'größer → ✓ 😀 \\n'],
+  ['a\u0000b', `${ESCAPED_TEXT_MARKER}a\\u0000b`],
+  ['\ud800', `${ESCAPED_TEXT_MARKER}\\ud800`],
+  ['x\udfff\ud83d\ude00\ud83d', `${ESCAPED_TEXT_MARKER}x\\udfff😀\\ud83d`],
+  // A backslash next to a refused character is doubled, so a literal "\u0000" stays literal.
+  ['\\u0000\u0000', `${ESCAPED_TEXT_MARKER}\\\\u0000\\u0000`],
+  // Text that already starts with the marker is escaped as well: decoding never guesses.
+  [`${ESCAPED_TEXT_MARKER}\\u0000`, `${ESCAPED_TEXT_MARKER}${ESCAPED_TEXT_MARKER}\\\\u0000`],
+  ['', ''],
+];
+
+describe('storable text (the rule for model output kept in Postgres)', () => {
+  it('leaves storable text alone and escapes what Postgres refuses, reversibly', () => {
+    for (const [raw, stored] of VECTORS) {
+      assert.equal(toStorableText(raw), stored, JSON.stringify(raw));
+      assert.equal(findUnstorableText(stored), undefined, `${JSON.stringify(stored)} is storable`);
+      assert.equal(fromStorableText(stored), raw, `round trip of ${JSON.stringify(raw)}`);
+    }
+  });
+
+  it('round-trips every single UTF-16 code unit, alone and between surrogates', () => {
+    for (let c = 0; c < 0x10000; c++) {
+      const raw = `\\${String.fromCharCode(c)}\ud800${String.fromCharCode(c)}`;
+      const stored = toStorableText(raw);
+      assert.equal(findUnstorableText(stored), undefined);
+      if (fromStorableText(stored) !== raw) assert.fail(`U+${c.toString(16)} did not round-trip`);
+    }
+  });
+
+  it('maps a whole JSON value, keys included, and back', () => {
+    const raw = {
+      output: 'print(1)\u0000',
+      sandbox: { stderr_tail: 'x\udc00' },
+      n: 1,
+      ok: true,
+      k: null,
+      ['a\u0000']: ['\ud800'],
+    };
+    const stored = toStorableJson(raw);
+    assert.equal(findUnstorableText(stored), undefined);
+    assert.deepEqual(fromStorableJson(stored), raw);
+  });
+});
