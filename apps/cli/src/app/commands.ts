@@ -6,6 +6,10 @@ export const COMMANDS: CommandSpec[] = [
     path: 'status',
     args: { min: 0, max: 0 },
     summary: 'the self-improvement status and whether a cycle would be triggered now',
+    description:
+      "The spec's training_runs and last_training_time count deployments: they read 'training runs\n" +
+      "(deployed)' here, beside the trained candidates the registry holds (rejected ones included).\n" +
+      "--json prints the spec's document unchanged.",
     options: { 'model-id': MODEL_ID_OPTION },
     scope: 'status:read',
     load: () => import('./status/status.command.js'),
