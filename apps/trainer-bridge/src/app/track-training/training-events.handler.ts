@@ -10,14 +10,17 @@ import {
   type TrainingProgressV1,
 } from '@genesis/contracts';
 import { transitionCycle } from '@genesis/cycles';
-import { counter, gauge, Log } from '@genesis/observability';
+import { counter, gauge, Log, perModelSeries } from '@genesis/observability';
 import { versionName } from '../model-version';
 import { BRIDGE_CONFIG, type BridgeConfig } from '../trainer-bridge.config';
 import { queueTrainingJob, type SnapshotRef } from '../training-jobs';
 
 const lossGauge = gauge('genesis_training_loss', 'Latest training loss reported by the worker', ['model_id']);
 const tpsGauge = gauge('genesis_training_tokens_per_second', 'Latest training throughput', ['model_id']);
-const outcomes = counter('genesis_training_jobs_total', 'Training jobs by outcome', ['model_id', 'outcome']);
+const outcomes = perModelSeries(
+  counter('genesis_training_jobs_total', 'Training jobs by outcome', ['model_id', 'outcome']),
+  { outcome: ['completed', 'failed', 'failed_retryable', 'expired'] },
+);
 
 interface JobRow {
   job_id: string;
