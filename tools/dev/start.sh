@@ -189,12 +189,22 @@ for app in "${APPS[@]}"; do start_app "$app"; done
 # up to date; the first time it installs torch and friends, a few minutes).
 WORKER_DIR="$ROOT/apps/trainer-worker"
 run_step "python worker: virtualenv (apps/trainer-worker/.venv)" "$WORKER_DIR/scripts/setup-venv.sh"
+# Without bubblewrap the worker refuses evaluations whose items carry tests (docs/adr/0011).
+run_step "python worker: sandbox (bubblewrap)" "$ROOT/tools/infra/ensure-bwrap.sh"
 start_worker() {
   local app=trainer-worker logf="$GENESIS_LOG_DIR/trainer-worker.log"
   printf '=== %s start.sh starts %s\n' "$(date -Is)" "$app" >>"$logf"
   (
     use_nats_user trainer-worker
     export GENESIS_WORK_DIR="${GENESIS_WORK_DIR:-$GENESIS_HOME/trainer-worker}"
+    # The worker runs generated code: its password goes in a file (0600), never its environment
+    # (docs/adr/0011-sandbox.md).
+    if [[ -n ${NATS_PASSWORD:-} ]]; then
+      mkdir -p "$GENESIS_WORK_DIR"
+      (umask 077 && printf '%s\n' "$NATS_PASSWORD" >"$GENESIS_WORK_DIR/nats-password")
+      export NATS_PASSWORD_FILE="$GENESIS_WORK_DIR/nats-password"
+      unset NATS_PASSWORD
+    fi
     exec setsid "$WORKER_DIR/.venv/bin/python" -m trainer_worker
   ) </dev/null > >(prefix_output "$app" "$logf") 2>&1 &
   PIDS+=("$!")

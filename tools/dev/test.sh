@@ -3,6 +3,7 @@
 #   - its own infra, never the dev stack: GENESIS_HOME=<repo>/.genesis/test and ports
 #     14222 (NATS, monitor 18222), 15432 (Postgres), 16379 (Redis), via tools/infra/ensure.sh
 #   - promtool (tools/infra/ensure-promtool.sh: Debian's prometheus package) for the rule tests
+#   - bubblewrap (tools/infra/ensure-bwrap.sh: Debian's bubblewrap) for the worker's sandbox
 #   - npm run build, then lint, typecheck, format:check (stops at the first failure)
 #   - node --test over the compiled dist/**/*.spec.js and dist/**/*.test.js, one file at a time,
 #     spec output here and TAP in $GENESIS_HOME/logs/tests.tap (before them, the pinned kustomize
@@ -51,6 +52,10 @@ log "test infra: NATS $NATS_URL, Postgres 127.0.0.1:15432, Redis $REDIS_URL (GEN
 # here: without it those tests fail and say why, and the rest of the suite still runs.
 "$ROOT/tools/infra/ensure-promtool.sh" ||
   warn "tools/infra/ensure-promtool.sh failed: the observability tests will fail without promtool"
+# bubblewrap: the worker's sandbox (docs/adr/0011-sandbox.md). Not fatal here either: without it
+# the worker refuses to run tests, and the sandbox tests fail saying so.
+"$ROOT/tools/infra/ensure-bwrap.sh" ||
+  warn "tools/infra/ensure-bwrap.sh failed: the Python worker's sandbox tests will fail without bwrap"
 
 npm_step() { # script
   log "npm run $1"

@@ -21,6 +21,7 @@ import {
   checkSchemas,
   checkSecurityContexts,
   checkServiceAccounts,
+  checkWorkerSandbox,
   checkSetupPhase,
   checkWorkerEgress,
   egressAllows,
@@ -122,6 +123,10 @@ describe('deploy/k8s', () => {
 
       it('pods meet the restricted Pod Security profile with read-only root filesystems', () => {
         assert.deepEqual(checkSecurityContexts(overlay(name)), []);
+      });
+
+      it('the worker gets what its sandbox needs: files for secrets, bwrap mode, the bwrap seccomp profile', () => {
+        assert.deepEqual(checkWorkerSandbox(overlay(name)), []);
       });
 
       it('NetworkPolicies deny by default, select every pod, and open only what is needed', () => {
@@ -413,6 +418,65 @@ describe('deploy/k8s', () => {
         problems.some((p) => /routes \/metrics/.test(p)),
         problems.join('\n'),
       );
+    });
+
+    it('a secret in the worker’s environment, or the worker on RuntimeDefault seccomp, is caught', () => {
+      const objects = prod();
+      const worker = container(objects, 'trainer-worker');
+      worker.env!.push({
+        name: 'NATS_PASSWORD',
+        valueFrom: { secretKeyRef: { name: 'genesis-nats-credentials', key: 'trainer-worker-password' } },
+      });
+      worker.env!.find((e) => e.name === 'GENESIS_SANDBOX_MODE')!.value = 'external';
+      worker.securityContext!.seccompProfile = { type: 'RuntimeDefault' };
+      assert.deepEqual(checkWorkerSandbox(objects), [
+        'trainer-worker/trainer-worker: secret NATS_PASSWORD in the environment',
+        'trainer-worker/trainer-worker: GENESIS_SANDBOX_MODE=external does not contain the code',
+        'trainer-worker/trainer-worker: not on the genesis/bwrap.json seccomp profile (bwrap cannot start)',
+      ]);
+      worker.securityContext!.seccompProfile = {
+        type: 'Localhost',
+        localhostProfile: 'genesis/missing.json',
+      };
+      assert.ok(
+        checkSecurityContexts(objects).includes(
+          'trainer-worker/trainer-worker: seccomp profile genesis/missing.json is not in deploy/k8s/seccomp',
+        ),
+      );
+    });
+
+    it('the bwrap seccomp profile allows namespaces and mounts, and denies the rest of what RuntimeDefault does', () => {
+      const profile = JSON.parse(
+        readFileSync(join(REPO, 'deploy', 'k8s', 'seccomp', 'genesis', 'bwrap.json'), 'utf8'),
+      ) as { defaultAction: string; syscalls: Array<{ names: string[]; action: string }> };
+      const denied = new Set(
+        profile.syscalls.filter((r) => r.action === 'SCMP_ACT_ERRNO').flatMap((r) => r.names),
+      );
+      for (const needed of [
+        'clone',
+        'clone3',
+        'unshare',
+        'mount',
+        'umount2',
+        'pivot_root',
+        'chroot',
+        'setns',
+      ])
+        assert.ok(!denied.has(needed), `${needed} is denied: bwrap needs it`);
+      for (const risky of [
+        'bpf',
+        'keyctl',
+        'ptrace',
+        'perf_event_open',
+        'kexec_load',
+        'init_module',
+        'finit_module',
+        'io_uring_setup',
+        'userfaultfd',
+        'process_vm_writev',
+        'open_by_handle_at',
+      ])
+        assert.ok(denied.has(risky), `${risky} is allowed`);
     });
 
     it('a pod with another service’s NATS password is caught', () => {

@@ -253,6 +253,8 @@ describe('NATS users and their permissions (deploy/nats/auth.conf)', () => {
           await store.putBlob({ name: key }, bytes); // an overwrite purges the replaced chunks
           assert.equal((await store.info(key))?.size, bytes.length);
           assert.deepEqual(await store.getBlob(key), bytes);
+          await store.delete(key); // a rebuilt snapshot's old object (ADR 0017): chunks purged
+          assert.equal((await store.info(key))?.deleted, true);
         } else {
           assert.ok(await store.getBlob('adapters/test/adapter_model.safetensors'));
         }
@@ -371,6 +373,28 @@ describe('the services on a nats-server with per-service users', () => {
       assert.ok(trained, 'model.trained is on the bus');
     },
   );
+
+  it('a learning is forgotten: gateway → learner → trainer-bridge, each as its own user', async () => {
+    const gateway = service('gateway').baseUrl;
+    const res = await request<{ id: string }>(gateway, '/api/v1/learnings', {
+      json: { kind: 'pattern', source: 'permissions-test', correction: 'use pathlib.Path, not os.path' },
+      key: TEST_WRITER_KEY,
+    });
+    const id = res.body.id;
+    await waitFor('the learning to be stored', async () => {
+      const got = await request(gateway, `/api/v1/learnings/${id}`, { key: TEST_ADMIN_KEY });
+      return got.status === 200;
+    });
+    const forget = await request<{ status_url: string }>(gateway, `/api/v1/learnings/${id}`, {
+      method: 'DELETE',
+      key: TEST_ADMIN_KEY,
+    });
+    assert.equal(forget.status, 202, forget.text);
+    await waitFor('the forget job to complete', async () => {
+      const job = await request<{ status: string }>(gateway, forget.body.status_url, { key: TEST_ADMIN_KEY });
+      return job.body.status === 'completed';
+    });
+  });
 
   it("each service's outbox relay publishes only the events its own service wrote", async () => {
     const deployer = service('deployer');

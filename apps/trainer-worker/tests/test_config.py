@@ -27,7 +27,7 @@ def test_defaults_follow_the_recipe() -> None:
     )
     assert (cfg.train.learning_rate, cfg.train.max_steps, cfg.train.batch_size) == (5e-3, 200, 16)
     evaluation = cfg.evaluation
-    assert (evaluation.max_new_tokens, evaluation.batch_size, evaluation.network) == (64, 16, "auto")
+    assert (evaluation.max_new_tokens, evaluation.batch_size, evaluation.sandbox_mode) == (64, 16, "auto")
     assert (
         evaluation.sandbox.cpu_seconds,
         evaluation.sandbox.memory_mb,
@@ -36,12 +36,41 @@ def test_defaults_follow_the_recipe() -> None:
     assert cfg.nats_user is None and cfg.nats_password is None  # no auth unless a password is set
 
 
-def test_nats_credentials_default_to_the_workers_own_user() -> None:
-    cfg = load_config({"NATS_PASSWORD": "s3cret"})
+def test_nats_credentials_come_from_a_file_and_default_to_the_workers_own_user(tmp_path: Path) -> None:
+    secret = tmp_path / "password"
+    secret.write_text("s3cret\n")  # as `kubectl create secret --from-file` or an editor leaves it
+    cfg = load_config({"NATS_PASSWORD_FILE": str(secret)})
     assert (cfg.nats_user, cfg.nats_password) == ("trainer-worker", "s3cret")
     assert "s3cret" not in repr(cfg)
-    cfg = load_config({"NATS_USER": "gpu-pool-a", "NATS_PASSWORD": "s3cret"})
+    cfg = load_config({"NATS_USER": "gpu-pool-a", "NATS_PASSWORD_FILE": str(secret)})
     assert cfg.nats_user == "gpu-pool-a"
+
+
+def test_a_password_in_the_environment_is_refused(tmp_path: Path) -> None:
+    """The worker runs generated code: its secrets never sit in its environment."""
+    with pytest.raises(ConfigError, match="NATS_PASSWORD must not be in the worker's environment"):
+        load_config({"NATS_PASSWORD": "s3cret"})
+    secret = tmp_path / "password"
+    secret.write_text("s3cret")
+    with pytest.raises(ConfigError, match="NATS_USER must be"):
+        load_config({"NATS_USER": "a.b", "NATS_PASSWORD_FILE": str(secret)})
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [(None, "cannot read"), ("", "one line"), ("\n", "one line"), ("a\nb\n", "one line"), (b"\xff", "UTF-8")],
+    ids=["missing", "empty", "blank", "two-lines", "binary"],
+)
+def test_a_bad_secret_file_is_a_config_error(
+    tmp_path: Path, content: str | bytes | None, message: str
+) -> None:
+    path = tmp_path / "password"
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    elif content is not None:
+        path.write_text(content)
+    with pytest.raises(ConfigError, match=f"NATS_PASSWORD_FILE: .*{message}"):
+        load_config({"NATS_PASSWORD_FILE": str(path)})
 
 
 def test_environment_overrides() -> None:
@@ -57,7 +86,8 @@ def test_environment_overrides() -> None:
             "GENESIS_EVALUATE_CONSUMER": "eval-gpu",
             "GENESIS_EVAL_MAX_NEW_TOKENS": "128",
             "GENESIS_SANDBOX_CPU_SECONDS": "3",
-            "GENESIS_SANDBOX_NETWORK": "prelude",
+            "GENESIS_SANDBOX_MODE": "external",
+            "GENESIS_SANDBOX_PYTHON": "/usr/bin/python3",
         }
     )
     assert cfg.nats_url == "nats://nats:4222"
@@ -66,7 +96,8 @@ def test_environment_overrides() -> None:
     assert cfg.train.device == "cuda:1" and cfg.train.bf16 is False
     assert cfg.work_dir == Path("/tmp/w")
     assert cfg.evaluate_consumer == "eval-gpu" and cfg.evaluation.max_new_tokens == 128
-    assert cfg.evaluation.sandbox.cpu_seconds == 3 and cfg.evaluation.network == "prelude"
+    assert cfg.evaluation.sandbox.cpu_seconds == 3 and cfg.evaluation.sandbox_mode == "external"
+    assert cfg.evaluation.sandbox_python == "/usr/bin/python3"
 
 
 @pytest.mark.parametrize(
@@ -86,9 +117,10 @@ def test_environment_overrides() -> None:
         ({"GENESIS_EVALUATE_CONSUMER": "a b"}, "GENESIS_EVALUATE_CONSUMER"),
         ({"GENESIS_EVAL_MAX_NEW_TOKENS": "0"}, "GENESIS_EVAL_MAX_NEW_TOKENS"),
         ({"GENESIS_SANDBOX_MEMORY_MB": "8"}, "GENESIS_SANDBOX"),
-        ({"GENESIS_SANDBOX_NETWORK": "off"}, "GENESIS_SANDBOX_NETWORK"),
-        ({"NATS_USER": "trainer-worker"}, "NATS_PASSWORD"),
-        ({"NATS_USER": "a.b", "NATS_PASSWORD": "x"}, "NATS_USER"),
+        ({"GENESIS_SANDBOX_MODE": "prelude"}, "GENESIS_SANDBOX_MODE"),
+        ({"GENESIS_SANDBOX_PYTHON": "python3"}, "GENESIS_SANDBOX_PYTHON"),
+        ({"GENESIS_SANDBOX_NETWORK": "namespace"}, "GENESIS_SANDBOX_NETWORK is gone"),
+        ({"NATS_USER": "trainer-worker"}, "NATS_PASSWORD_FILE"),
     ],
 )
 def test_invalid_settings_name_the_setting(env: dict[str, str], names: str) -> None:

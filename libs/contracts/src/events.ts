@@ -394,3 +394,23 @@ export interface ModelRolledBackV1 {
   target: DeploymentTargetName;
   deployment_id: string;
 }
+
+/** Rescan and forget (ADR 0017): the job id travels; the job row holds the rest. */
+export type LearningRescanKind = 'rescan' | 'forget';
+
+export interface LearningRescanRequestedV1 {
+  rescan_id: string;
+  kind: LearningRescanKind;
+  /** forget: the learnings to forget (their duplicates go with them). */
+  learning_ids?: string[];
+  requested_by: string;
+}
+
+export interface LearningRescannedV1 {
+  rescan_id: string;
+  kind: LearningRescanKind;
+  rule_set?: string;
+  scanned: number;
+  /** Learnings whose stored text changed (redacted, quarantined or forgotten): their snapshots follow. */
+  changed: number;
+}

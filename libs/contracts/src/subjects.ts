@@ -6,6 +6,8 @@ export const SUBJECTS = {
   learningCaptured: 'learning.captured',
   learningStored: 'learning.stored',
   learningRejected: 'learning.rejected',
+  learningRescanRequested: 'learning.rescan_requested',
+  learningRescanned: 'learning.rescanned',
   feedbackRecorded: 'feedback.recorded',
   cycleRequested: 'cycle.requested',
   cycleFailed: 'cycle.failed',

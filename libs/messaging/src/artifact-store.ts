@@ -28,6 +28,17 @@ export class ArtifactStore {
     await store.putBlob({ name: key }, bytes);
   }
 
+  /**
+   * Removes `key` for good: the Object Store purges its chunks (the bytes leave the stream) and
+   * leaves a delete marker. Idempotent: an absent or already deleted key is fine.
+   */
+  async delete(bucket: string, key: string): Promise<void> {
+    const store = await this.bucket(bucket);
+    const existing = await store.info(key);
+    if (!existing || existing.deleted) return;
+    await store.delete(key);
+  }
+
   async get(bucket: string, key: string): Promise<Uint8Array | null> {
     return (await this.bucket(bucket)).getBlob(key);
   }

@@ -41,6 +41,7 @@ export const NATS_USERS: readonly NatsUserSpec[] = [
       SUBJECTS.feedbackRecorded,
       SUBJECTS.cycleRequested,
       SUBJECTS.rollbackRequested,
+      SUBJECTS.learningRescanRequested,
     ],
     artifacts: 'none',
     deadLetters: false,
@@ -48,8 +49,8 @@ export const NATS_USERS: readonly NatsUserSpec[] = [
   },
   {
     user: 'learner',
-    role: 'cleans and stores captured learnings',
-    publishes: [SUBJECTS.learningStored, SUBJECTS.learningRejected],
+    role: 'cleans and stores captured learnings, rescans and forgets stored ones',
+    publishes: [SUBJECTS.learningStored, SUBJECTS.learningRejected, SUBJECTS.learningRescanned],
     artifacts: 'none',
     deadLetters: true,
   },
@@ -65,7 +66,7 @@ export const NATS_USERS: readonly NatsUserSpec[] = [
   },
   {
     user: 'trainer-bridge',
-    role: 'dataset snapshots, training jobs, registers trained candidates',
+    role: 'dataset snapshots (built, rebuilt after a rescan), training jobs, registers trained candidates',
     publishes: [SUBJECTS.jobsTrain, SUBJECTS.modelTrained, SUBJECTS.cycleFailed],
     artifacts: 'read-write',
     deadLetters: true,

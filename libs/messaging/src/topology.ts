@@ -69,6 +69,10 @@ function consumer(app: string, subject: string, extra: Partial<ConsumerConfig> =
 /** Every durable consumer of the system, in one place, so provisioning is one idempotent step. */
 export const CONSUMER_CONFIGS = [
   consumer('learner', SUBJECTS.learningCaptured),
+  // learner: rescan / forget jobs (ADR 0017). One job runs for minutes with in-progress acks; a killed
+  // learner's job comes back after ack_wait and continues at its cursor, so a short ack_wait and many
+  // deliveries (each one resumes, none starts over).
+  consumer('learner', SUBJECTS.learningRescanRequested, { ack_wait: nanos(10_000), max_deliver: 50 }),
   // monitor: every event that can change a trigger decision or the status document (issue 3)
   consumer('monitor', SUBJECTS.learningStored),
   consumer('monitor', SUBJECTS.feedbackRecorded),
@@ -82,6 +86,8 @@ export const CONSUMER_CONFIGS = [
   consumer('trainer-bridge', SUBJECTS.trainingProgress),
   consumer('trainer-bridge', SUBJECTS.trainingCompleted),
   consumer('trainer-bridge', SUBJECTS.trainingFailed),
+  // trainer-bridge: rebuilds or deletes the snapshots a rescan / forget job changed (ADR 0017).
+  consumer('trainer-bridge', SUBJECTS.learningRescanned, { max_deliver: 50 }),
   // trainer-worker (Python, issue 4): pulls the jobs.train work queue. A training outlives
   // ack_wait; the worker keeps its job with in-progress acks (every ack_wait/3) and a killed worker's
   // job comes back after 60 s. Few deliveries: each is a training run. Mirrored for the Python tests

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { reapAtExit, stopChild } from './children';
@@ -21,6 +21,12 @@ export class WorkerProcess {
   constructor(private readonly env: Record<string, string>) {}
 
   start(): this {
+    // The worker takes its NATS password from a file, never its environment (docs/adr/0011).
+    const { NATS_PASSWORD: password, ...env } = this.env;
+    if (password !== undefined) {
+      env['NATS_PASSWORD_FILE'] = join(this.workDir, 'nats-password');
+      writeFileSync(env['NATS_PASSWORD_FILE'], password, { mode: 0o600 });
+    }
     this.process = reapAtExit(
       spawn(WORKER_PYTHON, ['-m', 'trainer_worker'], {
         cwd: REPO,
@@ -30,7 +36,7 @@ export class WorkerProcess {
           GENESIS_WORK_DIR: this.workDir,
           // this checkout's worker, whichever checkout the virtualenv was installed from
           PYTHONPATH: join(REPO, 'apps', 'trainer-worker', 'src'),
-          ...this.env,
+          ...env,
         },
         stdio: ['ignore', 'pipe', 'pipe'],
       }),

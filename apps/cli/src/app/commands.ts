@@ -83,6 +83,40 @@ export const COMMANDS: CommandSpec[] = [
     load: () => import('./learnings/import.command.js'),
   },
   {
+    path: 'learnings rescan',
+    args: { min: 0, max: 0 },
+    summary: 'clean every stored learning again with the current secret rules, with a progress bar',
+    description:
+      'Redacts (or quarantines) what the current rules now catch in stored learnings, rebuilds or\n' +
+      'deletes every dataset snapshot that held one, and marks the model versions trained on those\n' +
+      'as tainted (see `genesis models`). It runs on the server and is resumable: Ctrl-C stops only\n' +
+      'the watching, and a learner that dies mid-way continues where it stopped. If a rescan is\n' +
+      'already running, this follows it.',
+    options: {
+      'model-id': { ...MODEL_ID_OPTION, description: "only this model's learnings (default: every model)" },
+      reason: { type: 'string', value: 'R', description: 'why (recorded with the job and the taints)' },
+      'no-wait': { type: 'boolean', description: 'print the job and return at once' },
+    },
+    scope: 'admin',
+    load: () => import('./learnings/rescan.command.js'),
+  },
+  {
+    path: 'learnings forget',
+    operands: 'ID',
+    args: { min: 1, max: 1 },
+    summary: 'forget a learning on request: its text, its duplicates, its snapshots; taints models',
+    description:
+      'The learning and every duplicate of it become tombstones without text; every snapshot\n' +
+      'holding it is rebuilt without it (or deleted), and the model versions trained on one are\n' +
+      'marked tainted. Asking again for the same learning follows the first job.',
+    options: {
+      reason: { type: 'string', value: 'R', description: 'why (default "forgotten on request")' },
+      'no-wait': { type: 'boolean', description: 'print the job and return at once' },
+    },
+    scope: 'admin',
+    load: () => import('./learnings/forget.command.js'),
+  },
+  {
     path: 'cycles',
     operands: '[ID|latest]',
     args: { min: 0, max: 1 },

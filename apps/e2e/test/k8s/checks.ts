@@ -11,8 +11,11 @@ import type {
   IIngress,
 } from 'kubernetes-models/networking.k8s.io/v1';
 import type { IPodDisruptionBudget } from 'kubernetes-models/policy/v1';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { validateStrict } from './strict-validate';
 import {
+  REPO,
   configMapRefs,
   containersOf,
   find,
@@ -163,7 +166,12 @@ export function checkSecurityContexts(objects: K8sObject[]): string[] {
     for (const c of containersOf(pod)) {
       const sc = c.securityContext ?? {};
       const where = `${w.name}/${c.name}`;
-      if ((sc.seccompProfile ?? psc.seccompProfile)?.type !== 'RuntimeDefault')
+      const seccomp = sc.seccompProfile ?? psc.seccompProfile;
+      // `restricted` allows RuntimeDefault or a node-local profile; ours are in deploy/k8s/seccomp.
+      if (seccomp?.type === 'Localhost') {
+        if (!existsSync(join(REPO, 'deploy', 'k8s', 'seccomp', seccomp.localhostProfile ?? '-')))
+          problems.push(`${where}: seccomp profile ${seccomp.localhostProfile} is not in deploy/k8s/seccomp`);
+      } else if (seccomp?.type !== 'RuntimeDefault')
         problems.push(`${where}: no RuntimeDefault seccomp profile`);
       if (sc.allowPrivilegeEscalation !== false)
         problems.push(`${where}: allowPrivilegeEscalation is not false`);
@@ -392,11 +400,14 @@ export function checkNatsCredentials(objects: K8sObject[]): string[] {
     for (const c of w.template.spec.containers) {
       const user = env(c, 'NATS_USER');
       const password = env(c, 'NATS_PASSWORD');
-      if (!user && !password) {
+      const file = env(c, 'NATS_PASSWORD_FILE');
+      if (!user && !password && !file) {
         if (w.kind === 'Deployment') problems.push(`${w.name}/${c.name}: no NATS_USER / NATS_PASSWORD`);
         continue;
       }
-      const ref = password?.valueFrom?.secretKeyRef;
+      const ref = file
+        ? secretFileRef(w.template.spec, c, file.value ?? '')
+        : password?.valueFrom?.secretKeyRef;
       if (!user?.value || !NATS_USERS.includes(user.value))
         problems.push(`${w.name}/${c.name}: NATS_USER ${user?.value} is not a Genesis NATS user`);
       if (w.kind === 'Deployment' && user?.value !== w.name)
@@ -406,6 +417,41 @@ export function checkNatsCredentials(objects: K8sObject[]): string[] {
           `${w.name}/${c.name}: NATS_PASSWORD is not ${NATS_CREDENTIALS}/${user?.value}-password`,
         );
     }
+  }
+  return problems;
+}
+
+/** The Secret key that a file path in a container comes from: its volume's secret and item. */
+function secretFileRef(
+  pod: IPodSpec,
+  c: IContainer,
+  path: string,
+): { name?: string; key?: string } | undefined {
+  const mount = (c.volumeMounts ?? []).find((m) => path.startsWith(`${m.mountPath}/`));
+  const secret = (pod.volumes ?? []).find((v) => v.name === mount?.name)?.secret;
+  const item = secret?.items?.find((i) => `${mount!.mountPath}/${i.path}` === path);
+  return item ? { name: secret!.secretName, key: item.key } : undefined;
+}
+
+/**
+ * The worker runs generated code (docs/adr/0011-sandbox.md): no secret in its environment, a
+ * sandbox mode that contains, and the seccomp profile that lets bubblewrap make its namespaces.
+ */
+export function checkWorkerSandbox(objects: K8sObject[]): string[] {
+  const problems: string[] = [];
+  const worker = workloads(objects).find((w) => w.name === 'trainer-worker');
+  if (!worker) return ['trainer-worker: no Deployment'];
+  for (const c of worker.template.spec.containers) {
+    const where = `trainer-worker/${c.name}`;
+    for (const e of c.env ?? [])
+      if (e.valueFrom?.secretKeyRef) problems.push(`${where}: secret ${e.name} in the environment`);
+    if ((c.envFrom ?? []).some((e) => e.secretRef)) problems.push(`${where}: a Secret as environment`);
+    const mode = (c.env ?? []).find((e) => e.name === 'GENESIS_SANDBOX_MODE')?.value;
+    if (mode !== 'bwrap' && mode !== 'auto' && mode !== undefined)
+      problems.push(`${where}: GENESIS_SANDBOX_MODE=${mode} does not contain the code`);
+    const seccomp = c.securityContext?.seccompProfile ?? worker.template.spec.securityContext?.seccompProfile;
+    if (seccomp?.type !== 'Localhost' || seccomp.localhostProfile !== 'genesis/bwrap.json')
+      problems.push(`${where}: not on the genesis/bwrap.json seccomp profile (bwrap cannot start)`);
   }
   return problems;
 }

@@ -14,6 +14,7 @@ import { RateLimitGuard } from './rate-limit/rate-limit.guard';
 import { IMPROVEMENT_CONTROLLERS, IMPROVEMENT_PROVIDERS } from './improvement';
 import { MODEL_CONTROLLERS } from './models';
 import { EVENTS_CONTROLLERS, EVENTS_PROVIDERS } from './events';
+import { RESCAN_CONTROLLERS } from './rescan-learnings';
 
 @Module({})
 export class AppModule {
@@ -29,6 +30,7 @@ export class AppModule {
         ...IMPROVEMENT_CONTROLLERS,
         ...MODEL_CONTROLLERS,
         ...EVENTS_CONTROLLERS,
+        ...RESCAN_CONTROLLERS,
       ],
       providers: [
         { provide: GATEWAY_CONFIG, useValue: config },

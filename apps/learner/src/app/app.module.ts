@@ -1,9 +1,11 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { MetricsController } from '@genesis/observability';
-import { InfraModule } from '@genesis/persistence';
+import { SUBJECTS } from '@genesis/contracts';
+import { eventConsumersProvider, InfraModule } from '@genesis/persistence';
 import { LEARNER_CONFIG, type LearnerConfig } from './learner.config';
 import { StoreLearningHandler } from './store-learning/store-learning.handler';
 import { CaptureConsumer } from './store-learning/capture-consumer';
+import { RescanLearningsHandler } from './rescan-learnings/rescan-learnings.handler';
 
 /** How long the relay leaves a fresh learner event to the learner's own publish after commit. */
 const OUTBOX_GRACE_MS = 5000;
@@ -23,7 +25,16 @@ export class AppModule {
         }),
       ],
       controllers: [MetricsController],
-      providers: [{ provide: LEARNER_CONFIG, useValue: config }, StoreLearningHandler, CaptureConsumer],
+      providers: [
+        { provide: LEARNER_CONFIG, useValue: config },
+        StoreLearningHandler,
+        CaptureConsumer,
+        RescanLearningsHandler,
+        // Rescan and forget jobs (ADR 0017), one at a time: each is a long walk over the table.
+        eventConsumersProvider('learner', [RescanLearningsHandler], (rescan) => [
+          { subject: SUBJECTS.learningRescanRequested, handle: (e) => rescan.handle(e), concurrency: 1 },
+        ]),
+      ],
     };
   }
 }

@@ -1,4 +1,5 @@
 import { readServiceConfig, type EnvReader, type ServiceConfig } from '@genesis/config';
+import { parseExtraRules, secretRuleSet, type SecretRuleSet } from './clean-learning/current-rules';
 
 export const LEARNER_CONFIG = Symbol('LEARNER_CONFIG');
 
@@ -8,6 +9,12 @@ export interface LearnerConfig extends ServiceConfig {
   batchSize: number;
   batchWaitMs: number;
   poolSize: number;
+  /** The maintained secret scanner plus GENESIS_SECRET_EXTRA_RULES (ADR 0017). */
+  secretRules: SecretRuleSet;
+  /** Learnings a rescan cleans per transaction (its cursor moves once per batch). */
+  rescanBatchSize: number;
+  /** Pause between rescan batches, so a rescan of millions of rows leaves room for live captures. */
+  rescanPauseMs: number;
 }
 
 export function readLearnerConfig(env: EnvReader): LearnerConfig {
@@ -17,5 +24,8 @@ export function readLearnerConfig(env: EnvReader): LearnerConfig {
     batchSize: env.int('GENESIS_LEARNER_BATCH_SIZE', 256, { min: 1, max: 1000 }),
     batchWaitMs: env.int('GENESIS_LEARNER_BATCH_WAIT_MS', 20, { min: 0, max: 1000 }),
     poolSize: env.int('GENESIS_DB_POOL_SIZE', 20, { min: 1, max: 200 }),
+    secretRules: secretRuleSet(env.json('GENESIS_SECRET_EXTRA_RULES', [], parseExtraRules)),
+    rescanBatchSize: env.int('GENESIS_RESCAN_BATCH_SIZE', 500, { min: 1, max: 5000 }),
+    rescanPauseMs: env.int('GENESIS_RESCAN_PAUSE_MS', 0, { min: 0, max: 60_000 }),
   };
 }

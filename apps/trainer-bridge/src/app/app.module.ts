@@ -7,10 +7,12 @@ import { ArtifactStore } from '@genesis/messaging';
 import { StartTrainingHandler } from './build-snapshot/start-training.handler';
 import { TrainingEventsHandler } from './track-training/training-events.handler';
 import { TrainingDeadlineSweeper } from './track-training/deadline-sweeper';
+import { RebuildSnapshotsHandler } from './rebuild-snapshots/rebuild-snapshots.handler';
 
 /**
  * Snapshots the data of a new cycle and drives the training worker through the jobs.train work
- * queue, up to model.trained (a registered candidate) or cycle.failed (ARCHITECTURE §2).
+ * queue, up to model.trained (a registered candidate) or cycle.failed (ARCHITECTURE §2); rebuilds
+ * or deletes the snapshots a rescan or forget job changed and taints the models trained on them.
  */
 @Module({})
 export class AppModule {
@@ -25,14 +27,17 @@ export class AppModule {
         StartTrainingHandler,
         TrainingEventsHandler,
         TrainingDeadlineSweeper,
+        RebuildSnapshotsHandler,
         eventConsumersProvider(
           'trainer-bridge',
-          [StartTrainingHandler, TrainingEventsHandler],
-          (start, training) => [
+          [StartTrainingHandler, TrainingEventsHandler, RebuildSnapshotsHandler],
+          (start, training, rebuild) => [
             { subject: SUBJECTS.thresholdReached, handle: (e) => start.handle(e), concurrency: 1 },
             { subject: SUBJECTS.trainingProgress, handle: (e) => training.progress(e), concurrency: 8 },
             { subject: SUBJECTS.trainingCompleted, handle: (e) => training.completed(e) },
             { subject: SUBJECTS.trainingFailed, handle: (e) => training.failed(e) },
+            // After a rescan or forget job (ADR 0017); one at a time, each walks every snapshot.
+            { subject: SUBJECTS.learningRescanned, handle: (e) => rebuild.handle(e), concurrency: 1 },
           ],
         ),
       ],

@@ -1,6 +1,9 @@
 """Worker configuration: validated dataclasses, read once from the environment at boot.
 
 A bad setting raises ConfigError with one line naming the variable; __main__ prints it and exits 2.
+Secrets come from files (NATS_PASSWORD_FILE), never from the environment: the environment is the
+first thing a process leaks (to its children, to /proc/<pid>/environ, to crash reports), and this
+worker runs generated code (docs/adr/0011-sandbox.md).
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from .sandbox import Network, SandboxLimits
+from .sandbox import MODES, Mode, SandboxLimits
 
 DEFAULT_TARGET_MODULES: tuple[str, ...] = (
     "q_proj",
@@ -138,7 +141,8 @@ class EvalConfig:
     max_length: int = 256  # prompt tokens kept (cut from the left), as in training
     seed: int = 1234
     sandbox: SandboxLimits = field(default_factory=SandboxLimits)
-    network: Network = "auto"
+    sandbox_mode: Mode = "auto"
+    sandbox_python: str | None = None  # the interpreter the sandbox runs; None: chosen by the probe
 
     def __post_init__(self) -> None:
         if not (isinstance(self.max_new_tokens, int) and 1 <= self.max_new_tokens <= 4096):
@@ -147,9 +151,13 @@ class EvalConfig:
             )
         if not (isinstance(self.batch_size, int) and self.batch_size >= 1):
             raise ConfigError(f"GENESIS_EVAL_BATCH_SIZE must be an integer >= 1 (got {self.batch_size!r})")
-        if self.network not in ("auto", "namespace", "prelude"):
+        if self.sandbox_mode not in MODES:
             raise ConfigError(
-                f"GENESIS_SANDBOX_NETWORK must be auto, namespace or prelude (got {self.network!r})"
+                f"GENESIS_SANDBOX_MODE must be auto, bwrap or external (got {self.sandbox_mode!r})"
+            )
+        if self.sandbox_python is not None and not os.path.isabs(self.sandbox_python):
+            raise ConfigError(
+                f"GENESIS_SANDBOX_PYTHON must be an absolute path (got {self.sandbox_python!r})"
             )
 
     def for_job(self, job: dict[str, Any]) -> EvalConfig:
@@ -166,7 +174,7 @@ class EvalConfig:
 @dataclass(frozen=True)
 class WorkerConfig:
     nats_url: str = "nats://127.0.0.1:4222"
-    # NATS_USER / NATS_PASSWORD (deploy/nats/auth.conf); None: no auth, or credentials in the URL.
+    # NATS_USER / the password in NATS_PASSWORD_FILE (deploy/nats/auth.conf); None: no auth.
     nats_user: str | None = None
     nats_password: str | None = field(default=None, repr=False)
     jobs_stream: str = "GENESIS_JOBS"
@@ -184,7 +192,7 @@ class WorkerConfig:
             raise ConfigError(f"NATS_URL must look like nats://host:port (got {self.nats_url!r})")
         if (self.nats_user is None) != (self.nats_password is None):
             raise ConfigError(
-                "NATS_USER and NATS_PASSWORD go together (NATS_USER defaults to trainer-worker)"
+                "NATS_USER and NATS_PASSWORD_FILE go together (NATS_USER defaults to trainer-worker)"
             )
         if self.nats_user is not None and not _NATS_USER.fullmatch(self.nats_user):
             raise ConfigError(f"NATS_USER must be letters, digits, - or _ (got {self.nats_user!r})")
@@ -222,6 +230,23 @@ def _env_bool(env: Mapping[str, str], name: str) -> bool | None:
     if raw in ("0", "false", "no", "off"):
         return False
     raise ConfigError(f"{name} must be true, false or auto (got {raw!r})")
+
+
+def _secret_file(env: Mapping[str, str], name: str) -> str | None:
+    """The secret in the file that `name` points to (one line; a trailing newline is not part of
+    it), None when `name` is unset. An unreadable or empty file is a configuration error."""
+    path = env.get(name, "").strip()
+    if not path:
+        return None
+    try:
+        value = Path(path).read_text(encoding="utf-8").rstrip("\r\n")
+    except OSError as err:
+        raise ConfigError(f"{name}: cannot read {path}: {err.strerror or err}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{name}: {path} is not UTF-8 text") from None
+    if not value.strip() or "\n" in value:
+        raise ConfigError(f"{name}: {path} must hold the secret on one line (it is empty or has several)")
+    return value
 
 
 def load_config(env: Mapping[str, str] | None = None) -> WorkerConfig:
@@ -268,9 +293,20 @@ def load_config(env: Mapping[str, str] | None = None) -> WorkerConfig:
         max_length=train.max_length,
         seed=train.seed,
         sandbox=sandbox,
-        network=env.get("GENESIS_SANDBOX_NETWORK", "auto").strip() or "auto",
+        sandbox_mode=env.get("GENESIS_SANDBOX_MODE", "auto").strip() or "auto",
+        sandbox_python=env.get("GENESIS_SANDBOX_PYTHON", "").strip() or None,
     )
-    nats_password = env.get("NATS_PASSWORD", "").strip() or None
+    if "GENESIS_SANDBOX_NETWORK" in env:
+        raise ConfigError(
+            "GENESIS_SANDBOX_NETWORK is gone: the sandbox is contained by bubblewrap or refuses "
+            "(GENESIS_SANDBOX_MODE=auto|bwrap|external, docs/adr/0011-sandbox.md)"
+        )
+    if "NATS_PASSWORD" in env:
+        raise ConfigError(
+            "NATS_PASSWORD must not be in the worker's environment: put it in a file and set "
+            "NATS_PASSWORD_FILE (docs/adr/0011-sandbox.md)"
+        )
+    nats_password = _secret_file(env, "NATS_PASSWORD_FILE")
     nats_user = env.get("NATS_USER", "").strip() or (DEFAULT_NATS_USER if nats_password else None)
     return WorkerConfig(
         nats_url=env.get("NATS_URL", "nats://127.0.0.1:4222"),

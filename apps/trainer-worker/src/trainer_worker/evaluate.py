@@ -9,7 +9,10 @@ Definitions (libs/contracts/schemas/artifacts/eval-result.v1 and events/evaluati
 - nll / tokens: the summed negative log-likelihood (nats) of the reference's tokens given the
   prompt, teacher-forced; the tokens are those the training loss covers (correction + end of turn);
 - bleu: sacrebleu sentence BLEU of the normalised output against the normalised reference;
-- functional (items with tests): output + "\\n" + tests exits 0 in the sandbox;
+- functional (items with tests): the tests, run against the output in the sandbox, report that they
+  ran to their end (sandbox.run_tests: the code and the tests in separate processes, the verdict
+  from the tests' side alone; an item's `entry_point`, where it has one, is then passed to its
+  `check` function, HumanEval's form);
 - correct: functional when the item has tests, else exact;
 - unwinnable: no tests, and the normalised reference has more tokens than max_new_tokens, so no
   output can match it (the gate reports these; ADR 0015).
@@ -30,7 +33,7 @@ from .base_model import load_base_model
 from .config import EvalConfig
 from .data import encode_example, invalid, pad_batch, parse_jsonl, prompt_text
 from .errors import Interrupted, JobFailure
-from .sandbox import run_python
+from .sandbox import run_tests
 from .train import Runtime, load_trained, set_cpu_threads
 
 OUTPUT_LIMIT = 8192  # characters of the output kept in a result (eval-result.v1 `output`)
@@ -112,7 +115,14 @@ def evaluate_items(
                 and len(tokenizer(reference, add_special_tokens=False)["input_ids"]) > cfg.max_new_tokens,
             }
             if item.get("tests"):
-                run = run_python(output + "\n" + item["tests"], cfg.sandbox, cfg.network)
+                run = run_tests(
+                    output,
+                    item["tests"],
+                    cfg.sandbox,
+                    cfg.sandbox_mode,
+                    entry_point=item.get("entry_point"),
+                    python=cfg.sandbox_python,
+                )
                 result["functional"] = run.passed
                 result["sandbox"] = run.as_json()
             result["correct"] = result["exact"] if result["functional"] is None else result["functional"]

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import functools
 import hashlib
 import json
 import logging
@@ -23,7 +22,7 @@ from .contracts import follow_up, load_artifact_schema, result_event_id
 from .errors import JobFailure
 from .evaluate import EvalProgress, aggregate_metrics, evaluate_items, load_model, parse_suite
 from .jobs import JobHandler, base_model_unavailable, check_deadline, check_local_base_model
-from .sandbox import network_namespace_available
+from .sandbox import SandboxUnavailable, containment
 from .train import ADAPTER_FILE, CONFIG_FILE, package_versions, resolve_runtime
 
 log = logging.getLogger("trainer_worker")
@@ -128,7 +127,7 @@ class EvaluationJob(JobHandler):
     ) -> tuple[list[dict[str, Any]], str]:
         """Runs in a thread (the event loop keeps heartbeating): load, then evaluate every item."""
         if any(item.get("tests") for item in items):
-            _check_sandbox(cfg.network)
+            _check_sandbox(cfg.sandbox_mode, cfg.sandbox_python)
         runtime = resolve_runtime(dataclasses.replace(self.ctx.config.train, base_model=base_model))
         model, tokenizer = load_model(
             base_model, adapter_dir, runtime, cpu_threads=self.ctx.config.train.cpu_threads
@@ -155,20 +154,11 @@ class EvaluationJob(JobHandler):
         return results, str(runtime.device)
 
 
-@functools.cache
-def _check_sandbox(network: str) -> None:
-    """Logs once per process (a success is cached) how tests are cut off from the network. A required
-    namespace that this host cannot give fails the job (retryable: another worker may have one)."""
-    namespace = network_namespace_available()
-    if network == "namespace" and not namespace:
-        raise JobFailure(
-            "SANDBOX_UNAVAILABLE",
-            "GENESIS_SANDBOX_NETWORK=namespace, but `unshare --net --map-root-user` does not work here",
-            retryable=True,
-            phase="evaluate",
-        )
-    mode = "namespace" if network == "namespace" or (network == "auto" and namespace) else "prelude"
-    log.info(
-        "sandbox network isolation",
-        extra={"mode": mode, "best_effort": mode == "prelude", "setting": network},
-    )
+def _check_sandbox(mode: str, python: str | None = None) -> None:
+    """Before a suite with tests is evaluated: this worker must be able to contain them (probed
+    once per process; sandbox.containment logs the mode it chose). A worker that cannot refuses
+    the job (retryable: another worker may have bubblewrap) rather than run the code uncontained."""
+    try:
+        containment(mode, python)  # type: ignore[arg-type]
+    except SandboxUnavailable as err:
+        raise JobFailure("SANDBOX_UNAVAILABLE", str(err), retryable=True, phase="evaluate") from err

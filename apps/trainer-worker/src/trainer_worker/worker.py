@@ -342,5 +342,17 @@ async def serve(config: WorkerConfig, stop_after: float | None = None) -> None:
     if stop_after is not None:
         loop.call_later(stop_after, worker.request_stop)
     started = time.monotonic()
+    await asyncio.to_thread(_probe_sandbox, config)
     await worker.run()
     log.info("stopped", extra={"uptime_s": round(time.monotonic() - started, 1)})
+
+
+def _probe_sandbox(config: WorkerConfig) -> None:
+    """At boot, so the log says at once how tests will be contained (the probe is cached). Not
+    fatal: training needs no sandbox, and an evaluation with tests fails SANDBOX_UNAVAILABLE."""
+    from .sandbox import SandboxUnavailable, containment
+
+    try:
+        containment(config.evaluation.sandbox_mode, config.evaluation.sandbox_python)
+    except SandboxUnavailable as err:
+        log.warning("sandbox unavailable: evaluations with tests will be refused", extra={"reason": str(err)})

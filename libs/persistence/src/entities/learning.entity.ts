@@ -1,11 +1,12 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 
-export type LearningStatus = 'accepted' | 'duplicate' | 'quarantined';
+export type LearningStatus = 'accepted' | 'duplicate' | 'quarantined' | 'forgotten';
 
 /**
  * One captured learning. Every id the gateway hands out gets a row: accepted ones hold the cleaned
  * content; a duplicate keeps only its metadata and points at the accepted original (so it is
- * counted, not stored twice); a quarantined one is kept for review but never trained on.
+ * counted, not stored twice); a quarantined one is kept for review but never trained on; a
+ * forgotten one (ADR 0017) is a tombstone without text or metadata.
  */
 @Entity({ name: 'learnings' })
 export class LearningEntity {

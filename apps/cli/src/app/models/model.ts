@@ -8,6 +8,9 @@ export interface ModelVersion {
   cycle_id: string | null;
   created_at: string;
   metrics: Record<string, unknown> | null;
+  /** Trained on a snapshot a rescan or forget job changed (ADR 0017). */
+  tainted?: boolean;
+  taints?: { rescan_id: string; reason: string; learning_ids: string[]; tainted_at: string }[];
 }
 
 export interface ModelList {

@@ -11,7 +11,7 @@ export function formatModelList(list: ModelList, now = new Date()): string[] {
     list.items.map((m) => [
       m.version === list.champion ? '*' : '',
       m.version,
-      m.status,
+      m.tainted ? `${m.status} (tainted)` : m.status,
       num(m.metrics?.['accuracy']),
       m.parent_version ?? '—',
       short(m.cycle_id),
@@ -35,6 +35,7 @@ export function formatModel(m: ModelDetail, now = new Date()): string[] {
   ];
   const metrics = metricText(m.metrics ?? undefined);
   if (metrics) rows.push(['metrics', metrics]);
+  for (const t of m.taints ?? []) rows.push(['TAINTED', `${t.reason} (rescan ${short(t.rescan_id)})`]);
   const lines = [`Model ${m.version}`, ...fields(rows, '  ')];
   if (lineage) {
     lines.push(

@@ -6,7 +6,13 @@ import { modelIdParam } from '../improvement/model-id';
 import { RateLimitGuard } from '../rate-limit/rate-limit.guard';
 import { problems } from '../problem/problem';
 import { UUID, limitParam } from '../http/query-params';
-import { aliasHistory, championOf, evaluationView, versionView } from './registry-views';
+import {
+  VERSIONS_WITH_TAINTS,
+  aliasHistory,
+  championOf,
+  evaluationView,
+  versionView,
+} from './registry-views';
 
 /** The model registry: versions with lineage and metrics, the champion alias and its history. */
 @Controller('api/v1')
@@ -21,7 +27,7 @@ export class QueryModelsController {
     const limit = limitParam(q['limit']);
     const champion = await championOf(this.dataSource, modelId);
     const rows: Record<string, unknown>[] = await this.dataSource.query(
-      `SELECT * FROM model_versions WHERE model_id = $1 ORDER BY created_at DESC, version DESC LIMIT $2`,
+      `${VERSIONS_WITH_TAINTS} WHERE v.model_id = $1 ORDER BY v.created_at DESC, v.version DESC LIMIT $2`,
       [modelId, limit],
     );
     return {
@@ -50,7 +56,7 @@ export class QueryModelsController {
   @RequireScope('status:read')
   async one(@Param('version') version: string) {
     const [row] = MODEL_VERSION_PATTERN.test(version)
-      ? await this.dataSource.query(`SELECT * FROM model_versions WHERE version = $1`, [version])
+      ? await this.dataSource.query(`${VERSIONS_WITH_TAINTS} WHERE v.version = $1`, [version])
       : [];
     if (!row) throw problems.notFound('MODEL_VERSION_NOT_FOUND', `no model version ${version}`);
     const champion = await championOf(this.dataSource, row.model_id);

@@ -2,8 +2,19 @@ import type { DataSource } from 'typeorm';
 
 const iso = (d: Date | null | undefined) => (d ? new Date(d).toISOString() : null);
 
+/**
+ * model_versions with each version's taints (ADR 0017) as a `taints` JSON array: every rescan or
+ * forget job that changed a snapshot the version was trained on.
+ */
+export const VERSIONS_WITH_TAINTS = `SELECT v.*, (
+    SELECT coalesce(json_agg(json_build_object('rescan_id', t.rescan_id, 'snapshot_id', t.snapshot_id,
+      'reason', t.reason, 'learning_ids', t.learning_ids, 'tainted_at', t.tainted_at) ORDER BY t.tainted_at), '[]'::json)
+    FROM model_version_taints t WHERE t.version = v.version) AS taints
+  FROM model_versions v`;
+
 /** A model_versions row as the API shows it. */
 export function versionView(r: Record<string, unknown>, champion: string | null) {
+  const taints = (r['taints'] as unknown[] | undefined) ?? [];
   return {
     version: r['version'],
     model_id: r['model_id'],
@@ -16,6 +27,8 @@ export function versionView(r: Record<string, unknown>, champion: string | null)
     created_at: iso(r['created_at'] as Date),
     metrics: r['metrics'],
     artifact: r['artifact'],
+    tainted: taints.length > 0,
+    taints,
   };
 }
 

@@ -1,2 +1,3 @@
 export * from './content-hash';
 export * from './redaction';
+export * from './current-rules';

@@ -19,11 +19,12 @@ import {
   type PendingEvent,
 } from '@genesis/persistence';
 import {
+  cleanWithCurrentRules,
   learningContentHash,
   quarantineReason,
-  redactManyLearningFields,
   type QuarantineReason,
   type RedactedLearningFields,
+  type SecretRuleSet,
 } from '../clean-learning';
 import { LEARNER_CONFIG, type LearnerConfig } from '../learner.config';
 import { MicroBatcher } from './micro-batcher';
@@ -63,12 +64,14 @@ interface Prepared {
 @Injectable()
 export class StoreLearningHandler {
   private readonly batcher: MicroBatcher<EventEnvelope<LearningCapturedV1>, StoreOutcome>;
+  private readonly rules: SecretRuleSet;
 
   constructor(
     @Inject(DataSource) private readonly dataSource: DataSource,
     @Inject(Outbox) private readonly outbox: Outbox,
     @Inject(LEARNER_CONFIG) config: LearnerConfig,
   ) {
+    this.rules = config.secretRules;
     this.batcher = new MicroBatcher(
       (events) => this.storeBatch(events),
       config.batchSize,
@@ -102,7 +105,7 @@ export class StoreLearningHandler {
    * events are then published at once; the outbox relay publishes whatever that misses.
    */
   private async storeBatch(events: EventEnvelope<LearningCapturedV1>[]): Promise<StoreOutcome[]> {
-    const items = await prepareAll(events);
+    const items = await prepareAll(events, this.rules);
     const outcomes = new Map<Prepared, StoreOutcome>();
     const committed: CommittedEvent[] = [];
     for (const [item, row] of await insertNew(this.dataSource, firstOfEachId(items))) {
@@ -298,13 +301,17 @@ function rejectedEvent(
 }
 
 /** Redacts secrets (one scan for the whole batch), applies the quarantine policy, hashes the cleaned content. */
-async function prepareAll(events: EventEnvelope<LearningCapturedV1>[]): Promise<Prepared[]> {
-  const cleaned = await redactManyLearningFields(
+async function prepareAll(
+  events: EventEnvelope<LearningCapturedV1>[],
+  rules: SecretRuleSet,
+): Promise<Prepared[]> {
+  const cleaned = await cleanWithCurrentRules(
     events.map(({ data: d }) => ({
       context: d.context,
       model_output: d.model_output,
       correction: d.correction,
     })),
+    rules,
   );
   return events.map((event, i) => prepare(event, cleaned[i]!));
 }

@@ -42,7 +42,8 @@ export function isHeldOut(contentHash: string, evalFraction: number): boolean {
   return unit(contentHash, 'genesis-heldout') < evalFraction;
 }
 
-function record(l: SnapshotLearning, replay: boolean): Record<string, unknown> {
+/** One JSONL record of a snapshot; a rebuilt snapshot (ADR 0017) renders its records with it too. */
+export function snapshotRecord(l: SnapshotLearning, replay: boolean): Record<string, unknown> {
   // Fixed key order and only the fields the worker reads: the bytes depend on the data alone.
   return {
     learning_id: l.id,
@@ -57,7 +58,7 @@ function record(l: SnapshotLearning, replay: boolean): Record<string, unknown> {
   };
 }
 
-const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+export const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 const byHash = (a: SnapshotLearning, b: SnapshotLearning) => (a.content_hash < b.content_hash ? -1 : 1);
 
 /**
@@ -73,10 +74,11 @@ export function buildSnapshot(learnings: SnapshotLearning[], policy: SnapshotPol
   const replay = trainable.filter(
     (l) => l.snapshot_id !== null && unit(l.content_hash, 'genesis-replay') < policy.replayShare,
   );
-  const lines = [...fresh.map((l) => record(l, false)), ...replay.map((l) => record(l, true))].map((r) =>
-    JSON.stringify(r),
-  );
-  const evalLines = heldOut.map((l) => JSON.stringify(record(l, false)));
+  const lines = [
+    ...fresh.map((l) => snapshotRecord(l, false)),
+    ...replay.map((l) => snapshotRecord(l, true)),
+  ].map((r) => JSON.stringify(r));
+  const evalLines = heldOut.map((l) => JSON.stringify(snapshotRecord(l, false)));
   const jsonl = lines.length ? `${lines.join('\n')}\n` : '';
   const evalJsonl = evalLines.length ? `${evalLines.join('\n')}\n` : '';
   return {

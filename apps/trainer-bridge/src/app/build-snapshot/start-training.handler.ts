@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { DataSource } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import type { EventEnvelope, ThresholdReachedV1 } from '@genesis/contracts';
 import { findCycle, transitionCycle } from '@genesis/cycles';
 import { counter, Log, perModelSeries } from '@genesis/observability';
@@ -34,15 +34,16 @@ export class StartTrainingHandler {
     if (!cycle || cycle.status !== 'opened') return; // already started (or ended): nothing to do
     const cutoff = new Date(event.time);
 
-    const learnings: SnapshotLearning[] = await this.dataSource.query(
-      `SELECT id, content_hash, kind, language, context, model_output, correction, snapshot_id
-       FROM learnings WHERE model_id = $1 AND status = 'accepted' AND stored_at <= $2`,
-      [modelId, cutoff],
-    );
-    const built = buildSnapshot(learnings, {
-      evalFraction: this.config.evalFraction,
-      replayShare: this.config.replayShare,
-    });
+    const build = async (m: EntityManager) =>
+      buildSnapshot(
+        await m.query<SnapshotLearning[]>(
+          `SELECT id, content_hash, kind, language, context, model_output, correction, snapshot_id
+           FROM learnings WHERE model_id = $1 AND status = 'accepted' AND stored_at <= $2`,
+          [modelId, cutoff],
+        ),
+        { evalFraction: this.config.evalFraction, replayShare: this.config.replayShare },
+      );
+    const built = await build(this.dataSource.manager);
     if (built.trainIds.length + built.replayIds.length === 0) {
       await this.dataSource.transaction((m) =>
         transitionCycle(m, cycleId, 'failed', {
@@ -65,6 +66,14 @@ export class StartTrainingHandler {
     await this.dataSource.transaction(async (m) => {
       const [existing] = await m.query(`SELECT id FROM dataset_snapshots WHERE cycle_id = $1`, [cycleId]);
       if (existing) return;
+      // A rescan or forget (ADR 0017) may have cleaned a row since it was read: its snapshot pass
+      // only sees snapshots recorded by then, so this one must hold the cleaned text. Built again
+      // from the rows now; a difference throws, and the redelivery builds from the cleaned rows.
+      const now = await build(m);
+      if (now.sha256 !== built.sha256 || now.evalSha256 !== built.evalSha256)
+        throw new Error(
+          'learnings changed while the snapshot was built (a rescan or forget); building again',
+        );
       const snapshot: SnapshotRef = {
         id: randomUUID(),
         bucket,
