@@ -20,6 +20,8 @@ export interface NatsUserSpec {
   deadLetters: boolean;
   /** Streams whose info (message counts, bytes) it reads, e.g. for metrics. */
   streamInfo?: readonly string[];
+  /** Streams whose messages it reads by sequence or subject (STREAM.MSG.GET), e.g. for metrics. */
+  streamMessages?: readonly string[];
   /**
    * Reads GENESIS_EVENTS through short-lived ordered consumers of its own (the gateway's event
    * stream for `genesis events`): consumer create/info/next/delete on that stream, with every
@@ -59,6 +61,8 @@ export const NATS_USERS: readonly NatsUserSpec[] = [
     artifacts: 'none',
     deadLetters: true,
     streamInfo: [STREAMS.events, STREAMS.jobs, STREAMS.dlq],
+    // genesis_dlq_cycle_messages: which cycle each dead letter belongs to
+    streamMessages: [STREAMS.dlq],
   },
   {
     user: 'trainer-bridge',
@@ -167,6 +171,7 @@ export function natsPermissions(spec: NatsUserSpec): NatsPermissions | undefined
     }
   }
   for (const stream of spec.streamInfo ?? []) publish.push(`$JS.API.STREAM.INFO.${stream}`);
+  for (const stream of spec.streamMessages ?? []) publish.push(`$JS.API.STREAM.MSG.GET.${stream}`);
   if (spec.artifacts !== 'none') publish.push(...objectStoreSubjects(ARTIFACTS_BUCKET, spec.artifacts));
   const subscribe = [`${natsInboxPrefix(spec.user)}.>`, ...advisories];
   if (!spec.eventReader) return { publish: [...new Set(publish)], subscribe };

@@ -8,7 +8,7 @@ import {
   type LearningRejectedV1,
   type LearningStoredV1,
 } from '@genesis/contracts';
-import { counter } from '@genesis/observability';
+import { counter, perModelSeries } from '@genesis/observability';
 import {
   OUTBOX_RECORD,
   Outbox,
@@ -29,13 +29,14 @@ import {
 import { LEARNER_CONFIG, type LearnerConfig } from '../learner.config';
 import { MicroBatcher } from './micro-batcher';
 
-const stored = counter('genesis_learnings_stored_total', 'Learnings stored by outcome', [
-  'model_id',
-  'status',
-]);
-const redacted = counter('genesis_learnings_redactions_total', 'Secrets redacted from learnings', [
-  'model_id',
-]);
+// Every known model's series at 0 (perModelSeries), so increase() sees its first learnings.
+const stored = perModelSeries(
+  counter('genesis_learnings_stored_total', 'Learnings stored by outcome', ['model_id', 'status']),
+  { status: ['accepted', 'duplicate', 'quarantined', 'already-stored'] },
+);
+const redacted = perModelSeries(
+  counter('genesis_learnings_redactions_total', 'Secrets redacted from learnings', ['model_id']),
+);
 
 export type StoreOutcome = 'accepted' | 'duplicate' | 'quarantined' | 'already-stored';
 
