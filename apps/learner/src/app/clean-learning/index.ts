@@ -1,2 +1,1 @@
 export * from './content-hash';
-export * from './redaction';

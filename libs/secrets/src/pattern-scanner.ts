@@ -1,0 +1,106 @@
+import { KeywordIndex } from './keyword-index';
+import type { ScanHit } from './secretlint-scanner';
+
+/** A secret found by a regex rule: where the secret itself lies in the text. */
+export interface SecretSpan {
+  start: number;
+  end: number;
+}
+
+/**
+ * A regex rule over a whole text. `regex` must have the `g` and `d` flags. `secret` picks the secret out of a
+ * match (or rejects the match: placeholder, low entropy, allow-listed) and returns its span.
+ */
+export interface PatternRule {
+  /** Full id, e.g. `gitleaks:gitlab-pat` or `genesis:assignment`. */
+  id: string;
+  /** Short name used in the marker `[REDACTED:<name>]` ([a-z0-9-] only). */
+  name: string;
+  description: string;
+  regex: RegExp;
+  /** Lower-case keywords; the rule runs only on a text containing one. Empty: always runs. */
+  keywords: readonly string[];
+  secret: (match: RegExpExecArray, text: string) => SecretSpan | undefined;
+}
+
+// A secret shorter than this is not searched for elsewhere in the text (see echoSpans).
+const MIN_ECHO_LENGTH = 8;
+
+/** Runs a fixed set of pattern rules; builds their keyword index once. */
+export class PatternScanner {
+  private readonly index: KeywordIndex;
+  private readonly always: readonly PatternRule[];
+  private readonly byKeyword = new Map<string, PatternRule[]>();
+
+  constructor(readonly rules: readonly PatternRule[]) {
+    for (const rule of rules) {
+      for (const keyword of rule.keywords) {
+        const list = this.byKeyword.get(keyword) ?? [];
+        list.push(rule);
+        this.byKeyword.set(keyword, list);
+      }
+    }
+    this.always = rules.filter((r) => r.keywords.length === 0);
+    this.index = new KeywordIndex([...this.byKeyword.keys()]);
+  }
+
+  /** The rules whose keywords occur in `text`, in rule order. */
+  candidates(text: string): PatternRule[] {
+    const selected = new Set<PatternRule>(this.always);
+    for (const keyword of this.index.found(text.toLowerCase())) {
+      for (const rule of this.byKeyword.get(keyword)!) selected.add(rule);
+    }
+    return this.rules.filter((r) => selected.has(r));
+  }
+
+  /** Every finding of every rule in `text`; synchronous and never throws for a compiled rule set. */
+  scan(text: string): ScanHit[] {
+    if (text.length === 0) return [];
+    const hits: ScanHit[] = [];
+    for (const rule of this.candidates(text)) {
+      rule.regex.lastIndex = 0;
+      for (let m = rule.regex.exec(text); m !== null; m = rule.regex.exec(text)) {
+        if (m[0].length === 0) rule.regex.lastIndex++;
+        const span = rule.secret(m, text);
+        if (!span || span.end <= span.start) continue;
+        hits.push({
+          ruleId: rule.id,
+          // Static text only: a finding is logged and stored, so it never carries the secret.
+          message: `${rule.id}: ${rule.description}`,
+          spans: [[span.start, span.end], ...echoSpans(text, span)],
+        });
+      }
+    }
+    return hits;
+  }
+}
+
+/** Other occurrences of the secret in the text: the same token repeated where no rule would match it. */
+function echoSpans(text: string, span: SecretSpan): Array<readonly [number, number]> {
+  const value = text.slice(span.start, span.end);
+  if (value.length < MIN_ECHO_LENGTH) return [];
+  const found: Array<readonly [number, number]> = [];
+  for (let i = text.indexOf(value); i !== -1; i = text.indexOf(value, i + value.length)) {
+    if (i !== span.start) found.push([i, i + value.length]);
+  }
+  return found;
+}
+
+/** Shannon entropy in bits per character, as gitleaks computes it for its `entropy` thresholds. */
+export function shannonEntropy(value: string): number {
+  if (value.length === 0) return 0;
+  const counts = new Map<string, number>();
+  for (const c of value) counts.set(c, (counts.get(c) ?? 0) + 1);
+  let entropy = 0;
+  for (const count of counts.values()) {
+    const p = count / value.length;
+    entropy -= p * Math.log2(p);
+  }
+  return entropy;
+}
+
+/** The span of capture group `group` of a match made with the `d` flag. */
+export function groupSpan(match: RegExpExecArray, group: number): SecretSpan | undefined {
+  const at = match.indices?.[group];
+  return at ? { start: at[0], end: at[1] } : undefined;
+}

@@ -1,0 +1,222 @@
+import { isCredentialName, isPlaceholder } from './genesis-rules';
+import {
+  quarantineReason,
+  redactManyLearningFields,
+  type FieldSecretFinding,
+  type QuarantineReason,
+  type RedactedLearningFields,
+  type ScanManyOptions,
+} from './redaction';
+import { SECRET_RULE_SET_VERSION } from './secretlint-scanner';
+
+/** Every text a learning carries. */
+export interface LearningTexts {
+  context?: string;
+  model_output?: string;
+  correction?: string;
+  source?: string;
+  language?: string;
+  produced_by?: string;
+  /** Keys and string values are scanned, at any depth; numbers, booleans and null pass unchanged. */
+  metadata?: Record<string, unknown>;
+}
+
+export interface LearningScan {
+  /** The learning with every secret replaced by `[REDACTED:<rule>]`, metadata keys included. */
+  cleaned: LearningTexts;
+  /**
+   * One per secret found; `field` is `context`, `source`, `metadata.<cleaned path>` or
+   * `metadata.<cleaned path> (key)`; messages never hold the secret. Safe to log and store.
+   */
+  findings: FieldSecretFinding[];
+  /** Markers inserted. */
+  redactions: number;
+  /** The rule sets that cleaned it, with versions (store it with the learning). */
+  ruleSetVersion: string;
+  /** Set when the learning must not be used (see quarantineLearning). */
+  quarantine?: QuarantineReason;
+}
+
+const TEXT_FIELDS = ['context', 'model_output', 'correction', 'source', 'language', 'produced_by'] as const;
+/** Fields that name or classify rather than say something: a secret there cannot be cut out. */
+const IDENTIFIER_FIELDS: ReadonlySet<string> = new Set(['source', 'language', 'produced_by']);
+const METADATA_FIELD = 'metadata#';
+const CREDENTIAL_KEY_MARKER = '[REDACTED:assignment]';
+
+type Path = ReadonlyArray<string | number>;
+interface MetadataText {
+  kind: 'key' | 'value';
+  path: Path;
+  text: string;
+}
+
+/** Every key and string value of a JSON-like value, depth first, in insertion order. */
+function metadataTexts(value: unknown, path: Path = [], out: MetadataText[] = []): MetadataText[] {
+  if (typeof value === 'string') out.push({ kind: 'value', path, text: value });
+  else if (Array.isArray(value)) value.forEach((v, i) => metadataTexts(v, [...path, i], out));
+  else if (value !== null && typeof value === 'object') {
+    for (const [key, v] of Object.entries(value)) {
+      out.push({ kind: 'key', path: [...path, key], text: key });
+      metadataTexts(v, [...path, key], out);
+    }
+  }
+  return out;
+}
+
+/**
+ * Scans and cleans every text of many learnings in one batch (one secretlint pass for the whole batch,
+ * see scanManyForSecretsSettled). Element i is the scan of list[i]. Never rejects: a text whose scan
+ * failed quarantines its learning. `options` are test hooks.
+ */
+export async function scanLearnings(
+  list: readonly LearningTexts[],
+  options: ScanManyOptions = {},
+): Promise<LearningScan[]> {
+  const metadata = list.map((l) => metadataTexts(l.metadata ?? {}));
+  const fieldsList = list.map((l, i) => {
+    const fields: Record<string, string | undefined> = {};
+    for (const name of TEXT_FIELDS) fields[name] = l[name];
+    metadata[i]!.forEach((item, n) => (fields[`${METADATA_FIELD}${n}`] = item.text));
+    return fields;
+  });
+  const redacted = await redactManyLearningFields(fieldsList, options);
+  return redacted.map((r, i) => assemble(list[i]!, metadata[i]!, r));
+}
+
+/** scanLearnings for one learning. */
+export async function scanLearning(
+  learning: LearningTexts,
+  options: ScanManyOptions = {},
+): Promise<LearningScan> {
+  return (await scanLearnings([learning], options))[0]!;
+}
+
+function assemble(original: LearningTexts, items: MetadataText[], r: RedactedLearningFields): LearningScan {
+  const cleaned: LearningTexts = {};
+  for (const name of TEXT_FIELDS) {
+    if (original[name] !== undefined) cleaned[name] = r.fields[name];
+  }
+  let redactions = r.redactions;
+  const extraFindings: FieldSecretFinding[] = [];
+
+  // Rebuild metadata from the cleaned keys and values; a key's cleaned text names its value's path.
+  const cleanedItem = (n: number) => r.fields[`${METADATA_FIELD}${n}`];
+  const keyPaths = new Map<string, string>(); // JSON of original path -> cleaned dotted path
+  const readable = (path: Path): string => {
+    const parts: string[] = [];
+    for (let k = 1; k <= path.length; k++) {
+      const last = path[k - 1]!;
+      parts.push(
+        typeof last === 'number' ? String(last) : (keyPaths.get(JSON.stringify(path.slice(0, k))) ?? '?'),
+      );
+    }
+    return `metadata.${parts.join('.')}`;
+  };
+  const names = new Map<string, string>();
+  const failed = new Set(r.failedFields);
+  let root: unknown = original.metadata === undefined ? undefined : structuredClone(original.metadata);
+  const renames: Array<{ path: Path; to: string }> = [];
+  items.forEach((item, n) => {
+    const field = `${METADATA_FIELD}${n}`;
+    const text = cleanedItem(n);
+    if (item.kind === 'key') {
+      keyPaths.set(JSON.stringify(item.path), text ?? '[UNSCANNED]');
+      if (text !== item.text) renames.push({ path: item.path, to: text ?? '[UNSCANNED]' });
+      names.set(field, `${readable(item.path)} (key)`);
+      return;
+    }
+    names.set(field, readable(item.path));
+    let value = text;
+    // A value under a credential's name is a credential, whatever it looks like: {"db_password": "hunter2"}.
+    const parentKey = item.path[item.path.length - 1];
+    if (
+      value !== undefined &&
+      typeof parentKey === 'string' &&
+      isCredentialName(parentKey) &&
+      !isPlaceholder(value) &&
+      value !== CREDENTIAL_KEY_MARKER
+    ) {
+      value = CREDENTIAL_KEY_MARKER;
+      redactions++;
+      extraFindings.push({
+        field,
+        ruleId: 'genesis:assignment',
+        message: 'genesis:assignment: a metadata value under a credential-named key',
+      });
+    }
+    root = setAt(root, item.path, value ?? null);
+  });
+  // Keys last, deepest first, so the value paths above stay valid while keys change.
+  for (const { path, to } of renames.sort((a, b) => b.path.length - a.path.length))
+    root = renameAt(root, path, to);
+  if (root !== undefined) cleaned.metadata = root as Record<string, unknown>;
+
+  const rename = (field: string) => names.get(field) ?? field;
+  const findings = [...r.findings, ...extraFindings].map((f) => ({ ...f, field: rename(f.field) }));
+  const renamed: RedactedLearningFields = {
+    fields: Object.fromEntries(Object.entries(r.fields).map(([k, v]) => [rename(k), v])),
+    redactions,
+    findings,
+    failedFields: [...failed].map(rename),
+  };
+  return {
+    cleaned,
+    findings,
+    redactions,
+    ruleSetVersion: SECRET_RULE_SET_VERSION,
+    quarantine: quarantineLearning(renamed),
+  };
+}
+
+/**
+ * quarantineReason, plus: a secret in an identifier (source, language, produced_by, a metadata key)
+ * quarantines the learning (SECRET_IN_IDENTIFIER). Redacting there would leave a learning that claims a
+ * made-up source or language (or a key that collides with another), and such a field is no place for a
+ * credential anyway: the whole learning is suspect. The stored row keeps only the redacted forms.
+ */
+export function quarantineLearning(cleaned: RedactedLearningFields): QuarantineReason | undefined {
+  const base = quarantineReason(cleaned);
+  if (base?.code === 'SECRET_SCAN_FAILED') return base;
+  const inIdentifiers = [
+    ...new Set(
+      cleaned.findings.map((f) => f.field).filter((f) => IDENTIFIER_FIELDS.has(f) || f.endsWith(' (key)')),
+    ),
+  ];
+  if (inIdentifiers.length > 0) {
+    return {
+      code: 'SECRET_IN_IDENTIFIER',
+      message: `a secret in a field that cannot be redacted: ${inIdentifiers.join(', ')}`,
+    };
+  }
+  return base;
+}
+
+function setAt(root: unknown, path: Path, value: unknown): unknown {
+  if (path.length === 0) return value;
+  const container = root as Record<string | number, unknown>;
+  // defineProperty, not assignment: a key named `__proto__` from untrusted metadata stays a plain key.
+  Object.defineProperty(container, path[0]!, {
+    value: setAt(container[path[0]!], path.slice(1), value),
+    enumerable: true,
+    writable: true,
+    configurable: true,
+  });
+  return root;
+}
+
+/** Renames the key at `path`, keeping key order; a colliding name gets a numeric suffix. */
+function renameAt(root: unknown, path: Path, to: string): unknown {
+  if (path.length > 1) {
+    return setAt(
+      root,
+      [path[0]!],
+      renameAt((root as Record<string | number, unknown>)[path[0]!], path.slice(1), to),
+    );
+  }
+  const object = root as Record<string, unknown>;
+  const from = path[0] as string;
+  let name = to;
+  for (let k = 2; name !== from && Object.prototype.hasOwnProperty.call(object, name); k++)
+    name = `${to}#${k}`;
+  return Object.fromEntries(Object.entries(object).map(([k, v]) => [k === from ? name : k, v]));
+}
