@@ -71,7 +71,9 @@ export function isPlaceholder(raw: string): boolean {
   if (/^(.)\1+$/.test(value)) return true; // xxxxxxxx, ********, 00000000
   if (/^(?:x+|\*+|\.+|-+|_+|#+)$/i.test(value)) return true;
   // Templates and references: ${VAR}, $VAR, {{ var }}, %(var)s, %VAR%, <your-key>, @VAR@, process.env.X
-  if (/^\$\{?[A-Za-z_]|\$\{|\{\{|%\(|^%[A-Za-z_]+%$|<[^<>]+>|^@[A-Za-z_]+@$/.test(value)) return true;
+  if (/^\$\{?[A-Za-z_]|\$\{[A-Za-z_]|\{\{|%\([A-Za-z_]+\)s|^%[A-Za-z_]+%$|<[A-Za-z _.-]+>|^@[A-Za-z_]+@$/.test(value)) {
+    return true;
+  }
   if (/^(?:process\.env|os\.environ|env)\b/.test(value)) return true;
   if (/^(?:your|my|insert|enter|replace|put)[_ -]/i.test(value)) return true;
   return false;
@@ -84,7 +86,7 @@ const ASSIGNMENT = new RegExp(
   String.raw`(?:${CREDENTIAL_WORDS})([A-Za-z0-9_.-]{0,64})["'\]]?[ \t]*(?::=|=>|->|=|:)[ \t]*` +
     String.raw`(?:"((?:[^"\\\n]|\\.){1,1000})"|'([^'\n]{1,1000})'|` +
     '`([^`\\n]{1,1000})`' +
-    String.raw`|([^\s"'\x60,;&)}\]<>(\[]{1,1000}))`,
+    String.raw`|([^\s"'\x60]{1,1000}))`,
   'gdi',
 );
 
@@ -116,25 +118,32 @@ function assignmentSecret(m: RegExpExecArray, text: string): SecretSpan | undefi
     const span = groupSpan(m, quotedGroup)!;
     return isPlaceholder(text.slice(span.start, span.end)) ? undefined : span;
   }
-  const span = groupSpan(m, 5);
-  if (!span) return undefined;
+  const token = groupSpan(m, 5);
+  if (!token) return undefined;
+  // A whole-line `NAME=value` / `name: value` (.env, shell, YAML, INI, properties) holds a literal, whatever
+  // it looks like (punctuation included) up to the end of the line or a comment.
+  const lineStart = text.lastIndexOf('\n', nameStart - 1) + 1;
+  const before = text.slice(lineStart, nameStart);
+  const lineEnd = text.indexOf('\n', token.end);
+  const after = text.slice(token.end, lineEnd === -1 ? text.length : lineEnd);
+  const wholeLine =
+    /^[ \t]*(?:export[ \t]+|-[ \t]+|set[ \t]+)?["']?$/.test(before) && /^[ \t]*(?:#.*)?\r?$/.test(after);
+  const whole = text.slice(token.start, token.end);
+  // Inline, the value ends at a delimiter of the surrounding syntax (`;Password=…;`, `?password=…&`, a call's
+  // `)`): the scan resumes there, so a second credential in the same token is still seen.
+  const cut = wholeLine ? -1 : whole.search(/[,;&)}\]<>([]/);
+  const span = cut === -1 ? token : { start: token.start, end: token.start + cut };
+  ASSIGNMENT.lastIndex = Math.max(span.end, m.index + 1);
   const value = text.slice(span.start, span.end);
-  if (isPlaceholder(value)) return undefined;
+  if (value.length === 0 || isPlaceholder(value)) return undefined;
   if (/^\d{1,9}$/.test(value)) return undefined; // max_token: 2048, token_limit = 100
+  if (wholeLine) return span;
   const next = text[span.end];
   // Code, not a literal: a call, an index, a member (`os.environ[...]`, `cfg.get(...)`, `self.password`).
   if (next === '(' || next === '[') return undefined;
   if (/^[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+$/.test(value)) return undefined;
-  // A whole-line `NAME=value` / `name: value` (.env, shell, YAML, INI, properties) holds a literal, whatever
-  // it looks like. Inline, a bare identifier is a variable (`connect(password=password)`): only a value with
-  // a digit or punctuation counts, as in `;Password=Xy7!…;` or `?password=…&`.
-  const lineStart = text.lastIndexOf('\n', nameStart - 1) + 1;
-  const before = text.slice(lineStart, nameStart);
-  const lineEnd = text.indexOf('\n', span.end);
-  const after = text.slice(span.end, lineEnd === -1 ? text.length : lineEnd);
-  const wholeLine =
-    /^[ \t]*(?:export[ \t]+|-[ \t]+|set[ \t]+)?["']?$/.test(before) && /^[ \t]*(?:#.*)?\r?$/.test(after);
-  if (wholeLine) return span;
+  // Inline, a bare identifier is a variable (`connect(password=password)`): only a value with a digit or
+  // punctuation counts, as in `;Password=Xy7!…;` or `?password=…&`.
   if (/^[A-Za-z_]+$/.test(value)) return undefined;
   return span;
 }
@@ -148,6 +157,17 @@ const AUTHORIZATION =
   /\b(?:proxy-)?authorization["']?[ \t]*[:=][ \t]*["']?(?:basic|bearer|token|digest|negotiate|apikey|sso-key)[ \t]+([A-Za-z0-9+/=._~:-]{8,})/dgi;
 
 const AZURE_SAS_SIGNATURE = /[?&;]sig=([A-Za-z0-9%+/=]{20,})/dg;
+
+// Token formats gitleaks v8.30 has no rule for.
+const KNOWN_TOKENS = new RegExp(
+  [
+    String.raw`\bsq0csp-[\w-]{43}`, // Square OAuth application secret
+    String.raw`\bdckr_pat_[\w-]{27}`, // Docker Hub personal access token
+    String.raw`\b[MNO][A-Za-z\d]{23,27}\.[\w-]{6}\.[\w-]{27,38}`, // Discord bot token
+    String.raw`discord(?:app)?\.com/api/webhooks/\d{15,20}/([\w-]{60,})`, // Discord webhook: its token
+  ].join('|'),
+  'dg',
+);
 
 // curl -u user:password / --user user:password
 const CURL_USER = /\s(?:-u|--user)[ \t=]+["']?([^\s:"']{1,128}):([^\s"']{3,256})/dg;
@@ -189,6 +209,14 @@ export function genesisRules(): PatternRule[] {
       regex: AZURE_SAS_SIGNATURE,
       keywords: ['sig='],
       secret: valueOf(1),
+    },
+    {
+      id: 'genesis:known-token',
+      name: 'known-token',
+      description: 'a token in a provider format gitleaks has no rule for',
+      regex: KNOWN_TOKENS,
+      keywords: [],
+      secret: (m) => groupSpan(m, m[1] !== undefined ? 1 : 0),
     },
     {
       id: 'genesis:curl-user',

@@ -9,3 +9,4 @@ export {
 } from './secretlint-scanner';
 export { scanWithPatterns, PATTERN_RULES_VERSION } from './pattern-rules';
 export { isCredentialName, isPlaceholder } from './genesis-rules';
+export * from './secret-corpus';
