@@ -71,7 +71,11 @@ export function isPlaceholder(raw: string): boolean {
   if (/^(.)\1+$/.test(value)) return true; // xxxxxxxx, ********, 00000000
   if (/^(?:x+|\*+|\.+|-+|_+|#+)$/i.test(value)) return true;
   // Templates and references: ${VAR}, $VAR, {{ var }}, %(var)s, %VAR%, <your-key>, @VAR@, process.env.X
-  if (/^\$\{?[A-Za-z_]|\$\{[A-Za-z_]|\{\{|%\([A-Za-z_]+\)s|^%[A-Za-z_]+%$|<[A-Za-z _.-]+>|^@[A-Za-z_]+@$/.test(value)) {
+  if (
+    /^\$\{?[A-Za-z_]|\$\{[A-Za-z_]|\{\{|%\([A-Za-z_]+\)s|^%[A-Za-z_]+%$|<[A-Za-z _.-]+>|^@[A-Za-z_]+@$/.test(
+      value,
+    )
+  ) {
     return true;
   }
   if (/^(?:process\.env|os\.environ|env)\b/.test(value)) return true;
@@ -137,11 +141,11 @@ function assignmentSecret(m: RegExpExecArray, text: string): SecretSpan | undefi
   const value = text.slice(span.start, span.end);
   if (value.length === 0 || isPlaceholder(value)) return undefined;
   if (/^\d{1,9}$/.test(value)) return undefined; // max_token: 2048, token_limit = 100
+  // Code, not a literal: a member (`settings.API_KEY`, `self.password`), a call or an index.
+  if (/^[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+$/.test(value)) return undefined;
   if (wholeLine) return span;
   const next = text[span.end];
-  // Code, not a literal: a call, an index, a member (`os.environ[...]`, `cfg.get(...)`, `self.password`).
   if (next === '(' || next === '[') return undefined;
-  if (/^[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+$/.test(value)) return undefined;
   // Inline, a bare identifier is a variable (`connect(password=password)`): only a value with a digit or
   // punctuation counts, as in `;Password=Xy7!…;` or `?password=…&`.
   if (/^[A-Za-z_]+$/.test(value)) return undefined;

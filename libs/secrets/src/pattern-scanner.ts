@@ -57,12 +57,15 @@ export class PatternScanner {
   scan(text: string): ScanHit[] {
     if (text.length === 0) return [];
     const hits: ScanHit[] = [];
+    const markers = markerRanges(text);
     for (const rule of this.candidates(text)) {
       rule.regex.lastIndex = 0;
       for (let m = rule.regex.exec(text); m !== null; m = rule.regex.exec(text)) {
         if (m[0].length === 0) rule.regex.lastIndex++;
         const span = rule.secret(m, text);
         if (!span || span.end <= span.start) continue;
+        // A marker of an earlier redaction is not a secret (nor part of one): rescans stay idempotent.
+        if (markers.some(([a, b]) => span.start < b && span.end > a)) continue;
         hits.push({
           ruleId: rule.id,
           // Static text only: a finding is logged and stored, so it never carries the secret.
@@ -73,6 +76,13 @@ export class PatternScanner {
     }
     return hits;
   }
+}
+
+const MARKER = /\[REDACTED(?::[a-z0-9+-]*)?\]/g;
+
+function markerRanges(text: string): Array<readonly [number, number]> {
+  if (!text.includes('[REDACTED')) return [];
+  return [...text.matchAll(MARKER)].map((m) => [m.index, m.index + m[0].length] as const);
 }
 
 /** Other occurrences of the secret in the text: the same token repeated where no rule would match it. */

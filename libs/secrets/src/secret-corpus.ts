@@ -61,16 +61,19 @@ class Generators {
 
 const p = (...parts: string[]) => parts.join('');
 
-/** PEM private keys are generated once per kind and process (key generation is slow); the corpus stays seeded otherwise. */
-const pemCache = new Map<string, string>();
+/** A fresh PEM private key (from node:crypto, so not seeded: only its format matters). */
 function pem(kind: 'rsa' | 'ec' | 'pkcs8' | 'openssh'): string {
-  const cached = pemCache.get(kind);
-  if (cached) return cached;
   let text: string;
   if (kind === 'rsa') {
-    text = generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({ type: 'pkcs1', format: 'pem' }) as string;
+    text = generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({
+      type: 'pkcs1',
+      format: 'pem',
+    }) as string;
   } else if (kind === 'ec') {
-    text = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'sec1', format: 'pem' }) as string;
+    text = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({
+      type: 'sec1',
+      format: 'pem',
+    }) as string;
   } else if (kind === 'pkcs8') {
     text = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
   } else {
@@ -81,15 +84,13 @@ function pem(kind: 'rsa' | 'ec' | 'pkcs8' | 'openssh'): string {
     const lines = blob.match(/.{1,70}/g)!.join('\n');
     text = `${p('-----BEGIN OPENSSH ', 'PRIVATE KEY-----')}\n${lines}\n${p('-----END OPENSSH ', 'PRIVATE KEY-----')}\n`;
   }
-  pemCache.set(kind, text);
   return text;
 }
-/** The longest body line of a PEM block: what must not survive. */
-const pemBodyLine = (block: string) =>
-  block
-    .split('\n')
-    .filter((l) => !l.startsWith('-----'))
-    .sort((a, b) => b.length - a.length)[0]!;
+/** A body line of a PEM block from its middle (the first lines hold fixed headers): what must not survive. */
+const pemBodyLine = (block: string) => {
+  const body = block.split('\n').filter((l) => l.length > 0 && !l.startsWith('-----'));
+  return body[Math.floor(body.length / 2)]!;
+};
 
 const KINDS: Record<string, Gen> = {
   'aws-access-key-id': (g) => {
@@ -158,11 +159,14 @@ const KINDS: Record<string, Gen> = {
   },
   'kubeconfig-client-key-data': () => {
     const v = Buffer.from(pem('ec')).toString('base64');
-    return { secret: v.slice(40, 120), text: `users:\n- name: admin\n  user:\n    client-key-data: ${v}` };
+    return { secret: v.slice(120, 200), text: `users:\n- name: admin\n  user:\n    client-key-data: ${v}` };
   },
   'postgresql-psycopg2-url': (g) => {
     const v = g.password();
-    return { secret: v, text: `engine = create_engine("postgresql+psycopg2://app:${v}@db.internal:5432/app")` };
+    return {
+      secret: v,
+      text: `engine = create_engine("postgresql+psycopg2://app:${v}@db.internal:5432/app")`,
+    };
   },
   'jdbc-password': (g) => {
     const v = g.password();
@@ -226,7 +230,10 @@ const KINDS: Record<string, Gen> = {
   },
   'mssql-connection-string': (g) => {
     const v = g.password();
-    return { secret: v, text: `Server=tcp:sql.internal,1433;Database=crm;User ID=sa;Password=${v};Encrypt=True;` };
+    return {
+      secret: v,
+      text: `Server=tcp:sql.internal,1433;Database=crm;User ID=sa;Password=${v};Encrypt=True;`,
+    };
   },
   'curl-user': (g) => {
     const v = g.password();
@@ -265,7 +272,9 @@ const KINDS: Record<string, Gen> = {
   'square-access-token': (g) => p('EA', 'AA', g.s(60, `${ALNUM}_-`)),
   'square-oauth-secret': (g) => p('sq0', 'csp-', g.s(43, `${ALNUM}_-`)),
   'discord-bot-token': (g) => {
-    const id = Buffer.from(String(g.int(1e17, 9e17))).toString('base64').replace(/=+$/, '');
+    const id = Buffer.from(String(g.int(1e17, 9e17)))
+      .toString('base64')
+      .replace(/=+$/, '');
     const v = `${id}.${g.s(6, B64URL)}.${g.s(38, B64URL)}`;
     return { secret: v, text: `DISCORD_BOT_TOKEN=${v}` };
   },
@@ -281,13 +290,36 @@ const KINDS: Record<string, Gen> = {
   'vault-batch-token': (g) => p('hv', 'b.', g.s(140, `${ALNUM}_-`)),
   'doppler-token': (g) => p('dp', '.pt.', g.s(43, ALNUM)),
   'databricks-token': (g) => p('da', 'pi', g.s(32, HEX)),
-  'slack-bot-token': (g) => p('xo', 'xb-', String(g.int(1e10, 9e10)), '-', String(g.int(1e12, 9e12)), '-', g.s(24, ALNUM)),
+  'slack-bot-token': (g) =>
+    p('xo', 'xb-', String(g.int(1e10, 9e10)), '-', String(g.int(1e12, 9e12)), '-', g.s(24, ALNUM)),
   'slack-user-token': (g) =>
-    p('xo', 'xp-', String(g.int(1e10, 9e10)), '-', String(g.int(1e10, 9e10)), '-', String(g.int(1e12, 9e12)), '-', g.s(32, HEX)),
-  'slack-app-token': (g) => p('xa', 'pp-1-', `A${g.s(10, UPPER + DIGITS)}`, '-', String(g.int(1e12, 9e12)), '-', g.s(64, HEX)),
+    p(
+      'xo',
+      'xp-',
+      String(g.int(1e10, 9e10)),
+      '-',
+      String(g.int(1e10, 9e10)),
+      '-',
+      String(g.int(1e12, 9e12)),
+      '-',
+      g.s(32, HEX),
+    ),
+  'slack-app-token': (g) =>
+    p('xa', 'pp-1-', `A${g.s(10, UPPER + DIGITS)}`, '-', String(g.int(1e12, 9e12)), '-', g.s(64, HEX)),
   'slack-webhook': (g) => {
     const v = g.s(24, ALNUM);
-    return { secret: v, text: p('https://hooks', '.slack.com/services/T', g.s(10, UPPER + DIGITS), '/B', g.s(10, UPPER + DIGITS), '/', v) };
+    return {
+      secret: v,
+      text: p(
+        'https://hooks',
+        '.slack.com/services/T',
+        g.s(10, UPPER + DIGITS),
+        '/B',
+        g.s(10, UPPER + DIGITS),
+        '/',
+        v,
+      ),
+    };
   },
   'openssh-private-key': () => {
     const k = pem('openssh');
