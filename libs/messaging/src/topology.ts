@@ -30,6 +30,19 @@ export const STREAM_CONFIGS: Array<Partial<StreamConfig> & { name: string; subje
     duplicate_window: nanos(2 * 60 * 1000),
     num_replicas: 1,
   },
+  // Raw captures (ADR 0012): a work queue, so a capture is removed as soon as the learner acks it, i.e.
+  // once its cleaned row is committed (or it was dead-lettered, redacted). max_age bounds how long raw
+  // text can wait here if the learner is down: a capture not stored within 7 days is dropped.
+  {
+    name: STREAMS.captures,
+    subjects: [...STREAM_SUBJECTS[STREAMS.captures]],
+    retention: RetentionPolicy.Workqueue,
+    storage: StorageType.File,
+    discard: DiscardPolicy.Old,
+    max_age: nanos(7 * DAY_MS),
+    duplicate_window: nanos(2 * 60 * 1000),
+    num_replicas: 1,
+  },
   {
     name: STREAMS.jobs,
     subjects: [...STREAM_SUBJECTS[STREAMS.jobs]],
@@ -68,7 +81,7 @@ function consumer(app: string, subject: string, extra: Partial<ConsumerConfig> =
 
 /** Every durable consumer of the system, in one place, so provisioning is one idempotent step. */
 export const CONSUMER_CONFIGS = [
-  consumer('learner', SUBJECTS.learningCaptured),
+  { ...consumer('learner', SUBJECTS.learningCaptured), stream: STREAMS.captures as string },
   // monitor: every event that can change a trigger decision or the status document (issue 3)
   consumer('monitor', SUBJECTS.learningStored),
   consumer('monitor', SUBJECTS.feedbackRecorded),
@@ -125,6 +138,14 @@ export const OBJECT_BUCKETS = [
 /** Creates or updates every stream, consumer and object store bucket. Safe to run any number of times. */
 export async function provisionTopology(nats: NatsClient, log: Log): Promise<void> {
   const { jsm } = nats;
+  // Before ADR 0012 GENESIS_EVENTS held learning.captured (raw text, 90 days): narrow it first, so the
+  // captures stream's subject does not overlap, and drop the raw captures it kept.
+  const events = await jsm.streams.info(STREAMS.events).catch(() => undefined);
+  if (events && events.config.subjects.includes('learning.>')) {
+    await jsm.streams.update(STREAMS.events, STREAM_CONFIGS[0]!);
+    const { purged } = await jsm.streams.purge(STREAMS.events, { filter: SUBJECTS.learningCaptured });
+    log.info('raw captures removed from the events stream', { stream: STREAMS.events, purged });
+  }
   for (const config of STREAM_CONFIGS) {
     const existing = await jsm.streams.info(config.name).catch(() => undefined);
     if (existing) {

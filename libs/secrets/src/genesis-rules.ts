@@ -91,7 +91,7 @@ const ASSIGNMENT = new RegExp(
     String.raw`(?:"((?:[^"\\\n]|\\.){1,1000})"|'([^'\n]{1,1000})'|` +
     '`([^`\\n]{1,1000})`' +
     String.raw`|([^\s"'\x60]{1,1000}))`,
-  'gdi',
+  'gi',
 );
 
 const NAME_CHAR = /[A-Za-z0-9_.-]/;
@@ -155,12 +155,12 @@ function assignmentSecret(m: RegExpExecArray, text: string): SecretSpan | undefi
 // scheme://user:password@host — the password may hold any punctuation but whitespace, quotes and `/?#`;
 // greedy, so a password with `@` runs to the last `@` before the host.
 const URL_CREDENTIALS =
-  /\b[a-zA-Z][a-zA-Z0-9+.-]{1,40}:\/\/([^\s:/?#@"'<>`]{0,256}):([^\s/?#"'<>`]{1,256})@(?=[\w.[\]-])/dg;
+  /\b[a-zA-Z][a-zA-Z0-9+.-]{1,40}:\/\/([^\s:/?#@"'<>`]{0,256}):([^\s/?#"'<>`]{1,256})@(?=[\w.[\]-])/g;
 
 const AUTHORIZATION =
-  /\b(?:proxy-)?authorization["']?[ \t]*[:=][ \t]*["']?(?:basic|bearer|token|digest|negotiate|apikey|sso-key)[ \t]+([A-Za-z0-9+/=._~:-]{8,})/dgi;
+  /\b(?:proxy-)?authorization["']?[ \t]*[:=][ \t]*["']?(?:basic|bearer|token|digest|negotiate|apikey|sso-key)[ \t]+([A-Za-z0-9+/=._~:-]{8,})/gi;
 
-const AZURE_SAS_SIGNATURE = /[?&;]sig=([A-Za-z0-9%+/=]{20,})/dg;
+const AZURE_SAS_SIGNATURE = /[?&;]sig=([A-Za-z0-9%+/=]{20,})/g;
 
 // Token formats gitleaks v8.30 has no rule for.
 const KNOWN_TOKENS = new RegExp(
@@ -170,11 +170,11 @@ const KNOWN_TOKENS = new RegExp(
     String.raw`\b[MNO][A-Za-z\d]{23,27}\.[\w-]{6}\.[\w-]{27,38}`, // Discord bot token
     String.raw`discord(?:app)?\.com/api/webhooks/\d{15,20}/([\w-]{60,})`, // Discord webhook: its token
   ].join('|'),
-  'dg',
+  'g',
 );
 
 // curl -u user:password / --user user:password
-const CURL_USER = /\s(?:-u|--user)[ \t=]+["']?([^\s:"']{1,128}):([^\s"']{3,256})/dg;
+const CURL_USER = /\s(?:-u|--user)[ \t=]+["']?([^\s:"']{1,128}):([^\s"']{3,256})/g;
 
 export function genesisRules(): PatternRule[] {
   const valueOf = (group: number) => (m: RegExpExecArray, text: string) => {

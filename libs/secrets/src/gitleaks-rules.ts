@@ -40,7 +40,7 @@ interface Allowlist {
   hasPaths: boolean;
 }
 
-const compile = (pattern: string, flags = 'd') => new RegExp(re2ToJs(pattern), flags);
+const compile = (pattern: string, flags = '') => new RegExp(re2ToJs(pattern), flags);
 
 function compileAllowlist(spec: GitleaksAllowlistSpec): Allowlist {
   return {
@@ -101,7 +101,7 @@ export function gitleaksRule(spec: GitleaksRuleSpec): PatternRule | undefined {
     id: `gitleaks:${spec.id}`,
     name: spec.id.toLowerCase().replace(/[^a-z0-9-]/g, '-'),
     description: spec.description,
-    regex: compile(spec.regex, 'gd'),
+    regex: compile(spec.regex, 'g'),
     keywords: spec.keywords,
     secret: (m, text) => {
       const matchText = m[0].replace(/^\n+|\n+$/g, '');

@@ -2,6 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { RE2 } from 're2-wasm';
 import { GITLEAKS_RULES_FILE, gitleaksRules } from './gitleaks-rules';
+import { KeywordIndex } from './keyword-index';
 import { re2ToJs } from './re2-to-js';
 import { redactSecrets } from './redaction';
 import { secretCorpus, SECRET_CORPUS_KINDS, seededRandom } from './secret-corpus';
@@ -170,6 +171,24 @@ describe('the whole scanner over the generated secret corpus', () => {
       await scanForSecrets(text);
       const ms = performance.now() - started;
       assert.ok(ms < 2000, `${ms.toFixed(0)} ms for ${text.slice(0, 30)}…`);
+    }
+  });
+});
+
+describe('KeywordIndex', () => {
+  it('finds exactly the keywords a naive search finds', () => {
+    const rand = seededRandom(11);
+    const keywords = ['key', 'api', 'apikey', 'ghp_', 'sk_live', 'a3-', 'pass', 'password', 'sw', 'wor', 'xoxb'];
+    const index = new KeywordIndex(keywords);
+    const alphabet = 'apikeysw_-3orldxbghlvAP é\n';
+    for (let n = 0; n < 2000; n++) {
+      const text = Array.from({ length: Math.floor(rand() * 40) }, () => alphabet[Math.floor(rand() * alphabet.length)]).join('');
+      const lower = text.toLowerCase();
+      assert.deepStrictEqual(
+        [...index.found(lower)].sort(),
+        keywords.filter((k) => lower.includes(k)).sort(),
+        JSON.stringify(text),
+      );
     }
   });
 });

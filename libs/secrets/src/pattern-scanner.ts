@@ -8,8 +8,9 @@ export interface SecretSpan {
 }
 
 /**
- * A regex rule over a whole text. `regex` must have the `g` and `d` flags. `secret` picks the secret out of a
- * match (or rejects the match: placeholder, low entropy, allow-listed) and returns its span.
+ * A regex rule over a whole text. `regex` must have the `g` flag (the scanner adds `d` where it matches).
+ * `secret` picks the secret out of a match that has group indices (or rejects the match: placeholder, low
+ * entropy, allow-listed) and returns its span. It may move `regex.lastIndex` to resume the scan elsewhere.
  */
 export interface PatternRule {
   /** Full id, e.g. `gitleaks:gitlab-pat` or `genesis:assignment`. */
@@ -31,8 +32,15 @@ export class PatternScanner {
   private readonly index: KeywordIndex;
   private readonly always: readonly PatternRule[];
   private readonly byKeyword = new Map<string, PatternRule[]>();
+  private readonly order = new Map<PatternRule, number>();
+  /** Per rule, the same regex with the `d` flag, sticky: run only where a match starts (see scan). */
+  private readonly withIndices = new Map<PatternRule, RegExp>();
 
   constructor(readonly rules: readonly PatternRule[]) {
+    rules.forEach((rule, i) => {
+      this.order.set(rule, i);
+      this.withIndices.set(rule, new RegExp(rule.regex.source, `${rule.regex.flags.replace(/[gd]/g, '')}yd`));
+    });
     for (const rule of rules) {
       for (const keyword of rule.keywords) {
         const list = this.byKeyword.get(keyword) ?? [];
@@ -50,7 +58,8 @@ export class PatternScanner {
     for (const keyword of this.index.found(text.toLowerCase())) {
       for (const rule of this.byKeyword.get(keyword)!) selected.add(rule);
     }
-    return this.rules.filter((r) => selected.has(r));
+    // Usually a handful: sort those rather than filter every rule.
+    return [...selected].sort((a, b) => this.order.get(a)! - this.order.get(b)!);
   }
 
   /** Every finding of every rule in `text`; synchronous and never throws for a compiled rule set. */
@@ -59,9 +68,15 @@ export class PatternScanner {
     const hits: ScanHit[] = [];
     const markers = markerRanges(text);
     for (const rule of this.candidates(text)) {
+      // Scanning runs the rule without `d` (match indices cost an allocation per exec and slow V8's
+      // search); where it matches, the sticky `d` twin re-runs at that position only and, being the same
+      // pattern from the same start, yields the same match with its group indices.
+      const sticky = this.withIndices.get(rule)!;
       rule.regex.lastIndex = 0;
-      for (let m = rule.regex.exec(text); m !== null; m = rule.regex.exec(text)) {
-        if (m[0].length === 0) rule.regex.lastIndex++;
+      for (let found = rule.regex.exec(text); found !== null; found = rule.regex.exec(text)) {
+        if (found[0].length === 0) rule.regex.lastIndex++;
+        sticky.lastIndex = found.index;
+        const m = sticky.exec(text)!;
         const span = rule.secret(m, text);
         if (!span || span.end <= span.start) continue;
         // A marker of an earlier redaction is not a secret (nor part of one): rescans stay idempotent.

@@ -1,4 +1,5 @@
 import { isCredentialName, isPlaceholder } from './genesis-rules';
+import { shannonEntropy } from './pattern-scanner';
 import {
   quarantineReason,
   redactManyLearningFields,
@@ -80,7 +81,13 @@ export async function scanLearnings(
     return fields;
   });
   const redacted = await redactManyLearningFields(fieldsList, options);
-  return redacted.map((r, i) => assemble(list[i]!, metadata[i]!, r));
+  return redacted.map((r, i) => {
+    const identifiers = [
+      ...IDENTIFIER_FIELDS,
+      ...metadata[i]!.flatMap((item, n) => (item.kind === 'key' ? [`${METADATA_FIELD}${n}`] : [])),
+    ];
+    return assemble(list[i]!, metadata[i]!, redactTokenLikeIdentifiers(r, identifiers));
+  });
 }
 
 /** scanLearnings for one learning. */
@@ -91,6 +98,42 @@ export async function scanLearning(
   return (await scanLearnings([learning], options))[0]!;
 }
 
+// In an identifier a credential has no name beside it to recognise it by: a UUID, a long hex string or a
+// long random-looking run of base64 characters there is taken for one.
+const TOKEN_LIKE =
+  /[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|[A-Za-z0-9+/=]{20,}/g;
+const TOKEN_LIKE_MARKER = '[REDACTED:token-like]';
+
+function isTokenLike(run: string): boolean {
+  if (run.includes('-')) return true; // the UUID alternative
+  if (/^[0-9a-fA-F]{32,}$/.test(run)) return true;
+  return /[0-9]/.test(run) && /[A-Za-z]/.test(run) && shannonEntropy(run) >= 3.5;
+}
+
+/**
+ * Source, language, produced_by and metadata keys are identifiers, not prose: besides the rule sets, a
+ * token-like run there (see TOKEN_LIKE) is redacted as a suspected credential (and, being in an
+ * identifier, quarantines the learning). Model names (`genesis-20260101-000000`, `Qwen2.5-Coder-1.5B`),
+ * editor and language names have no such run.
+ */
+function redactTokenLikeIdentifiers(r: RedactedLearningFields, fields: readonly string[]): RedactedLearningFields {
+  for (const field of fields) {
+    const text = r.fields[field];
+    if (text === undefined) continue;
+    let count = 0;
+    const cleaned = text.replace(TOKEN_LIKE, (run) => (isTokenLike(run) ? (count++, TOKEN_LIKE_MARKER) : run));
+    if (count === 0) continue;
+    r.fields[field] = cleaned;
+    r.redactions += count;
+    r.findings.push({
+      field,
+      ruleId: 'genesis:token-like-identifier',
+      message: 'genesis:token-like-identifier: a random-looking token in an identifier field',
+    });
+  }
+  return r;
+}
+
 function assemble(original: LearningTexts, items: MetadataText[], r: RedactedLearningFields): LearningScan {
   const cleaned: LearningTexts = {};
   for (const name of TEXT_FIELDS) {
@@ -98,6 +141,24 @@ function assemble(original: LearningTexts, items: MetadataText[], r: RedactedLea
   }
   let redactions = r.redactions;
   const extraFindings: FieldSecretFinding[] = [];
+
+  // The common case: no metadata text changed and no value sits under a credential's name, so the
+  // metadata is kept as it came (it is never mutated) and nothing below needs to run.
+  const untouched = items.every(
+    (item, n) =>
+      r.fields[`${METADATA_FIELD}${n}`] === item.text &&
+      !(item.kind === 'value' && underCredentialName(item) && !isPlaceholder(item.text)),
+  );
+  if (untouched) {
+    if (original.metadata !== undefined) cleaned.metadata = original.metadata;
+    return {
+      cleaned,
+      findings: r.findings,
+      redactions,
+      ruleSetVersion: SECRET_RULE_SET_VERSION,
+      quarantine: quarantineLearning(r),
+    };
+  }
 
   // Rebuild metadata from the cleaned keys and values; a key's cleaned text names its value's path.
   const cleanedItem = (n: number) => r.fields[`${METADATA_FIELD}${n}`];
@@ -189,6 +250,11 @@ export function quarantineLearning(cleaned: RedactedLearningFields): QuarantineR
     };
   }
   return base;
+}
+
+function underCredentialName(item: MetadataText): boolean {
+  const parentKey = item.path[item.path.length - 1];
+  return typeof parentKey === 'string' && isCredentialName(parentKey);
 }
 
 function setAt(root: unknown, path: Path, value: unknown): unknown {
