@@ -99,10 +99,16 @@ export async function scanLearning(
 }
 
 // In an identifier a credential has no name beside it to recognise it by: a UUID, a long hex string or a
-// long random-looking run of base64 characters there is taken for one.
+// long random-looking run of base64 characters there is taken for one, and so is a password-like token.
 const TOKEN_LIKE =
   /[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|[A-Za-z0-9+/=]{20,}/g;
 const TOKEN_LIKE_MARKER = '[REDACTED:token-like]';
+const PASSWORD_LIKE_MARKER = '[REDACTED:password-like]';
+// Characters that appear in passwords but not in the names of languages, editors, plugins or models.
+const PASSWORD_SYMBOL = /[!$%^*~,;=&+?]/; // not `@`: `plugin@2.3.1` is a name
+// A segment of a name: a word with an optional number (`Qwen2`, `vscode`), a number with an optional
+// unit (`1`, `5B`, `4o`), or a capital with a number (`V3`).
+const NAME_SEGMENT = /^(?:[A-Za-z]+\d*|\d+[A-Za-z]{0,2}|[A-Z]\d+)$/;
 
 function isTokenLike(run: string): boolean {
   if (run.includes('-')) return true; // the UUID alternative
@@ -111,24 +117,39 @@ function isTokenLike(run: string): boolean {
 }
 
 /**
+ * A whitespace-free token of 8+ characters that reads like a password rather than a name: it mixes
+ * letters or digits with password punctuation (`p7XC!dsEko5Hvm8+`), or it mixes lower case, upper case
+ * and digits in a segment no name has (`RPt7oEIvLNv0`). `Objective-C`, `c++`, `Qwen2.5-Coder-1.5B`,
+ * `genesis-20260101-000000`, `JetBrains/IntelliJ-2024.2` are names.
+ */
+export function isPasswordLike(token: string): boolean {
+  if (token.length < 8 || /\s/.test(token) || token.includes('[REDACTED')) return false;
+  const classes = [/[a-z]/, /[A-Z]/, /[0-9]/].filter((c) => c.test(token)).length;
+  if (PASSWORD_SYMBOL.test(token)) return classes >= 2;
+  if (classes < 3) return false;
+  return !token.split(/[-._/:]+/).every((segment) => segment === '' || NAME_SEGMENT.test(segment));
+}
+
+/**
  * Source, language, produced_by and metadata keys are identifiers, not prose: besides the rule sets, a
- * token-like run there (see TOKEN_LIKE) is redacted as a suspected credential (and, being in an
- * identifier, quarantines the learning). Model names (`genesis-20260101-000000`, `Qwen2.5-Coder-1.5B`),
- * editor and language names have no such run.
+ * token-like run or a password-like token there is redacted as a suspected credential (and, being in an
+ * identifier, quarantines the learning).
  */
 function redactTokenLikeIdentifiers(r: RedactedLearningFields, fields: readonly string[]): RedactedLearningFields {
   for (const field of fields) {
     const text = r.fields[field];
     if (text === undefined) continue;
     let count = 0;
-    const cleaned = text.replace(TOKEN_LIKE, (run) => (isTokenLike(run) ? (count++, TOKEN_LIKE_MARKER) : run));
+    const cleaned = text
+      .replace(TOKEN_LIKE, (run) => (isTokenLike(run) ? (count++, TOKEN_LIKE_MARKER) : run))
+      .replace(/\S+/g, (token) => (isPasswordLike(token) ? (count++, PASSWORD_LIKE_MARKER) : token));
     if (count === 0) continue;
     r.fields[field] = cleaned;
     r.redactions += count;
     r.findings.push({
       field,
-      ruleId: 'genesis:token-like-identifier',
-      message: 'genesis:token-like-identifier: a random-looking token in an identifier field',
+      ruleId: 'genesis:identifier-token',
+      message: 'genesis:identifier-token: a random-looking or password-like token in an identifier field',
     });
   }
   return r;
