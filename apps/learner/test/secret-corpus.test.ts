@@ -60,7 +60,12 @@ interface Placement {
 
 /** The secret in `field` of an otherwise ordinary learning: its line if it fits the field, else the bare value. */
 function place(field: Field, item: CorpusSecret, n: number): Placement | undefined {
-  const value = item.text.length <= LIMIT[field] ? item.text : item.secret.length <= LIMIT[field] ? item.secret : undefined;
+  const value =
+    item.text.length <= LIMIT[field]
+      ? item.text
+      : item.secret.length <= LIMIT[field]
+        ? item.secret
+        : undefined;
   if (value === undefined) return undefined;
   const learning: Record<string, unknown> = {
     kind: 'correction',
@@ -122,7 +127,10 @@ describe('secret corpus: no raw secret survives the capture path anywhere', () =
     for (let i = 0; i < placements.length; i += 400) {
       const batch = placements.slice(i, i + 400).map((p) => p.learning);
       const res = keep(
-        await request(gateway.baseUrl, '/api/v1/learnings/batch', { json: { learnings: batch }, key: TEST_WRITER_KEY }),
+        await request(gateway.baseUrl, '/api/v1/learnings/batch', {
+          json: { learnings: batch },
+          key: TEST_WRITER_KEY,
+        }),
       );
       assert.equal(res.status, 202, res.text.slice(0, 500));
       ids.push(...(res.body['ids'] as string[]));
@@ -151,7 +159,8 @@ describe('secret corpus: no raw secret survives the capture path anywhere', () =
       entry.total++;
       if (!row.row.toLowerCase().includes(p.item.secret.toLowerCase())) entry.clean++;
       perKind.set(p.item.kind, entry);
-      if (row.status === 'quarantined') quarantinedByField.set(p.field, (quarantinedByField.get(p.field) ?? 0) + 1);
+      if (row.status === 'quarantined')
+        quarantinedByField.set(p.field, (quarantinedByField.get(p.field) ?? 0) + 1);
       assert.match(row.secret_rule_set, /gitleaks@v8/);
     });
     const clean = [...perKind.values()].reduce((a, e) => a + e.clean, 0);
@@ -248,7 +257,10 @@ describe('secret corpus: no raw secret survives the capture path anywhere', () =
       const values: string[] = [];
       for (const key of await redis.keys('*')) {
         const type = await redis.type(key);
-        values.push(key, type === 'string' ? ((await redis.get(key)) ?? '') : JSON.stringify(await redis.dump(key)));
+        values.push(
+          key,
+          type === 'string' ? ((await redis.get(key)) ?? '') : JSON.stringify(await redis.dump(key)),
+        );
       }
       assertNoSecret(values.join('\n'), 'Redis');
     } finally {

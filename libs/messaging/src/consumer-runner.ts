@@ -218,7 +218,10 @@ export class ConsumerRunner {
     } catch (err) {
       // V8's message quotes the payload around the error ("…", "abc" is not valid JSON): keep only where.
       const at = /position (\d+)/.exec((err as Error).message)?.[1];
-      throw new PermanentError('MALFORMED_JSON', `payload is not JSON${at ? ` (error at position ${at})` : ''}`);
+      throw new PermanentError(
+        'MALFORMED_JSON',
+        `payload is not JSON${at ? ` (error at position ${at})` : ''}`,
+      );
     }
     const result = validateEnvelope(parsed);
     if (!result.ok) throw new PermanentError('SCHEMA_INVALID', formatIssues(result.issues));
@@ -286,7 +289,9 @@ export class ConsumerRunner {
   /** DLQ first, then term: if the DLQ write fails the message is retried, never dropped. */
   private async deadLetter(msg: JsMsg, err: PermanentError): Promise<void> {
     const consumer = this.options.durable;
-    const reason = this.options.deadLetterReason ? await this.options.deadLetterReason(err.message) : err.message;
+    const reason = this.options.deadLetterReason
+      ? await this.options.deadLetterReason(err.message)
+      : err.message;
     try {
       await this.publisher.publishRaw(
         dlqSubject(consumer),

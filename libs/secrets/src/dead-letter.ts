@@ -22,7 +22,9 @@ export async function redactJsonPayload(data: Uint8Array): Promise<Uint8Array> {
     const strings = new Set<string>();
     collect(parsed, strings);
     const list = [...strings];
-    const [cleaned] = await redactManyLearningFields([Object.fromEntries(list.map((s, i) => [String(i), s]))]);
+    const [cleaned] = await redactManyLearningFields([
+      Object.fromEntries(list.map((s, i) => [String(i), s])),
+    ]);
     const byText = new Map(list.map((s, i) => [s, cleaned!.fields[String(i)] ?? UNSCANNED]));
     return encoder.encode(JSON.stringify(rebuild(parsed, byText)));
   } catch {
@@ -67,8 +69,14 @@ function rebuild(value: unknown, byText: Map<string, string>): unknown {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) {
     let key = byText.get(k) ?? UNSCANNED;
-    for (let n = 2; Object.prototype.hasOwnProperty.call(out, key); n++) key = `${byText.get(k) ?? UNSCANNED}#${n}`;
-    Object.defineProperty(out, key, { value: rebuild(v, byText), enumerable: true, writable: true, configurable: true });
+    for (let n = 2; Object.prototype.hasOwnProperty.call(out, key); n++)
+      key = `${byText.get(k) ?? UNSCANNED}#${n}`;
+    Object.defineProperty(out, key, {
+      value: rebuild(v, byText),
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
   }
   return out;
 }

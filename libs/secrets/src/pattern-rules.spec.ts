@@ -178,11 +178,26 @@ describe('the whole scanner over the generated secret corpus', () => {
 describe('KeywordIndex', () => {
   it('finds exactly the keywords a naive search finds', () => {
     const rand = seededRandom(11);
-    const keywords = ['key', 'api', 'apikey', 'ghp_', 'sk_live', 'a3-', 'pass', 'password', 'sw', 'wor', 'xoxb'];
+    const keywords = [
+      'key',
+      'api',
+      'apikey',
+      'ghp_',
+      'sk_live',
+      'a3-',
+      'pass',
+      'password',
+      'sw',
+      'wor',
+      'xoxb',
+    ];
     const index = new KeywordIndex(keywords);
     const alphabet = 'apikeysw_-3orldxbghlvAP é\n';
     for (let n = 0; n < 2000; n++) {
-      const text = Array.from({ length: Math.floor(rand() * 40) }, () => alphabet[Math.floor(rand() * alphabet.length)]).join('');
+      const text = Array.from(
+        { length: Math.floor(rand() * 40) },
+        () => alphabet[Math.floor(rand() * alphabet.length)],
+      ).join('');
       const lower = text.toLowerCase();
       assert.deepStrictEqual(
         [...index.found(lower)].sort(),

@@ -85,7 +85,9 @@ describe('scanLearning: every text a learning carries', () => {
 
   it('removes a bare corpus secret (no name beside it) from every identifier field, and quarantines', async () => {
     const identifiers = ['source', 'language', 'produced_by', 'metadata key'] as const;
-    const learnings = identifiers.flatMap((field) => corpus.map((c) => ({ field, c, learning: placed(field, c.secret) })));
+    const learnings = identifiers.flatMap((field) =>
+      corpus.map((c) => ({ field, c, learning: placed(field, c.secret) })),
+    );
     const scans = await scanLearnings(learnings.map((l) => l.learning));
     const leaked = scans.flatMap((scan, i) => {
       const { field, c } = learnings[i]!;
@@ -98,10 +100,28 @@ describe('scanLearning: every text a learning carries', () => {
   });
 
   it('keeps ordinary identifiers: language, editor and model names', async () => {
-    for (const name of ['python', 'c++', 'Objective-C', 'F#', 'Visual Basic .NET', 'typescript', 'vscode-1.95.3',
-      'JetBrains/IntelliJ-2024.2', 'Qwen/Qwen2.5-Coder-1.5B-Instruct', 'genesis-20260101-000000',
-      'gpt-4o-mini-2024-07-18', 'claude-3-5-sonnet-20241022', 'ide-plugin@2.3.1']) {
-      const scan = await scanLearning({ ...base, source: name, language: name, produced_by: name, metadata: { [name]: 1 } });
+    for (const name of [
+      'python',
+      'c++',
+      'Objective-C',
+      'F#',
+      'Visual Basic .NET',
+      'typescript',
+      'vscode-1.95.3',
+      'JetBrains/IntelliJ-2024.2',
+      'Qwen/Qwen2.5-Coder-1.5B-Instruct',
+      'genesis-20260101-000000',
+      'gpt-4o-mini-2024-07-18',
+      'claude-3-5-sonnet-20241022',
+      'ide-plugin@2.3.1',
+    ]) {
+      const scan = await scanLearning({
+        ...base,
+        source: name,
+        language: name,
+        produced_by: name,
+        metadata: { [name]: 1 },
+      });
       assert.equal(scan.quarantine, undefined, name);
       assert.equal(scan.redactions, 0, name);
     }

@@ -135,7 +135,10 @@ export function isPasswordLike(token: string): boolean {
  * token-like run or a password-like token there is redacted as a suspected credential (and, being in an
  * identifier, quarantines the learning).
  */
-function redactTokenLikeIdentifiers(r: RedactedLearningFields, fields: readonly string[]): RedactedLearningFields {
+function redactTokenLikeIdentifiers(
+  r: RedactedLearningFields,
+  fields: readonly string[],
+): RedactedLearningFields {
   for (const field of fields) {
     const text = r.fields[field];
     if (text === undefined) continue;
