@@ -11,7 +11,8 @@ export class KeywordIndex {
 
   constructor(private readonly keywords: readonly string[]) {
     for (const k of keywords) {
-      if (!/^[\x00-\x7f]+$/.test(k)) throw new Error(`keyword is not ASCII: ${k}`);
+      if (k.length === 0 || [...k].some((c) => c.charCodeAt(0) > 127))
+        throw new Error(`keyword is not ASCII: ${k}`);
     }
     const trie: Array<Map<number, number>> = [new Map()];
     const out: number[][] = [[]];
