@@ -1,6 +1,7 @@
 import { STREAMS, SUBJECTS } from '@genesis/contracts';
 import { maxDeliveriesAdvisory } from './dlq';
-import { ARTIFACTS_BUCKET, CONSUMER_CONFIGS } from './topology';
+import { RetentionPolicy } from '@nats-io/jetstream';
+import { ARTIFACTS_BUCKET, CONSUMER_CONFIGS, STREAM_CONFIGS } from './topology';
 
 /**
  * Who may do what on the bus (ADR 0006): one NATS user per process, each allowed exactly the
@@ -168,6 +169,10 @@ export function natsPermissions(spec: NatsUserSpec): NatsPermissions | undefined
         `$JS.API.STREAM.MSG.GET.${stream}`,
       );
       advisories.push(maxDeliveriesAdvisory(stream, durable));
+      // a work queue keeps a message JetStream gave up on: the runner deletes it once dead-lettered
+      if (STREAM_CONFIGS.find((c) => c.name === stream)?.retention === RetentionPolicy.Workqueue) {
+        publish.push(`$JS.API.STREAM.MSG.DELETE.${stream}`);
+      }
     }
   }
   for (const stream of spec.streamInfo ?? []) publish.push(`$JS.API.STREAM.INFO.${stream}`);

@@ -10,10 +10,10 @@ import {
 } from '@genesis/contracts';
 import { counter, Log } from '@genesis/observability';
 import { enqueueEvent } from '@genesis/persistence';
-import { cleanWithCurrentRules, quarantineReason } from '../clean-learning';
+import { cleanWithCurrentRules } from '../clean-learning';
 import { LEARNER_CONFIG, type LearnerConfig } from '../learner.config';
 import { forgetLearnings } from './forget-learnings';
-import { fieldName, fieldsOf, rowFromFields, type StoredLearningRow } from './row-fields';
+import { fieldName, rowFromScan, textsOf, type StoredLearningRow } from './row-fields';
 
 const changedTotal = counter(
   'genesis_learnings_rescan_changes_total',
@@ -136,6 +136,11 @@ export class RescanLearningsHandler {
     }
     const changes = await this.clean(rows);
     for (const change of changes) await applyChange(m, job.id, change);
+    // Every row of the batch is now clean under the current rule set: record which one.
+    await m.query(`UPDATE learnings SET secret_rule_set = $2 WHERE id = ANY($1::uuid[])`, [
+      rows.map((r) => r.id),
+      this.config.secretRules.name,
+    ]);
     const count = (action: Change['action']) => changes.filter((c) => c.action === action).length;
     await m.query(
       `UPDATE learning_rescans SET cursor = $2, scanned = scanned + $3, redacted = redacted + $4,
@@ -148,33 +153,22 @@ export class RescanLearningsHandler {
 
   /** What the current rules change in these rows (unchanged rows are left out). */
   private async clean(rows: StoredLearningRow[]): Promise<Change[]> {
-    const cleaned = await cleanWithCurrentRules(rows.map(fieldsOf), this.config.secretRules);
+    const scans = await cleanWithCurrentRules(rows.map(textsOf), this.config.secretRules);
     const changes: Change[] = [];
     rows.forEach((row, i) => {
-      const result = cleaned[i]!;
-      if (result.redactions === 0 && result.failedFields.length === 0) return;
-      const next = rowFromFields(row, result.fields);
-      const fields = [
-        ...new Set([...result.findings.map((f) => f.field), ...result.failedFields].map(fieldName)),
-      ];
-      const rules = [...new Set(result.findings.map((f) => f.ruleId))];
-      // The quarantine policy of the capture path, on the training texts; a row that is not
-      // accepted is only redacted (it is never trained on, and has no text left but metadata).
-      const reason =
-        row.status === 'accepted'
-          ? quarantineReason({
-              ...result,
-              fields: {
-                context: next.context ?? undefined,
-                model_output: next.model_output ?? undefined,
-                correction: next.correction ?? undefined,
-              },
-            })
-          : undefined;
+      const scan = scans[i]!;
+      const scanFailed = scan.quarantine?.code === 'SECRET_SCAN_FAILED';
+      if (scan.redactions === 0 && !scanFailed) return;
+      const next = rowFromScan(row, scan);
+      const fields = [...new Set(scan.findings.map((f) => fieldName(f.field)))];
+      const rules = [...new Set(scan.findings.map((f) => f.ruleId))];
+      // The quarantine policy of the capture path; a row that is not accepted is only redacted (it
+      // is never trained on, and has no text left but metadata).
+      const reason = row.status === 'accepted' ? scan.quarantine : undefined;
       changes.push({
         row: next,
         action: reason ? 'quarantined' : 'redacted',
-        redactions: result.redactions,
+        redactions: scan.redactions,
         rules,
         fields,
         ...(reason ? { quarantine: `${reason.code}: ${reason.message} (rescan)` } : {}),
