@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import {
   SECRET_RULE_SET_VERSION,
+  quarantineReason,
   scanLearnings,
   type LearningScan,
   type LearningTexts,
@@ -118,12 +119,21 @@ function applyExtraRules(scan: LearningScan, extra: readonly ExtraRule[]): void 
   if (cleaned.metadata !== undefined) {
     cleaned.metadata = redactJson(cleaned.metadata, 'metadata', redact) as Record<string, unknown>;
   }
-  if (inIdentifiers.length > 0 && scan.quarantine === undefined) {
+  if (scan.quarantine !== undefined) return;
+  if (inIdentifiers.length > 0) {
     scan.quarantine = {
       code: 'SECRET_IN_IDENTIFIER',
       message: `a secret in a field that cannot be redacted: ${[...new Set(inIdentifiers)].join(', ')}`,
     };
+    return;
   }
+  // The capture path's policy again, on what the extra rules left (e.g. a correction that was only a secret).
+  scan.quarantine = quarantineReason({
+    fields: { context: cleaned.context, model_output: cleaned.model_output, correction: cleaned.correction },
+    findings: scan.findings,
+    redactions: scan.redactions,
+    failedFields: [],
+  });
 }
 
 /** A copy of a JSON value with every key and string value passed through `redact` (keys are identifiers). */
