@@ -39,8 +39,11 @@ export default tseslint.config(
                 'type:observability',
                 'type:testing',
                 'type:cycles',
+                'type:secrets',
               ],
             },
+            // Secret detection and redaction of learnings (ADR 0012): pure text in, text out.
+            { sourceTag: 'type:secrets', onlyDependOnLibsWithTags: [] },
             { sourceTag: 'type:config', onlyDependOnLibsWithTags: [] },
             { sourceTag: 'type:contracts', onlyDependOnLibsWithTags: [] },
             { sourceTag: 'type:observability', onlyDependOnLibsWithTags: ['type:config'] },
@@ -71,6 +74,7 @@ export default tseslint.config(
             {
               sourceTag: 'type:testing',
               onlyDependOnLibsWithTags: [
+                'type:secrets',
                 'type:contracts',
                 'type:messaging',
                 'type:persistence',

@@ -1,6 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -118,6 +119,8 @@ describe('the genesis CLI against a real gateway and learner', () => {
       const human = await genesis(['status']);
       expectExit(human, 0);
       assert.match(human.stdout, /learnings since training\s+\d+/);
+      assert.match(human.stdout, /training runs \(deployed\)\s+0\n/);
+      assert.match(human.stdout, /trained candidates\s+none yet/);
       assert.match(human.stdout, /Trigger: no — Thresholds not met/);
       const machine = await genesis(['status', '--json']);
       expectExit(machine, 0);
@@ -235,6 +238,32 @@ describe('the genesis CLI against a real gateway and learner', () => {
       const again = await genesis(['learnings', 'import', 'small.jsonl']);
       expectExit(again, 0);
       assert.match(again.stdout, /already imported/);
+    });
+
+    it('--restart sends the file again with new keys and says what the learner does with it', async () => {
+      const file = join(work, 'restart.jsonl');
+      writeFileSync(
+        file,
+        `${Array.from({ length: 4 }, (_, i) => learningLine('import-restart', i)).join('\n')}\n`,
+      );
+      const first = await genesis(['learnings', 'import', 'restart.jsonl', '--json']);
+      expectExit(first, 0);
+      assert.equal(json(first)['sent'], 4);
+      assert.equal(json(first)['restarted'], false);
+      await waitFor('4 stored', async () => (await stored('import-restart')).accepted === 4);
+
+      const again = await genesis(['learnings', 'import', 'restart.jsonl', '--restart']);
+      expectExit(again, 0);
+      assert.match(again.stdout, /^sent 4 learnings from restart\.jsonl in 1 batch\(es\)/m);
+      assert.match(again.stdout, /restarted: every line was sent again with new Idempotency-Keys/);
+      // Really sent again (not the gateway replaying its first answer): the learner saw every line
+      // a second time and recorded it as a duplicate of the content it already holds.
+      await waitFor('4 duplicates', async () => (await stored('import-restart')).n === 8);
+      assert.deepEqual(await stored('import-restart'), { n: 8, accepted: 4, contents: 4 });
+      const [dups] = await stack.db.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM learnings WHERE source = 'import-restart' AND status = 'duplicate'`,
+      );
+      assert.equal(dups?.n, 4);
     });
 
     it('continues after Ctrl-C and after a kill without storing anything twice', async () => {
@@ -432,7 +461,7 @@ describe('the genesis CLI against a real gateway and learner', () => {
   });
 
   describe('events', () => {
-    it('--follow prints the learning.captured and learning.stored of a learning posted meanwhile', async () => {
+    it('--follow prints the learning.stored of a learning posted meanwhile, never its raw capture', async () => {
       const follow = spawnGenesis(['events', '--follow', '--subject', 'learning.>', '--json']);
       try {
         await follow.until(/following learning\.>/);
@@ -449,7 +478,8 @@ describe('the genesis CLI against a real gateway and learner', () => {
           .map((l) => JSON.parse(l) as { type: string; data: { learning_id: string } });
         assert.deepEqual(
           envelopes.filter((e) => e.data.learning_id === id).map((e) => e.type),
-          ['learning.captured', 'learning.stored'],
+          ['learning.stored'],
+          'learning.captured (raw text) is not on GENESIS_EVENTS',
         );
       } finally {
         follow.kill('SIGINT');
@@ -504,6 +534,76 @@ describe('the genesis CLI against a real gateway and learner', () => {
       const r = await genesis(['events', '--subject', 'model.deploy']);
       expectExit(r, 1);
       assert.match(r.stderr, /INVALID_QUERY: unknown event subject "model.deploy".*model.deployed/);
+    });
+  });
+
+  describe('models and status against the real registry', () => {
+    const MODEL = 'realrepo';
+    const NEW = 'realrepo-20261122-090000';
+    const LEGACY = 'genesis-20261120-080000'; // named before version names carried their model
+    const snapshotOf = new Map<string, string>();
+
+    before(async () => {
+      const learning = randomUUID();
+      for (const [version, at] of [
+        [LEGACY, '2026-11-20T08:00:00Z'],
+        ['realrepo-20261121-190000', '2026-11-21T19:00:00Z'],
+        [NEW, '2026-11-22T09:00:00Z'],
+      ] as const) {
+        const cycle = randomUUID();
+        const snapshot = randomUUID();
+        snapshotOf.set(version, snapshot);
+        await stack.db.query(
+          `INSERT INTO improvement_cycles (id, model_id, status, trigger, reason, opened_at, phase_entered_at, model_version)
+           VALUES ($1, $2, 'rejected', 'manual', 'cli test', $3, $3, $4)`,
+          [cycle, MODEL, at, version],
+        );
+        await stack.db.query(
+          `INSERT INTO dataset_snapshots (id, model_id, cycle_id, sha256, bucket, key, eval_key, eval_sha256,
+             train_records, replay_records, eval_records, learning_ids, eval_learning_ids, cutoff)
+           VALUES ($1, $2, $3, $4, 'genesis-artifacts', 'k', 'ek', $4, 120, 3, 20, $5, '{}', $6)`,
+          [snapshot, MODEL, cycle, 'ab'.repeat(32), [learning, randomUUID()], at],
+        );
+        await stack.db.query(
+          `INSERT INTO model_versions (version, model_id, cycle_id, base_model, snapshot_id, status, artifact, metrics, created_at)
+           VALUES ($1, $2, $3, 'tiny', $4, 'rejected', '{}', '{"accuracy": 0.5}', $5)`,
+          [version, MODEL, cycle, snapshot, at],
+        );
+      }
+    });
+
+    it('models show prints the snapshot the API nests under lineage.snapshot', async () => {
+      const r = await genesis(['models', 'show', NEW]);
+      expectExit(r, 0);
+      assert.match(r.stdout, new RegExp(`^Model ${NEW}`));
+      assert.match(r.stdout, /model\s+realrepo/);
+      assert.match(
+        r.stdout,
+        new RegExp(
+          `snapshot\\s+${snapshotOf.get(NEW)} \\(sha256 abababababab…, 120 train \\+ 3 replay records, 20 held out\\)`,
+        ),
+      );
+      assert.match(r.stdout, /learnings\s+2 \(/);
+      const legacy = await genesis(['models', 'show', LEGACY]);
+      expectExit(legacy, 0);
+      assert.match(legacy.stdout, /model\s+realrepo/, 'a name from before the model prefix stays readable');
+      const list = await genesis(['models', '--model-id', MODEL]);
+      expectExit(list, 0);
+      assert.match(list.stdout, new RegExp(`^\\s+${NEW}\\s+rejected`, 'm'));
+    });
+
+    it('status tells deployments from trained candidates', async () => {
+      const r = await genesis(['status', '--model-id', MODEL]);
+      expectExit(r, 0);
+      assert.match(r.stdout, /training runs \(deployed\)\s+0\n/);
+      assert.match(r.stdout, /last training \(deployed\)\s+never/);
+      assert.match(
+        r.stdout,
+        new RegExp(`trained candidates\\s+3 \\(3 rejected\\), latest ${NEW} 2026-11-22`),
+      );
+      const machine = json(await genesis(['status', '--model-id', MODEL, '--json']));
+      assert.deepEqual(Object.keys(machine).sort(), STATUS_FIELDS, 'the spec document is unchanged');
+      assert.equal(machine['training_runs'], 0);
     });
   });
 });

@@ -106,12 +106,20 @@ export const MODELS = { items: [CHAMPION, PREVIOUS], champion: CHAMPION.version,
 
 export const CHAMPION_DETAIL = {
   ...CHAMPION,
+  // The shape GET /api/v1/models/{version} answers (checked against the real gateway in cli.test.ts).
   lineage: {
-    snapshot_id: '0196f0b1-0000-7000-8000-0000000000a1',
+    snapshot: {
+      id: '0196f0b1-0000-7000-8000-0000000000a1',
+      sha256: 'ab'.repeat(32),
+      train_records: 120,
+      replay_records: 0,
+      eval_records: 20,
+    },
     learning_ids: ['0196f0b1-0000-7000-8000-000000000001', '0196f0b1-0000-7000-8000-000000000002'],
     parent_version: PREVIOUS.version,
     base_model: 'tiny',
     cycle_id: CHAMPION.cycle_id,
+    training_job_id: '0196f0b1-0000-7000-8000-0000000000b1',
   },
   evaluation: {
     decision: 'promote',

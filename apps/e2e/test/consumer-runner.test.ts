@@ -2,9 +2,10 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { AckPolicy } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/transport-node';
-import { STREAMS, SUBJECTS, dlqSubject } from '@genesis/contracts';
+import { randomUUID } from 'node:crypto';
+import { STREAMS, SUBJECTS, dlqSubject, makeEnvelope } from '@genesis/contracts';
 import { Log } from '@genesis/observability';
-import { TestNatsServer, capturedLearning, waitFor, sleep } from '@genesis/testing';
+import { TestNatsServer, waitFor, sleep } from '@genesis/testing';
 import {
   ARTIFACTS_BUCKET,
   ConsumerRunner,
@@ -18,7 +19,22 @@ import {
 
 const log = new Log('test', undefined, 'error');
 
-const captured = (tag: string) => capturedLearning({ source: tag, correction: 'x' });
+// learning.stored: an event of GENESIS_EVENTS (limits retention), where test durables can come and go
+// (learning.captured lives in the GENESIS_CAPTURES work queue, whose one consumer is the learner's).
+const stored = (tag: string) =>
+  makeEnvelope(
+    SUBJECTS.learningStored,
+    {
+      learning_id: randomUUID(),
+      model_id: 'genesis',
+      kind: 'correction',
+      source: tag,
+      content_hash: 'a'.repeat(64),
+      redactions: 0,
+      stored_at: new Date().toISOString(),
+    },
+    { source: 'learner', modelId: 'genesis' },
+  );
 
 describe('ConsumerRunner against a real JetStream', () => {
   let server: TestNatsServer;
@@ -38,12 +54,12 @@ describe('ConsumerRunner against a real JetStream', () => {
     await server?.dispose();
   });
 
-  /** A fresh durable on learning.captured starting after everything already in the stream. */
+  /** A fresh durable on learning.stored starting after everything already in the stream. */
   async function durableConsumer(config: { max_deliver?: number; ack_wait_ms?: number } = {}) {
     const durable = `runner-test-${++n}`;
     await nats.jsm.consumers.add(STREAMS.events, {
       durable_name: durable,
-      filter_subject: SUBJECTS.learningCaptured,
+      filter_subject: SUBJECTS.learningStored,
       ack_policy: AckPolicy.Explicit,
       deliver_policy: 'new' as never,
       max_deliver: config.max_deliver ?? 3,
@@ -77,7 +93,7 @@ describe('ConsumerRunner against a real JetStream', () => {
       attempts.push(ctx.deliveryCount);
       if (ctx.deliveryCount < 2) throw new Error('database briefly down');
     });
-    await publisher.publish(SUBJECTS.learningCaptured, captured('transient'));
+    await publisher.publish(SUBJECTS.learningStored, stored('transient'));
     await waitFor('two attempts', () => attempts.length === 2);
     await waitFor(
       'acked',
@@ -94,8 +110,8 @@ describe('ConsumerRunner against a real JetStream', () => {
       calls++;
       throw new Error('downstream refuses');
     });
-    const event = captured('exhausted');
-    await publisher.publish(SUBJECTS.learningCaptured, event);
+    const event = stored('exhausted');
+    await publisher.publish(SUBJECTS.learningStored, event);
     const entry = await dlqFor(durable);
     assert.equal(calls, 3);
     assert.equal(entry.header.get(DLQ_HEADERS.code), 'MAX_DELIVERIES_EXCEEDED');
@@ -108,8 +124,8 @@ describe('ConsumerRunner against a real JetStream', () => {
   it('dead-letters a message whose every delivery died without an ack (the max-deliveries advisory)', async () => {
     // The "process" that takes the message and dies before it can ack, nak or term: twice.
     const durable = await durableConsumer({ max_deliver: 2, ack_wait_ms: 1000 });
-    const event = captured('poison');
-    await publisher.publish(SUBJECTS.learningCaptured, event);
+    const event = stored('poison');
+    await publisher.publish(SUBJECTS.learningStored, event);
     const consumer = await nats.js.consumers.get(STREAMS.events, durable);
     for (let delivery = 1; delivery <= 2; delivery++) {
       const batch = await consumer.fetch({ max_messages: 1, expires: 3000 });
@@ -135,7 +151,7 @@ describe('ConsumerRunner against a real JetStream', () => {
       assert.equal(entry.header.get(DLQ_HEADERS.code), 'MAX_DELIVERIES_EXCEEDED');
       assert.match(entry.header.get(DLQ_HEADERS.reason), /never acknowledged/);
       assert.equal(entry.header.get(DLQ_HEADERS.deliveries), '2');
-      assert.equal(entry.header.get(DLQ_HEADERS.subject), SUBJECTS.learningCaptured);
+      assert.equal(entry.header.get(DLQ_HEADERS.subject), SUBJECTS.learningStored);
       assert.equal(entry.json<{ id: string }>().id, event.id);
       assert.equal(calls, 0, 'the message is not handled a third time');
     } finally {
@@ -149,7 +165,7 @@ describe('ConsumerRunner against a real JetStream', () => {
       calls++;
       throw new PermanentError('IMPOSSIBLE', 'cannot ever work');
     });
-    await publisher.publish(SUBJECTS.learningCaptured, captured('permanent'));
+    await publisher.publish(SUBJECTS.learningStored, stored('permanent'));
     const entry = await dlqFor(durable);
     assert.equal(entry.header.get(DLQ_HEADERS.code), 'IMPOSSIBLE');
     assert.equal(calls, 1);
@@ -165,7 +181,7 @@ describe('ConsumerRunner against a real JetStream', () => {
       },
       { ack_wait_ms: 1000 },
     );
-    await publisher.publish(SUBJECTS.learningCaptured, captured('slow'));
+    await publisher.publish(SUBJECTS.learningStored, stored('slow'));
     await waitFor('handled', () => deliveries.length >= 1);
     await sleep(4500);
     assert.deepEqual(deliveries, [1]);
@@ -179,7 +195,7 @@ describe('ConsumerRunner against a real JetStream', () => {
     for await (const s of nats.jsm.streams.list()) names.push(s.config.name);
     assert.deepEqual(
       names.sort(),
-      [STREAMS.dlq, STREAMS.events, STREAMS.jobs, `OBJ_${ARTIFACTS_BUCKET}`].sort(),
+      [STREAMS.dlq, STREAMS.events, STREAMS.captures, STREAMS.jobs, `OBJ_${ARTIFACTS_BUCKET}`].sort(),
     );
   });
 });

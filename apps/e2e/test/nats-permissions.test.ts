@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { connect } from '@nats-io/transport-node';
 import { AckPolicy } from '@nats-io/jetstream';
 import { Objm } from '@nats-io/obj';
-import { STREAMS, SUBJECTS, makeEnvelope } from '@genesis/contracts';
+import { STREAMS, SUBJECTS, makeEnvelope, streamOf } from '@genesis/contracts';
 import {
   ARTIFACTS_BUCKET,
   CONSUMER_CONFIGS,
@@ -97,7 +97,7 @@ describe('NATS users and their permissions (deploy/nats/auth.conf)', () => {
         worker.js.publish(subject, encoder.encode('{}')),
         new RegExp(`Permissions Violation for Publish to "${subject}"`),
       );
-      const stream = subject.startsWith('jobs.') ? STREAMS.jobs : STREAMS.events;
+      const stream = streamOf(subject) ?? STREAMS.events;
       assert.equal(await lastOn(stream, subject), null, `${subject} reached the stream`);
     }
   });
@@ -106,12 +106,12 @@ describe('NATS users and their permissions (deploy/nats/auth.conf)', () => {
     const gateway = await as('gateway');
     await gateway.js.publish(SUBJECTS.learningCaptured, encoder.encode('{"n":1}'), { msgID: 'pull-1' });
     const learner = await as('learner');
-    const own = await learner.js.consumers.get(STREAMS.events, 'learner-learning-captured');
+    const own = await learner.js.consumers.get(STREAMS.captures, 'learner-learning-captured');
     const msg = await own.next({ expires: 5000 });
     assert.ok(msg, 'the learner got the captured learning');
     msg.working();
     assert.equal(await msg.ackAck(), true, 'the ack reached the server');
-    const info = await (await as('ops')).jsm.consumers.info(STREAMS.events, 'learner-learning-captured');
+    const info = await (await as('ops')).jsm.consumers.info(STREAMS.captures, 'learner-learning-captured');
     assert.equal(info.num_ack_pending, 0);
     assert.ok(info.ack_floor.stream_seq >= msg.seq);
 
@@ -143,7 +143,7 @@ describe('NATS users and their permissions (deploy/nats/auth.conf)', () => {
           why,
         );
       await assert.rejects(
-        c.jsm.consumers.add(STREAMS.events, {
+        c.jsm.consumers.add(STREAMS.captures, {
           durable_name: 'learner-learning-captured',
           ack_policy: AckPolicy.Explicit,
         }),
@@ -151,7 +151,7 @@ describe('NATS users and their permissions (deploy/nats/auth.conf)', () => {
         why,
       );
       await assert.rejects(
-        c.jsm.consumers.delete(STREAMS.events, 'learner-learning-captured'),
+        c.jsm.consumers.delete(STREAMS.captures, 'learner-learning-captured'),
         VIOLATION,
         why,
       );
@@ -161,10 +161,10 @@ describe('NATS users and their permissions (deploy/nats/auth.conf)', () => {
     const streams = await ops.jsm.streams.names().next();
     assert.deepEqual(
       [...streams].sort(),
-      [STREAMS.dlq, STREAMS.events, STREAMS.jobs, `OBJ_${ARTIFACTS_BUCKET}`].sort(),
+      [STREAMS.dlq, STREAMS.events, STREAMS.captures, STREAMS.jobs, `OBJ_${ARTIFACTS_BUCKET}`].sort(),
     );
     assert.equal(
-      (await ops.jsm.consumers.info(STREAMS.events, 'learner-learning-captured')).name,
+      (await ops.jsm.consumers.info(STREAMS.captures, 'learner-learning-captured')).name,
       'learner-learning-captured',
     );
   });
@@ -191,7 +191,7 @@ describe('NATS users and their permissions (deploy/nats/auth.conf)', () => {
     const gateway = await as('gateway');
     await assert.rejects(
       gateway.connection.request(
-        `$JS.API.CONSUMER.MSG.NEXT.${STREAMS.events}.learner-learning-captured`,
+        `$JS.API.CONSUMER.MSG.NEXT.${STREAMS.captures}.learner-learning-captured`,
         encoder.encode('{"batch":1}'),
         { timeout: 2000 },
       ),
@@ -220,7 +220,7 @@ describe('NATS users and their permissions (deploy/nats/auth.conf)', () => {
         const ack = await c.js.publish(subject, encoder.encode(`{"from":"${spec.user}"}`), {
           msgID: `${spec.user}-${subject}`,
         });
-        assert.equal(ack.stream, subject.startsWith('jobs.') ? STREAMS.jobs : STREAMS.events);
+        assert.equal(ack.stream, streamOf(subject));
       }
 
       const ops = await as('ops');
@@ -238,6 +238,11 @@ describe('NATS users and their permissions (deploy/nats/auth.conf)', () => {
         if (spec.deadLetters && stream !== STREAMS.dlq) {
           const dead = await c.js.publish(`dlq.${durable}`, encoder.encode('{}'));
           assert.equal(dead.stream, STREAMS.dlq);
+        }
+        if (spec.deadLetters && stream === STREAMS.captures) {
+          // a work queue keeps what JetStream gave up on: the runner deletes it once dead-lettered
+          const stuck = await ops.js.publish(filter, encoder.encode('{"from":"ops"}'));
+          assert.equal(await c.jsm.streams.deleteMessage(stream, stuck.seq, false), true);
         }
       }
 

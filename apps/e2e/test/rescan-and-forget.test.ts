@@ -138,8 +138,8 @@ describe('rescan and forget: a rule added later reaches rows, snapshots and mode
       ...extra,
     });
     const named: Record<string, Record<string, unknown>> = {
-      inContext: learning(1, { context: `client = Acme(api_key="${SECRET}")\ndef fetch_1():` }),
-      inCorrection: learning(2, { correction: `    return Acme(token="${SECRET}").get()` }),
+      inContext: learning(1, { context: `client = Acme("${SECRET}")\ndef fetch_1():` }),
+      inCorrection: learning(2, { correction: `    return Acme("${SECRET}").get()` }),
       inOutput: learning(3, { model_output: `    headers = {"X-Acme": "${SECRET}"}` }),
       inMetadata: learning(4, { metadata: { ticket: SECRET, reviewed: true } }),
       onlySecret: learning(5, { correction: SECRET }),
@@ -293,7 +293,7 @@ describe('rescan and forget: a rule added later reaches rows, snapshots and mode
     );
     assert.equal(job!.redacted, 4);
     assert.equal(job!.quarantined, 1, 'a correction that was only the secret is quarantined');
-    assert.match(job!.rule_set, /^secretlint-recommend@[\d.]+\+extra:[0-9a-f]{8}$/);
+    assert.match(job!.rule_set, /\+extra:[0-9a-f]{8}$/);
     console.log(
       `rescan: ${job!.scanned}/${job!.total} scanned over ${job!.attempts} deliveries (killed at ${atKill!.scanned}), ` +
         `${job!.redacted} redacted, ${job!.quarantined} quarantined, rules ${job!.rule_set}`,
@@ -335,10 +335,7 @@ describe('rescan and forget: a rule added later reaches rows, snapshots and mode
       `SELECT reason, learning_ids FROM model_version_taints WHERE version = $1`,
       [version],
     );
-    assert.match(
-      taint!.reason,
-      /secretlint-recommend@[\d.]+\+extra:[0-9a-f]{8} found secrets \(acme tokens are secrets\)/,
-    );
+    assert.match(taint!.reason, /\+extra:[0-9a-f]{8} found secrets \(acme tokens are secrets\)/);
     assert.deepEqual([...taint!.learning_ids].sort(), secretTrainIds);
     const model = await request<{ tainted: boolean; taints: { learning_ids: string[] }[] }>(
       gateway.baseUrl,

@@ -37,9 +37,8 @@ describe('capture path: gateway → JetStream → learner → Postgres', () => {
   const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
     request(gateway.baseUrl, path, { json: body, key: TEST_WRITER_KEY, headers });
   const get = (path: string, key = TEST_ADMIN_KEY) => request(gateway.baseUrl, path, { key });
-  const capturedCount = async () =>
-    (await stack.client.jsm.streams.info(STREAMS.events, { subjects_filter: SUBJECTS.learningCaptured }))
-      .state.subjects?.[SUBJECTS.learningCaptured] ?? 0;
+  // Captures leave their work-queue stream once stored, so count publishes by the last sequence.
+  const capturedCount = async () => (await stack.client.jsm.streams.info(STREAMS.captures)).state.last_seq;
   const stored = (id: string) =>
     waitFor(`learning ${id} stored`, async () => {
       const r = await get(`/api/v1/learnings/${id}`);

@@ -54,9 +54,12 @@ describe('learner: messages that can never succeed', () => {
     assert.match(first.header.get(DLQ_HEADERS.reason), /\/data\/correction/);
     assert.equal(first.header.get(DLQ_HEADERS.sequence), String(ack.seq));
     assert.equal(first.header.get(DLQ_HEADERS.subject), SUBJECTS.learningCaptured);
-    assert.deepEqual(first.json(), bad, 'the original message is kept as it was');
+    assert.deepEqual(first.json(), bad, 'the original message is kept as it was (it held no secret)');
     const second = await dlqEntry(2);
     assert.equal(second.header.get(DLQ_HEADERS.code), 'MALFORMED_JSON');
+    // Bytes that are not JSON cannot be cleaned of secrets: withheld, only their size and hash kept.
+    assert.match(second.string(), /"withheld":"payload withheld: not UTF-8 JSON/);
+    assert.ok(!second.string().includes('{not json'));
 
     // Text that cannot be stored, and bytes that are not UTF-8, are refused too, not retried or mangled.
     const nul = capturedLearning({ source: 'bus', correction: 'x = 1\u0000' });
@@ -72,6 +75,23 @@ describe('learner: messages that can never succeed', () => {
     const fourth = await dlqEntry(4);
     assert.equal(fourth.header.get(DLQ_HEADERS.code), 'INVALID_UTF8');
 
+    // A refused capture that holds secrets (here in the text and as a metadata key, which a schema
+    // issue names in its path) reaches the DLQ cleaned: payload, reason header and log alike.
+    const token = ['gh', 'p_', 'Q7dLm2VxR9sKp4TzW8nYb3HcF6jAe1UoG5iZ'].join('');
+    const leaky = capturedLearning({
+      source: 'bus',
+      correction: `token = "${token}"\u0000`,
+      metadata: { [token]: { nested: 'objects are refused' } } as never,
+    });
+    await publisher.publish(SUBJECTS.learningCaptured, leaky);
+    const fifth = await dlqEntry(5);
+    assert.equal(fifth.header.get(DLQ_HEADERS.code), 'SCHEMA_INVALID');
+    assert.ok(!fifth.string().includes(token), 'no secret in the dead letter');
+    assert.ok(!fifth.header.get(DLQ_HEADERS.reason).includes(token), 'no secret in its reason');
+    assert.match(fifth.string(), /REDACTED/);
+    assert.equal((fifth.json() as { id: string }).id, leaky.id, 'still the same event');
+    assert.ok(!learner.logs.includes(token), 'no secret in the learner log');
+
     // The consumer goes on: a valid message behind them is stored.
     const good = capturedLearning({ source: 'bus', correction: 'x = 1' });
     await publisher.publish(SUBJECTS.learningCaptured, good);
@@ -81,10 +101,12 @@ describe('learner: messages that can never succeed', () => {
     });
     // Acked once its events are out too, a moment after the row is visible.
     await waitFor('every message acked: nothing left hanging', async () => {
-      const info = await stack.client.jsm.consumers.info(STREAMS.events, CONSUMER);
+      const info = await stack.client.jsm.consumers.info(STREAMS.captures, CONSUMER);
       return info.num_ack_pending === 0 && info.num_pending === 0;
     });
-    assert.equal((await stack.client.jsm.streams.info(STREAMS.dlq)).state.messages, 4);
+    assert.equal((await stack.client.jsm.streams.info(STREAMS.dlq)).state.messages, 5);
+    // The captures stream is a work queue: acked and dead-lettered captures alike are gone from it.
+    assert.equal((await stack.client.jsm.streams.info(STREAMS.captures)).state.messages, 0);
     const stored = await stack.db.query(`SELECT 1 FROM learnings WHERE id = $1`, [nul.data.learning_id]);
     assert.equal(stored.length, 0, 'nothing of the refused messages was stored');
   });

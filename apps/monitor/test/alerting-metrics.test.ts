@@ -1,7 +1,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { dlqSubject } from '@genesis/contracts';
-import { openCycle, transitionCycle } from '@genesis/cycles';
+import { randomUUID } from 'node:crypto';
+import { STREAMS, SUBJECTS, dlqSubject, durableName } from '@genesis/contracts';
+import { TRIGGER_KINDS, openCycle, transitionCycle } from '@genesis/cycles';
 import { CONSUMER_CONFIGS } from '@genesis/messaging';
 import { ServiceProcess, TestStack, request, waitFor } from '@genesis/testing';
 import { metricValue } from './helpers';
@@ -49,6 +50,17 @@ describe('monitor: the metrics behind the alerts', () => {
     assert.equal(metricValue(text, 'genesis_cycle_phase_deadline_seconds', { status: 'opened' }), 3600);
     // From 0 before any cycle failed, so the first failure is an increase the alert sees.
     assert.equal(metricValue(text, 'genesis_improvement_cycles_failed_total', { model_id: MODEL }), 0);
+    // The spec's counters too, every trigger of every known model, before the first cycle opens.
+    for (const model of [MODEL, OTHER]) {
+      for (const trigger of TRIGGER_KINDS)
+        assert.equal(
+          metricValue(text, 'genesis_improvement_cycles_total', { model_id: model, trigger }),
+          0,
+          `${model} ${trigger}`,
+        );
+      assert.equal(metricValue(text, 'genesis_improvements_deployed_total', { model_id: model }), 0);
+      assert.equal(metricValue(text, 'genesis_improvements_rejected_total', { model_id: model }), 0);
+    }
   });
 
   it('counts dead letters per consumer, every provisioned consumer from 0', async () => {
@@ -68,6 +80,39 @@ describe('monitor: the metrics behind the alerts', () => {
     assert.equal(
       metricValue(after, 'genesis_dlq_messages', { consumer: CONSUMER_CONFIGS[1]!.config.durable_name }),
       0,
+    );
+  });
+
+  it('names the cycle of a dead letter (genesis_dlq_cycle_messages), and drops it once purged', async () => {
+    const cycleId = randomUUID();
+    const consumer = durableName('evaluator', SUBJECTS.modelTrained);
+    const letter = (n: number) =>
+      JSON.stringify({
+        id: randomUUID(),
+        type: SUBJECTS.modelTrained,
+        model_id: MODEL,
+        cycle_id: cycleId,
+        n,
+      });
+    await stack.client.js.publish(dlqSubject(consumer), letter(1));
+    await stack.client.js.publish(dlqSubject(consumer), letter(2));
+    await stack.client.js.publish(dlqSubject(consumer), '{not json');
+    // A capture-path letter is never read one by one, even if it looks like it has a cycle.
+    const learner = durableName('learner', SUBJECTS.learningCaptured);
+    await stack.client.js.publish(dlqSubject(learner), letter(3));
+
+    const text = await scrape();
+    assert.equal(
+      metricValue(text, 'genesis_dlq_cycle_messages', { consumer, model_id: MODEL, cycle_id: cycleId }),
+      2,
+    );
+    assert.equal(metricValue(text, 'genesis_dlq_cycle_messages', { consumer: learner }), undefined);
+
+    await stack.client.jsm.streams.purge(STREAMS.dlq, { filter: dlqSubject(consumer) });
+    await waitFor('the purged cycle to leave the metric', async () =>
+      metricValue(await scrape(), 'genesis_dlq_cycle_messages', { cycle_id: cycleId }) === undefined
+        ? true
+        : undefined,
     );
   });
 

@@ -76,7 +76,7 @@ def test_the_worker_user_is_refused_everything_else(secured_nats: SecuredNats) -
         ops = await connect_as(secured_nats, "ops")
         ops_js = ops.jetstream()
         await ops_js.add_consumer(
-            "GENESIS_EVENTS",
+            "GENESIS_CAPTURES",
             api.ConsumerConfig(
                 durable_name="learner-learning-captured",
                 filter_subject="learning.captured",
@@ -90,7 +90,7 @@ def test_the_worker_user_is_refused_everything_else(secured_nats: SecuredNats) -
             with pytest.raises(nats.js.errors.NotFoundError):
                 await ops_js.get_last_msg("GENESIS_EVENTS", subject)
         with pytest.raises(nats.errors.TimeoutError):  # another service's consumer
-            await js.consumer_info("GENESIS_EVENTS", "learner-learning-captured")
+            await js.consumer_info("GENESIS_CAPTURES", "learner-learning-captured")
         with pytest.raises(nats.errors.TimeoutError):
             await js.delete_stream("GENESIS_JOBS")
         await worker.subscribe("_INBOX.>")  # everybody's replies
@@ -100,7 +100,7 @@ def test_the_worker_user_is_refused_everything_else(secured_nats: SecuredNats) -
         for expected in (
             'Publish to "model.deployed"',
             'Publish to "learning.stored"',
-            'Publish to "$JS.API.CONSUMER.INFO.GENESIS_EVENTS.learner-learning-captured"',
+            'Publish to "$JS.API.CONSUMER.INFO.GENESIS_CAPTURES.learner-learning-captured"',
             'Publish to "$JS.API.STREAM.DELETE.GENESIS_JOBS"',
             'Subscription to "_INBOX.>"',
         ):

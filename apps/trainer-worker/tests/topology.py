@@ -19,7 +19,8 @@ STREAMS = [
     api.StreamConfig(
         name="GENESIS_EVENTS",
         subjects=[
-            "learning.>",
+            "learning.stored",
+            "learning.rejected",
             "feedback.>",
             "cycle.>",
             "threshold.>",
@@ -32,6 +33,16 @@ STREAMS = [
         storage=api.StorageType.FILE,
         discard=api.DiscardPolicy.OLD,
         max_age=90 * 24 * 3600,
+        duplicate_window=120,
+        num_replicas=1,
+    ),
+    api.StreamConfig(
+        name="GENESIS_CAPTURES",
+        subjects=["learning.captured"],
+        retention=api.RetentionPolicy.WORK_QUEUE,
+        storage=api.StorageType.FILE,
+        discard=api.DiscardPolicy.OLD,
+        max_age=7 * 24 * 3600,
         duplicate_window=120,
         num_replicas=1,
     ),

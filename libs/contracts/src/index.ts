@@ -3,5 +3,6 @@ export * from './events';
 export * from './envelope';
 export * from './validation';
 export * from './storable-text';
+export * from './model-version';
 export * from './normalise';
 export * from './suites';

@@ -31,6 +31,8 @@ export type Subject = (typeof SUBJECTS)[keyof typeof SUBJECTS];
 
 export const STREAMS = {
   events: 'GENESIS_EVENTS',
+  /** Raw captures, until the learner has stored them cleaned (work queue; ADR 0012). */
+  captures: 'GENESIS_CAPTURES',
   jobs: 'GENESIS_JOBS',
   dlq: 'GENESIS_DLQ',
 } as const;
@@ -38,7 +40,13 @@ export const STREAMS = {
 /** Subject filters of each stream. A new event family needs a line here and a provisioning run. */
 export const STREAM_SUBJECTS = {
   [STREAMS.events]: [
-    'learning.>',
+    // Not learning.captured: a raw capture may hold secrets, so it lives in GENESIS_CAPTURES only until
+    // the learner has stored it cleaned (ADR 0012); learning.stored / learning.rejected are the record.
+    'learning.stored',
+    'learning.rejected',
+    // Rescan / forget jobs (ADR 0017): ids and counts, never a learning's text.
+    'learning.rescan_requested',
+    'learning.rescanned',
     'feedback.>',
     'cycle.>',
     'threshold.>',
@@ -47,9 +55,28 @@ export const STREAM_SUBJECTS = {
     'evaluation.>',
     'rollback.>',
   ],
+  [STREAMS.captures]: ['learning.captured'],
   [STREAMS.jobs]: ['jobs.>'],
   [STREAMS.dlq]: ['dlq.>'],
 } as const;
+
+/** Does the NATS subject filter `filter` (with `*` and `>` wildcards) match `subject`? */
+export function subjectMatches(filter: string, subject: string): boolean {
+  const f = filter.split('.');
+  const s = subject.split('.');
+  for (let i = 0; i < f.length; i++) {
+    if (f[i] === '>') return s.length > i;
+    if (i >= s.length || (f[i] !== '*' && f[i] !== s[i])) return false;
+  }
+  return f.length === s.length;
+}
+
+/** The stream that stores `subject`, if any. */
+export function streamOf(subject: string): string | undefined {
+  return Object.entries(STREAM_SUBJECTS).find(([, filters]) =>
+    (filters as readonly string[]).some((f) => subjectMatches(f, subject)),
+  )?.[0];
+}
 
 /** Durable consumer names follow `<app>-<subject-with-dashes>`. */
 export function durableName(app: string, subject: string): string {

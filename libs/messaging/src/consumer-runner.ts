@@ -25,6 +25,22 @@ export interface ConsumerRunnerOptions {
   concurrency?: number;
   /** Redelivery delays after a failure, by attempt; the last repeats. */
   backoffMs?: number[];
+  /**
+   * What goes to the DLQ in place of the message's payload. A consumer of untrusted text (the learner)
+   * cleans it here so that a dead letter never keeps what the service would not store (ADR 0012). Must
+   * not throw for any input; default: the payload as delivered.
+   */
+  deadLetterPayload?: (data: Uint8Array) => Promise<Uint8Array>;
+  /**
+   * The same for a dead letter's reason, which goes to the DLQ headers and the log: a schema issue names
+   * the path of the offending value, and a metadata key is part of that path. Must not throw.
+   */
+  deadLetterReason?: (reason: string) => Promise<string>;
+  /**
+   * The stream is a work queue: a message JetStream gave up on (max_deliver without any ack) stays in
+   * it, so once dead-lettered it is deleted from the stream.
+   */
+  deleteGivenUp?: boolean;
 }
 
 const decoder = new TextDecoder('utf-8', { fatal: true });
@@ -200,7 +216,12 @@ export class ConsumerRunner {
     try {
       parsed = JSON.parse(text);
     } catch (err) {
-      throw new PermanentError('MALFORMED_JSON', `payload is not JSON: ${(err as Error).message}`);
+      // V8's message quotes the payload around the error ("…", "abc" is not valid JSON): keep only where.
+      const at = /position (\d+)/.exec((err as Error).message)?.[1];
+      throw new PermanentError(
+        'MALFORMED_JSON',
+        `payload is not JSON${at ? ` (error at position ${at})` : ''}`,
+      );
     }
     const result = validateEnvelope(parsed);
     if (!result.ok) throw new PermanentError('SCHEMA_INVALID', formatIssues(result.issues));
@@ -230,7 +251,7 @@ export class ConsumerRunner {
       if (!stored) return; // already gone from the stream (limits)
       await this.publisher.publishRaw(
         dlqSubject(consumer),
-        stored.data,
+        await this.deadLetterData(stored.data),
         `${consumer}:${stream_seq}`,
         dlqHeaders({
           code: 'MAX_DELIVERIES_EXCEEDED',
@@ -245,6 +266,9 @@ export class ConsumerRunner {
           refs: envelopeRefs(stored.data),
         }),
       );
+      if (this.options.deleteGivenUp) {
+        await this.nats.jsm.streams.deleteMessage(this.options.stream, stream_seq, false).catch(() => false);
+      }
       outcomes.inc({ consumer, outcome: 'dlq' });
       this.log.error('message dead-lettered after deliveries without any ack', {
         stream_seq,
@@ -259,17 +283,24 @@ export class ConsumerRunner {
     }
   }
 
+  private async deadLetterData(data: Uint8Array): Promise<Uint8Array> {
+    return this.options.deadLetterPayload ? this.options.deadLetterPayload(data) : data;
+  }
+
   /** DLQ first, then term: if the DLQ write fails the message is retried, never dropped. */
   private async deadLetter(msg: JsMsg, err: PermanentError): Promise<void> {
     const consumer = this.options.durable;
+    const reason = this.options.deadLetterReason
+      ? await this.options.deadLetterReason(err.message)
+      : err.message;
     try {
       await this.publisher.publishRaw(
         dlqSubject(consumer),
-        msg.data,
+        await this.deadLetterData(msg.data),
         `${consumer}:${msg.info.streamSequence}`,
         dlqHeaders({
           code: err.code,
-          reason: err.message,
+          reason,
           subject: msg.subject,
           stream: msg.info.stream,
           sequence: msg.info.streamSequence,
@@ -287,7 +318,7 @@ export class ConsumerRunner {
     outcomes.inc({ consumer, outcome: 'dlq' });
     this.log.warn('message dead-lettered', {
       code: err.code,
-      reason: err.message,
+      reason,
       subject: msg.subject,
       stream_seq: msg.info.streamSequence,
     });

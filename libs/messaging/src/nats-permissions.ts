@@ -1,6 +1,7 @@
 import { STREAMS, SUBJECTS } from '@genesis/contracts';
 import { maxDeliveriesAdvisory } from './dlq';
-import { ARTIFACTS_BUCKET, CONSUMER_CONFIGS } from './topology';
+import { RetentionPolicy } from '@nats-io/jetstream';
+import { ARTIFACTS_BUCKET, CONSUMER_CONFIGS, STREAM_CONFIGS } from './topology';
 
 /**
  * Who may do what on the bus (ADR 0006): one NATS user per process, each allowed exactly the
@@ -20,6 +21,8 @@ export interface NatsUserSpec {
   deadLetters: boolean;
   /** Streams whose info (message counts, bytes) it reads, e.g. for metrics. */
   streamInfo?: readonly string[];
+  /** Streams whose messages it reads by sequence or subject (STREAM.MSG.GET), e.g. for metrics. */
+  streamMessages?: readonly string[];
   /**
    * Reads GENESIS_EVENTS through short-lived ordered consumers of its own (the gateway's event
    * stream for `genesis events`): consumer create/info/next/delete on that stream, with every
@@ -59,6 +62,8 @@ export const NATS_USERS: readonly NatsUserSpec[] = [
     artifacts: 'none',
     deadLetters: true,
     streamInfo: [STREAMS.events, STREAMS.jobs, STREAMS.dlq],
+    // genesis_dlq_cycle_messages: which cycle each dead letter belongs to
+    streamMessages: [STREAMS.dlq],
   },
   {
     user: 'trainer-bridge',
@@ -164,9 +169,14 @@ export function natsPermissions(spec: NatsUserSpec): NatsPermissions | undefined
         `$JS.API.STREAM.MSG.GET.${stream}`,
       );
       advisories.push(maxDeliveriesAdvisory(stream, durable));
+      // a work queue keeps a message JetStream gave up on: the runner deletes it once dead-lettered
+      if (STREAM_CONFIGS.find((c) => c.name === stream)?.retention === RetentionPolicy.Workqueue) {
+        publish.push(`$JS.API.STREAM.MSG.DELETE.${stream}`);
+      }
     }
   }
   for (const stream of spec.streamInfo ?? []) publish.push(`$JS.API.STREAM.INFO.${stream}`);
+  for (const stream of spec.streamMessages ?? []) publish.push(`$JS.API.STREAM.MSG.GET.${stream}`);
   if (spec.artifacts !== 'none') publish.push(...objectStoreSubjects(ARTIFACTS_BUCKET, spec.artifacts));
   const subscribe = [`${natsInboxPrefix(spec.user)}.>`, ...advisories];
   if (!spec.eventReader) return { publish: [...new Set(publish)], subscribe };

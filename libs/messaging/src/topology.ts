@@ -5,6 +5,7 @@ import {
   RetentionPolicy,
   StorageType,
   type ConsumerConfig,
+  type MsgRequest,
   type StreamConfig,
 } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/transport-node';
@@ -30,6 +31,19 @@ export const STREAM_CONFIGS: Array<Partial<StreamConfig> & { name: string; subje
     storage: StorageType.File,
     discard: DiscardPolicy.Old,
     max_age: nanos(90 * DAY_MS),
+    duplicate_window: nanos(2 * 60 * 1000),
+    num_replicas: 1,
+  },
+  // Raw captures (ADR 0012): a work queue, so a capture is removed as soon as the learner acks it, i.e.
+  // once its cleaned row is committed (or it was dead-lettered, redacted). max_age bounds how long raw
+  // text can wait here if the learner is down: a capture not stored within 7 days is dropped.
+  {
+    name: STREAMS.captures,
+    subjects: [...STREAM_SUBJECTS[STREAMS.captures]],
+    retention: RetentionPolicy.Workqueue,
+    storage: StorageType.File,
+    discard: DiscardPolicy.Old,
+    max_age: nanos(7 * DAY_MS),
     duplicate_window: nanos(2 * 60 * 1000),
     num_replicas: 1,
   },
@@ -71,7 +85,7 @@ function consumer(app: string, subject: string, extra: Partial<ConsumerConfig> =
 
 /** Every durable consumer of the system, in one place, so provisioning is one idempotent step. */
 export const CONSUMER_CONFIGS = [
-  consumer('learner', SUBJECTS.learningCaptured),
+  { ...consumer('learner', SUBJECTS.learningCaptured), stream: STREAMS.captures as string },
   // learner: rescan / forget jobs (ADR 0017). One job runs for minutes with in-progress acks; a killed
   // learner's job comes back after ack_wait and continues at its cursor, so a short ack_wait and many
   // deliveries (each one resumes, none starts over).
@@ -145,9 +159,53 @@ export const OBJECT_BUCKETS = [
   { name: ARTIFACTS_BUCKET, description: 'Genesis artifacts: snapshots, adapters, eval results' },
 ];
 
+/**
+ * Before ADR 0012, GENESIS_EVENTS held learning.captured (raw text, 90 days) and the learner's durable read
+ * it there. Step one of moving them (only when the old layout is found): note where that durable stood and
+ * delete it, so GENESIS_EVENTS can be narrowed and GENESIS_CAPTURES take the subject.
+ */
+async function detachCapturesFromEvents(
+  nats: NatsClient,
+  log: Log,
+): Promise<{ fromSeq: number } | undefined> {
+  const events = await nats.jsm.streams.info(STREAMS.events).catch(() => undefined);
+  if (!events?.config.subjects.includes('learning.>')) return undefined;
+  const durable = durableName('learner', SUBJECTS.learningCaptured);
+  const old = await nats.jsm.consumers.info(STREAMS.events, durable).catch(() => undefined);
+  if (old) await nats.jsm.consumers.delete(STREAMS.events, durable);
+  const fromSeq = (old?.ack_floor.stream_seq ?? 0) + 1;
+  log.info('moving learning.captured out of the events stream', {
+    stream: STREAMS.events,
+    from_seq: fromSeq,
+  });
+  return { fromSeq };
+}
+
+/**
+ * Step two, once GENESIS_CAPTURES exists: the captures the old durable had not acked are published again
+ * (same Nats-Msg-Id; the learner is idempotent by learning id), then every raw capture is purged from
+ * GENESIS_EVENTS.
+ */
+async function moveCapturesFromEvents(nats: NatsClient, log: Log, fromSeq: number): Promise<void> {
+  let moved = 0;
+  for (let seq = fromSeq; ;) {
+    // STREAM.MSG.GET with next_by_subj (nats-server >= 2.9); the client's type only lists seq/last_by_subj.
+    const query = { next_by_subj: SUBJECTS.learningCaptured, seq } as unknown as MsgRequest;
+    const msg = await nats.jsm.streams.getMessage(STREAMS.events, query).catch(() => null);
+    if (!msg) break;
+    const id = msg.header?.get('Nats-Msg-Id');
+    await nats.js.publish(SUBJECTS.learningCaptured, msg.data, id ? { msgID: id } : {});
+    moved++;
+    seq = msg.seq + 1;
+  }
+  const { purged } = await nats.jsm.streams.purge(STREAMS.events, { filter: SUBJECTS.learningCaptured });
+  log.info('raw captures moved out of the events stream', { moved, purged });
+}
+
 /** Creates or updates every stream, consumer and object store bucket. Safe to run any number of times. */
 export async function provisionTopology(nats: NatsClient, log: Log): Promise<void> {
   const { jsm } = nats;
+  const captures = await detachCapturesFromEvents(nats, log);
   for (const config of STREAM_CONFIGS) {
     const existing = await jsm.streams.info(config.name).catch(() => undefined);
     if (existing) {
@@ -168,6 +226,7 @@ export async function provisionTopology(nats: NatsClient, log: Log): Promise<voi
       log.info('consumer created', { stream, consumer: config.durable_name });
     }
   }
+  if (captures) await moveCapturesFromEvents(nats, log, captures.fromSeq);
   const objm = new Objm(nats.js);
   for (const bucket of OBJECT_BUCKETS) {
     // create() binds to an existing bucket of that name instead of failing.

@@ -4,3 +4,4 @@ export * from './http-metrics';
 export * from './health';
 export * from './metrics.controller';
 export * from './bootstrap';
+export * from './model-series';

@@ -7,3 +7,4 @@ export * from './redis.module';
 export * from './infra.module';
 export * from './outbox.service';
 export * from './event-consumers.provider';
+export * from './known-models';

@@ -8,6 +8,7 @@ import { postgresReadiness } from './data-source';
 import { PersistenceModule } from './persistence.module';
 import { REDIS, RedisModule, redisReadiness } from './redis.module';
 import { Outbox, OUTBOX_OPTIONS, type OutboxOptions } from './outbox.service';
+import { KnownModels } from './known-models';
 
 export interface InfraOptions {
   service: string;
@@ -56,8 +57,10 @@ export class InfraModule {
           useValue: { service, mode: outbox, graceMs: outboxGraceMs } satisfies OutboxOptions,
         },
         Outbox,
+        // Per-model metrics at 0 for every known model (libs/observability model-series.ts).
+        KnownModels,
       ],
-      exports: [Outbox],
+      exports: [Outbox, KnownModels],
     };
   }
 }

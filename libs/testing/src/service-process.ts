@@ -21,6 +21,8 @@ const PORT_VARS: Record<string, string> = {
 export class ServiceProcess {
   private process?: ChildProcess;
   private output = '';
+  /** Every byte printed since start, when started with keepAllLogs (the last 20 KB otherwise). */
+  private allOutput?: string[];
   readonly baseUrl: string;
 
   private constructor(
@@ -35,10 +37,11 @@ export class ServiceProcess {
   static async start(
     app: string,
     env: Record<string, string>,
-    { waitReady = true, nodeArgs = [] as string[] } = {},
+    { waitReady = true, nodeArgs = [] as string[], keepAllLogs = false } = {},
   ): Promise<ServiceProcess> {
     const port = await freePort();
     const service = new ServiceProcess(app, port, { ...env, [PORT_VARS[app]!]: String(port) }, nodeArgs);
+    if (keepAllLogs) service.allOutput = [];
     service.spawn();
     if (waitReady) await service.ready();
     return service;
@@ -62,7 +65,10 @@ export class ServiceProcess {
         stdio: ['ignore', 'pipe', 'pipe'],
       }),
     );
-    const keep = (chunk: Buffer) => (this.output = (this.output + chunk.toString()).slice(-20_000));
+    const keep = (chunk: Buffer) => {
+      this.output = (this.output + chunk.toString()).slice(-20_000);
+      this.allOutput?.push(chunk.toString());
+    };
     this.process.stdout?.on('data', keep);
     this.process.stderr?.on('data', keep);
   }
@@ -70,6 +76,12 @@ export class ServiceProcess {
   /** Everything the process printed lately (for assertion messages). */
   get logs(): string {
     return this.output;
+  }
+
+  /** Everything the process printed since it started (needs `keepAllLogs` at start). */
+  get allLogs(): string {
+    if (!this.allOutput) throw new Error(`${this.app} was started without keepAllLogs`);
+    return this.allOutput.join('');
   }
 
   get running(): boolean {

@@ -1,6 +1,6 @@
 import Redis from 'ioredis';
 import type { MsgRequest } from '@nats-io/jetstream';
-import { STREAMS, type EventEnvelope } from '@genesis/contracts';
+import { STREAMS, streamOf, type EventEnvelope } from '@genesis/contracts';
 import { NatsClient, provisionTopology } from '@genesis/messaging';
 import { Log } from '@genesis/observability';
 import { TestDatabase } from './database';
@@ -93,7 +93,7 @@ export class TestStack {
       `the last ${subject} event`,
       async () => {
         const msg = await this.client.jsm.streams
-          .getMessage(STREAMS.events, { last_by_subj: subject })
+          .getMessage(streamOf(subject) ?? STREAMS.events, { last_by_subj: subject })
           .catch(() => null);
         const event = msg?.json<EventEnvelope<T>>();
         return msg && event && match(event) ? { event, seq: msg.seq } : undefined;
@@ -104,14 +104,15 @@ export class TestStack {
 
   /** Every event on GENESIS_EVENTS with exactly this subject, oldest first (as `nats stream view` shows them). */
   async events<T = unknown>(subject: string): Promise<EventEnvelope<T>[]> {
-    const info = await this.client.jsm.streams.info(STREAMS.events, { subjects_filter: subject });
+    const stream = streamOf(subject) ?? STREAMS.events;
+    const info = await this.client.jsm.streams.info(stream, { subjects_filter: subject });
     const total = info.state.subjects?.[subject] ?? 0;
     const out: EventEnvelope<T>[] = [];
     let seq = 0;
     for (let i = 0; i < total; i++) {
       // STREAM.MSG.GET with next_by_subj (nats-server ≥ 2.9); the client's type only lists seq/last_by_subj.
       const query = { next_by_subj: subject, seq: seq + 1 } as unknown as MsgRequest;
-      const msg = await this.client.jsm.streams.getMessage(STREAMS.events, query);
+      const msg = await this.client.jsm.streams.getMessage(stream, query);
       if (!msg) break;
       seq = msg.seq;
       out.push(msg.json<EventEnvelope<T>>());

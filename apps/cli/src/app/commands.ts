@@ -6,6 +6,10 @@ export const COMMANDS: CommandSpec[] = [
     path: 'status',
     args: { min: 0, max: 0 },
     summary: 'the self-improvement status and whether a cycle would be triggered now',
+    description:
+      "The spec's training_runs and last_training_time count deployments: they read 'training runs\n" +
+      "(deployed)' here, beside the trained candidates the registry holds (rejected ones included).\n" +
+      "--json prints the spec's document unchanged.",
     options: { 'model-id': MODEL_ID_OPTION },
     scope: 'status:read',
     load: () => import('./status/status.command.js'),
@@ -58,7 +62,10 @@ export const COMMANDS: CommandSpec[] = [
       'The whole file is checked first: invalid lines are listed with their numbers and nothing is\n' +
       'sent, unless --skip-invalid. Progress is kept in FILE.jsonl.genesis-import.json: after Ctrl-C\n' +
       'or a crash, the same command continues after the last acknowledged batch, and a batch that\n' +
-      'was in flight is resent with the same Idempotency-Key, so nothing is stored twice.',
+      'was in flight is resent with the same Idempotency-Key, so nothing is stored twice.\n' +
+      'A finished import is not repeated. --restart drops that progress and sends the whole file\n' +
+      'again as a new run with new Idempotency-Keys (the gateway takes every line again); the\n' +
+      'learner keeps each content once per model, so lines already stored become duplicates.',
     options: {
       'batch-size': {
         type: 'string',
@@ -67,7 +74,10 @@ export const COMMANDS: CommandSpec[] = [
       },
       'skip-invalid': { type: 'boolean', description: 'send the valid lines and skip the invalid ones' },
       'dry-run': { type: 'boolean', description: 'only check the file' },
-      restart: { type: 'boolean', description: 'forget the progress of an earlier run and start over' },
+      restart: {
+        type: 'boolean',
+        description: 'drop the progress of an earlier run and send the whole file again (new keys)',
+      },
     },
     scope: 'learnings:write',
     load: () => import('./learnings/import.command.js'),

@@ -25,6 +25,8 @@ export class LearningEntity {
   @Column('uuid', { name: 'duplicate_of', nullable: true }) duplicateOf!: string | null;
   @Column('text', { name: 'quarantine_reason', nullable: true }) quarantineReason!: string | null;
   @Column('int', { name: 'redaction_count', default: 0 }) redactionCount!: number;
+  /** The secret rule sets and versions that cleaned this row (ADR 0012). */
+  @Column('text', { name: 'secret_rule_set', default: 'unknown' }) secretRuleSet!: string;
   @Column('uuid', { name: 'snapshot_id', nullable: true }) snapshotId!: string | null;
   @Column('uuid', { name: 'event_id' }) eventId!: string;
   @Column('timestamptz', { name: 'captured_at' }) capturedAt!: Date;

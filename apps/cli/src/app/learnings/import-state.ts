@@ -6,10 +6,18 @@ import { UsageError } from '../errors';
  * batch is sent (with that batch's Idempotency-Key) and after the gateway acknowledged it, so a
  * re-run after Ctrl-C or a crash starts after the last acknowledged batch and resends the one that
  * may have been in flight with the same key: the gateway answers it from its idempotency store (or,
- * once that expired, republishes the same learning ids, which the learner stores once).
+ * once that expired, republishes the same learning ids, which the learner stores once). The keys
+ * belong to one run: --restart begins a new run with new keys (batchKey).
  */
 export interface ImportState {
   version: 1;
+  /**
+   * This run's id, part of every batch's Idempotency-Key: a resumed run keeps it (a batch that may
+   * have been in flight is answered from the gateway's idempotency store), a new run (first import,
+   * or --restart) gets a new one, so the gateway really receives the file again. Absent in states
+   * written before run ids existed; those keep their old keys until they finish.
+   */
+  run_id?: string;
   file: string;
   sha256: string;
   size: number;
@@ -69,7 +77,17 @@ export function removeState(path: string): void {
   rmSync(path, { force: true });
 }
 
-/** Deterministic per file content, batch size and batch: the same batch always gets the same key. */
-export function batchKey(sha256: string, batchSize: number, index: number, firstLine: number): string {
-  return `genesis-import:${sha256.slice(0, 32)}:${batchSize}:${index}:L${firstLine}`;
+/**
+ * Deterministic per run, file content, batch size and batch: within a run (resumed any number of
+ * times) the same batch always gets the same key; another run gets other keys.
+ */
+export function batchKey(
+  sha256: string,
+  batchSize: number,
+  index: number,
+  firstLine: number,
+  runId?: string,
+): string {
+  const run = runId ? `${runId}:` : '';
+  return `genesis-import:${sha256.slice(0, 32)}:${run}${batchSize}:${index}:L${firstLine}`;
 }

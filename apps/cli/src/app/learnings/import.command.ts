@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import type { Context, Run, Values } from '../command';
@@ -21,6 +22,8 @@ interface Job {
   scan: Scan;
   batchSize: number;
   skipInvalid: boolean;
+  /** --restart: an earlier run's progress was dropped and this run sends the whole file again. */
+  restarted: boolean;
 }
 
 /**
@@ -32,6 +35,9 @@ export const run: Run = async (ctx, { values, positionals }) => {
   const file = resolve(ctx.cwd, name);
   const stateFile = statePath(file);
   assertReadable(file, name);
+  // --restart drops the earlier run (finished or not): the new run's new Idempotency-Keys make
+  // the gateway take every line again instead of replaying its earlier answers.
+  const restarted = values['restart'] === true && loadStateQuietly(stateFile) !== undefined;
   if (values['restart']) removeState(stateFile);
   const state = loadState(stateFile);
   // Batches and their keys depend on the settings: a resumed import keeps those it began with.
@@ -49,7 +55,7 @@ export const run: Run = async (ctx, { values, positionals }) => {
         `run with --restart to import its current content from the start`,
     );
   }
-  const job: Job = { name, file, stateFile, scan, batchSize, skipInvalid };
+  const job: Job = { name, file, stateFile, scan, batchSize, skipInvalid, restarted };
   const verdict = checkLines(ctx, job, values);
   if (verdict !== undefined) return verdict;
 
@@ -57,7 +63,8 @@ export const run: Run = async (ctx, { values, positionals }) => {
     if (ctx.out.json) ctx.out.data({ ...summary(job, state, 1), already_imported: true });
     else {
       ctx.out.line(
-        `${name} was already imported (${state.learnings_sent} learnings, ${state.completed_at}); --restart imports it again`,
+        `${name} was already imported (${state.learnings_sent} learnings, ${state.completed_at}); ` +
+          `--restart sends it again (new Idempotency-Keys; content already stored counts as a duplicate)`,
       );
     }
     return EXIT.ok;
@@ -69,6 +76,15 @@ export const run: Run = async (ctx, { values, positionals }) => {
   }
   return send(ctx, job, state);
 };
+
+/** Whether an earlier run left its progress (an unreadable state counts as one: --restart drops it). */
+function loadStateQuietly(stateFile: string): ImportState | undefined {
+  try {
+    return loadState(stateFile);
+  } catch {
+    return { version: 1 } as ImportState;
+  }
+}
 
 function assertReadable(file: string, name: string): void {
   let isFile: boolean;
@@ -130,6 +146,7 @@ function newState(job: Job, gateway: string): ImportState {
   const now = new Date().toISOString();
   return {
     version: 1,
+    run_id: randomUUID(),
     file: basename(job.file),
     sha256: job.scan.sha256,
     size: job.scan.size,
@@ -178,7 +195,7 @@ async function send(ctx: Context, job: Job, resumed: ImportState | undefined): P
       current = batch;
       state.pending_batch = {
         index: batch.index,
-        idempotency_key: batchKey(state.sha256, state.batch_size, batch.index, batch.firstLine),
+        idempotency_key: batchKey(state.sha256, state.batch_size, batch.index, batch.firstLine, state.run_id),
         first_line: batch.firstLine,
         last_line: batch.lastLine,
         learnings: batch.learnings.length,
@@ -210,9 +227,16 @@ async function send(ctx: Context, job: Job, resumed: ImportState | undefined): P
     const seconds = ((Date.now() - started) / 1000).toFixed(1);
     const skipped = state.invalid_skipped ? `; skipped ${state.invalid_skipped} invalid line(s)` : '';
     const resumedAt = resumedFrom > 1 ? ` (resumed at line ${resumedFrom})` : '';
+    // "sent": the gateway put them on the bus; the learner then stores, deduplicates or quarantines.
     out.line(
-      `imported ${state.learnings_sent} learnings from ${job.name} in ${state.batches_acknowledged} batch(es), ${seconds}s${resumedAt}${skipped}`,
+      `sent ${state.learnings_sent} learnings from ${job.name} in ${state.batches_acknowledged} batch(es), ${seconds}s${resumedAt}${skipped}`,
     );
+    if (job.restarted) {
+      out.line(
+        'restarted: every line was sent again with new Idempotency-Keys; the learner keeps each ' +
+          'content once per model, so lines it already stored are recorded as duplicates',
+      );
+    }
   }
   return EXIT.ok;
 }
@@ -244,6 +268,8 @@ function summary(job: Job, s: ImportState, resumedFrom: number) {
     batches: s.batches_acknowledged,
     invalid_skipped: s.invalid_skipped,
     resumed_from_line: resumedFrom > 1 ? resumedFrom : null,
+    restarted: job.restarted,
+    run_id: s.run_id ?? null,
     completed_at: s.completed_at,
   };
 }

@@ -30,13 +30,23 @@ export interface AliasMove {
   kind: 'promotion' | 'rollback' | string;
 }
 
+/** The dataset snapshot a version was trained on, as GET /api/v1/models/{version} nests it. */
+export interface SnapshotRef {
+  id: string;
+  sha256: string;
+  train_records: number;
+  replay_records: number;
+  eval_records: number;
+}
+
 export interface ModelDetail extends ModelVersion {
   lineage: {
-    snapshot_id: string | null;
+    snapshot: SnapshotRef | null;
     learning_ids: string[];
     parent_version: string | null;
     base_model: string;
     cycle_id: string | null;
+    training_job_id: string | null;
   } | null;
   evaluation: Record<string, unknown> | null;
   alias_history: AliasMove[];

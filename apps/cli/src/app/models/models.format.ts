@@ -1,6 +1,6 @@
 import { metricText } from '../cycles/cycles.format';
 import { ago, fields, num, short, table, time, truncate, when } from '../output/format';
-import type { AliasMove, ModelDetail, ModelList, RollbackStatus } from './model';
+import type { AliasMove, ModelDetail, ModelList, RollbackStatus, SnapshotRef } from './model';
 
 /** The registry, newest first; the champion marked with `*`. */
 export function formatModelList(list: ModelList, now = new Date()): string[] {
@@ -42,7 +42,7 @@ export function formatModel(m: ModelDetail, now = new Date()): string[] {
       'Lineage',
       ...fields(
         [
-          ['snapshot', lineage.snapshot_id ?? '—'],
+          ['snapshot', snapshotText(lineage.snapshot)],
           [
             'learnings',
             `${lineage.learning_ids.length}${lineage.learning_ids.length ? ` (${lineage.learning_ids.slice(0, 3).map(short).join(', ')}${lineage.learning_ids.length > 3 ? ', …' : ''})` : ''}`,
@@ -58,6 +58,14 @@ export function formatModel(m: ModelDetail, now = new Date()): string[] {
     ...(m.alias_history.length ? m.alias_history.map(aliasLine) : ['  never champion']),
   );
   return lines;
+}
+
+function snapshotText(snapshot: SnapshotRef | null | undefined): string {
+  if (!snapshot) return '—';
+  return (
+    `${snapshot.id} (sha256 ${snapshot.sha256.slice(0, 12)}…, ${snapshot.train_records} train + ` +
+    `${snapshot.replay_records} replay records, ${snapshot.eval_records} held out)`
+  );
 }
 
 function evaluationLines(e: Record<string, unknown>): string[] {

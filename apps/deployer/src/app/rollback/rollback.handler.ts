@@ -8,17 +8,27 @@ import {
   type ModelRolledBackV1,
   type RollbackRequestedV1,
 } from '@genesis/contracts';
-import { counter, Log } from '@genesis/observability';
+import { counter, Log, perModelSeries } from '@genesis/observability';
 import { enqueueEvent } from '@genesis/persistence';
 import { DEPLOYER_CONFIG, type DeployerConfig } from '../deployer.config';
 import { deployments } from '../promote/promotion.handler';
 import { CHAMPION, deployableVersion, lockChampion, moveChampion } from '../registry/registry';
 import { DEPLOYMENT_TARGET, deployWithRetries, type DeploymentTarget } from '../targets';
 
-const rollbacks = counter('genesis_rollbacks_total', 'Champion rollbacks, by outcome', [
-  'model_id',
-  'outcome',
-]);
+/**
+ * A rollback is the champion alias moved back; a refused or failed request moved nothing, so it
+ * is counted only among the requests (a dashboard summing "rollbacks" must not see refusals).
+ */
+const rollbacks = perModelSeries(
+  counter('genesis_rollbacks_total', 'Champion rollbacks carried out (the alias moved back)', ['model_id']),
+);
+const requests = perModelSeries(
+  counter('genesis_rollback_requests_total', 'Rollback requests by outcome: succeeded, refused, failed', [
+    'model_id',
+    'outcome',
+  ]),
+  { outcome: ['succeeded', 'refused', 'failed'] },
+);
 
 interface RequestRow {
   request_id: string;
@@ -55,7 +65,7 @@ export class RollbackHandler {
       const problem = await this.refuse(m, request, current, to);
       if (problem) {
         await this.finish(m, requestId, 'failed', { from: current, to, failure: problem });
-        rollbacks.inc({ model_id: request.model_id, outcome: 'refused' });
+        requests.inc({ model_id: request.model_id, outcome: 'refused' });
         return null;
       }
       await m.query(
@@ -94,7 +104,7 @@ export class RollbackHandler {
           to: plan.to,
           failure: `deployment failed, ${current} keeps serving: ${outcome.message}`,
         });
-        rollbacks.inc({ model_id: request.model_id, outcome: 'failed' });
+        requests.inc({ model_id: request.model_id, outcome: 'failed' });
         return;
       }
       await m.query(
@@ -125,7 +135,8 @@ export class RollbackHandler {
         SUBJECTS.modelRolledBack,
         followUp(event, SUBJECTS.modelRolledBack, data, { source: 'deployer' }),
       );
-      rollbacks.inc({ model_id: request.model_id, outcome: 'succeeded' });
+      requests.inc({ model_id: request.model_id, outcome: 'succeeded' });
+      rollbacks.inc({ model_id: request.model_id });
       this.log.info('rolled back', {
         request_id: requestId,
         from: current,

@@ -14,20 +14,21 @@ import {
   type EvaluationMetrics,
   type EvaluationRole,
   type EventEnvelope,
+  type GateDecisionName,
   type ModelEvaluatedV1,
   type ObjectRef,
 } from '@genesis/contracts';
 import { transitionCycle } from '@genesis/cycles';
 import { ArtifactStore } from '@genesis/messaging';
-import { counter, gauge, Log } from '@genesis/observability';
+import { counter, gauge, Log, perModelSeries } from '@genesis/observability';
 import { decide, PRIMARY_METRIC } from '../decide/decision';
 import { EVALUATOR_CONFIG, type EvaluatorConfig } from '../evaluator.config';
 import { modelUnderTest, queueEvaluationJob, type EvaluationRow } from '../evaluation-jobs';
 
-const decisions = counter('genesis_evaluations_total', 'Evaluations decided, by decision', [
-  'model_id',
-  'decision',
-]);
+const decisions = perModelSeries(
+  counter('genesis_evaluations_total', 'Evaluations decided, by decision', ['model_id', 'decision']),
+  { decision: ['promote', 'reject', 'inconclusive'] satisfies GateDecisionName[] },
+);
 const detectable = gauge(
   'genesis_gate_minimum_detectable_effect',
   "The last evaluation's minimum detectable accuracy gain at the configured power (ADR 0015); 1 when none",

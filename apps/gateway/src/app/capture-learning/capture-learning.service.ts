@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import {
   DEFAULT_MODEL_ID,
+  LEARNING_KINDS,
   SUBJECTS,
   makeEnvelope,
   validateLearningInput,
@@ -9,14 +10,14 @@ import {
   type ValidationIssue,
 } from '@genesis/contracts';
 import { EventPublisher } from '@genesis/messaging';
-import { counter, Log } from '@genesis/observability';
+import { counter, Log, perModelSeries } from '@genesis/observability';
 import { problems } from '../problem/problem';
 import { deterministicId, uuidv7 } from './ids';
 
-const captured = counter('genesis_learnings_captured_total', 'Learnings accepted by the gateway', [
-  'model_id',
-  'kind',
-]);
+const captured = perModelSeries(
+  counter('genesis_learnings_captured_total', 'Learnings accepted by the gateway', ['model_id', 'kind']),
+  { kind: LEARNING_KINDS },
+);
 const log = new Log('gateway', 'capture');
 
 export interface CaptureOptions {

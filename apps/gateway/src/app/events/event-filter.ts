@@ -1,13 +1,13 @@
-import { STREAM_SUBJECTS, STREAMS, SUBJECTS } from '@genesis/contracts';
+import { STREAM_SUBJECTS, STREAMS, SUBJECTS, streamOf } from '@genesis/contracts';
 import { badQuery } from '../http/query-params';
 
 /** The event families of GENESIS_EVENTS (`learning`, `model`, …), from the stream's subject filters. */
-export const EVENT_FAMILIES: readonly string[] = STREAM_SUBJECTS[STREAMS.events].map((s) =>
-  s.replace(/\.>$/, ''),
-);
-const KNOWN_EVENTS: readonly string[] = Object.values(SUBJECTS).filter((s) =>
-  EVENT_FAMILIES.includes(s.split('.')[0]!),
-);
+export const EVENT_FAMILIES: readonly string[] = [
+  ...new Set(STREAM_SUBJECTS[STREAMS.events].map((s) => s.split('.')[0]!)),
+];
+// Only what GENESIS_EVENTS stores: learning.captured (raw text) is in GENESIS_CAPTURES and is served to
+// nobody here (ADR 0012); learning.stored is its cleaned record.
+const KNOWN_EVENTS: readonly string[] = Object.values(SUBJECTS).filter((s) => streamOf(s) === STREAMS.events);
 const MAX_FILTER_LENGTH = 100;
 const SINCE_DURATION = /^(\d{1,6})(s|m|h|d)$/;
 const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };

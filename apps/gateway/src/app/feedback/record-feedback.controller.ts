@@ -2,16 +2,16 @@ import { Body, Controller, HttpCode, Inject, Post, Req, UseGuards } from '@nestj
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { DEFAULT_MODEL_ID, SUBJECTS, makeEnvelope, type FeedbackRecordedV1 } from '@genesis/contracts';
-import { counter } from '@genesis/observability';
+import { counter, perModelSeries } from '@genesis/observability';
 import { enqueueEvent, Outbox } from '@genesis/persistence';
 import { AuthGuard, RequireScope, type AuthedRequest } from '../auth/auth.guard';
 import { RateLimitGuard } from '../rate-limit/rate-limit.guard';
 import { problems } from '../problem/problem';
 
-const recorded = counter('genesis_feedback_recorded_total', 'Feedback outcomes recorded', [
-  'model_id',
-  'outcome',
-]);
+const recorded = perModelSeries(
+  counter('genesis_feedback_recorded_total', 'Feedback outcomes recorded', ['model_id', 'outcome']),
+  { outcome: ['accepted', 'corrected'] },
+);
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const MODEL_ID = /^[a-z0-9][a-z0-9._-]{0,63}$/;

@@ -1,5 +1,6 @@
 import { Controller, Get, Inject, Param, Query, UseGuards } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { MODEL_VERSION_PATTERN } from '@genesis/contracts';
 import { AuthGuard, RequireScope } from '../auth/auth.guard';
 import { modelIdParam } from '../improvement/model-id';
 import { RateLimitGuard } from '../rate-limit/rate-limit.guard';
@@ -12,8 +13,6 @@ import {
   evaluationView,
   versionView,
 } from './registry-views';
-
-const VERSION = /^genesis-[0-9]{8}-[0-9]{6}(-[0-9]+)?$/;
 
 /** The model registry: versions with lineage and metrics, the champion alias and its history. */
 @Controller('api/v1')
@@ -56,7 +55,7 @@ export class QueryModelsController {
   @Get('models/:version')
   @RequireScope('status:read')
   async one(@Param('version') version: string) {
-    const [row] = VERSION.test(version)
+    const [row] = MODEL_VERSION_PATTERN.test(version)
       ? await this.dataSource.query(`${VERSIONS_WITH_TAINTS} WHERE v.version = $1`, [version])
       : [];
     if (!row) throw problems.notFound('MODEL_VERSION_NOT_FOUND', `no model version ${version}`);

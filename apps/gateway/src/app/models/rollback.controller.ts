@@ -2,15 +2,13 @@ import { Body, Controller, Get, HttpCode, Inject, Param, Post, Req, Res, UseGuar
 import type { FastifyReply } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { SUBJECTS, makeEnvelope, type RollbackRequestedV1 } from '@genesis/contracts';
+import { MODEL_VERSION_PATTERN, SUBJECTS, makeEnvelope, type RollbackRequestedV1 } from '@genesis/contracts';
 import { enqueueEvent, Outbox } from '@genesis/persistence';
 import { AuthGuard, RequireScope, type AuthedRequest } from '../auth/auth.guard';
 import { modelIdParam } from '../improvement/model-id';
 import { RateLimitGuard } from '../rate-limit/rate-limit.guard';
 import { problems } from '../problem/problem';
 import { UUID } from '../http/query-params';
-
-const VERSION = /^genesis-[0-9]{8}-[0-9]{6}(-[0-9]+)?$/;
 
 /**
  * POST /api/v1/models/rollback: records the request and rollback.requested in one transaction
@@ -42,8 +40,11 @@ export class RollbackController {
         errors.push({ path: `/${key}`, message: 'is not a known field' });
     if (typeof input.reason !== 'string' || input.reason.trim() === '' || input.reason.length > 1000)
       errors.push({ path: '/reason', message: 'is required: a string of 1 to 1000 characters' });
-    if (input.version !== undefined && (typeof input.version !== 'string' || !VERSION.test(input.version)))
-      errors.push({ path: '/version', message: `must match ${VERSION.source}` });
+    if (
+      input.version !== undefined &&
+      (typeof input.version !== 'string' || !MODEL_VERSION_PATTERN.test(input.version))
+    )
+      errors.push({ path: '/version', message: `must match ${MODEL_VERSION_PATTERN.source}` });
     if (errors.length)
       throw problems.validation(
         'the body is {"reason": string, "version"?: string, "model_id"?: string}',

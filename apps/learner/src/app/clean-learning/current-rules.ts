@@ -1,5 +1,11 @@
 import { createHash } from 'node:crypto';
-import { redactManyLearningFields, type RedactedLearningFields } from './redaction';
+import {
+  SECRET_RULE_SET_VERSION,
+  quarantineReason,
+  scanLearnings,
+  type LearningScan,
+  type LearningTexts,
+} from '@genesis/secrets';
 
 /**
  * "The current rule set" (ADR 0017): the maintained scanner plus the operator's extra rules from
@@ -14,7 +20,7 @@ export interface ExtraRule {
 }
 
 export interface SecretRuleSet {
-  /** Recorded with every rescan, e.g. `secretlint-recommend@11.7.1+extra:3f2a9c1b`. */
+  /** Recorded with every learning and rescan, e.g. `…+genesis-rules@1+extra:3f2a9c1b`. */
   name: string;
   extra: readonly ExtraRule[];
 }
@@ -22,8 +28,7 @@ export interface SecretRuleSet {
 const RULE_ID = /^[a-z0-9][a-z0-9-]{0,39}$/;
 const MAX_EXTRA_RULES = 200;
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const SCANNER_NAME = `secretlint-recommend@${(require('@secretlint/secretlint-rule-preset-recommend/package.json') as { version: string }).version}`;
+const SCANNER_NAME = SECRET_RULE_SET_VERSION;
 
 /**
  * Parses GENESIS_SECRET_EXTRA_RULES: `[{"id": "acme-token", "pattern": "ACME-[A-Z0-9]{20}", "flags": "i"}]`.
@@ -67,38 +72,99 @@ export function secretRuleSet(extra: readonly ExtraRule[] = []): SecretRuleSet {
   return { name: `${SCANNER_NAME}+extra:${digest}`, extra };
 }
 
+/** Fields that name or classify: a secret there cannot be cut out, so it quarantines (as in @genesis/secrets). */
+const IDENTIFIER_FIELDS = new Set(['source', 'language', 'produced_by']);
+const TEXT_FIELDS = [
+  'context',
+  'model_output',
+  'correction',
+  'tests',
+  'source',
+  'language',
+  'produced_by',
+] as const;
+
 /**
- * redactManyLearningFields with the extra rules applied after the maintained scanner (which sees
- * the original text, so its own rules match as they always do). Same contract: element i belongs
- * to list[i], never rejects, failed fields are dropped and listed.
+ * The maintained rule sets (@genesis/secrets: scanLearnings over every text a learning carries), then
+ * the extra rules over the cleaned texts, metadata keys and string values included. Same contract as
+ * scanLearnings: element i belongs to list[i], never rejects. `ruleSetVersion` names the extra rules too.
  */
 export async function cleanWithCurrentRules(
-  list: readonly Record<string, string | undefined>[],
+  list: readonly LearningTexts[],
   rules: SecretRuleSet,
-): Promise<RedactedLearningFields[]> {
+): Promise<LearningScan[]> {
   // The maintained scanner. Swapping it for another one is this line.
-  const cleaned = await redactManyLearningFields(list);
-  if (rules.extra.length === 0) return cleaned;
-  for (const learning of cleaned) {
-    for (const [field, value] of Object.entries(learning.fields)) {
-      if (value === undefined) continue;
-      let text = value;
-      for (const rule of rules.extra) {
-        let hits = 0;
-        text = text.replace(rule.pattern, () => {
-          hits++;
-          return `[REDACTED:${rule.id}]`;
-        });
-        if (hits === 0) continue;
-        learning.redactions += hits;
-        learning.findings.push({
-          field,
-          ruleId: `extra/${rule.id}`,
-          message: `matched extra rule ${rule.id}`,
-        });
-      }
-      learning.fields[field] = text;
-    }
+  const scans = await scanLearnings(list);
+  for (const scan of scans) {
+    scan.ruleSetVersion = rules.name;
+    if (rules.extra.length > 0) applyExtraRules(scan, rules.extra);
   }
-  return cleaned;
+  return scans;
+}
+
+function applyExtraRules(scan: LearningScan, extra: readonly ExtraRule[]): void {
+  const inIdentifiers: string[] = [];
+  const redact = (field: string, text: string, identifier: boolean): string => {
+    let out = text;
+    for (const rule of extra) {
+      let hits = 0;
+      out = out.replace(rule.pattern, () => {
+        hits++;
+        return `[REDACTED:${rule.id}]`;
+      });
+      if (hits === 0) continue;
+      scan.redactions += hits;
+      scan.findings.push({ field, ruleId: `extra/${rule.id}`, message: `matched extra rule ${rule.id}` });
+      if (identifier) inIdentifiers.push(field);
+    }
+    return out;
+  };
+  const { cleaned } = scan;
+  for (const name of TEXT_FIELDS) {
+    const value = cleaned[name];
+    if (value !== undefined) cleaned[name] = redact(name, value, IDENTIFIER_FIELDS.has(name));
+  }
+  if (cleaned.metadata !== undefined) {
+    cleaned.metadata = redactJson(cleaned.metadata, 'metadata', redact) as Record<string, unknown>;
+  }
+  if (scan.quarantine !== undefined) return;
+  if (inIdentifiers.length > 0) {
+    scan.quarantine = {
+      code: 'SECRET_IN_IDENTIFIER',
+      message: `a secret in a field that cannot be redacted: ${[...new Set(inIdentifiers)].join(', ')}`,
+    };
+    return;
+  }
+  // The capture path's policy again, on what the extra rules left (e.g. a correction that was only a secret).
+  scan.quarantine = quarantineReason({
+    fields: { context: cleaned.context, model_output: cleaned.model_output, correction: cleaned.correction },
+    findings: scan.findings,
+    redactions: scan.redactions,
+    failedFields: [],
+  });
+}
+
+/** A copy of a JSON value with every key and string value passed through `redact` (keys are identifiers). */
+function redactJson(
+  value: unknown,
+  path: string,
+  redact: (field: string, text: string, identifier: boolean) => string,
+): unknown {
+  if (typeof value === 'string') return redact(path, value, false);
+  if (Array.isArray(value)) return value.map((v, i) => redactJson(v, `${path}.${i}`, redact));
+  if (value === null || typeof value !== 'object') return value;
+  const out: Record<string, unknown> = {};
+  for (const [i, [key, v]] of Object.entries(value).entries()) {
+    // Named by position, never by the key itself: the key may be the secret.
+    let name = redact(`${path}.#${i} (key)`, key, true);
+    while (Object.prototype.hasOwnProperty.call(out, name)) name = `${name}~`;
+    // defineProperty: a key named `__proto__` from untrusted metadata stays a plain key.
+    Object.defineProperty(out, name, {
+      value: redactJson(v, `${path}.${name}`, redact),
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  }
+  return out;
 }

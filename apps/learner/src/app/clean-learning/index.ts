@@ -1,3 +1,2 @@
 export * from './content-hash';
-export * from './redaction';
 export * from './current-rules';

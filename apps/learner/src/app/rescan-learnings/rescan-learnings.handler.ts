@@ -10,10 +10,10 @@ import {
 } from '@genesis/contracts';
 import { counter, Log } from '@genesis/observability';
 import { enqueueEvent } from '@genesis/persistence';
-import { cleanWithCurrentRules, quarantineReason } from '../clean-learning';
+import { cleanWithCurrentRules } from '../clean-learning';
 import { LEARNER_CONFIG, type LearnerConfig } from '../learner.config';
 import { forgetLearnings } from './forget-learnings';
-import { fieldName, fieldsOf, rowFromFields, type StoredLearningRow } from './row-fields';
+import { fieldName, rowFromScan, textsOf, type StoredLearningRow } from './row-fields';
 
 const changedTotal = counter(
   'genesis_learnings_rescan_changes_total',
@@ -125,7 +125,7 @@ export class RescanLearningsHandler {
     const [job] = await m.query<RescanJob[]>(`SELECT * FROM learning_rescans WHERE id = $1 FOR UPDATE`, [id]);
     if (!job || job.status !== 'scanning') return true;
     const rows = await m.query<StoredLearningRow[]>(
-      `SELECT id, status, source, language, context, model_output, correction, produced_by, metadata
+      `SELECT id, status, source, language, context, model_output, correction, tests, produced_by, metadata
        FROM learnings WHERE ($1::uuid IS NULL OR id > $1) AND ($2::text IS NULL OR model_id = $2)
        ORDER BY id LIMIT $3 FOR UPDATE`,
       [job.cursor, job.model_id, this.config.rescanBatchSize],
@@ -136,6 +136,11 @@ export class RescanLearningsHandler {
     }
     const changes = await this.clean(rows);
     for (const change of changes) await applyChange(m, job.id, change);
+    // Every row of the batch is now clean under the current rule set: record which one.
+    await m.query(`UPDATE learnings SET secret_rule_set = $2 WHERE id = ANY($1::uuid[])`, [
+      rows.map((r) => r.id),
+      this.config.secretRules.name,
+    ]);
     const count = (action: Change['action']) => changes.filter((c) => c.action === action).length;
     await m.query(
       `UPDATE learning_rescans SET cursor = $2, scanned = scanned + $3, redacted = redacted + $4,
@@ -148,33 +153,22 @@ export class RescanLearningsHandler {
 
   /** What the current rules change in these rows (unchanged rows are left out). */
   private async clean(rows: StoredLearningRow[]): Promise<Change[]> {
-    const cleaned = await cleanWithCurrentRules(rows.map(fieldsOf), this.config.secretRules);
+    const scans = await cleanWithCurrentRules(rows.map(textsOf), this.config.secretRules);
     const changes: Change[] = [];
     rows.forEach((row, i) => {
-      const result = cleaned[i]!;
-      if (result.redactions === 0 && result.failedFields.length === 0) return;
-      const next = rowFromFields(row, result.fields);
-      const fields = [
-        ...new Set([...result.findings.map((f) => f.field), ...result.failedFields].map(fieldName)),
-      ];
-      const rules = [...new Set(result.findings.map((f) => f.ruleId))];
-      // The quarantine policy of the capture path, on the training texts; a row that is not
-      // accepted is only redacted (it is never trained on, and has no text left but metadata).
-      const reason =
-        row.status === 'accepted'
-          ? quarantineReason({
-              ...result,
-              fields: {
-                context: next.context ?? undefined,
-                model_output: next.model_output ?? undefined,
-                correction: next.correction ?? undefined,
-              },
-            })
-          : undefined;
+      const scan = scans[i]!;
+      const scanFailed = scan.quarantine?.code === 'SECRET_SCAN_FAILED';
+      if (scan.redactions === 0 && !scanFailed) return;
+      const next = rowFromScan(row, scan);
+      const fields = [...new Set(scan.findings.map((f) => fieldName(f.field)))];
+      const rules = [...new Set(scan.findings.map((f) => f.ruleId))];
+      // The quarantine policy of the capture path; a row that is not accepted is only redacted (it
+      // is never trained on, and has no text left but metadata).
+      const reason = row.status === 'accepted' ? scan.quarantine : undefined;
       changes.push({
         row: next,
         action: reason ? 'quarantined' : 'redacted',
-        redactions: result.redactions,
+        redactions: scan.redactions,
         rules,
         fields,
         ...(reason ? { quarantine: `${reason.code}: ${reason.message} (rescan)` } : {}),
@@ -239,7 +233,7 @@ async function applyChange(m: EntityManager, rescanId: string, change: Change): 
   if (change.action === 'quarantined') {
     await m.query(
       `UPDATE learnings SET status = 'quarantined', context = NULL, model_output = NULL, correction = NULL,
-         source = $2, language = $3, produced_by = $4, metadata = $5::jsonb, quarantine_reason = $6,
+         tests = NULL, source = $2, language = $3, produced_by = $4, metadata = $5::jsonb, quarantine_reason = $6,
          redaction_count = redaction_count + $7
        WHERE id = $1`,
       [
@@ -255,7 +249,7 @@ async function applyChange(m: EntityManager, rescanId: string, change: Change): 
   } else {
     await m.query(
       `UPDATE learnings SET context = $2, model_output = $3, correction = $4, source = $5, language = $6,
-         produced_by = $7, metadata = $8::jsonb, redaction_count = redaction_count + $9
+         produced_by = $7, metadata = $8::jsonb, redaction_count = redaction_count + $9, tests = $10
        WHERE id = $1`,
       [
         row.id,
@@ -267,6 +261,7 @@ async function applyChange(m: EntityManager, rescanId: string, change: Change): 
         row.produced_by,
         JSON.stringify(row.metadata),
         change.redactions,
+        row.tests ?? null,
       ],
     );
   }

@@ -1,3 +1,5 @@
+import type { LearningScan, LearningTexts } from '@genesis/secrets';
+
 /**
  * A stored learning's every text as named fields for the scanner, and back: the three texts,
  * `source`, `language`, `produced_by`, and each key and string value of `metadata` (ARCHITECTURE §7:
@@ -11,47 +13,42 @@ export interface StoredLearningRow {
   context: string | null;
   model_output: string | null;
   correction: string | null;
+  tests?: string | null;
   produced_by: string | null;
   metadata: Record<string, unknown> | null;
 }
 
-export type ScanFields = Record<string, string | undefined>;
-
-const TEXT_FIELDS = ['context', 'model_output', 'correction', 'source', 'language', 'produced_by'] as const;
-const KEY = 'metadata.key.';
-const VALUE = 'metadata.value.';
-
-export function fieldsOf(row: StoredLearningRow): ScanFields {
-  const fields: ScanFields = {};
-  for (const name of TEXT_FIELDS) fields[name] = row[name] ?? undefined;
-  Object.entries(row.metadata ?? {}).forEach(([key, value], i) => {
-    fields[`${KEY}${i}`] = key;
-    if (typeof value === 'string') fields[`${VALUE}${i}`] = value;
-  });
-  return fields;
-}
-
-/** The row's texts rebuilt from cleaned fields; a key that collides after redaction gets a suffix. */
-export function rowFromFields(row: StoredLearningRow, fields: ScanFields): StoredLearningRow {
-  const metadata: Record<string, unknown> = {};
-  Object.values(row.metadata ?? {}).forEach((value, i) => {
-    let cleanKey = fields[`${KEY}${i}`] ?? `[UNSCANNED:${i}]`;
-    while (cleanKey in metadata) cleanKey = `${cleanKey}~`;
-    metadata[cleanKey] = typeof value === 'string' ? (fields[`${VALUE}${i}`] ?? null) : value;
-  });
+/** The row's texts as the scanner reads them (every text a learning carries). */
+export function textsOf(row: StoredLearningRow): LearningTexts {
   return {
-    ...row,
-    source: fields['source'] ?? '[UNSCANNED]',
-    language: fields['language'] ?? null,
-    context: fields['context'] ?? null,
-    model_output: fields['model_output'] ?? null,
-    correction: fields['correction'] ?? null,
-    produced_by: fields['produced_by'] ?? null,
-    metadata,
+    context: row.context ?? undefined,
+    model_output: row.model_output ?? undefined,
+    correction: row.correction ?? undefined,
+    tests: row.tests ?? undefined,
+    source: row.source,
+    language: row.language ?? undefined,
+    produced_by: row.produced_by ?? undefined,
+    metadata: row.metadata ?? undefined,
   };
 }
 
-/** The user-facing name of a scan field: `metadata` for its keys and values. */
+/** The row with the scan's cleaned texts; a text whose scan failed is dropped, never kept raw. */
+export function rowFromScan(row: StoredLearningRow, scan: LearningScan): StoredLearningRow {
+  const c = scan.cleaned;
+  return {
+    ...row,
+    source: c.source ?? '[UNSCANNED]',
+    language: c.language ?? null,
+    context: c.context ?? null,
+    model_output: c.model_output ?? null,
+    correction: c.correction ?? null,
+    tests: c.tests ?? null,
+    produced_by: c.produced_by ?? null,
+    metadata: c.metadata ?? {},
+  };
+}
+
+/** The user-facing name of a finding's field: `metadata` for its keys and values. */
 export function fieldName(field: string): string {
   return field.startsWith('metadata.') ? 'metadata' : field;
 }

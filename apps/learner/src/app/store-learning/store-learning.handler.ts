@@ -8,7 +8,7 @@ import {
   type LearningRejectedV1,
   type LearningStoredV1,
 } from '@genesis/contracts';
-import { counter } from '@genesis/observability';
+import { counter, perModelSeries } from '@genesis/observability';
 import {
   OUTBOX_RECORD,
   Outbox,
@@ -18,24 +18,19 @@ import {
   type CommittedEvent,
   type PendingEvent,
 } from '@genesis/persistence';
-import {
-  cleanWithCurrentRules,
-  learningContentHash,
-  quarantineReason,
-  type QuarantineReason,
-  type RedactedLearningFields,
-  type SecretRuleSet,
-} from '../clean-learning';
+import { type LearningScan, type QuarantineReason } from '@genesis/secrets';
+import { cleanWithCurrentRules, learningContentHash, type SecretRuleSet } from '../clean-learning';
 import { LEARNER_CONFIG, type LearnerConfig } from '../learner.config';
 import { MicroBatcher } from './micro-batcher';
 
-const stored = counter('genesis_learnings_stored_total', 'Learnings stored by outcome', [
-  'model_id',
-  'status',
-]);
-const redacted = counter('genesis_learnings_redactions_total', 'Secrets redacted from learnings', [
-  'model_id',
-]);
+// Every known model's series at 0 (perModelSeries), so increase() sees its first learnings.
+const stored = perModelSeries(
+  counter('genesis_learnings_stored_total', 'Learnings stored by outcome', ['model_id', 'status']),
+  { status: ['accepted', 'duplicate', 'quarantined', 'already-stored'] },
+);
+const redacted = perModelSeries(
+  counter('genesis_learnings_redactions_total', 'Secrets redacted from learnings', ['model_id']),
+);
 
 export type StoreOutcome = 'accepted' | 'duplicate' | 'quarantined' | 'already-stored';
 
@@ -272,7 +267,7 @@ function storedEvent({ event, row }: Prepared, storedAt: string) {
     learning_id: row.id,
     model_id: row.model_id,
     kind: event.data.kind,
-    source: event.data.source,
+    source: row.source as string,
     ...(row.language ? { language: row.language as string } : {}),
     content_hash: row.content_hash,
     redactions: Number(row.redaction_count ?? 0),
@@ -299,51 +294,60 @@ function rejectedEvent(
   };
 }
 
-/** Redacts secrets (one scan for the whole batch), applies the quarantine policy, hashes the cleaned content. */
+/**
+ * Cleans every text of every learning (one secret-scan pass for the whole batch; metadata keys and values,
+ * source, language and produced_by included), applies the quarantine policy, hashes the cleaned content.
+ * Nothing raw goes past this point: the row and the follow-up event hold only cleaned values.
+ */
 async function prepareAll(
   events: EventEnvelope<LearningCapturedV1>[],
   rules: SecretRuleSet,
 ): Promise<Prepared[]> {
-  const cleaned = await cleanWithCurrentRules(
+  const scans = await cleanWithCurrentRules(
     events.map(({ data: d }) => ({
       context: d.context,
       model_output: d.model_output,
       correction: d.correction,
       tests: d.tests,
+      source: d.source,
+      language: d.language,
+      produced_by: d.produced_by,
+      metadata: d.metadata,
     })),
     rules,
   );
-  return events.map((event, i) => prepare(event, cleaned[i]!));
+  return events.map((event, i) => prepare(event, scans[i]!));
 }
 
-function prepare(event: EventEnvelope<LearningCapturedV1>, cleaned: RedactedLearningFields): Prepared {
+function prepare(event: EventEnvelope<LearningCapturedV1>, scan: LearningScan): Prepared {
   const d = event.data;
-  const fields = cleaned.fields;
+  const c = scan.cleaned;
   const row: Row = {
     id: d.learning_id,
     model_id: d.model_id,
     kind: d.kind,
-    source: d.source,
-    language: d.language?.toLowerCase() ?? null,
-    context: fields['context'] ?? null,
-    model_output: fields['model_output'] ?? null,
-    correction: fields['correction'] ?? null,
-    tests: fields['tests'] ?? null,
-    produced_by: d.produced_by ?? null,
-    metadata: d.metadata ?? {},
+    source: c.source ?? '[REDACTED]',
+    language: c.language?.toLowerCase() ?? null,
+    context: c.context ?? null,
+    model_output: c.model_output ?? null,
+    correction: c.correction ?? null,
+    tests: c.tests ?? null,
+    produced_by: c.produced_by ?? null,
+    metadata: c.metadata ?? {},
     content_hash: learningContentHash({
       model_id: d.model_id,
       kind: d.kind,
-      language: d.language,
-      context: fields['context'],
-      model_output: fields['model_output'],
-      correction: fields['correction'] ?? '',
+      language: c.language,
+      context: c.context,
+      model_output: c.model_output,
+      correction: c.correction ?? '',
     }),
-    redaction_count: cleaned.redactions,
+    redaction_count: scan.redactions,
+    secret_rule_set: scan.ruleSetVersion,
     event_id: event.id,
     captured_at: d.received_at,
   };
-  return { event, row, quarantine: quarantineReason(cleaned) };
+  return { event, row, quarantine: scan.quarantine };
 }
 
 const COLUMNS = [
@@ -363,14 +367,16 @@ const COLUMNS = [
   'duplicate_of',
   'quarantine_reason',
   'redaction_count',
+  'secret_rule_set',
   'event_id',
   'captured_at',
 ] as const;
 
 /** The learnings columns as `json_to_recordset` reads them: one JSON parameter for a whole batch. */
 const LEARNING_RECORD = `r(id uuid, model_id text, kind text, source text, language text, context text,
-  model_output text, correction text, tests text, produced_by text, metadata jsonb, content_hash text, status text,
-  duplicate_of uuid, quarantine_reason text, redaction_count int, event_id uuid, captured_at timestamptz)`;
+  model_output text, correction text, tests text, produced_by text, metadata jsonb, content_hash text,
+  status text, duplicate_of uuid, quarantine_reason text, redaction_count int, secret_rule_set text,
+  event_id uuid, captured_at timestamptz)`;
 
 /** Inserts the rows given as one JSON array in $1 (`JSON.stringify(rows)`). */
 const INSERT_LEARNINGS = `INSERT INTO learnings (${COLUMNS.join(', ')})

@@ -10,6 +10,7 @@ import {
   newEvidence,
   statusDocument,
   thresholdsFor,
+  TRIGGER_KINDS,
   type ImprovementStatus,
   type TriggerThresholds,
 } from '@genesis/cycles';
@@ -76,6 +77,10 @@ export class CycleMetrics {
               `${c.model_id}\u0000${c.trigger}`,
               (byTrigger.get(`${c.model_id}\u0000${c.trigger}`) ?? 0) + c.n,
             );
+          // Every known model and trigger from 0: a series born with its first cycle would hide
+          // that cycle from increase() ("cycles opened: 0" while two opened).
+          for (const { model_id } of s.statuses)
+            for (const trigger of TRIGGER_KINDS) this.inc({ model_id, trigger }, 0);
           for (const [key, n] of byTrigger) {
             const [model_id, trigger] = key.split('\u0000') as [string, string];
             this.inc({ model_id, trigger }, n);

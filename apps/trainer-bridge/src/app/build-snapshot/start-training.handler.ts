@@ -8,13 +8,15 @@ import {
   type ThresholdReachedV1,
 } from '@genesis/contracts';
 import { findCycle, transitionCycle } from '@genesis/cycles';
-import { counter, Log } from '@genesis/observability';
+import { counter, Log, perModelSeries } from '@genesis/observability';
 import { BRIDGE_CONFIG, type BridgeConfig } from '../trainer-bridge.config';
 import { queueTrainingJob, type SnapshotRef } from '../training-jobs';
 import { ArtifactStore } from '@genesis/messaging';
 import { buildSnapshot, describeDecontamination, type SnapshotLearning } from './snapshot';
 
-const snapshots = counter('genesis_dataset_snapshots_total', 'Training snapshots built', ['model_id']);
+const snapshots = perModelSeries(
+  counter('genesis_dataset_snapshots_total', 'Training snapshots built', ['model_id']),
+);
 
 /**
  * threshold.reached → an immutable, content-addressed dataset snapshot (with lineage: the ids of

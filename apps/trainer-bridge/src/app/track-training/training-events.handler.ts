@@ -10,14 +10,17 @@ import {
   type TrainingProgressV1,
 } from '@genesis/contracts';
 import { transitionCycle } from '@genesis/cycles';
-import { counter, gauge, Log } from '@genesis/observability';
+import { counter, gauge, Log, perModelSeries } from '@genesis/observability';
 import { versionName } from '../model-version';
 import { BRIDGE_CONFIG, type BridgeConfig } from '../trainer-bridge.config';
 import { queueTrainingJob, type SnapshotRef } from '../training-jobs';
 
 const lossGauge = gauge('genesis_training_loss', 'Latest training loss reported by the worker', ['model_id']);
 const tpsGauge = gauge('genesis_training_tokens_per_second', 'Latest training throughput', ['model_id']);
-const outcomes = counter('genesis_training_jobs_total', 'Training jobs by outcome', ['model_id', 'outcome']);
+const outcomes = perModelSeries(
+  counter('genesis_training_jobs_total', 'Training jobs by outcome', ['model_id', 'outcome']),
+  { outcome: ['completed', 'failed', 'failed_retryable', 'expired'] },
+);
 
 interface JobRow {
   job_id: string;
@@ -119,7 +122,7 @@ export class TrainingEventsHandler {
     });
   }
 
-  /** Registers the candidate under an immutable genesis-YYYYMMDD-HHMMSS name (suffixed if taken). */
+  /** Registers the candidate under an immutable <model_id>-YYYYMMDD-HHMMSS name (suffixed if taken). */
   private async registerCandidate(
     m: EntityManager,
     job: JobRow,
@@ -127,10 +130,13 @@ export class TrainingEventsHandler {
     snapshotId: string,
     at: Date,
   ): Promise<string> {
-    const [taken] = await m.query(`SELECT count(*)::int AS n FROM model_versions WHERE version LIKE $1`, [
-      `${versionName(at)}%`,
-    ]);
-    const version = versionName(at, taken.n);
+    // The base name and its -N siblings; starts_with, not LIKE: a model id may hold '_'.
+    const base = versionName(job.model_id, at);
+    const [taken] = await m.query(
+      `SELECT count(*)::int AS n FROM model_versions WHERE version = $1 OR starts_with(version, $1 || '-')`,
+      [base],
+    );
+    const version = versionName(job.model_id, at, taken.n);
     const [parent] = await m.query(
       `SELECT version FROM model_versions WHERE model_id = $1 AND status = 'champion' LIMIT 1`,
       [job.model_id],

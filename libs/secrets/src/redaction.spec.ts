@@ -2,7 +2,21 @@ import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { quarantineReason, redactLearningFields, redactSecrets, type RedactedText } from './redaction';
+import {
+  quarantineReason,
+  redactLearningFields as redactLearningFieldsAll,
+  redactSecrets as redactSecretsAll,
+  type RedactedText,
+} from './redaction';
+import { scanWithSecretlint } from './secretlint-scanner';
+
+// This spec pins redaction with secretlint's rules alone (markers, counts, offsets); the gitleaks and
+// Genesis rules on top are covered by pattern-rules.spec.ts and scan-learning.spec.ts.
+const redactSecrets = (text: string) => redactSecretsAll(text, scanWithSecretlint);
+const redactLearningFields = (
+  fields: Record<string, string | undefined>,
+  redact: (text: string) => Promise<RedactedText> = redactSecrets,
+) => redactLearningFieldsAll(fields, redact);
 
 // Every secret-shaped fixture is assembled at runtime from fragments and random bytes, so this file contains
 // nothing that secretlint, gitleaks or GitHub push protection would flag, nor anything that could be live.

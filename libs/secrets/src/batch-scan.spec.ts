@@ -3,20 +3,39 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { rules as recommendedRules } from '@secretlint/secretlint-rule-preset-recommend';
 import {
-  redactLearningFields,
-  redactManyLearningFields,
-  redactSecrets,
+  redactLearningFields as redactLearningFieldsAll,
+  redactManyLearningFields as redactManyAll,
+  redactSecrets as redactSecretsAll,
   type RedactedLearningFields,
+  type RedactedText,
   type ScanManyOptions,
 } from './redaction';
 import {
-  scanForSecrets,
-  scanManyForSecrets,
-  scanManyForSecretsSettled,
+  scanWithSecretlint as scanForSecrets,
+  scanManyForSecrets as scanManyAll,
+  scanManyForSecretsSettled as scanManySettledAll,
   type PrefilterMessage,
   type ScanHit,
   type SecretScanner,
 } from './secretlint-scanner';
+
+// This spec pins the secretlint pre-filter, so it runs secretlint's rules alone: the pattern rules that the
+// batch adds for every text (gitleaks, Genesis) are per-text already, and pattern-rules.spec.ts checks the
+// batch with them against the per-text scan.
+const SECRETLINT_ONLY: ScanManyOptions = { scan: scanForSecrets, patterns: () => [] };
+const scanManyForSecrets = (texts: readonly string[], options: ScanManyOptions = {}) =>
+  scanManyAll(texts, { ...SECRETLINT_ONLY, ...options });
+const scanManyForSecretsSettled = (texts: readonly string[], options: ScanManyOptions = {}) =>
+  scanManySettledAll(texts, { ...SECRETLINT_ONLY, ...options });
+const redactManyLearningFields = (
+  list: readonly Record<string, string | undefined>[],
+  options: ScanManyOptions = {},
+) => redactManyAll(list, { ...SECRETLINT_ONLY, ...options });
+const redactSecrets = (text: string, scan: SecretScanner = scanForSecrets) => redactSecretsAll(text, scan);
+const redactLearningFields = (
+  fields: Record<string, string | undefined>,
+  redact: (text: string) => Promise<RedactedText> = (text) => redactSecrets(text),
+) => redactLearningFieldsAll(fields, redact);
 
 // Equivalence of the batched scan (one joined secretlint pass as a pre-filter, then per-text rescans) with the
 // per-text scan. Like redaction.spec.ts, every secret-shaped fixture is assembled at runtime from fragments and

@@ -1,6 +1,9 @@
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { lintSource } from '@secretlint/core';
 import { rules as recommendedRules } from '@secretlint/secretlint-rule-preset-recommend';
+import { PATTERN_RULES_VERSION, scanWithPatterns } from './pattern-rules';
 
 type SecretlintConfig = Parameters<typeof lintSource>[0]['options']['config'];
 type SecretlintMessage = Awaited<ReturnType<typeof lintSource>>['messages'][number];
@@ -73,8 +76,40 @@ function disableSecretlintProfiler(): void {
 }
 disableSecretlintProfiler();
 
+/** The installed version of a package, read from its package.json (its `exports` hide that file). */
+function installedVersion(pkg: string): string {
+  let dir = dirname(require.resolve(pkg));
+  for (;;) {
+    try {
+      const json = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as {
+        name?: string;
+        version?: string;
+      };
+      if (json.name === pkg && json.version) return json.version;
+    } catch {
+      // no package.json at this level
+    }
+    const parent = dirname(dir);
+    if (parent === dir) return 'unknown';
+    dir = parent;
+  }
+}
+
+/**
+ * Names every rule set that cleans a learning, with versions; stored per learning (`secret_rule_set`) so
+ * that a rescan knows which learnings were cleaned by an older set.
+ */
+export const SECRET_RULE_SET_VERSION = [
+  `secretlint-preset-recommend@${installedVersion('@secretlint/secretlint-rule-preset-recommend')}`,
+  PATTERN_RULES_VERSION,
+].join('+');
+
+const PATTERN_RULE_PREFIX = /^(?:gitleaks|genesis):/;
+
 export function shortRuleName(ruleId: string): string {
-  const name = ruleId.startsWith(RULE_ID_PREFIX) ? ruleId.slice(RULE_ID_PREFIX.length) : ruleId;
+  const name = ruleId.startsWith(RULE_ID_PREFIX)
+    ? ruleId.slice(RULE_ID_PREFIX.length)
+    : ruleId.replace(PATTERN_RULE_PREFIX, '');
   // Keeps markers matchable by a fixed pattern even if a future rule id has unusual characters.
   return name.toLowerCase().replace(/[^a-z0-9-]/g, '-');
 }
@@ -88,8 +123,17 @@ function lint(content: string): Promise<SecretlintMessage[]> {
   }).then((result) => result.messages);
 }
 
-/** Runs the secretlint rules over `text`; rejects if secretlint throws. */
+/**
+ * Every rule set over `text`: secretlint's recommend preset, then gitleaks' default rules and Genesis' own
+ * (pattern-rules.ts). Rejects if a scanner throws.
+ */
 export async function scanForSecrets(text: string): Promise<ScanHit[]> {
+  if (text.length === 0) return [];
+  return [...(await scanWithSecretlint(text)), ...scanWithPatterns(text)];
+}
+
+/** Runs the secretlint rules over `text`; rejects if secretlint throws. */
+export async function scanWithSecretlint(text: string): Promise<ScanHit[]> {
   if (text.length === 0) return [];
   const messages = await lint(text);
   // Core strips a leading BOM before linting, so its ranges are relative to the text without it.
@@ -145,6 +189,11 @@ export type PrefilterMessage = Pick<SecretlintMessage, 'range' | 'data'>;
 export interface ScanManyOptions {
   /** Per-text scan, the single source of truth for hits (default scanForSecrets). */
   scan?: SecretScanner;
+  /**
+   * What a text the secretlint pre-filter clears still gets: the pattern rules (default scanWithPatterns).
+   * `scan` must equal secretlint's hits followed by these for the batch to equal the per-text scan.
+   */
+  patterns?: (text: string) => ScanHit[];
   /** The joined pre-filter pass (default: secretlint over the joined texts); a test hook. */
   prefilter?: (joined: string) => Promise<readonly PrefilterMessage[]>;
 }
@@ -249,6 +298,7 @@ export async function scanManyForSecretsSettled(
   options: ScanManyOptions = {},
 ): Promise<PromiseSettledResult<ScanHit[]>[]> {
   const scan = options.scan ?? scanForSecrets;
+  const patterns = options.patterns ?? scanWithPatterns;
   const prefilter = options.prefilter ?? lint;
   const alone = new Set<number>();
   const joinable: number[] = [];
@@ -270,7 +320,16 @@ export async function scanManyForSecretsSettled(
     rescanned.map((i) => new Promise<ScanHit[]>((resolve) => resolve(scan(texts[i])))),
   );
   const byIndex = new Map(rescanned.map((i, k) => [i, outcomes[k]]));
-  return texts.map((_, i) => byIndex.get(i) ?? { status: 'fulfilled', value: [] });
+  // A text the pre-filter cleared has no secretlint hit; the pattern rules still run over it.
+  return texts.map((text, i) => byIndex.get(i) ?? settle(() => (text.length === 0 ? [] : patterns(text))));
+}
+
+function settle(run: () => ScanHit[]): PromiseSettledResult<ScanHit[]> {
+  try {
+    return { status: 'fulfilled', value: run() };
+  } catch (reason) {
+    return { status: 'rejected', reason };
+  }
 }
 
 function mustScanAlone(text: string): boolean {

@@ -35,7 +35,11 @@ export interface RedactedLearningFields {
 }
 
 export type QuarantineCode =
-  'SECRET_SCAN_FAILED' | 'RESIDUAL_PRIVATE_KEY' | 'UNCLEANABLE_SECRET' | 'EMPTY_CORRECTION';
+  | 'SECRET_SCAN_FAILED'
+  | 'SECRET_IN_IDENTIFIER'
+  | 'RESIDUAL_PRIVATE_KEY'
+  | 'UNCLEANABLE_SECRET'
+  | 'EMPTY_CORRECTION';
 
 export interface QuarantineReason {
   code: QuarantineCode;
@@ -52,7 +56,7 @@ interface Span {
 }
 
 /**
- * Replaces every secret secretlint's recommend preset finds with `[REDACTED:<rule>]`.
+ * Replaces every secret the rule sets find (secretlint's recommend preset, gitleaks, Genesis' own) with `[REDACTED:<rule>]`.
  * Rejects if secretlint throws; callers that must not fail use redactLearningFields + quarantineReason.
  * `scan` is a test hook.
  */
