@@ -4,7 +4,14 @@ import Ajv2020 from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import fc from 'fast-check';
 import { ServiceProcess, TEST_ADMIN_KEY, TEST_WRITER_KEY, TestStack } from '@genesis/testing';
-import { fromSchema, hostileValue } from './fuzz/arbitraries';
+import {
+  DEEP_JSON,
+  formEncoded,
+  fromSchema,
+  hostileText,
+  hostileValue,
+  withHugeKey,
+} from './fuzz/arbitraries';
 import { loadSpec, operations, type Operation, type Schema } from './fuzz/openapi';
 
 /**
@@ -48,14 +55,30 @@ function requestFor(op: Operation): fc.Arbitrary<Sent> {
   const params = op.parameters.map((p) =>
     fc.record({
       present: p.required || p.in === 'path' ? fc.constant(true) : fc.boolean(),
-      value: fc.oneof({ weight: 4, arbitrary: fromSchema(p.schema) }, { weight: 1, arbitrary: hostileValue }),
+      value: fc.oneof({ weight: 3, arbitrary: fromSchema(p.schema) }, { weight: 1, arbitrary: hostileText }),
     }),
   );
-  const body = op.body
+  // A body and, for some, the content type it must travel with.
+  const body: fc.Arbitrary<{ raw: string; type?: string } | undefined> = op.body
     ? fc.oneof(
-        { weight: 5, arbitrary: fromSchema(op.body.schema).map((v) => JSON.stringify(v)) },
-        { weight: 1, arbitrary: hostileValue.map((v) => JSON.stringify(v) ?? 'undefined') },
-        { weight: 1, arbitrary: fc.string({ maxLength: 50 }) },
+        { weight: 6, arbitrary: fromSchema(op.body.schema).map((v) => ({ raw: JSON.stringify(v) })) },
+        { weight: 1, arbitrary: hostileValue.map((v) => ({ raw: JSON.stringify(v) ?? 'undefined' })) },
+        { weight: 1, arbitrary: fc.string({ maxLength: 50 }).map((raw) => ({ raw })) },
+        { weight: 1, arbitrary: fc.constant({ raw: DEEP_JSON, type: 'application/json' }) },
+        {
+          weight: 1,
+          arbitrary: fromSchema(op.body.schema).map((v) => ({
+            raw: JSON.stringify(withHugeKey(v)),
+            type: 'application/json',
+          })),
+        },
+        {
+          weight: 1,
+          arbitrary: fc.tuple(fromSchema(op.body.schema), fc.boolean()).map(([v, nul]) => ({
+            raw: formEncoded(v, nul),
+            type: 'application/x-www-form-urlencoded',
+          })),
+        },
       )
     : fc.constant(undefined);
   return fc
@@ -78,9 +101,9 @@ function requestFor(op: Operation): fc.Arbitrary<Sent> {
         else if (p.in === 'header') headers[p.name] = text || 'k';
       });
       if (auth[1]) headers['authorization'] = `Bearer ${auth[1]}`;
-      if (raw !== undefined) headers['content-type'] = type;
+      if (raw !== undefined) headers['content-type'] = raw.type ?? type;
       const qs = query.toString();
-      return { method: op.method, url: `${path}${qs ? `?${qs}` : ''}`, headers, body: raw };
+      return { method: op.method, url: `${path}${qs ? `?${qs}` : ''}`, headers, body: raw?.raw };
     });
 }
 

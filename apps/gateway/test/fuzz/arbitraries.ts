@@ -79,3 +79,53 @@ function objectOf(s: Schema): fc.Arbitrary<unknown> {
   const maxKeys = Math.min((s['maxProperties'] as number) ?? 5, 5);
   return fc.dictionary(fc.string({ maxLength: 30 }), fromSchema(extra as Schema), { maxKeys });
 }
+
+/**
+ * Hostile text for query and path parameters: the values above plus NUL-bearing strings, dates
+ * outside what a database holds, and opaque tokens (base64url JSON, as cursors are) holding them.
+ */
+export const hostileText: fc.Arbitrary<unknown> = fc.oneof(
+  hostileValue,
+  fc.constantFrom('\u0000', 'a\u0000b', '-271821-04-20', '+275760-09-13T00:00:00Z', '0', '-'.repeat(36)),
+  fc
+    .array(
+      fc.oneof(
+        fc.constantFrom('-271821-04-20T00:00:00Z', '+275760-09-13T00:00:00Z', '-'.repeat(36), '\u0000'),
+        fc.date({ noInvalidDate: true }).map((d) => d.toISOString()),
+        fc.uuid(),
+        fc.jsonValue({ maxDepth: 1 }),
+      ),
+      { maxLength: 3 },
+    )
+    .map((parts) => Buffer.from(JSON.stringify(parts)).toString('base64url')),
+);
+
+/** 5,000 nested arrays around a `\u` escape: deep enough to overflow a recursive walk. */
+export const DEEP_JSON = `${'['.repeat(5000)}"\\u0041"${']'.repeat(5000)}`;
+
+/** `value` with a key of just over 1 MiB added to its most deeply nested object. */
+export function withHugeKey(value: unknown): unknown {
+  let deepest: Record<string, unknown> | undefined;
+  let best = -1;
+  const walk = (v: unknown, depth: number) => {
+    if (v === null || typeof v !== 'object') return;
+    if (!Array.isArray(v) && depth > best) {
+      best = depth;
+      deepest = v as Record<string, unknown>;
+    }
+    for (const child of Object.values(v)) walk(child, depth + 1);
+  };
+  walk(value, 0);
+  if (deepest) deepest['k'.repeat(1024 * 1024 + 1)] = 'v';
+  return value;
+}
+
+/** `value` as an HTML form body (what a browser or curl -d sends), optionally with a NUL in it. */
+export function formEncoded(value: unknown, withNul: boolean): string {
+  const form = new URLSearchParams();
+  const entries: [string, unknown][] =
+    value !== null && typeof value === 'object' ? Object.entries(value) : [['value', value]];
+  for (const [k, v] of entries) form.append(k, typeof v === 'string' ? v : (JSON.stringify(v) ?? ''));
+  if (withNul) form.append('correction', 'a\u0000b');
+  return form.toString();
+}
