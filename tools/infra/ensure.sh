@@ -185,11 +185,17 @@ pg_admin_psql() { # extra psql args...
 }
 
 # Creates the role (LOGIN CREATEDB, with the URL's password) and the database from DATABASE_URL
-# when missing, and (re)sets the role's password/attributes to what the URL says.
+# when missing, and (re)sets the role's password/attributes to what the URL says. The password
+# reaches psql through stdin (a psql \set), never its command line, which `ps` shows to everyone.
 pg_ensure_role_and_db() {
-  local alter="ALTER ROLE %I WITH LOGIN CREATEDB PASSWORD %L"
+  local alter="ALTER ROLE %I WITH LOGIN CREATEDB PASSWORD %L" esc
   [[ -n $PG_PASS ]] || alter="ALTER ROLE %I WITH LOGIN CREATEDB"
-  pg_admin_psql -v role="$PG_USER" -v pass="$PG_PASS" -v db="$PG_DB" <<SQL
+  # psql's quoting inside '…': a quote is doubled, a backslash escapes.
+  esc=${PG_PASS//\\/\\\\}
+  esc=${esc//\'/\'\'}
+  {
+    printf '%s\n' "\\set pass '$esc'"
+    cat <<SQL
 SELECT format('CREATE ROLE %I', :'role') WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = :'role')
 \\gexec
 SELECT format('$alter', :'role', :'pass')
@@ -197,6 +203,7 @@ SELECT format('$alter', :'role', :'pass')
 SELECT format('CREATE DATABASE %I OWNER %I', :'db', :'role') WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = :'db')
 \\gexec
 SQL
+  } | pg_admin_psql -v role="$PG_USER" -v db="$PG_DB"
 }
 
 # Data directory for our own cluster. It lives in $GENESIS_HOME/data/pg unless the postgres user
