@@ -2,6 +2,7 @@
 # `npm start`: the whole Genesis stack on this machine.
 #   1. npm ci (only when node_modules is missing)
 #   2. tools/infra/ensure.sh   (NATS + JetStream, Postgres, Redis on loopback; installs them if needed).
+#      Postgres' role and Redis get passwords generated once into $GENESIS_HOME/infra/credentials.env.
 #      A nats-server it starts runs deploy/nats/nats-server.conf: one user per process, passwords
 #      generated once into $GENESIS_HOME/nats/credentials.env (GENESIS_NATS_AUTH=none: no users).
 #      A server already running at NATS_URL is used as it is (its own authentication, if any).
@@ -25,8 +26,13 @@ if ((BASH_VERSINFO[0] < 5 || (BASH_VERSINFO[0] == 5 && BASH_VERSINFO[1] < 1))); 
 fi
 
 export NATS_URL="${NATS_URL:-nats://127.0.0.1:4222}"
-export DATABASE_URL="${DATABASE_URL:-postgres://genesis:genesis@127.0.0.1:5432/genesis}"
-export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379}"
+# Postgres and Redis get passwords generated once into $GENESIS_HOME/infra/credentials.env (0600),
+# unless DATABASE_URL / REDIS_URL are given; a role that still has the old well-known password
+# `genesis` (a .genesis made before) is moved to the generated one by ensure.sh, with a message.
+if [[ -z ${DATABASE_URL:-} || -z ${REDIS_URL:-} ]]; then ensure_infra_credentials; fi
+export DATABASE_URL="${DATABASE_URL:-postgres://genesis:$(infra_password POSTGRES)@127.0.0.1:5432/genesis}"
+export REDIS_URL="${REDIS_URL:-redis://:$(infra_password REDIS)@127.0.0.1:6379}"
+export GENESIS_PG_LEGACY_PASSWORD="${GENESIS_PG_LEGACY_PASSWORD-$GENESIS_PG_LEGACY_PASSWORD_DEFAULT}"
 # Services listen on loopback only for local dev (the apps' own default is 0.0.0.0, for containers).
 export GENESIS_BIND_HOST="${GENESIS_BIND_HOST:-127.0.0.1}"
 # A nats-server started here gets the per-service users and permissions (deploy/nats).

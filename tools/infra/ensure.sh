@@ -7,7 +7,7 @@
 #
 #   NATS_URL      default nats://127.0.0.1:4222        (HTTP monitor on port+4000, e.g. 8222)
 #   DATABASE_URL  default postgres://genesis:genesis@127.0.0.1:5432/genesis
-#   REDIS_URL     default redis://127.0.0.1:6379
+#   REDIS_URL     default redis://127.0.0.1:6379 (redis://:PASSWORD@…: a server started here requires it)
 #   GENESIS_HOME  default <repo>/.genesis  (data/{nats,pg,redis}, logs/, run/)
 #   GENESIS_INFRA_TIMEOUT      seconds to wait for each server to answer (default 30)
 #   GENESIS_NATS_MONITOR_PORT  override the NATS monitor port
@@ -185,11 +185,17 @@ pg_admin_psql() { # extra psql args...
 }
 
 # Creates the role (LOGIN CREATEDB, with the URL's password) and the database from DATABASE_URL
-# when missing, and (re)sets the role's password/attributes to what the URL says.
+# when missing, and (re)sets the role's password/attributes to what the URL says. The password
+# reaches psql through stdin (a psql \set), never its command line, which `ps` shows to everyone.
 pg_ensure_role_and_db() {
-  local alter="ALTER ROLE %I WITH LOGIN CREATEDB PASSWORD %L"
+  local alter="ALTER ROLE %I WITH LOGIN CREATEDB PASSWORD %L" esc
   [[ -n $PG_PASS ]] || alter="ALTER ROLE %I WITH LOGIN CREATEDB"
-  pg_admin_psql -v role="$PG_USER" -v pass="$PG_PASS" -v db="$PG_DB" <<SQL
+  # psql's quoting inside '…': a quote is doubled, a backslash escapes.
+  esc=${PG_PASS//\\/\\\\}
+  esc=${esc//\'/\'\'}
+  {
+    printf '%s\n' "\\set pass '$esc'"
+    cat <<SQL
 SELECT format('CREATE ROLE %I', :'role') WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = :'role')
 \\gexec
 SELECT format('$alter', :'role', :'pass')
@@ -197,6 +203,7 @@ SELECT format('$alter', :'role', :'pass')
 SELECT format('CREATE DATABASE %I OWNER %I', :'db', :'role') WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = :'db')
 \\gexec
 SQL
+  } | pg_admin_psql -v role="$PG_USER" -v db="$PG_DB"
 }
 
 # Data directory for our own cluster. It lives in $GENESIS_HOME/data/pg unless the postgres user
@@ -276,6 +283,23 @@ pg_start_own() {
   PG_ADMIN=ours PG_ADMIN_SOCK=$PG_SOCK
 }
 
+# A dev stack made before npm start generated passwords: its role still has the well-known one
+# (GENESIS_PG_LEGACY_PASSWORD, set by npm start). Logs in with it and moves the role to the URL's
+# password (a role may change its own, so this needs no superuser). The SQL goes through stdin,
+# never the command line, where any local user could read it.
+pg_migrate_legacy_password() {
+  local legacy=${GENESIS_PG_LEGACY_PASSWORD:-}
+  [[ -n $legacy && -n $PG_PASS && $PG_PASS != "$legacy" ]] || return 0
+  [[ $PG_PASS =~ ^[A-Za-z0-9]+$ ]] || return 0 # generated passwords only: inlined in SQL below
+  PGPASSWORD=$legacy PGCONNECT_TIMEOUT=5 "$PSQL" -X -q -h "$PG_PROBE" -p "$PG_PORT" -U "$PG_USER" -d "$PG_DB" \
+    -tAc 'select 1' >/dev/null 2>&1 || return 0
+  log "Postgres: role '$PG_USER' still has the old well-known password; moving it to the generated one ($GENESIS_INFRA_CREDENTIALS)"
+  if ! PGPASSWORD=$legacy PGCONNECT_TIMEOUT=5 "$PSQL" -X -q -v ON_ERROR_STOP=1 -h "$PG_PROBE" -p "$PG_PORT" \
+    -U "$PG_USER" -d "$PG_DB" >/dev/null <<<"ALTER ROLE CURRENT_USER PASSWORD '$PG_PASS';"; then
+    warn "Postgres: could not change the password of role '$PG_USER'; set it to the one in $GENESIS_INFRA_CREDENTIALS by hand"
+  fi
+}
+
 ensure_pg() {
   local bin line
   bin=$(pg_bin_dir)
@@ -303,6 +327,7 @@ ensure_pg() {
     pg_start_own
   fi
 
+  pg_migrate_legacy_password
   if [[ $PG_ADMIN != none ]]; then
     if ! pg_ensure_role_and_db; then
       die "Postgres: could not create role '$PG_USER' / database '$PG_DB' on $PG_HOST:$PG_PORT"
@@ -331,13 +356,27 @@ ensure_redis() {
       +PONG | -NOAUTH* | -WRONGPASS* | -ERR*) log "Redis: reusing the server at $REDIS_HOST:$REDIS_PORT$ours" ;;
       *) warn "Redis: something answers at $REDIS_HOST:$REDIS_PORT but it does not look like Redis" ;;
     esac
+    if [[ $reply == +PONG && -n $REDIS_PASS ]]; then
+      # Open to anyone on this machine although REDIS_URL has a password: a server started by an
+      # npm start from before the generated passwords. Ours gets it now; another one is reported.
+      if [[ -n $ours ]] && [[ $(redis_command "$REDIS_PROBE" "$REDIS_PORT" "CONFIG SET requirepass $REDIS_PASS") == +OK ]]; then
+        log "Redis: the server started earlier had no password; it now requires the one in REDIS_URL"
+      else
+        warn "Redis: the server at $REDIS_HOST:$REDIS_PORT requires no password (REDIS_URL has one; it is not checked)"
+      fi
+    fi
     return 0
   fi
 
   local dir="$GENESIS_DATA_DIR/redis" logf="$GENESIS_LOG_DIR/redis.log" pidf="$GENESIS_RUN_DIR/redis.pid"
   local args=(--bind 127.0.0.1 --port "$REDIS_PORT" --dir "$dir" --daemonize yes --pidfile "$pidf"
     --logfile "$logf" --appendonly yes)
-  if [[ -n $REDIS_PASS ]]; then args+=(--requirepass "$REDIS_PASS"); fi
+  if [[ -n $REDIS_PASS ]]; then
+    # In a 0600 config file, not on the command line (which every local user can read in ps).
+    local conf="$GENESIS_RUN_DIR/redis.conf"
+    (umask 077 && printf 'requirepass %s\n' "$REDIS_PASS" >"$conf")
+    args=("$conf" "${args[@]}")
+  fi
   log "Redis: starting redis-server on 127.0.0.1:$REDIS_PORT (data $dir, log $logf)"
   record_started redis "$REDIS_PORT"
   if ! redis-server "${args[@]}" </dev/null >>"$logf" 2>&1 9>&-; then

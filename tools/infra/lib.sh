@@ -108,6 +108,15 @@ redis_ping() {
   printf '%s\n' "${line%$'\r'}"
 }
 
+# redis_command HOST PORT "COMMAND ARGS": one inline command, its first reply line (empty if none).
+redis_command() {
+  local line
+  # The command (it may hold a password) travels in the environment, not in a process's arguments.
+  line=$(REDIS_COMMAND=$3 timeout 3 bash -c 'exec 3<>"/dev/tcp/$0/$1" && printf "%s\r\n" "$REDIS_COMMAND" >&3 && IFS= read -r -t 2 line <&3 && printf "%s\n" "$line"' \
+    "$1" "$2" 2>/dev/null) || true
+  printf '%s\n' "${line%$'\r'}"
+}
+
 pid_alive() {
   local pid=$1 line state
   [[ $pid =~ ^[0-9]+$ ]] || return 1
@@ -177,6 +186,40 @@ take_infra_lock() {
   if ! flock -w 300 9; then
     die "another ensure.sh/stop.sh holds $GENESIS_RUN_DIR/infra.lock for more than 300 s"
   fi
+}
+
+# --- Postgres and Redis passwords (docs/adr/0013-hostile-http.md) ------------------------------
+# npm start's Postgres role and Redis server get passwords generated once into
+# $GENESIS_INFRA_CREDENTIALS (mode 0600): GENESIS_POSTGRES_PASSWORD=… and GENESIS_REDIS_PASSWORD=…
+# (hex, so they need no escaping in a URL). The services get them inside DATABASE_URL / REDIS_URL.
+# npm test keeps its fixed test credentials on its own ports (tools/dev/test.sh).
+GENESIS_INFRA_CREDENTIALS="$GENESIS_HOME/infra/credentials.env"
+# What npm start used before the generated passwords: a stack made then is migrated from it.
+GENESIS_PG_LEGACY_PASSWORD_DEFAULT=genesis
+
+# Creates $GENESIS_INFRA_CREDENTIALS or adds the passwords it lacks; never changes one there.
+ensure_infra_credentials() {
+  local dir var pw added=()
+  dir=$(dirname "$GENESIS_INFRA_CREDENTIALS")
+  mkdir -p "$dir"
+  chmod 700 "$dir"
+  (umask 077 && touch "$GENESIS_INFRA_CREDENTIALS")
+  chmod 600 "$GENESIS_INFRA_CREDENTIALS"
+  for var in GENESIS_POSTGRES_PASSWORD GENESIS_REDIS_PASSWORD; do
+    grep -q "^$var=" "$GENESIS_INFRA_CREDENTIALS" && continue
+    pw=$(openssl rand -hex 24 2>/dev/null || node -e 'process.stdout.write(require("crypto").randomBytes(24).toString("hex"))')
+    printf '%s=%s\n' "$var" "$pw" >>"$GENESIS_INFRA_CREDENTIALS"
+    added+=("$var")
+  done
+  if ((${#added[@]} > 0)); then
+    log "generated ${added[*]} in $GENESIS_INFRA_CREDENTIALS (mode 0600)"
+  fi
+}
+
+# infra_password POSTGRES|REDIS: that password from $GENESIS_INFRA_CREDENTIALS (read as data).
+infra_password() {
+  [[ -f $GENESIS_INFRA_CREDENTIALS ]] || return 0
+  sed -n "s/^GENESIS_$1_PASSWORD=//p" "$GENESIS_INFRA_CREDENTIALS" | tail -1
 }
 
 # --- NATS users (deploy/nats, docs/adr/0006-nats-permissions.md) ------------------------------

@@ -67,12 +67,13 @@ stop_redis() { # port
   pid=$(cat "$pidf" 2>/dev/null || true)
   if pid_is "$pid" redis-server; then
     log "Redis: stopping redis-server (pid $pid, port $port)"
-    # The password, if any, comes from REDIS_URL (it is not written to disk).
+    # The password, if any, comes from REDIS_URL, else from the file npm start generated it into.
     local auth=""
     if [[ -n ${REDIS_URL:-} ]]; then
       parse_url "$REDIS_URL"
       [[ ${U_PORT:-6379} == "$port" ]] && auth=$U_PASS
     fi
+    [[ -n $auth ]] || auth=$(infra_password REDIS)
     local cli=(redis-cli -h 127.0.0.1 -p "$port")
     if [[ -n $auth ]]; then cli=(env REDISCLI_AUTH="$auth" "${cli[@]}"); fi
     if command -v redis-cli >/dev/null 2>&1 &&

@@ -22,13 +22,18 @@ export class AuthGuard implements CanActivate {
     const scope = this.reflector.get<Scope | undefined>(SCOPE_KEY, context.getHandler());
     if (!scope) return true;
     const request = context.switchToHttp().getRequest<AuthedRequest>();
-    const header = request.headers.authorization ?? '';
-    const match = /^Bearer\s+(\S+)$/i.exec(header);
-    if (!match) throw problems.unauthorized('send "Authorization: Bearer <api key>"');
-    const key = this.keys.find(match[1]!);
-    if (!key) throw problems.unauthorized('unknown API key');
+    // The edge hook (http/edge-hooks.ts) has found the key already, before the body was read.
+    const key = request.apiKey ?? this.authenticate(request);
     if (!allows(key, scope)) throw problems.forbidden(scope);
     request.apiKey = key;
     return true;
+  }
+
+  private authenticate(request: AuthedRequest): ApiKey {
+    const match = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '');
+    if (!match) throw problems.unauthorized('send "Authorization: Bearer <api key>"');
+    const key = this.keys.find(match[1]!);
+    if (!key) throw problems.unauthorized('unknown API key');
+    return key;
   }
 }

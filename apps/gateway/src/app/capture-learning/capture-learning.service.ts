@@ -11,7 +11,7 @@ import {
 } from '@genesis/contracts';
 import { EventPublisher } from '@genesis/messaging';
 import { counter, Log, perModelSeries } from '@genesis/observability';
-import { problems } from '../problem/problem';
+import { ProblemError, problems } from '../problem/problem';
 import { deterministicId, uuidv7 } from './ids';
 
 const captured = perModelSeries(
@@ -81,6 +81,16 @@ export class CaptureLearningService {
       await Promise.all(envelopes.map((e) => this.publisher.publish(SUBJECTS.learningCaptured, e)));
     } catch (err) {
       log.warn('publish failed', { correlation_id: opts.correlationId, error: (err as Error).message });
+      // Too big for the bus is permanent: a retryable 503 here had clients retry forever. The
+      // schema's bounds keep every valid learning under NATS' default 1 MiB; this is the backstop.
+      if (/max_payload/i.test((err as Error).message)) {
+        throw new ProblemError(
+          413,
+          'LEARNING_TOO_LARGE',
+          'Learning too large',
+          'a learning, once encoded, exceeds what the event bus carries; shorten its fields',
+        );
+      }
       throw problems.unavailable(
         'the event bus did not acknowledge the learning(s); nothing is confirmed — retry the request (with the same Idempotency-Key to be safe)',
       );

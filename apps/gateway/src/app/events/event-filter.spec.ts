@@ -56,6 +56,11 @@ describe('startPosition', () => {
     });
   });
 
+  it('reads a start before 1970 as everything', () => {
+    assert.deepEqual(startPosition('999999d', undefined, now), { kind: 'all' });
+    assert.deepEqual(startPosition('1969-12-31T23:59:59Z', undefined, now), { kind: 'all' });
+  });
+
   it('continues after Last-Event-ID, whatever since says', () => {
     assert.deepEqual(startPosition('10m', '41', now), { kind: 'sequence', sequence: 42 });
   });

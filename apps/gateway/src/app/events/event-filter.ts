@@ -58,11 +58,18 @@ export function startPosition(
   if (since === undefined || since === '') return { kind: 'new' };
   if (since === 'all') return { kind: 'all' };
   const duration = SINCE_DURATION.exec(since);
-  if (duration)
-    return { kind: 'time', time: new Date(now.getTime() - Number(duration[1]) * UNIT_MS[duration[2]!]!) };
+  if (duration) return fromTime(new Date(now.getTime() - Number(duration[1]) * UNIT_MS[duration[2]!]!));
   const time = /^\d{4}-\d{2}-\d{2}T/.test(since) ? new Date(since) : undefined;
   if (!time || Number.isNaN(time.getTime()))
     throw badQuery('since must be a duration (30s, 10m, 2h, 7d), an ISO 8601 date-time, or "all"');
   if (time.getTime() > now.getTime() + 60_000) throw badQuery('since lies in the future');
-  return { kind: 'time', time };
+  return fromTime(time);
+}
+
+/**
+ * Nothing on the stream predates 1970; an earlier time (`999999d`) means "everything", which also
+ * keeps a year NATS cannot parse out of the consumer request (that failed as a retryable 503).
+ */
+function fromTime(time: Date): StartPosition {
+  return time.getTime() < 0 ? { kind: 'all' } : { kind: 'time', time };
 }

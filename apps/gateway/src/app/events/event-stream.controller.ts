@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { Controller, Get, Headers, Inject, Query, Res, UseGuards } from '@nestjs/common';
+import { Controller, Get, Headers, Inject, Query, Req, Res, UseGuards } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { DeliverPolicy, type Consumer } from '@nats-io/jetstream';
 import { STREAMS } from '@genesis/contracts';
 import { NatsClient } from '@genesis/messaging';
-import { AuthGuard, RequireScope } from '../auth/auth.guard';
+import { AuthGuard, RequireScope, type AuthedRequest } from '../auth/auth.guard';
 import { RateLimitGuard } from '../rate-limit/rate-limit.guard';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../gateway.config';
 import { problems } from '../problem/problem';
@@ -37,11 +37,12 @@ export class EventStreamController {
     @Query() q: Record<string, string | undefined>,
     @Headers('last-event-id') lastEventId: string | undefined,
     @Res() reply: FastifyReply,
+    @Req() request: AuthedRequest,
   ): Promise<void> {
     // Everything that can fail with a problem+json answer happens before the first byte.
     const subject = subjectFilter(q['subject']);
     const start = startPosition(q['since'], lastEventId, new Date());
-    const slot = this.streams.admit();
+    const slot = this.streams.admit(request.apiKey!.id);
     let from: number;
     let consumer: Consumer;
     try {

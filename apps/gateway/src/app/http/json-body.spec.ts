@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseStrictJson } from './json-body';
+import { MAX_JSON_DEPTH, MAX_KEY_LENGTH, parseStrictJson } from './json-body';
 
 describe('parseStrictJson', () => {
   it('parses UTF-8 JSON, including non-ASCII text', () => {
@@ -39,5 +39,23 @@ describe('parseStrictJson', () => {
   it('accepts escapes that are text: a surrogate pair, an escaped backslash before u0000', () => {
     assert.deepEqual(parseStrictJson(Buffer.from('{"a":"\\ud83d\\ude00"}')), { a: '😀' });
     assert.deepEqual(parseStrictJson(Buffer.from('{"a":"\\\\u0000"}')), { a: '\\u0000' });
+  });
+  it('bounds nesting and key length without recursion (400 JSON_TOO_DEEP / KEY_TOO_LONG)', () => {
+    const code = (json: string) => {
+      try {
+        parseStrictJson(Buffer.from(json));
+        return 'parsed';
+      } catch (e) {
+        return (e as { code?: string }).code;
+      }
+    };
+    // 5,000 nested arrays with one escape: the recursive text check once overflowed the stack here.
+    assert.equal(code(`${'['.repeat(5000)}"\\u0041"${']'.repeat(5000)}`), 'JSON_TOO_DEEP');
+    assert.equal(code(`${'{"a":'.repeat(200_000)}1${'}'.repeat(200_000)}`), 'JSON_TOO_DEEP');
+    assert.equal(code(`${'['.repeat(MAX_JSON_DEPTH)}${']'.repeat(MAX_JSON_DEPTH)}`), 'parsed');
+    assert.equal(code(`${'['.repeat(MAX_JSON_DEPTH + 1)}${']'.repeat(MAX_JSON_DEPTH + 1)}`), 'JSON_TOO_DEEP');
+    assert.equal(code(JSON.stringify({ m: { ['k'.repeat(MAX_KEY_LENGTH)]: 1 } })), 'parsed');
+    assert.equal(code(JSON.stringify({ m: { ['k'.repeat(MAX_KEY_LENGTH + 1)]: 1 } })), 'KEY_TOO_LONG');
+    assert.equal(code(JSON.stringify([{ ['k'.repeat(1024 * 1024 + 1)]: 1 }])), 'KEY_TOO_LONG');
   });
 });

@@ -11,6 +11,8 @@ const FASTIFY_CODES: Record<string, string> = {
   FST_ERR_CTP_INVALID_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
   FST_ERR_CTP_EMPTY_JSON_BODY: 'MALFORMED_JSON',
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'BAD_REQUEST',
+  FST_ERR_MAX_PARAM_LENGTH: 'URI_TOO_LONG',
+  FST_ERR_BAD_URL: 'BAD_URL',
 };
 
 /** Nest's own HttpExceptions (unknown route, body limits …) mapped to stable codes. */
@@ -19,6 +21,7 @@ const STATUS_CODES: Record<number, string> = {
   404: 'ROUTE_NOT_FOUND',
   405: 'METHOD_NOT_ALLOWED',
   413: 'PAYLOAD_TOO_LARGE',
+  414: 'URI_TOO_LONG',
   415: 'UNSUPPORTED_MEDIA_TYPE',
 };
 
@@ -31,20 +34,25 @@ export class ProblemFilter implements ExceptionFilter {
     const request = ctx.getRequest<FastifyRequest>();
     const problem = toProblem(exception);
     if (problem.status >= 500) log.error('request failed', { url: request.url, error: exception as Error });
-    for (const [k, v] of Object.entries(problem.headers)) void reply.header(k, v);
-    void reply
-      .status(problem.status)
-      .header('content-type', 'application/problem+json')
-      .send({
-        type: `https://genesis.dev/problems/${problem.code.toLowerCase().replace(/_/g, '-')}`,
-        title: problem.title,
-        status: problem.status,
-        code: problem.code,
-        ...(problem.detail ? { detail: problem.detail } : {}),
-        instance: request.url,
-        ...problem.extra,
-      });
+    sendProblem(reply, request.url, problem);
   }
+}
+
+/** Writes `problem` as application/problem+json: the one shape of every error the gateway sends. */
+export function sendProblem(reply: FastifyReply, instance: string, problem: ProblemError): FastifyReply {
+  for (const [k, v] of Object.entries(problem.headers)) void reply.header(k, v);
+  return reply
+    .status(problem.status)
+    .header('content-type', 'application/problem+json')
+    .send({
+      type: `https://genesis.dev/problems/${problem.code.toLowerCase().replace(/_/g, '-')}`,
+      title: problem.title,
+      status: problem.status,
+      code: problem.code,
+      ...(problem.detail ? { detail: problem.detail } : {}),
+      instance,
+      ...problem.extra,
+    });
 }
 
 export function toProblem(exception: unknown): ProblemError {

@@ -5,7 +5,15 @@ import { LearningEntity } from '@genesis/persistence';
 import { AuthGuard, RequireScope } from '../auth/auth.guard';
 import { RateLimitGuard } from '../rate-limit/rate-limit.guard';
 import { problems } from '../problem/problem';
-import { UUID, badQuery, limitParam } from '../http/query-params';
+import {
+  MODEL_ID,
+  UUID,
+  badQuery,
+  dateTimeParam,
+  limitParam,
+  patternParam,
+  textParam,
+} from '../http/query-params';
 import { decodeCursor, encodeCursor } from './cursor';
 import { learningView } from './learning-view';
 
@@ -42,8 +50,10 @@ export class QueryLearningsController {
       .orderBy('l.captured_at', 'DESC')
       .addOrderBy('l.id', 'DESC')
       .limit(limit + 1);
-    if (q['model_id']) qb.andWhere('l.model_id = :modelId', { modelId: q['model_id'] });
-    if (q['source']) qb.andWhere('l.source = :source', { source: q['source'] });
+    const modelId = patternParam(q['model_id'], 'model_id', MODEL_ID);
+    if (modelId) qb.andWhere('l.model_id = :modelId', { modelId });
+    const source = textParam(q['source'], 'source', 200);
+    if (source) qb.andWhere('l.source = :source', { source });
     if (q['kind']) {
       if (!LEARNING_KINDS.includes(q['kind'] as never))
         throw badQuery(`kind must be one of ${LEARNING_KINDS.join(', ')}`);
@@ -53,13 +63,11 @@ export class QueryLearningsController {
       if (!STATUSES.includes(q['status'])) throw badQuery(`status must be one of ${STATUSES.join(', ')}`);
       qb.andWhere('l.status = :status', { status: q['status'] });
     }
-    if (q['since']) {
-      if (Number.isNaN(Date.parse(q['since']))) throw badQuery('since must be an ISO 8601 date-time');
-      qb.andWhere('l.captured_at >= :since', { since: new Date(q['since']) });
-    }
+    const since = dateTimeParam(q['since'], 'since');
+    if (since) qb.andWhere('l.captured_at >= :since', { since });
     if (q['cursor']) {
       const c = decodeCursor(q['cursor']);
-      qb.andWhere('(l.captured_at, l.id) < (:cAt, :cId)', { cAt: new Date(c.capturedAt), cId: c.id });
+      qb.andWhere('(l.captured_at, l.id) < (:cAt, :cId)', { cAt: c.capturedAt, cId: c.id });
     }
     const rows = await qb.getMany();
     const page = rows.slice(0, limit);

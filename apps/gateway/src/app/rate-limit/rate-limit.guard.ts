@@ -5,11 +5,15 @@ import { counter } from '@genesis/observability';
 import { problems } from '../problem/problem';
 import type { AuthedRequest } from '../auth/auth.guard';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../gateway.config';
+import { countInWindow } from './fixed-window';
 
-const limited = counter('genesis_http_rate_limited_total', 'Requests refused by the rate limit', ['key_id']);
+export const rateLimited = counter('genesis_http_rate_limited_total', 'Requests refused by the rate limit', [
+  'key_id',
+]);
 
 /**
- * Per-key requests per second, counted in Redis so every gateway replica shares one budget.
+ * Per-key requests per second (requests without a valid key are limited per address, before their
+ * body is read: see http/edge-hooks.ts), counted in Redis so every gateway replica shares one budget.
  * A fixed one-second window: cheap (one round trip) and good enough to stop a runaway client.
  */
 @Injectable()
@@ -22,11 +26,9 @@ export class RateLimitGuard implements CanActivate {
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const request = context.switchToHttp().getRequest<AuthedRequest>();
     if (!request.apiKey || this.config.rateLimitPerSecond === 0) return true;
-    const second = Math.floor(Date.now() / 1000);
-    const key = `genesis:rl:${request.apiKey.id}:${second}`;
-    const [[, count]] = (await this.redis.multi().incr(key).pexpire(key, 2000).exec()) as [[null, number]];
+    const count = await countInWindow(this.redis, request.apiKey.id);
     if (count > this.config.rateLimitPerSecond) {
-      limited.inc({ key_id: request.apiKey.id });
+      rateLimited.inc({ key_id: request.apiKey.id });
       throw problems.rateLimited(1);
     }
     return true;
