@@ -109,4 +109,25 @@ describe('learner: one batch with new, repeated, duplicate and quarantined learn
     );
     assert.equal(n, ids.length, 'one outbox row per learning');
   });
+
+  it("keeps the tests a learning carries (an error_fix's failing test), redacted like every field", async () => {
+    const tests = `assert parse("1") == 1\n# token ${TOKEN}`;
+    const fix = capturedLearning({
+      source: 'paths',
+      kind: 'error_fix',
+      correction: 'def parse(s):\n    return int(s)',
+      tests,
+    });
+    await publisher.publish(SUBJECTS.learningCaptured, fix);
+    const stored = await waitFor('the error_fix stored', async () => {
+      const [r] = await stack.db.query<{ status: string; tests: string | null }>(
+        `SELECT status, tests FROM learnings WHERE id = $1`,
+        [fix.data.learning_id],
+      );
+      return r;
+    });
+    assert.equal(stored.status, 'accepted');
+    assert.match(stored.tests!, /^assert parse\("1"\) == 1\n# token /);
+    assert.ok(!stored.tests!.includes(TOKEN), 'the secret in the tests was redacted');
+  });
 });

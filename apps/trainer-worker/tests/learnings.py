@@ -16,7 +16,6 @@ import json
 import math
 import sys
 import time
-import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,14 +26,17 @@ sys.path.insert(0, str(REPO / "apps" / "trainer-worker" / "scripts"))
 
 import make_learning_fixtures as generator  # noqa: E402  (scripts/ is not a package)
 
+from trainer_worker.normalise import correction_key, decontamination_key, normalise_text  # noqa: E402
+
 GENERATED = {"rule-family": generator.rule_family, "no-signal": generator.no_signal}
 
 HELD_OUT_FRACTION = 0.2
+# The e2e runs the bridge with GENESIS_DECONTAMINATION_LEVEL=layout: its rule family's lesson is
+# "the same line with another name", which the default level counts as a copy (ADR 0016).
+DECONTAMINATION_LEVEL = "layout"
 
 
-def normalise_for_hash(text: str) -> str:
-    lines = unicodedata.normalize("NFC", text).replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    return "\n".join(line.rstrip() for line in lines).strip()
+normalise_for_hash = normalise_text  # the shared normalisation (libs/contracts/src/normalise.ts)
 
 
 def content_hash(learning: dict[str, Any], model_id: str = "genesis") -> str:
@@ -73,14 +75,19 @@ def training_record(learning_id: str, learning: dict[str, Any]) -> dict[str, Any
 def split(
     learnings: list[dict[str, Any]], fraction: float = HELD_OUT_FRACTION
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """(training records, in-domain eval items) as the bridge and the evaluator would build them."""
+    """(training records, in-domain eval items) as the bridge and the evaluator would build them:
+    held out by the decontamination key (a learning and its variants on the same side), and nothing
+    trained on that teaches a held-out answer."""
     ranked = sorted((content_hash(learning), n, learning) for n, learning in enumerate(learnings))
+    level = DECONTAMINATION_LEVEL
+    held = [is_held_out(decontamination_key(learning, level), fraction) for _, _, learning in ranked]
+    answers = {correction_key(learning, level) for (_, _, learning), h in zip(ranked, held, strict=True) if h}
     train, held_out = [], []
-    for hash_hex, n, learning in ranked:
+    for (_, n, learning), h in zip(ranked, held, strict=True):
         record = training_record(f"learning-{n + 1:04d}", learning)
-        if is_held_out(hash_hex, fraction):
+        if h:
             held_out.append({"item_id": record["learning_id"], "split": "in_domain", **record})
-        else:
+        elif correction_key(learning, level) not in answers:
             train.append(record)
     return train, held_out
 

@@ -27,7 +27,8 @@ def test_defaults_follow_the_recipe() -> None:
     )
     assert (cfg.train.learning_rate, cfg.train.max_steps, cfg.train.batch_size) == (5e-3, 200, 16)
     evaluation = cfg.evaluation
-    assert (evaluation.max_new_tokens, evaluation.batch_size, evaluation.sandbox_mode) == (64, 16, "auto")
+    assert (evaluation.max_new_tokens, evaluation.batch_size, evaluation.sandbox_mode) == (None, 16, "auto")
+    assert evaluation.max_new_tokens_cap == 1024  # None: derived per suite (budget.py)
     assert (
         evaluation.sandbox.cpu_seconds,
         evaluation.sandbox.memory_mb,
@@ -115,7 +116,7 @@ def test_environment_overrides() -> None:
         ({"GENESIS_BASE_MODEL": " "}, "GENESIS_BASE_MODEL"),
         ({"GENESIS_ARTIFACTS_BUCKET": "no spaces"}, "GENESIS_ARTIFACTS_BUCKET"),
         ({"GENESIS_EVALUATE_CONSUMER": "a b"}, "GENESIS_EVALUATE_CONSUMER"),
-        ({"GENESIS_EVAL_MAX_NEW_TOKENS": "0"}, "GENESIS_EVAL_MAX_NEW_TOKENS"),
+        ({"GENESIS_EVAL_MAX_NEW_TOKENS": "-1"}, "GENESIS_EVAL_MAX_NEW_TOKENS"),
         ({"GENESIS_SANDBOX_MEMORY_MB": "8"}, "GENESIS_SANDBOX"),
         ({"GENESIS_SANDBOX_MODE": "prelude"}, "GENESIS_SANDBOX_MODE"),
         ({"GENESIS_SANDBOX_PYTHON": "python3"}, "GENESIS_SANDBOX_PYTHON"),

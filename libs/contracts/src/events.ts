@@ -26,6 +26,8 @@ export interface LearningInput {
   context?: string;
   model_output?: string;
   correction: string;
+  /** Python tests of the correction (e.g. an error_fix's failing test): a held-out item with tests is scored by running them. */
+  tests?: string;
   produced_by?: string;
   metadata?: Record<string, MetadataValue>;
 }
@@ -242,7 +244,10 @@ export interface JobsEvaluateV1 {
   model: { version: string | null; base_model: string; adapter: AdapterRef | null };
   suite: ObjectRef & { sha256: string; items: number };
   output?: { bucket?: string; key?: string };
-  generation?: { max_new_tokens?: number };
+  /** max_new_tokens: a fixed budget; without it the worker derives one per suite (capped). */
+  generation?: { max_new_tokens?: number; max_new_tokens_cap?: number };
+  /** The anchor suite the worker appends from its pinned package (items: an even subset; null = all). */
+  anchor?: { suite: string; version: string; items: number | null };
   sandbox?: { cpu_seconds?: number; memory_mb?: number; wall_seconds?: number };
   seed?: number;
   attempt?: number;
@@ -358,6 +363,24 @@ export interface ModelEvaluatedV1 {
   guards: GuardCheck[];
   items: number;
   power?: GatePower;
+  /** The suite the scores were measured on, e.g. in-domain.v2+regression.v1+humaneval-1.0.3. */
+  suite_version?: string;
+  /** The regression and anchor suites' non-inferiority check. */
+  non_inferiority?: NonInferiorityCheck;
+}
+
+export interface NonInferiorityCheck {
+  split: 'regression';
+  items: number;
+  margin: number;
+  significance: number;
+  candidate_rate: number | null;
+  champion_rate: number | null;
+  difference: number;
+  upper_bound: number;
+  candidate_only: number;
+  champion_only: number;
+  ok: boolean;
 }
 
 export type DeploymentTargetName = 'registry' | 'ollama' | 'openai-lora';

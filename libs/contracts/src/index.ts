@@ -4,3 +4,5 @@ export * from './envelope';
 export * from './validation';
 export * from './storable-text';
 export * from './model-version';
+export * from './normalise';
+export * from './suites';

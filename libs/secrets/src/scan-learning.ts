@@ -15,6 +15,8 @@ export interface LearningTexts {
   context?: string;
   model_output?: string;
   correction?: string;
+  /** Python tests a learning may carry (ADR 0016): cleaned like the code they test. */
+  tests?: string;
   source?: string;
   language?: string;
   produced_by?: string;
@@ -38,7 +40,15 @@ export interface LearningScan {
   quarantine?: QuarantineReason;
 }
 
-const TEXT_FIELDS = ['context', 'model_output', 'correction', 'source', 'language', 'produced_by'] as const;
+const TEXT_FIELDS = [
+  'context',
+  'model_output',
+  'correction',
+  'tests',
+  'source',
+  'language',
+  'produced_by',
+] as const;
 /** Fields that name or classify rather than say something: a secret there cannot be cut out. */
 const IDENTIFIER_FIELDS: ReadonlySet<string> = new Set(['source', 'language', 'produced_by']);
 const METADATA_FIELD = 'metadata#';

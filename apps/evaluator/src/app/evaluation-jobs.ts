@@ -25,6 +25,11 @@ export interface EvaluationRow {
     items: number;
     in_domain: number;
     regression: number;
+    /** The name every score of this evaluation carries (ADR 0016). */
+    suite_version?: string;
+    in_domain_version?: number;
+    /** The anchor suite the worker adds from its pinned package; items null = all. */
+    anchor?: { suite: string; version: string; items: number | null } | null;
   };
   status: 'running' | 'completed' | 'failed';
 }
@@ -66,7 +71,11 @@ export async function queueEvaluationJob(
       items: evaluation.suite.items,
     },
     output: { bucket: evaluation.suite.bucket, key: `eval-results/${evaluation.id}/${jobId}.jsonl` },
-    generation: { max_new_tokens: config.maxNewTokens },
+    generation: {
+      ...(config.maxNewTokens > 0 ? { max_new_tokens: config.maxNewTokens } : {}),
+      max_new_tokens_cap: config.maxNewTokensCap,
+    },
+    ...(evaluation.suite.anchor ? { anchor: evaluation.suite.anchor } : {}),
     sandbox: config.sandbox,
     seed: config.gate.seed,
     attempt,

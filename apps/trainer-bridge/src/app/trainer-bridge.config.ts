@@ -1,3 +1,4 @@
+import { NORMALISATION_LEVELS, type NormalisationLevel } from '@genesis/contracts';
 import { readServiceConfig, type EnvReader, type ServiceConfig } from '@genesis/config';
 import { ARTIFACTS_BUCKET } from '@genesis/messaging';
 
@@ -8,6 +9,8 @@ export interface BridgeConfig extends ServiceConfig {
   artifactsBucket: string;
   evalFraction: number;
   replayShare: number;
+  /** How far decontamination normalises before comparing with evaluation items (ADR 0016). */
+  decontaminationLevel: NormalisationLevel;
   deadlineMinutes: number;
   maxAttempts: number;
   seed: number;
@@ -23,6 +26,7 @@ export function readBridgeConfig(env: EnvReader): BridgeConfig {
     artifactsBucket: env.str('GENESIS_ARTIFACTS_BUCKET', ARTIFACTS_BUCKET),
     evalFraction: env.float('GENESIS_EVAL_FRACTION', 0.1, { min: 0, max: 0.5 }),
     replayShare: env.float('GENESIS_REPLAY_SHARE', 1, { min: 0, max: 1 }),
+    decontaminationLevel: env.oneOf('GENESIS_DECONTAMINATION_LEVEL', NORMALISATION_LEVELS, 'identifiers'),
     deadlineMinutes: env.float('GENESIS_TRAINING_DEADLINE_MINUTES', 60, { min: 0.05 }),
     maxAttempts: env.int('GENESIS_TRAINING_MAX_ATTEMPTS', 3, { min: 1, max: 20 }),
     seed: env.int('GENESIS_TRAINING_SEED', 1234, { min: 0 }),

@@ -136,7 +136,10 @@ DEFAULT_NATS_USER = "trainer-worker"  # its user in deploy/nats/auth.conf
 class EvalConfig:
     """Evaluation defaults; a jobs.evaluate's `generation`, `sandbox` and `seed` override them."""
 
-    max_new_tokens: int = 64
+    # None: derived per split from the references' token lengths, at most max_new_tokens_cap
+    # (budget.py, ADR 0016); a number fixes the budget for every item.
+    max_new_tokens: int | None = None
+    max_new_tokens_cap: int = 1024
     batch_size: int = 16
     max_length: int = 256  # prompt tokens kept (cut from the left), as in training
     seed: int = 1234
@@ -145,9 +148,17 @@ class EvalConfig:
     sandbox_python: str | None = None  # the interpreter the sandbox runs; None: chosen by the probe
 
     def __post_init__(self) -> None:
-        if not (isinstance(self.max_new_tokens, int) and 1 <= self.max_new_tokens <= 4096):
+        if self.max_new_tokens is not None and not (
+            isinstance(self.max_new_tokens, int) and 1 <= self.max_new_tokens <= 4096
+        ):
             raise ConfigError(
-                f"GENESIS_EVAL_MAX_NEW_TOKENS must be an integer in 1..4096 (got {self.max_new_tokens!r})"
+                "GENESIS_EVAL_MAX_NEW_TOKENS must be an integer in 1..4096, or 0 for a budget derived "
+                f"per suite (got {self.max_new_tokens!r})"
+            )
+        if not (isinstance(self.max_new_tokens_cap, int) and 1 <= self.max_new_tokens_cap <= 4096):
+            raise ConfigError(
+                "GENESIS_EVAL_MAX_NEW_TOKENS_CAP must be an integer in 1..4096 "
+                f"(got {self.max_new_tokens_cap!r})"
             )
         if not (isinstance(self.batch_size, int) and self.batch_size >= 1):
             raise ConfigError(f"GENESIS_EVAL_BATCH_SIZE must be an integer >= 1 (got {self.batch_size!r})")
@@ -166,6 +177,7 @@ class EvalConfig:
         return replace(
             self,
             max_new_tokens=generation.get("max_new_tokens", self.max_new_tokens),
+            max_new_tokens_cap=generation.get("max_new_tokens_cap", self.max_new_tokens_cap),
             seed=job.get("seed", self.seed),
             sandbox=replace(self.sandbox, **(job.get("sandbox") or {})),
         )
@@ -288,7 +300,8 @@ def load_config(env: Mapping[str, str] | None = None) -> WorkerConfig:
     except ValueError as err:  # names the limit, not the variable: say which variables
         raise ConfigError(f"GENESIS_SANDBOX_*: {err}") from None
     evaluation = EvalConfig(
-        max_new_tokens=_env_number(env, "GENESIS_EVAL_MAX_NEW_TOKENS", int, 64),
+        max_new_tokens=_env_number(env, "GENESIS_EVAL_MAX_NEW_TOKENS", int, 0) or None,
+        max_new_tokens_cap=_env_number(env, "GENESIS_EVAL_MAX_NEW_TOKENS_CAP", int, 1024),
         batch_size=_env_number(env, "GENESIS_EVAL_BATCH_SIZE", int, 16),
         max_length=train.max_length,
         seed=train.seed,

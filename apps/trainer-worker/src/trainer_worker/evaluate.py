@@ -3,7 +3,7 @@ sentence BLEU, and the item's tests run against the output in the sandbox.
 
 Definitions (libs/contracts/schemas/artifacts/eval-result.v1 and events/evaluation.completed.v1):
 - the prompt is the training prompt (data.prompt_text); the output is greedy (no sampling), up to
-  max_new_tokens or the end-of-turn token;
+  the split's budget (budget.py) or the end-of-turn token;
 - exact: output and reference are equal after normalisation (NFC, CRLF/CR → LF, trailing whitespace
   of every line, leading/trailing blank lines: the learner's normalisation for duplicates);
 - nll / tokens: the summed negative log-likelihood (nats) of the reference's tokens given the
@@ -14,7 +14,7 @@ Definitions (libs/contracts/schemas/artifacts/eval-result.v1 and events/evaluati
   from the tests' side alone; an item's `entry_point`, where it has one, is then passed to its
   `check` function, HumanEval's form);
 - correct: functional when the item has tests, else exact;
-- unwinnable: no tests, and the normalised reference has more tokens than max_new_tokens, so no
+- unwinnable: no tests, and the normalised reference has more tokens than the generation budget, so no
   output can match it (the gate reports these; ADR 0015).
 Aggregates: see aggregate_metrics.
 """
@@ -23,16 +23,17 @@ from __future__ import annotations
 
 import math
 import time
-import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .base_model import load_base_model
+from .budget import generation_budgets
 from .config import EvalConfig
 from .data import encode_example, invalid, pad_batch, parse_jsonl, prompt_text
 from .errors import Interrupted, JobFailure
+from .normalise import normalise_text
 from .sandbox import run_tests
 from .train import Runtime, load_trained, set_cpu_threads
 
@@ -72,9 +73,8 @@ def parse_suite(
     return items
 
 
-def normalise_code(text: str) -> str:
-    lines = unicodedata.normalize("NFC", text).replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    return "\n".join(line.rstrip() for line in lines).strip()
+# The shared normalisation (libs/contracts/src/normalise.ts, test vectors in both languages).
+normalise_code = normalise_text
 
 
 def evaluate_items(
@@ -91,13 +91,15 @@ def evaluate_items(
     import torch
 
     torch.manual_seed(cfg.seed)  # greedy decoding draws nothing; kept so any sampling would be seeded
+    budgets = generation_budgets(tokenizer, items, cfg.max_new_tokens, cfg.max_new_tokens_cap)
     started = time.monotonic()
     results: list[dict[str, Any]] = []
     for start in range(0, len(items), cfg.batch_size):
         if should_stop():
             raise Interrupted(f"stopped after {start}/{len(items)} items")
         batch = items[start : start + cfg.batch_size]
-        outputs = generate(model, tokenizer, batch, cfg.max_new_tokens, cfg.max_length)
+        budget = max(budgets[item["split"]] for item in batch)
+        outputs = generate(model, tokenizer, batch, budget, cfg.max_length)
         scores = reference_nll(model, tokenizer, batch, cfg.max_length)
         for item, output, (nll, tokens) in zip(batch, outputs, scores, strict=True):
             hypothesis, reference = normalise_code(output), normalise_code(item["correction"])
@@ -112,7 +114,7 @@ def evaluate_items(
                 "bleu": round(sacrebleu.sentence_bleu(hypothesis, [reference]).score, 4),
                 "output": output[:OUTPUT_LIMIT],
                 "unwinnable": not item.get("tests")
-                and len(tokenizer(reference, add_special_tokens=False)["input_ids"]) > cfg.max_new_tokens,
+                and len(tokenizer(reference, add_special_tokens=False)["input_ids"]) > budget,
             }
             if item.get("tests"):
                 run = run_tests(

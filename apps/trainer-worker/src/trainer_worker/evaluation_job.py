@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from .anchor import anchor_items
 from .config import EvalConfig
 from .contracts import follow_up, load_artifact_schema, result_event_id
 from .errors import JobFailure
@@ -48,6 +49,8 @@ class EvaluationJob(JobHandler):
         check_local_base_model(model["base_model"], phase="load")
         raw = await self.ctx.download(suite["bucket"], suite["key"], missing_code="SUITE_NOT_FOUND")
         items = parse_suite(raw, suite["sha256"], suite["items"])
+        if data.get("anchor"):  # the anchor suite, from the pinned package (anchor.py)
+            items = items + anchor_items(data["anchor"])
         adapter_dir = await self._fetch_adapter(job_id, model["adapter"]) if model["adapter"] else None
         cfg = self.ctx.config.evaluation.for_job(data)
         try:

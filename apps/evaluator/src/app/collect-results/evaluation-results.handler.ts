@@ -51,6 +51,34 @@ interface JobRow {
 
 type ResultsRef = ObjectRef & { sha256: string };
 
+/**
+ * Every score names its suite (ADR 0016): both models' metrics are kept per suite version in
+ * `metrics.by_suite`, so the champion's fresh re-score on a new version sits next to its old ones
+ * and only scores on the same version are compared.
+ */
+async function recordScoresBySuite(
+  m: EntityManager,
+  evaluation: EvaluationRow,
+  candidate: EvaluationMetrics,
+  champion: EvaluationMetrics,
+): Promise<void> {
+  const suiteVersion = evaluation.suite.suite_version;
+  if (!suiteVersion) return;
+  const scores: [string | null, EvaluationMetrics][] = [
+    [evaluation.candidate_version, candidate],
+    [evaluation.champion_version, champion],
+  ];
+  for (const [version, metrics] of scores) {
+    if (!version) continue; // the bare base model has no registry row
+    await m.query(
+      `UPDATE model_versions SET metrics = metrics || jsonb_build_object('by_suite',
+         coalesce(metrics->'by_suite', '{}'::jsonb) || jsonb_build_object($2::text, $3::jsonb))
+       WHERE version = $1`,
+      [version, suiteVersion, JSON.stringify({ ...metrics, evaluation_id: evaluation.id })],
+    );
+  }
+}
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
@@ -174,6 +202,8 @@ export class EvaluationResultsHandler {
       guards: gate.guards,
       items: gate.items,
       power: gate.power,
+      ...(evaluation.suite.suite_version ? { suite_version: evaluation.suite.suite_version } : {}),
+      non_inferiority: gate.non_inferiority,
     };
     // Model output is kept as generated: what Postgres refuses (U+0000, unpaired surrogates) is
     // stored in the reversible escaped form of the shared storable-text rule (ADR 0014), which
@@ -207,6 +237,7 @@ export class EvaluationResultsHandler {
        WHERE version = $1`,
       [evaluation.candidate_version, JSON.stringify(candidate.metrics), candidate.metrics.accuracy],
     );
+    await recordScoresBySuite(m, evaluation, candidate.metrics, champion.metrics);
     await transitionCycle(m, evaluation.cycle_id, 'evaluated', {
       reason: gate.reason,
       event: {

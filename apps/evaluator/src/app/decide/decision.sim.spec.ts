@@ -19,6 +19,7 @@ const POLICY: GatePolicy = {
   test: 'mcnemar_exact',
   bootstrapSamples: 1000,
   guards: {},
+  anchorMargin: 0.05,
   seed: 11,
 };
 

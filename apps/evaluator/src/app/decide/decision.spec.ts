@@ -13,6 +13,7 @@ const policy: GatePolicy = {
   test: 'mcnemar_exact',
   bootstrapSamples: 2000,
   guards: { success_rate: 0.05 },
+  anchorMargin: 0.05,
   seed: 7,
 };
 

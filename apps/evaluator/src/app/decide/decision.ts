@@ -7,6 +7,8 @@ import type {
   PairedTestResult,
 } from '@genesis/contracts';
 import type { GatePolicy, GuardMetric } from '../evaluator.config';
+import { describeMetricSource } from './metric-source';
+import { checkNonInferiority, describeNonInferiority, type NonInferiorityResult } from './non-inferiority';
 import { mcnemarExact, pairedBootstrap } from './paired-test';
 import { itemsNeeded, minimumDetectableEffect } from './power';
 
@@ -27,6 +29,8 @@ export interface GateDecision {
   guards: GuardCheck[];
   items: number;
   power: GatePower;
+  /** The regression and anchor suites' non-inferiority check (ADR 0016). */
+  non_inferiority: NonInferiorityResult;
 }
 
 const fmt = (x: number | null) => (x === null ? 'n/a' : x.toFixed(4));
@@ -167,7 +171,13 @@ export function decide(g: GateInput, policy: GatePolicy): GateDecision {
   const gain = items > 0 && delta > policy.minImprovement;
   const significantEnough = !policy.requireSignificance || test.significant;
   const failedGuards = guards.filter((c) => !c.ok);
-  const promote = gain && significantEnough && failedGuards.length === 0;
+  const nonInferiority = checkNonInferiority(
+    g.pairs.filter((p) => p.candidate.split === 'regression'),
+    { margin: policy.anchorMargin, significance: policy.significance },
+  );
+  // A candidate significantly worse on the regression and anchor suites is a conclusive miss.
+  const conclusiveFailure = failedGuards.length > 0 || !nonInferiority.ok;
+  const promote = gain && significantEnough && !conclusiveFailure;
   const championBetter = policy.requireSignificance && significantlyWorse(test);
   const noScore = noScoreReason(inDomain, power);
   const underpowered =
@@ -176,7 +186,7 @@ export function decide(g: GateInput, policy: GatePolicy): GateDecision {
     (power.mde === null || power.mde > policy.minImprovement);
   const decision: GateDecisionName = promote
     ? 'promote'
-    : failedGuards.length === 0 && !championBetter && (noScore !== null || underpowered)
+    : !conclusiveFailure && !championBetter && (noScore !== null || underpowered)
       ? 'inconclusive'
       : 'reject';
 
@@ -185,7 +195,9 @@ export function decide(g: GateInput, policy: GatePolicy): GateDecision {
       ? noScore!
       : `${PRIMARY_METRIC} ${fmt(before)} → ${fmt(after)} (${signed(delta)}${gain ? ` > ${policy.minImprovement}` : `, needs > ${policy.minImprovement}`})`,
     describeTest(test) + (championBetter ? ', the champion is significantly better' : ''),
+    ...(items > 0 ? [describeMetricSource(inDomain)] : []),
     ...(items > 0 && noScore ? [noScore] : []),
+    ...(nonInferiority.items > 0 ? [describeNonInferiority(nonInferiority)] : []),
     ...(items > 0 ? [describePower(power, policy.minImprovement, decision === 'inconclusive')] : []),
     failedGuards.length
       ? failedGuards
@@ -204,5 +216,6 @@ export function decide(g: GateInput, policy: GatePolicy): GateDecision {
     guards,
     items,
     power,
+    non_inferiority: nonInferiority,
   };
 }

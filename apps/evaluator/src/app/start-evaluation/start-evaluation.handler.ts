@@ -2,18 +2,28 @@ import { Inject, Injectable } from '@nestjs/common';
 import { readFileSync } from 'node:fs';
 import { randomUUID, createHash } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { REGRESSION_SUITE_FILE, type EventEnvelope, type ModelTrainedV1 } from '@genesis/contracts';
+import {
+  ANCHOR_SUITE,
+  REGRESSION_SUITE_FILE,
+  REGRESSION_SUITE_VERSION,
+  type EventEnvelope,
+  type ModelTrainedV1,
+} from '@genesis/contracts';
 import { findCycle, transitionCycle } from '@genesis/cycles';
 import { ArtifactStore, PermanentError } from '@genesis/messaging';
 import { Log } from '@genesis/observability';
-import { EVALUATOR_CONFIG, type EvaluatorConfig } from '../evaluator.config';
+import { anchorItemsFor, EVALUATOR_CONFIG, type EvaluatorConfig } from '../evaluator.config';
 import { modelUnderTest, queueEvaluationJob, type EvaluationRow } from '../evaluation-jobs';
 import { buildSuite } from './suite';
+import { suiteVersionName } from './suite-version';
+import { frozenInDomainSuite } from './suite-version-store';
 
 /**
- * model.trained → the frozen suite (the snapshot's held-out items + the shipped regression set,
- * content-addressed in the artifact store) → one jobs.evaluate per role (candidate, current
- * champion or the bare base model) → cycle evaluating. Idempotent: one evaluation per cycle.
+ * model.trained → the suite (the current frozen version of the in-domain suite, cut from the
+ * snapshot's held-out pool when that has grown enough, + the shipped regression set, content-
+ * addressed in the artifact store, + the anchor suite the worker loads) → one jobs.evaluate per
+ * role (candidate, current champion or the bare base model), so the champion is re-scored on the
+ * same suite version every cycle → cycle evaluating. Idempotent: one evaluation per cycle.
  */
 @Injectable()
 export class StartEvaluationHandler {
@@ -48,8 +58,29 @@ export class StartEvaluationHandler {
       );
       return;
     }
-    const suite = buildSuite(heldOutText, this.regressionJsonl);
     const bucket = this.config.artifactsBucket;
+    const frozen = await frozenInDomainSuite(this.dataSource, this.artifacts, {
+      modelId: event.model_id,
+      cycleId: trained.cycle_id,
+      pool: heldOutText,
+      bucket,
+      policy: { growth: this.config.suites.growth, minNewItems: this.config.suites.growthMinItems },
+    });
+    const suite = buildSuite(frozen.jsonl, this.regressionJsonl);
+    const anchorItems = anchorItemsFor(this.config.suites, trained.base_model);
+    const anchor =
+      anchorItems > 0
+        ? {
+            suite: ANCHOR_SUITE.suite,
+            version: ANCHOR_SUITE.version,
+            items: anchorItems >= ANCHOR_SUITE.problems ? null : anchorItems,
+          }
+        : null;
+    const suiteVersion = suiteVersionName(
+      frozen.version,
+      REGRESSION_SUITE_VERSION,
+      anchor && { ...anchor, problems: ANCHOR_SUITE.problems },
+    );
     const key = `eval-suites/${event.model_id}/${suite.sha256}.jsonl`;
     await this.artifacts.putIfAbsent(bucket, key, suite.jsonl);
 
@@ -75,12 +106,15 @@ export class StartEvaluationHandler {
           items: suite.items,
           in_domain: suite.inDomain,
           regression: suite.regression,
+          suite_version: suiteVersion,
+          in_domain_version: frozen.version,
+          anchor,
         },
         status: 'running',
       };
       await m.query(
-        `INSERT INTO evaluations (id, cycle_id, model_id, candidate_version, champion_version, base_model, suite, status)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, 'running')`,
+        `INSERT INTO evaluations (id, cycle_id, model_id, candidate_version, champion_version, base_model, suite, status, suite_version)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 'running', $8)`,
         [
           evaluation.id,
           evaluation.cycle_id,
@@ -89,6 +123,7 @@ export class StartEvaluationHandler {
           championVersion,
           evaluation.base_model,
           JSON.stringify(evaluation.suite),
+          suiteVersion,
         ],
       );
       const candidate = await modelUnderTest(m, trained.model_version, trained.base_model);
@@ -97,7 +132,7 @@ export class StartEvaluationHandler {
       await queueEvaluationJob(m, this.config, evaluation, 'champion', champion, 1, event);
       await transitionCycle(m, trained.cycle_id, 'evaluating', {
         patch: { evaluation_id: evaluation.id },
-        reason: `evaluating ${trained.model_version} against ${championVersion ?? `the base model ${trained.base_model}`} on ${suite.items} items (${suite.inDomain} held-out, ${suite.regression} regression)`,
+        reason: `evaluating ${trained.model_version} against ${championVersion ?? `the base model ${trained.base_model}`} on ${suiteVersion}: ${suite.items} items (${suite.inDomain} held-out, ${suite.regression} regression)${anchor ? ` + ${anchor.items ?? ANCHOR_SUITE.problems} anchor` : ''}; ${frozen.note}`,
       });
       this.log.info('evaluation started', {
         cycle_id: trained.cycle_id,

@@ -62,7 +62,8 @@ export class QueryModelsController {
     const champion = await championOf(this.dataSource, row.model_id);
     const [snapshot] = row.snapshot_id
       ? await this.dataSource.query(
-          `SELECT id, sha256, bucket, key, train_records, replay_records, eval_records, learning_ids, eval_learning_ids, cutoff
+          `SELECT id, sha256, bucket, key, train_records, replay_records, eval_records, learning_ids, eval_learning_ids, cutoff,
+             decontamination
            FROM dataset_snapshots WHERE id = $1`,
           [row.snapshot_id],
         )

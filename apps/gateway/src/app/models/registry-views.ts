@@ -99,6 +99,7 @@ export async function evaluationView(dataSource: DataSource, id: string) {
     decision: e.decision,
     reason: e.reason,
     suite: e.suite,
+    suite_version: e.suite_version ?? null,
     p_value: e.result?.test?.p_value ?? null,
     power: e.result?.power ?? null,
     metrics: pairedMetrics(e.result),

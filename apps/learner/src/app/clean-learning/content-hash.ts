@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { normaliseText } from '@genesis/contracts';
 
 export interface HashableLearning {
   model_id: string;
@@ -14,19 +15,11 @@ export interface HashableLearning {
 const HASH_SCHEME = 'genesis.learning-content.v1';
 
 /**
- * Canonical form used for duplicate detection: NFC, CRLF/CR -> LF, trailing whitespace removed from every
- * line (String#trimEnd), then leading/trailing blank lines and whitespace removed (String#trim). Tabs and
- * all inner whitespace are kept, so indentation changes on any but the first line still count. Idempotent.
+ * Canonical form used for duplicate detection: the shared `normaliseText` of @genesis/contracts (NFC,
+ * CRLF/CR -> LF, trailing whitespace of every line, leading/trailing blank lines; indentation counts),
+ * the same definition the worker's exact match uses (test vectors shared with Python: ADR 0016).
  */
-export function normaliseForHash(s: string): string {
-  return s
-    .normalize('NFC')
-    .replace(/\r\n?/g, '\n')
-    .split('\n')
-    .map((line) => line.trimEnd())
-    .join('\n')
-    .trim();
-}
+export const normaliseForHash = normaliseText;
 
 /**
  * sha256 (hex) of an unambiguous encoding of the normalised learning: a JSON array, so moving text from one

@@ -74,7 +74,15 @@ export function secretRuleSet(extra: readonly ExtraRule[] = []): SecretRuleSet {
 
 /** Fields that name or classify: a secret there cannot be cut out, so it quarantines (as in @genesis/secrets). */
 const IDENTIFIER_FIELDS = new Set(['source', 'language', 'produced_by']);
-const TEXT_FIELDS = ['context', 'model_output', 'correction', 'source', 'language', 'produced_by'] as const;
+const TEXT_FIELDS = [
+  'context',
+  'model_output',
+  'correction',
+  'tests',
+  'source',
+  'language',
+  'produced_by',
+] as const;
 
 /**
  * The maintained rule sets (@genesis/secrets: scanLearnings over every text a learning carries), then

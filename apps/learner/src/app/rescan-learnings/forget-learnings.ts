@@ -18,7 +18,7 @@ export async function forgetLearnings(m: EntityManager, job: RescanJob): Promise
     [ids],
   );
   await m.query(
-    `UPDATE learnings SET status = 'forgotten', context = NULL, model_output = NULL, correction = NULL,
+    `UPDATE learnings SET status = 'forgotten', context = NULL, model_output = NULL, correction = NULL, tests = NULL,
        produced_by = NULL, metadata = '{}'::jsonb, source = '[forgotten]', duplicate_of = NULL,
        quarantine_reason = NULL,
        content_hash = encode(sha256(convert_to('forgotten:' || id::text, 'UTF8')), 'hex')

@@ -125,7 +125,7 @@ export class RescanLearningsHandler {
     const [job] = await m.query<RescanJob[]>(`SELECT * FROM learning_rescans WHERE id = $1 FOR UPDATE`, [id]);
     if (!job || job.status !== 'scanning') return true;
     const rows = await m.query<StoredLearningRow[]>(
-      `SELECT id, status, source, language, context, model_output, correction, produced_by, metadata
+      `SELECT id, status, source, language, context, model_output, correction, tests, produced_by, metadata
        FROM learnings WHERE ($1::uuid IS NULL OR id > $1) AND ($2::text IS NULL OR model_id = $2)
        ORDER BY id LIMIT $3 FOR UPDATE`,
       [job.cursor, job.model_id, this.config.rescanBatchSize],
@@ -233,7 +233,7 @@ async function applyChange(m: EntityManager, rescanId: string, change: Change): 
   if (change.action === 'quarantined') {
     await m.query(
       `UPDATE learnings SET status = 'quarantined', context = NULL, model_output = NULL, correction = NULL,
-         source = $2, language = $3, produced_by = $4, metadata = $5::jsonb, quarantine_reason = $6,
+         tests = NULL, source = $2, language = $3, produced_by = $4, metadata = $5::jsonb, quarantine_reason = $6,
          redaction_count = redaction_count + $7
        WHERE id = $1`,
       [
@@ -249,7 +249,7 @@ async function applyChange(m: EntityManager, rescanId: string, change: Change): 
   } else {
     await m.query(
       `UPDATE learnings SET context = $2, model_output = $3, correction = $4, source = $5, language = $6,
-         produced_by = $7, metadata = $8::jsonb, redaction_count = redaction_count + $9
+         produced_by = $7, metadata = $8::jsonb, redaction_count = redaction_count + $9, tests = $10
        WHERE id = $1`,
       [
         row.id,
@@ -261,6 +261,7 @@ async function applyChange(m: EntityManager, rescanId: string, change: Change): 
         row.produced_by,
         JSON.stringify(row.metadata),
         change.redactions,
+        row.tests ?? null,
       ],
     );
   }

@@ -13,6 +13,7 @@ export interface StoredLearningRow {
   context: string | null;
   model_output: string | null;
   correction: string | null;
+  tests?: string | null;
   produced_by: string | null;
   metadata: Record<string, unknown> | null;
 }
@@ -23,6 +24,7 @@ export function textsOf(row: StoredLearningRow): LearningTexts {
     context: row.context ?? undefined,
     model_output: row.model_output ?? undefined,
     correction: row.correction ?? undefined,
+    tests: row.tests ?? undefined,
     source: row.source,
     language: row.language ?? undefined,
     produced_by: row.produced_by ?? undefined,
@@ -40,6 +42,7 @@ export function rowFromScan(row: StoredLearningRow, scan: LearningScan): StoredL
     context: c.context ?? null,
     model_output: c.model_output ?? null,
     correction: c.correction ?? null,
+    tests: c.tests ?? null,
     produced_by: c.produced_by ?? null,
     metadata: c.metadata ?? {},
   };

@@ -246,7 +246,7 @@ function quarantinedRow(row: Row, quarantine: QuarantineReason): Row {
 
 /** A row kept without its text (a duplicate or quarantined learning): what it is and why. */
 function withoutText(row: Row, what: Partial<Row>): Row {
-  return { ...row, context: null, model_output: null, correction: null, ...what };
+  return { ...row, context: null, model_output: null, correction: null, tests: null, ...what };
 }
 
 /** `model_id|content_hash` → id of the accepted learning with that content. */
@@ -308,6 +308,7 @@ async function prepareAll(
       context: d.context,
       model_output: d.model_output,
       correction: d.correction,
+      tests: d.tests,
       source: d.source,
       language: d.language,
       produced_by: d.produced_by,
@@ -330,6 +331,7 @@ function prepare(event: EventEnvelope<LearningCapturedV1>, scan: LearningScan): 
     context: c.context ?? null,
     model_output: c.model_output ?? null,
     correction: c.correction ?? null,
+    tests: c.tests ?? null,
     produced_by: c.produced_by ?? null,
     metadata: c.metadata ?? {},
     content_hash: learningContentHash({
@@ -357,6 +359,7 @@ const COLUMNS = [
   'context',
   'model_output',
   'correction',
+  'tests',
   'produced_by',
   'metadata',
   'content_hash',
@@ -371,9 +374,9 @@ const COLUMNS = [
 
 /** The learnings columns as `json_to_recordset` reads them: one JSON parameter for a whole batch. */
 const LEARNING_RECORD = `r(id uuid, model_id text, kind text, source text, language text, context text,
-  model_output text, correction text, produced_by text, metadata jsonb, content_hash text, status text,
-  duplicate_of uuid, quarantine_reason text, redaction_count int, secret_rule_set text, event_id uuid,
-  captured_at timestamptz)`;
+  model_output text, correction text, tests text, produced_by text, metadata jsonb, content_hash text,
+  status text, duplicate_of uuid, quarantine_reason text, redaction_count int, secret_rule_set text,
+  event_id uuid, captured_at timestamptz)`;
 
 /** Inserts the rows given as one JSON array in $1 (`JSON.stringify(rows)`). */
 const INSERT_LEARNINGS = `INSERT INTO learnings (${COLUMNS.join(', ')})

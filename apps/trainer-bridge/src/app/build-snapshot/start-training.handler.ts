@@ -1,13 +1,18 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { DataSource, type EntityManager } from 'typeorm';
-import type { EventEnvelope, ThresholdReachedV1 } from '@genesis/contracts';
+import {
+  shippedSuiteContaminants,
+  type EventEnvelope,
+  type SuiteContaminants,
+  type ThresholdReachedV1,
+} from '@genesis/contracts';
 import { findCycle, transitionCycle } from '@genesis/cycles';
 import { counter, Log, perModelSeries } from '@genesis/observability';
 import { BRIDGE_CONFIG, type BridgeConfig } from '../trainer-bridge.config';
 import { queueTrainingJob, type SnapshotRef } from '../training-jobs';
 import { ArtifactStore } from '@genesis/messaging';
-import { buildSnapshot, type SnapshotLearning } from './snapshot';
+import { buildSnapshot, describeDecontamination, type SnapshotLearning } from './snapshot';
 
 const snapshots = perModelSeries(
   counter('genesis_dataset_snapshots_total', 'Training snapshots built', ['model_id']),
@@ -21,6 +26,11 @@ const snapshots = perModelSeries(
 @Injectable()
 export class StartTrainingHandler {
   private readonly log = new Log('trainer-bridge', 'start-training');
+  /** The regression and anchor suites' keys: nothing that normalises to one is trained on. */
+  private contaminantsOnce: SuiteContaminants | undefined;
+  private get contaminants(): SuiteContaminants {
+    return (this.contaminantsOnce ??= shippedSuiteContaminants(this.config.decontaminationLevel));
+  }
 
   constructor(
     @Inject(DataSource) private readonly dataSource: DataSource,
@@ -37,11 +47,16 @@ export class StartTrainingHandler {
     const build = async (m: EntityManager) =>
       buildSnapshot(
         await m.query<SnapshotLearning[]>(
-          `SELECT id, content_hash, kind, language, context, model_output, correction, snapshot_id
+          `SELECT id, content_hash, kind, language, context, model_output, correction, tests, snapshot_id
            FROM learnings WHERE model_id = $1 AND status = 'accepted' AND stored_at <= $2`,
           [modelId, cutoff],
         ),
-        { evalFraction: this.config.evalFraction, replayShare: this.config.replayShare },
+        {
+          evalFraction: this.config.evalFraction,
+          replayShare: this.config.replayShare,
+          level: this.config.decontaminationLevel,
+        },
+        this.contaminants,
       );
     const built = await build(this.dataSource.manager);
     if (built.trainIds.length + built.replayIds.length === 0) {
@@ -83,8 +98,9 @@ export class StartTrainingHandler {
       };
       await m.query(
         `INSERT INTO dataset_snapshots (id, model_id, cycle_id, sha256, bucket, key, eval_key, eval_sha256,
-           train_records, replay_records, eval_records, learning_ids, eval_learning_ids, cutoff)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::uuid[], $13::uuid[], $14)`,
+           train_records, replay_records, eval_records, learning_ids, eval_learning_ids, cutoff,
+           decontamination, excluded_learning_ids)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::uuid[], $13::uuid[], $14, $15, $16::uuid[])`,
         [
           snapshot.id,
           modelId,
@@ -100,16 +116,19 @@ export class StartTrainingHandler {
           [...built.trainIds, ...built.replayIds],
           built.evalIds,
           cutoff,
+          JSON.stringify(built.decontamination),
+          built.excludedIds,
         ],
       );
-      // Lineage and the monitor's counter: a learning belongs to the first snapshot that took it.
+      // Lineage and the monitor's counter: a learning belongs to the first snapshot that took it (or
+      // left it out for decontamination, so that it no longer counts as new evidence).
       await m.query(
         `UPDATE learnings SET snapshot_id = $1 WHERE id = ANY($2::uuid[]) AND snapshot_id IS NULL`,
-        [snapshot.id, [...built.trainIds, ...built.evalIds]],
+        [snapshot.id, [...built.trainIds, ...built.evalIds, ...built.excludedIds]],
       );
       await transitionCycle(m, cycleId, 'dataset_ready', {
         patch: { snapshot_id: snapshot.id },
-        reason: `snapshot ${built.sha256.slice(0, 12)}: ${snapshot.train_records} training records (${built.replayIds.length} replayed), ${built.evalIds.length} held out`,
+        reason: `snapshot ${built.sha256.slice(0, 12)}: ${snapshot.train_records} training records (${built.replayIds.length} replayed), ${built.evalIds.length} held out${describeDecontamination(built.decontamination)}`,
       });
       const jobId = await queueTrainingJob(m, this.config, cycle, snapshot, 1, event);
       await transitionCycle(m, cycleId, 'training', { reason: `training job ${jobId} queued` });

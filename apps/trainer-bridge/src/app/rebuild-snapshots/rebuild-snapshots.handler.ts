@@ -87,7 +87,7 @@ export class RebuildSnapshotsHandler {
   /** Each changed learning's row now, or null where it may no longer be trained on. */
   private async currentRows(ids: string[]): Promise<Map<string, SnapshotLearning | null>> {
     const rows = await this.dataSource.query<(SnapshotLearning & { status: string })[]>(
-      `SELECT id, content_hash, kind, language, context, model_output, correction, snapshot_id, status
+      `SELECT id, content_hash, kind, language, context, model_output, correction, tests, snapshot_id, status
        FROM learnings WHERE id = ANY($1::uuid[])`,
       [ids],
     );
@@ -109,7 +109,7 @@ export class RebuildSnapshotsHandler {
     affected: ReadonlyMap<string, SnapshotLearning | null>,
   ): Promise<void> {
     const train = rewriteSnapshot(await this.read(snapshot.bucket, snapshot.key), affected);
-    const evalSet = rewriteSnapshot(await this.read(snapshot.bucket, snapshot.eval_key), affected);
+    const evalSet = rewriteSnapshot(await this.read(snapshot.bucket, snapshot.eval_key), affected, true);
     if (!train.changed && !evalSet.changed) return; // rebuilt on an earlier delivery, or nothing it holds changed
     const deleted = train.learningIds.length === 0;
     const key = `snapshots/${snapshot.model_id}/${train.sha256}.jsonl`;

@@ -22,6 +22,8 @@ export interface RewrittenSnapshot {
 export function rewriteSnapshot(
   jsonl: string,
   affected: ReadonlyMap<string, SnapshotLearning | null>,
+  /** An eval set: its records keep the learning's tests (ADR 0016). */
+  evalSet = false,
 ): RewrittenSnapshot {
   const lines: string[] = [];
   const learningIds: string[] = [];
@@ -38,7 +40,7 @@ export function rewriteSnapshot(
         dropped.push(record.learning_id);
         continue;
       }
-      out = JSON.stringify(snapshotRecord(row, record.replay === true));
+      out = JSON.stringify(snapshotRecord(row, record.replay === true, evalSet));
       if (out !== line) rewritten.push(record.learning_id);
     }
     lines.push(out);
