@@ -39,6 +39,7 @@ export default tseslint.config(
                 'type:observability',
                 'type:testing',
                 'type:cycles',
+                'type:vectors',
               ],
             },
             { sourceTag: 'type:config', onlyDependOnLibsWithTags: [] },
@@ -68,6 +69,8 @@ export default tseslint.config(
                 'type:config',
               ],
             },
+            // The vector index port and its adapters (ADR 0018): imports no Genesis lib at all.
+            { sourceTag: 'type:vectors', onlyDependOnLibsWithTags: [] },
             {
               sourceTag: 'type:testing',
               onlyDependOnLibsWithTags: [

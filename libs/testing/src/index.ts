@@ -10,3 +10,4 @@ export * from './http';
 export * from './worker-process';
 export * from './fake-serving';
 export * from './events';
+export * from './weaviate';

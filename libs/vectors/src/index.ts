@@ -1,0 +1,3 @@
+export * from './vector-index';
+export * from './postgres-vector-index';
+export * from './weaviate-vector-index';
