@@ -1,7 +1,7 @@
 """Semantic memory's embeddings (ADR 0018): real all-MiniLM-L6-v2 vectors, offline.
 
 The near-duplicate threshold is calibrated here on a labelled set of pairs (rewordings, reformattings,
-renamed identifiers vs genuinely different corrections, libs/contracts/fixtures/semantic/); the
+renamed identifiers vs genuinely different corrections, libs/contracts/semantic/); the
 shipped threshold lives next to it, where the TypeScript indexer reads it as its default.
 """
 
@@ -18,7 +18,7 @@ import pytest
 from trainer_worker.embedding.model import Embedder, learning_text
 from trainer_worker.embedding.service import SUBJECT, BadRequest, EmbeddingService, parse_request
 
-SEMANTIC = Path(__file__).resolve().parents[3] / "libs" / "contracts" / "fixtures" / "semantic"
+SEMANTIC = Path(__file__).resolve().parents[3] / "libs" / "contracts" / "semantic"
 
 
 @pytest.fixture(scope="module")

@@ -3,3 +3,4 @@ export * from './events';
 export * from './envelope';
 export * from './validation';
 export * from './storable-text';
+export * from './semantic';

@@ -1,4 +1,4 @@
-import { STREAMS, SUBJECTS } from '@genesis/contracts';
+import { REQUESTS, STREAMS, SUBJECTS } from '@genesis/contracts';
 import { maxDeliveriesAdvisory } from './dlq';
 import { ARTIFACTS_BUCKET, CONSUMER_CONFIGS } from './topology';
 
@@ -26,6 +26,11 @@ export interface NatsUserSpec {
    * provisioned durable denied, so it can never pull or delete another service's consumer.
    */
   eventReader?: boolean;
+  /**
+   * Core request/reply subjects it answers (a queue subscription), with `allow_responses` so it
+   * may publish its answer to the requester's inbox and nowhere else.
+   */
+  answers?: readonly string[];
   /** Full access: streams, consumers, buckets, every subject. Provisioning, migrations, the nats CLI. */
   admin?: boolean;
 }
@@ -39,6 +44,7 @@ export const NATS_USERS: readonly NatsUserSpec[] = [
       SUBJECTS.feedbackRecorded,
       SUBJECTS.cycleRequested,
       SUBJECTS.rollbackRequested,
+      REQUESTS.embeddingsCompute, // the search query's embedding (request/reply, ADR 0018)
     ],
     artifacts: 'none',
     deadLetters: false,
@@ -47,7 +53,7 @@ export const NATS_USERS: readonly NatsUserSpec[] = [
   {
     user: 'learner',
     role: 'cleans and stores captured learnings',
-    publishes: [SUBJECTS.learningStored, SUBJECTS.learningRejected],
+    publishes: [SUBJECTS.learningStored, SUBJECTS.learningRejected, REQUESTS.embeddingsCompute],
     artifacts: 'none',
     deadLetters: true,
   },
@@ -99,6 +105,14 @@ export const NATS_USERS: readonly NatsUserSpec[] = [
     deadLetters: false,
   },
   {
+    user: 'embedder',
+    role: 'Python embedder: answers embeddings.compute requests with sentence embeddings',
+    publishes: [],
+    artifacts: 'none',
+    deadLetters: false,
+    answers: [REQUESTS.embeddingsCompute],
+  },
+  {
     user: 'ops',
     role: 'provisioning (streams, consumers, buckets), migrations, the nats CLI',
     publishes: [],
@@ -137,6 +151,8 @@ export interface NatsPermissions {
   /** Refused even where `publish` allows (deny wins in nats-server). */
   publishDeny?: string[];
   subscribe: string[];
+  /** May answer the requests it received (publish once to each request's reply subject). */
+  allowResponses?: boolean;
 }
 
 /** The exact subjects a user may publish and subscribe to; undefined for the admin (everything). */
@@ -166,8 +182,9 @@ export function natsPermissions(spec: NatsUserSpec): NatsPermissions | undefined
   }
   for (const stream of spec.streamInfo ?? []) publish.push(`$JS.API.STREAM.INFO.${stream}`);
   if (spec.artifacts !== 'none') publish.push(...objectStoreSubjects(ARTIFACTS_BUCKET, spec.artifacts));
-  const subscribe = [`${natsInboxPrefix(spec.user)}.>`, ...advisories];
-  if (!spec.eventReader) return { publish: [...new Set(publish)], subscribe };
+  const subscribe = [`${natsInboxPrefix(spec.user)}.>`, ...advisories, ...(spec.answers ?? [])];
+  const answers = spec.answers?.length ? { allowResponses: true } : {};
+  if (!spec.eventReader) return { publish: [...new Set(publish)], subscribe, ...answers };
   const events = STREAMS.events;
   publish.push(
     `$JS.API.STREAM.INFO.${events}`,

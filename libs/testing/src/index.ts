@@ -11,3 +11,4 @@ export * from './worker-process';
 export * from './fake-serving';
 export * from './events';
 export * from './weaviate';
+export * from './embedder-process';

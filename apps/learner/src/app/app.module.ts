@@ -4,6 +4,7 @@ import { InfraModule } from '@genesis/persistence';
 import { LEARNER_CONFIG, type LearnerConfig } from './learner.config';
 import { StoreLearningHandler } from './store-learning/store-learning.handler';
 import { CaptureConsumer } from './store-learning/capture-consumer';
+import { StoredConsumer } from './index-learning/stored-consumer';
 
 /** How long the relay leaves a fresh learner event to the learner's own publish after commit. */
 const OUTBOX_GRACE_MS = 5000;
@@ -23,7 +24,12 @@ export class AppModule {
         }),
       ],
       controllers: [MetricsController],
-      providers: [{ provide: LEARNER_CONFIG, useValue: config }, StoreLearningHandler, CaptureConsumer],
+      providers: [
+        { provide: LEARNER_CONFIG, useValue: config },
+        StoreLearningHandler,
+        CaptureConsumer,
+        StoredConsumer,
+      ],
     };
   }
 }

@@ -1,4 +1,5 @@
 import { readServiceConfig, type EnvReader, type ServiceConfig } from '@genesis/config';
+import { readVectorSettings, type VectorSettings } from './index-learning/vector-settings';
 
 export const LEARNER_CONFIG = Symbol('LEARNER_CONFIG');
 
@@ -8,6 +9,8 @@ export interface LearnerConfig extends ServiceConfig {
   batchSize: number;
   batchWaitMs: number;
   poolSize: number;
+  /** Semantic memory: the embedder, the vector index, the near-duplicate threshold (ADR 0018). */
+  vectors: VectorSettings;
 }
 
 export function readLearnerConfig(env: EnvReader): LearnerConfig {
@@ -17,5 +20,6 @@ export function readLearnerConfig(env: EnvReader): LearnerConfig {
     batchSize: env.int('GENESIS_LEARNER_BATCH_SIZE', 256, { min: 1, max: 1000 }),
     batchWaitMs: env.int('GENESIS_LEARNER_BATCH_WAIT_MS', 20, { min: 0, max: 1000 }),
     poolSize: env.int('GENESIS_DB_POOL_SIZE', 20, { min: 1, max: 200 }),
+    vectors: readVectorSettings(env),
   };
 }

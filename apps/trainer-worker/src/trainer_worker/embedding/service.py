@@ -48,7 +48,9 @@ def parse_request(body: bytes) -> list[str]:
         items = request["learnings"]
         if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
             raise BadRequest('"learnings" must be a list of objects')
-        texts = [learning_text(i) for i in items]
+        # A learning may be long (the API takes up to 16 MB); the model reads its first few hundred
+        # tokens anyway, so each is cut rather than refused.
+        texts = [learning_text(i)[:MAX_TEXT_CHARS] for i in items]
     if not 1 <= len(texts) <= MAX_ITEMS:
         raise BadRequest(f"between 1 and {MAX_ITEMS} items per request (got {len(texts)})")
     for i, text in enumerate(texts):
