@@ -69,8 +69,8 @@ export default tseslint.config(
                 'type:config',
               ],
             },
-            // The vector index port and its adapters (ADR 0018): imports no Genesis lib at all.
-            { sourceTag: 'type:vectors', onlyDependOnLibsWithTags: [] },
+            // The vector index port, its adapters and the embedder's client (ADR 0018).
+            { sourceTag: 'type:vectors', onlyDependOnLibsWithTags: ['type:contracts', 'type:config'] },
             {
               sourceTag: 'type:testing',
               onlyDependOnLibsWithTags: [

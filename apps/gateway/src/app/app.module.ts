@@ -14,6 +14,14 @@ import { RateLimitGuard } from './rate-limit/rate-limit.guard';
 import { IMPROVEMENT_CONTROLLERS, IMPROVEMENT_PROVIDERS } from './improvement';
 import { MODEL_CONTROLLERS } from './models';
 import { EVENTS_CONTROLLERS, EVENTS_PROVIDERS } from './events';
+import { DataSource } from 'typeorm';
+import { NatsClient } from '@genesis/messaging';
+import { EmbeddingClient, createVectorIndex } from '@genesis/vectors';
+import {
+  EMBEDDING_CLIENT,
+  SearchLearningsController,
+  VECTOR_INDEX,
+} from './search-learnings/search-learnings.controller';
 
 @Module({})
 export class AppModule {
@@ -26,6 +34,7 @@ export class AppModule {
         DocsController,
         CaptureLearningController,
         QueryLearningsController,
+        SearchLearningsController,
         ...IMPROVEMENT_CONTROLLERS,
         ...MODEL_CONTROLLERS,
         ...EVENTS_CONTROLLERS,
@@ -39,6 +48,17 @@ export class AppModule {
         CaptureLearningService,
         ...IMPROVEMENT_PROVIDERS,
         ...EVENTS_PROVIDERS,
+        {
+          provide: VECTOR_INDEX,
+          inject: [DataSource],
+          useFactory: (db: DataSource) => createVectorIndex(config.vectors, db),
+        },
+        {
+          provide: EMBEDDING_CLIENT,
+          inject: [NatsClient],
+          useFactory: (nats: NatsClient) =>
+            new EmbeddingClient(nats.connection, config.vectors.embeddingTimeoutMs),
+        },
       ],
     };
   }

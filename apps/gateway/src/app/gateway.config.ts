@@ -1,9 +1,12 @@
 import { readServiceConfig, type EnvReader, type ServiceConfig } from '@genesis/config';
 import { parseApiKeys, type ApiKey } from './auth/api-keys';
+import { readVectorSettings, type VectorSettings } from '@genesis/vectors';
 
 export const GATEWAY_CONFIG = Symbol('GATEWAY_CONFIG');
 
 export interface GatewayConfig extends ServiceConfig {
+  /** Semantic search: the vector index and the embedder's timeout (ADR 0018). */
+  vectors: VectorSettings;
   apiKeys: ApiKey[];
   rateLimitPerSecond: number;
   maxBodyBytes: number;
@@ -22,6 +25,7 @@ export function readGatewayConfig(env: EnvReader): GatewayConfig {
   }
   return {
     ...readServiceConfig(env, 'gateway'),
+    vectors: readVectorSettings(env),
     apiKeys,
     rateLimitPerSecond: env.int('GENESIS_RATE_LIMIT_PER_SECOND', 2000, { min: 0 }),
     maxBodyBytes: env.int('GENESIS_MAX_BODY_BYTES', 16 * 1024 * 1024, { min: 1024 }),

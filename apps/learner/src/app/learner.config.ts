@@ -1,5 +1,5 @@
 import { readServiceConfig, type EnvReader, type ServiceConfig } from '@genesis/config';
-import { readVectorSettings, type VectorSettings } from './index-learning/vector-settings';
+import { readVectorSettings, type VectorSettings } from '@genesis/vectors';
 
 export const LEARNER_CONFIG = Symbol('LEARNER_CONFIG');
 

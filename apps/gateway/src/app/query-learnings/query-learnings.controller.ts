@@ -9,7 +9,7 @@ import { UUID, badQuery, limitParam } from '../http/query-params';
 import { decodeCursor, encodeCursor } from './cursor';
 import { learningView } from './learning-view';
 
-const STATUSES = ['accepted', 'duplicate', 'quarantined'];
+const STATUSES = ['accepted', 'duplicate', 'near_duplicate', 'quarantined'];
 
 @Controller('api/v1/learnings')
 @UseGuards(AuthGuard, RateLimitGuard)

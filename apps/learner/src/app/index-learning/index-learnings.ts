@@ -1,7 +1,7 @@
 import type { DataSource } from 'typeorm';
 import { counter, type Log } from '@genesis/observability';
-import type { VectorIndex } from '@genesis/vectors';
-import type { EmbeddingClient } from './embedding-client';
+import { PermanentError } from '@genesis/messaging';
+import { EmbeddingRefused, type EmbeddingClient, type VectorIndex } from '@genesis/vectors';
 import { decideNearDuplicate } from './near-duplicate';
 
 const indexed = counter('genesis_learnings_indexed_total', 'Learnings embedded and indexed, by outcome', [
@@ -60,7 +60,10 @@ export class IndexLearnings {
     const withText = missing.filter((r) => (r.context ?? '').trim() || (r.correction ?? '').trim());
     for (const r of missing) if (!withText.includes(r)) indexed.inc({ outcome: 'no_text' });
     if (withText.length === 0) return;
-    const embeddings = await this.embedder.learnings(withText);
+    const embeddings = await this.embedder.learnings(withText).catch((err: unknown) => {
+      // A refused batch can never succeed as it is: dead-lettered with the reason (not retried forever).
+      throw err instanceof EmbeddingRefused ? new PermanentError(err.code, err.message) : err;
+    });
     if (embeddings.vectors.length !== withText.length) {
       throw new Error(
         `the embedder returned ${embeddings.vectors.length} vectors for ${withText.length} learnings`,

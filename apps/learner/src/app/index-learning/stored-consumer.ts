@@ -14,12 +14,10 @@ import {
 } from '@genesis/contracts';
 import { ConsumerRunner, EventPublisher, NatsClient } from '@genesis/messaging';
 import { Log } from '@genesis/observability';
-import type { VectorIndex } from '@genesis/vectors';
+import { EmbeddingClient, createVectorIndex, type VectorIndex } from '@genesis/vectors';
 import { LEARNER_CONFIG, type LearnerConfig } from '../learner.config';
 import { MicroBatcher } from '../store-learning/micro-batcher';
-import { EmbeddingClient } from './embedding-client';
 import { IndexLearnings } from './index-learnings';
-import { createVectorIndex } from './vector-settings';
 
 /**
  * learning.stored → embedded, kept, indexed, near-duplicates marked (ADR 0018). Off the capture
@@ -43,7 +41,7 @@ export class StoredConsumer implements OnApplicationBootstrap, BeforeApplication
     const work = new IndexLearnings(
       db,
       this.index,
-      new EmbeddingClient(nats, settings.embeddingTimeoutMs),
+      new EmbeddingClient(nats.connection, settings.embeddingTimeoutMs),
       settings.nearDuplicateSimilarity,
       log.child('index'),
     );

@@ -1,5 +1,4 @@
 import { REQUESTS } from '@genesis/contracts';
-import { PermanentError, type NatsClient } from '@genesis/messaging';
 
 export interface Embeddings {
   model: string;
@@ -19,9 +18,14 @@ export interface LearningText {
  * request is permanent. The text that stands for a learning is composed by the embedder, so that
  * calibration and indexing embed the same thing.
  */
+/** The part of a NATS connection the client uses (a @nats-io NatsConnection is one). */
+export interface Requester {
+  request(subject: string, payload: string, opts: { timeout: number }): Promise<{ json<T>(): T }>;
+}
+
 export class EmbeddingClient {
   constructor(
-    private readonly nats: NatsClient,
+    private readonly nats: Requester,
     private readonly timeoutMs: number,
   ) {}
 
@@ -38,7 +42,7 @@ export class EmbeddingClient {
   private async ask(request: object): Promise<Embeddings> {
     let reply;
     try {
-      reply = await this.nats.connection.request(REQUESTS.embeddingsCompute, JSON.stringify(request), {
+      reply = await this.nats.request(REQUESTS.embeddingsCompute, JSON.stringify(request), {
         timeout: this.timeoutMs,
       });
     } catch (err) {
@@ -46,8 +50,7 @@ export class EmbeddingClient {
     }
     const body = reply.json<Partial<Embeddings> & { error?: { code: string; message: string } }>();
     if (body.error) {
-      if (body.error.code === 'EMBEDDING_BAD_REQUEST')
-        throw new PermanentError(body.error.code, body.error.message);
+      if (body.error.code === 'EMBEDDING_BAD_REQUEST') throw new EmbeddingRefused(body.error.message);
       throw new EmbedderUnavailable(`${body.error.code}: ${body.error.message}`);
     }
     if (!body.model || !body.version || !Array.isArray(body.vectors)) {
@@ -63,5 +66,14 @@ export class EmbedderUnavailable extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'EmbedderUnavailable';
+  }
+}
+
+/** Permanent: the embedder refused the request as it is (empty or malformed); retrying cannot help. */
+export class EmbeddingRefused extends Error {
+  readonly code = 'EMBEDDING_BAD_REQUEST';
+  constructor(message: string) {
+    super(message);
+    this.name = 'EmbeddingRefused';
   }
 }

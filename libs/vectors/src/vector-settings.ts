@@ -1,6 +1,8 @@
 import { nearDuplicateCalibration } from '@genesis/contracts';
 import type { EnvReader } from '@genesis/config';
-import { PostgresVectorIndex, WeaviateVectorIndex, type VectorIndex } from '@genesis/vectors';
+import { PostgresVectorIndex } from './postgres-vector-index';
+import { WeaviateVectorIndex } from './weaviate-vector-index';
+import type { VectorIndex } from './vector-index';
 import type { DataSource } from 'typeorm';
 
 /** Semantic memory settings (ADR 0018), shared by the learner (indexing) and the CLI's rebuild. */
