@@ -1,4 +1,7 @@
 import { after, before, describe, it } from 'node:test';
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import assert from 'node:assert/strict';
 import {
   EmbedderProcess,
@@ -123,6 +126,26 @@ describe(
       assert.equal(res.status, 200, res.text);
       assert.equal(res.body.items.length, Object.keys(LEARNINGS).length - 1);
       assert.ok(!res.body.items.some((h) => h.learning.id === ids['circle']));
+    });
+
+    it('is on the command line: genesis learnings search / similar', async () => {
+      const cli = (...args: string[]) =>
+        promisify(execFile)(
+          process.execPath,
+          [join(__dirname, '..', '..', '..', '..', 'bin', 'genesis.js'), ...args],
+          {
+            env: {
+              PATH: process.env['PATH'] ?? '',
+              GENESIS_URL: gateway.baseUrl,
+              GENESIS_API_KEY: TEST_ADMIN_KEY,
+            },
+          },
+        );
+      const search = await cli('learnings', 'search', 'load a JSON configuration file', '--k', '2');
+      assert.match(search.stdout.split('\n')[0]!, new RegExp(`^0\\.\\d{3}  ${ids['config']}  with open`));
+      const similar = await cli('learnings', 'similar', ids['circle']!, '--json');
+      const body = JSON.parse(similar.stdout) as { items: Hit[] };
+      assert.equal(body.items.length, Object.keys(LEARNINGS).length - 1);
     });
 
     it('answers bad input with problem+json', async () => {

@@ -73,6 +73,27 @@ export const COMMANDS: CommandSpec[] = [
     load: () => import('./learnings/import.command.js'),
   },
   {
+    path: 'learnings similar',
+    operands: 'ID',
+    args: { min: 1, max: 1 },
+    summary: 'the accepted learnings semantically nearest to one (embedding similarity)',
+    options: { k: { type: 'string', value: 'N', description: 'how many, 1–100 (default 10)' } },
+    scope: 'status:read',
+    load: () => import('./learnings/similar.command.js'),
+  },
+  {
+    path: 'learnings search',
+    operands: '"TEXT"',
+    args: { min: 1, max: 1 },
+    summary: 'the accepted learnings nearest in meaning to a text',
+    options: {
+      'model-id': MODEL_ID_OPTION,
+      k: { type: 'string', value: 'N', description: 'how many, 1–100 (default 10)' },
+    },
+    scope: 'status:read',
+    load: () => import('./learnings/search.command.js'),
+  },
+  {
     path: 'cycles',
     operands: '[ID|latest]',
     args: { min: 0, max: 1 },
