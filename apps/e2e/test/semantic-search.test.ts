@@ -148,6 +148,29 @@ describe(
       assert.equal(body.items.length, Object.keys(LEARNINGS).length - 1);
     });
 
+    it('rebuilds a lost index from Postgres: genesis vectors rebuild', async () => {
+      await stack.db.query(`DELETE FROM vector_index`);
+      const cli = promisify(execFile);
+      const out = await cli(
+        process.execPath,
+        [join(__dirname, '..', '..', '..', '..', 'bin', 'genesis.js'), 'vectors', 'rebuild', '--json'],
+        {
+          env: {
+            PATH: process.env['PATH'] ?? '',
+            GENESIS_URL: gateway.baseUrl,
+            GENESIS_API_KEY: TEST_ADMIN_KEY,
+          },
+        },
+      );
+      const report = JSON.parse(out.stdout) as { indexed: number; missing_vectors: number; store: string };
+      assert.deepEqual(
+        [report.store, report.indexed, report.missing_vectors],
+        ['postgres', Object.keys(LEARNINGS).length, 0],
+      );
+      const [{ n }] = await stack.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM vector_index`);
+      assert.equal(n, Object.keys(LEARNINGS).length);
+    });
+
     it('answers bad input with problem+json', async () => {
       const bad = await request(gateway.baseUrl, '/api/v1/learnings/search', {
         key: TEST_ADMIN_KEY,

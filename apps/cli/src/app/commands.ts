@@ -94,6 +94,14 @@ export const COMMANDS: CommandSpec[] = [
     load: () => import('./learnings/search.command.js'),
   },
   {
+    path: 'vectors rebuild',
+    args: { min: 0, max: 0 },
+    summary: 'rebuild the semantic index from the embeddings kept in Postgres',
+    options: {},
+    scope: 'admin',
+    load: () => import('./vectors/rebuild.command.js'),
+  },
+  {
     path: 'cycles',
     operands: '[ID|latest]',
     args: { min: 0, max: 1 },

@@ -21,6 +21,7 @@ import {
   EMBEDDING_CLIENT,
   SearchLearningsController,
   VECTOR_INDEX,
+  VectorsAdminController,
 } from './search-learnings/search-learnings.controller';
 
 @Module({})
@@ -35,6 +36,7 @@ export class AppModule {
         CaptureLearningController,
         QueryLearningsController,
         SearchLearningsController,
+        VectorsAdminController,
         ...IMPROVEMENT_CONTROLLERS,
         ...MODEL_CONTROLLERS,
         ...EVENTS_CONTROLLERS,

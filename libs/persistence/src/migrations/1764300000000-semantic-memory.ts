@@ -10,6 +10,8 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  *   - learnings.status gains `near_duplicate` (linked by duplicate_of to the accepted original it
  *     is semantically near): not accepted, so neither counted toward the learning threshold nor
  *     put in a training snapshot.
+ *   - dataset_snapshots.semantic_exclusions: the learnings semantic decontamination left out
+ *     (near a held-out item), with the item and the similarity.
  */
 export class SemanticMemory1764300000000 implements MigrationInterface {
   name = 'SemanticMemory1764300000000';
@@ -37,6 +39,8 @@ export class SemanticMemory1764300000000 implements MigrationInterface {
         updated_at timestamptz NOT NULL DEFAULT now()
       )`);
     await q.query(`CREATE INDEX vector_index_model_ix ON vector_index (model_id)`);
+    // What semantic decontamination left out of a snapshot, and why.
+    await q.query(`ALTER TABLE dataset_snapshots ADD COLUMN semantic_exclusions jsonb`);
     await q.query(`ALTER TABLE learnings DROP CONSTRAINT learnings_status_check`);
     await q.query(`ALTER TABLE learnings DROP CONSTRAINT learnings_check`);
     await q.query(`
@@ -60,6 +64,7 @@ export class SemanticMemory1764300000000 implements MigrationInterface {
     await q.query(
       `ALTER TABLE learnings ADD CONSTRAINT learnings_check CHECK ((status = 'duplicate') = (duplicate_of IS NOT NULL))`,
     );
+    await q.query(`ALTER TABLE dataset_snapshots DROP COLUMN semantic_exclusions`);
     await q.query(`DROP TABLE vector_index`);
     await q.query(`DROP TABLE learning_vectors`);
   }

@@ -5,6 +5,7 @@ import {
   EmbedderUnavailable,
   EmbeddingClient,
   EmbeddingRefused,
+  rebuildIndex,
   type VectorHit,
   type VectorIndex,
 } from '@genesis/vectors';
@@ -150,4 +151,21 @@ function parseSearch(body: unknown): { query: string; model_id: string; k: numbe
   }
   if (errors.length > 0) throw problems.validation('the search request is invalid', errors);
   return { query: query as string, model_id: modelId as string, k: k as number };
+}
+
+/** `genesis vectors rebuild`: the index rebuilt from Postgres (admin only; ADR 0018). */
+@Controller('api/v1/vectors')
+@UseGuards(AuthGuard, RateLimitGuard)
+export class VectorsAdminController {
+  constructor(
+    @Inject(DataSource) private readonly db: DataSource,
+    @Inject(VECTOR_INDEX) private readonly index: VectorIndex,
+  ) {}
+
+  @Post('rebuild')
+  @HttpCode(200)
+  @RequireScope('admin')
+  rebuild() {
+    return rebuildIndex(this.db, this.index);
+  }
 }

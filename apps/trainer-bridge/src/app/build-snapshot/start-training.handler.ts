@@ -7,7 +7,8 @@ import { counter, Log } from '@genesis/observability';
 import { BRIDGE_CONFIG, type BridgeConfig } from '../trainer-bridge.config';
 import { queueTrainingJob, type SnapshotRef } from '../training-jobs';
 import { ArtifactStore } from '@genesis/messaging';
-import { buildSnapshot, type SnapshotLearning } from './snapshot';
+import { buildSnapshot, isHeldOut, type SnapshotLearning } from './snapshot';
+import { loadEmbeddings, semanticDecontamination } from './semantic-decontamination';
 
 const snapshots = counter('genesis_dataset_snapshots_total', 'Training snapshots built', ['model_id']);
 
@@ -37,10 +38,26 @@ export class StartTrainingHandler {
        FROM learnings WHERE model_id = $1 AND status = 'accepted' AND stored_at <= $2`,
       [modelId, cutoff],
     );
-    const built = buildSnapshot(learnings, {
-      evalFraction: this.config.evalFraction,
-      replayShare: this.config.replayShare,
-    });
+    // Semantic decontamination (ADR 0018): nothing near a held-out item is trained on.
+    const embeddings = await loadEmbeddings(
+      this.dataSource,
+      learnings.map((l) => l.id),
+    );
+    const embedded = (l: SnapshotLearning) => ({ id: l.id, vector: embeddings.get(l.id) ?? null });
+    const heldOut = (l: SnapshotLearning) => isHeldOut(l.content_hash, this.config.evalFraction);
+    const decontamination = semanticDecontamination(
+      learnings.filter((l) => !heldOut(l)).map(embedded),
+      learnings.filter(heldOut).map(embedded),
+      this.config.decontaminationSimilarity,
+    );
+    const leftOut = new Set(decontamination.excluded.map((e) => e.id));
+    const built = buildSnapshot(
+      learnings.filter((l) => !leftOut.has(l.id)),
+      {
+        evalFraction: this.config.evalFraction,
+        replayShare: this.config.replayShare,
+      },
+    );
     if (built.trainIds.length + built.replayIds.length === 0) {
       await this.dataSource.transaction((m) =>
         transitionCycle(m, cycleId, 'failed', {
@@ -96,6 +113,16 @@ export class StartTrainingHandler {
         `UPDATE learnings SET snapshot_id = $1 WHERE id = ANY($2::uuid[]) AND snapshot_id IS NULL`,
         [snapshot.id, [...built.trainIds, ...built.evalIds]],
       );
+      // What semantic decontamination left out, and why; those learnings are considered taken by
+      // this snapshot (not counted as new evidence again) and are checked again at every replay.
+      await m.query(`UPDATE dataset_snapshots SET semantic_exclusions = $2::jsonb WHERE id = $1`, [
+        snapshot.id,
+        JSON.stringify({ excluded: decontamination.excluded, unchecked: decontamination.unchecked }),
+      ]);
+      await m.query(
+        `UPDATE learnings SET snapshot_id = $1 WHERE id = ANY($2::uuid[]) AND snapshot_id IS NULL`,
+        [snapshot.id, [...leftOut]],
+      );
       await transitionCycle(m, cycleId, 'dataset_ready', {
         patch: { snapshot_id: snapshot.id },
         reason: `snapshot ${built.sha256.slice(0, 12)}: ${snapshot.train_records} training records (${built.replayIds.length} replayed), ${built.evalIds.length} held out`,
@@ -108,6 +135,8 @@ export class StartTrainingHandler {
       cycle_id: cycleId,
       correlation_id: event.correlation_id,
       snapshot: built.sha256,
+      semantically_excluded: decontamination.excluded.length,
+      semantically_unchecked: decontamination.unchecked,
     });
   }
 }
