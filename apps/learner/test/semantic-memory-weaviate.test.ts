@@ -57,11 +57,22 @@ describe('learner: Weaviate stopped during ingest', { timeout: 50 * 60_000 }, ()
     await stack?.dispose();
   });
 
+  // Clearly different corrections (none is a near-duplicate of another: see the labelled pairs).
+  const DISTINCT = [
+    ['def area(r):', '    return math.pi * r ** 2'],
+    ['def read_config(path):', '    with open(path) as f:\n        return json.load(f)'],
+    ['function sum(xs) {', '  return xs.reduce((a, b) => a + b, 0);\n}'],
+    ['SELECT name FROM users WHERE', 'id = $1 -- parameterised, never string concatenation'],
+    ['for (let i = 0; i <= arr.length; i++) {', 'for (let i = 0; i < arr.length; i++) {'],
+    [
+      'def parse_port(value):',
+      '    port = int(value)\n    if not 0 < port < 65536:\n        raise ValueError(value)',
+    ],
+    ['fn first_word(s: &str) -> &str {', '    s.split_whitespace().next().unwrap_or("")\n}'],
+  ];
   const capture = async (i: number) => {
-    const event = capturedLearning({
-      context: `def handler_${i}(request):`,
-      correction: `    return respond(${i} * ${i})`,
-    });
+    const [context, correction] = DISTINCT[i]!;
+    const event = capturedLearning({ context, correction });
     await publisher.publish(SUBJECTS.learningCaptured, event);
     return event.data.learning_id;
   };
