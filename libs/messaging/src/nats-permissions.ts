@@ -26,6 +26,8 @@ export interface NatsUserSpec {
    * provisioned durable denied, so it can never pull or delete another service's consumer.
    */
   eventReader?: boolean;
+  /** Core request/reply subjects it asks (the answer comes back on its own inbox). */
+  requests?: readonly string[];
   /**
    * Core request/reply subjects it answers (a queue subscription), with `allow_responses` so it
    * may publish its answer to the requester's inbox and nowhere else.
@@ -44,8 +46,8 @@ export const NATS_USERS: readonly NatsUserSpec[] = [
       SUBJECTS.feedbackRecorded,
       SUBJECTS.cycleRequested,
       SUBJECTS.rollbackRequested,
-      REQUESTS.embeddingsCompute, // the search query's embedding (request/reply, ADR 0018)
     ],
+    requests: [REQUESTS.embeddingsCompute], // the search query's embedding (ADR 0018)
     artifacts: 'none',
     deadLetters: false,
     eventReader: true,
@@ -53,7 +55,8 @@ export const NATS_USERS: readonly NatsUserSpec[] = [
   {
     user: 'learner',
     role: 'cleans and stores captured learnings',
-    publishes: [SUBJECTS.learningStored, SUBJECTS.learningRejected, REQUESTS.embeddingsCompute],
+    publishes: [SUBJECTS.learningStored, SUBJECTS.learningRejected],
+    requests: [REQUESTS.embeddingsCompute], // embeddings of stored learnings (ADR 0018)
     artifacts: 'none',
     deadLetters: true,
   },
@@ -162,6 +165,7 @@ export function natsPermissions(spec: NatsUserSpec): NatsPermissions | undefined
     // the JetStream account check that clients do on connect, and the readiness probe
     '$JS.API.INFO',
     ...spec.publishes,
+    ...(spec.requests ?? []),
   ];
   const advisories: string[] = [];
   for (const { stream, durable } of consumersOf(spec.user)) {
