@@ -108,9 +108,10 @@ export class SearchLearningsController {
     if (hits.length === 0) return [];
     const found = await this.db.getRepository(LearningEntity).findBy({ id: In(hits.map((h) => h.id)) });
     const byId = new Map(found.map((l) => [l.id, l]));
-    // A hit whose learning is gone (forgotten a moment ago) is left out, not shown half.
+    // The index is derived and may lag: a hit whose learning is gone (forgotten) or no longer
+    // accepted (quarantined by a rescan) is left out; `genesis vectors rebuild` drops such entries.
     return hits
-      .filter((h) => byId.has(h.id))
+      .filter((h) => byId.get(h.id)?.status === 'accepted')
       .map((h) => ({
         similarity: Math.round(h.similarity * 10_000) / 10_000,
         learning: learningView(byId.get(h.id)!),
