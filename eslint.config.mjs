@@ -40,6 +40,7 @@ export default tseslint.config(
                 'type:testing',
                 'type:cycles',
                 'type:secrets',
+                'type:vectors',
               ],
             },
             // Secret detection and redaction of learnings (ADR 0012): pure text in, text out.
@@ -71,6 +72,8 @@ export default tseslint.config(
                 'type:config',
               ],
             },
+            // The vector index port, its adapters and the embedder's client (ADR 0018).
+            { sourceTag: 'type:vectors', onlyDependOnLibsWithTags: ['type:contracts', 'type:config'] },
             {
               sourceTag: 'type:testing',
               onlyDependOnLibsWithTags: [

@@ -14,7 +14,7 @@ for (const app of existsSync(appsDir) ? readdirSync(appsDir) : []) {
 }
 // The contract schemas and the evaluation suites shipped with the project (a file deleted from the
 // source must not linger).
-for (const dir of ['schemas', 'suites']) {
+for (const dir of ['schemas', 'suites', 'semantic']) {
   const target = join(root, 'dist', 'libs', 'contracts', dir);
   rmSync(target, { recursive: true, force: true });
   cpSync(join(root, 'libs', 'contracts', dir), target, { recursive: true });

@@ -17,3 +17,4 @@ source "$ROOT/tools/infra/lib.sh"
 "$ROOT/tools/infra/ensure.sh"
 npm run --silent build
 node dist/tools/bench/ingest.js
+node dist/tools/bench/vectors.js

@@ -218,6 +218,21 @@ start_worker() {
 }
 start_worker
 
+# The embedder (same virtualenv): answers embeddings.compute for the learner's indexer and the
+# gateway's search with the bundled all-MiniLM-L6-v2, offline (ADR 0018).
+start_embedder() {
+  local app=embedder logf="$GENESIS_LOG_DIR/embedder.log"
+  printf '=== %s start.sh starts %s\n' "$(date -Is)" "$app" >>"$logf"
+  (
+    use_nats_user embedder
+    export HF_HUB_OFFLINE=1
+    exec setsid "$WORKER_DIR/.venv/bin/python" -m trainer_worker.embedding
+  ) </dev/null > >(prefix_output "$app" "$logf") 2>&1 &
+  PIDS+=("$!")
+  APP_OF[$!]=$app
+}
+start_embedder
+
 first_dead() { # prints "pid" of the first service that has exited
   local pid
   for pid in "${PIDS[@]}"; do

@@ -57,6 +57,15 @@ log "test infra: NATS $NATS_URL, Postgres 127.0.0.1:15432, Redis $REDIS_URL (GEN
 "$ROOT/tools/infra/ensure-bwrap.sh" ||
   warn "tools/infra/ensure-bwrap.sh failed: the Python worker's sandbox tests will fail without bwrap"
 
+# The vector-index contract tests run against a real Weaviate (apps/e2e/test/vectors). Its first
+# build from the Go module proxy takes ~15 min on 2 cores; it starts now, niced, in the background,
+# so it overlaps with the build, the static checks, pytest and the other test files, and the test
+# waits for it (the build holds a lock). Afterwards the binary is in ~/.cache and this costs nothing.
+if [[ -z ${TEST_FILES:-} || ${TEST_FILES} == *weaviate* || ${TEST_FILES} == *vectors* ]]; then
+  mkdir -p "$GENESIS_LOG_DIR"
+  (nice -n 10 "$ROOT/tools/infra/ensure-weaviate.sh" >/dev/null 2>"$GENESIS_LOG_DIR/weaviate-build.log" &)
+fi
+
 npm_step() { # script
   log "npm run $1"
   local rc=0

@@ -47,4 +47,19 @@ describe('docker-compose.yml', () => {
       assert.ok(compose.services[app]!.depends_on?.['provision'], `${app} must wait for provisioning`);
     }
   });
+
+  it('runs the embedder, and Weaviate (profile) with API-key auth and a volume (ADR 0018)', () => {
+    const services = compose.services as Record<string, Record<string, unknown>>;
+    const embedder = services['embedder']!;
+    assert.deepEqual(embedder['command'], ['python', '-m', 'trainer_worker.embedding']);
+    assert.equal((embedder['environment'] as Record<string, string>)['NATS_USER'], 'embedder');
+    const weaviate = services['weaviate']!;
+    assert.deepEqual(weaviate['profiles'], ['weaviate']);
+    const env = weaviate['environment'] as Record<string, string>;
+    assert.equal(env['AUTHENTICATION_ANONYMOUS_ACCESS_ENABLED'], 'false');
+    assert.equal(env['AUTHENTICATION_APIKEY_ENABLED'], 'true');
+    assert.match(String(weaviate['image']), /weaviate:1\.35\.2$/);
+    assert.ok((weaviate['volumes'] as string[]).some((v) => v.startsWith('weaviate-data:')));
+    assert.ok(weaviate['healthcheck']);
+  });
 });

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { connect } from '@nats-io/transport-node';
 import { AckPolicy } from '@nats-io/jetstream';
 import { Objm } from '@nats-io/obj';
-import { STREAMS, SUBJECTS, makeEnvelope, streamOf } from '@genesis/contracts';
+import { REQUESTS, STREAMS, SUBJECTS, makeEnvelope, streamOf } from '@genesis/contracts';
 import {
   ARTIFACTS_BUCKET,
   CONSUMER_CONFIGS,
@@ -208,6 +208,27 @@ describe('NATS users and their permissions (deploy/nats/auth.conf)', () => {
     assert.equal(new TextDecoder().decode((await deployer.getBlob(key))!), 'weights');
     await assert.rejects(deployer.putBlob({ name: 'adapters/rogue' }, encoder.encode('x')), VIOLATION);
     await assert.rejects(new Objm((await as('gateway')).js).open(ARTIFACTS_BUCKET), VIOLATION);
+  });
+
+  it('the embedder answers embeddings.compute for those that ask, and only answers (ADR 0018)', async () => {
+    const embedder = await as('embedder');
+    const sub = embedder.connection.subscribe(REQUESTS.embeddingsCompute, {
+      queue: 'embedder',
+      callback: (_err, msg) => {
+        msg.respond(encoder.encode('{"answered":true}'));
+      },
+    });
+    await embedder.connection.flush();
+    for (const spec of NATS_USERS.filter((u) => u.requests?.length)) {
+      const c = await as(spec.user);
+      for (const subject of spec.requests!) {
+        const reply = await c.connection.request(subject, encoder.encode('{}'), { timeout: 5000 });
+        assert.deepEqual(reply.json(), { answered: true }, `${spec.user} asked ${subject}`);
+      }
+    }
+    // It may answer, not publish events.
+    await assert.rejects(embedder.js.publish(SUBJECTS.learningStored, encoder.encode('{}')), VIOLATION);
+    sub.unsubscribe();
   });
 
   // What each user's code does, with the client libraries the code uses.

@@ -6,3 +6,4 @@ export * from './storable-text';
 export * from './model-version';
 export * from './normalise';
 export * from './suites';
+export * from './semantic';

@@ -29,6 +29,16 @@ export const SUBJECTS = {
 
 export type Subject = (typeof SUBJECTS)[keyof typeof SUBJECTS];
 
+/**
+ * Core NATS request/reply subjects (not in any stream: an answer is only useful to the caller that
+ * waits for it, and the caller retries). `embeddings.compute` is served by the Python embedder
+ * (apps/trainer-worker, trainer_worker.embedding) for the learner's indexer and the gateway's
+ * search (ADR 0018).
+ */
+export const REQUESTS = {
+  embeddingsCompute: 'embeddings.compute',
+} as const;
+
 export const STREAMS = {
   events: 'GENESIS_EVENTS',
   /** Raw captures, until the learner has stored them cleaned (work queue; ADR 0012). */

@@ -52,6 +52,7 @@ export function renderAuthConf(users: readonly NatsUserSpec[] = NATS_USERS): str
       out.push('      permissions: {');
       out.push(...allowBlock('publish', perms.publish, perms.publishDeny));
       out.push(...allowBlock('subscribe', perms.subscribe));
+      if (perms.allowResponses) out.push('        allow_responses: true');
       out.push('      }');
     }
     out.push('    }');

@@ -1,4 +1,4 @@
-import { STREAMS, SUBJECTS } from '@genesis/contracts';
+import { REQUESTS, STREAMS, SUBJECTS } from '@genesis/contracts';
 import { maxDeliveriesAdvisory } from './dlq';
 import { RetentionPolicy } from '@nats-io/jetstream';
 import { ARTIFACTS_BUCKET, CONSUMER_CONFIGS, STREAM_CONFIGS } from './topology';
@@ -29,6 +29,13 @@ export interface NatsUserSpec {
    * provisioned durable denied, so it can never pull or delete another service's consumer.
    */
   eventReader?: boolean;
+  /** Core request/reply subjects it asks (the answer comes back on its own inbox). */
+  requests?: readonly string[];
+  /**
+   * Core request/reply subjects it answers (a queue subscription), with `allow_responses` so it
+   * may publish its answer to the requester's inbox and nowhere else.
+   */
+  answers?: readonly string[];
   /** Full access: streams, consumers, buckets, every subject. Provisioning, migrations, the nats CLI. */
   admin?: boolean;
 }
@@ -44,6 +51,7 @@ export const NATS_USERS: readonly NatsUserSpec[] = [
       SUBJECTS.rollbackRequested,
       SUBJECTS.learningRescanRequested,
     ],
+    requests: [REQUESTS.embeddingsCompute], // the search query's embedding (ADR 0018)
     artifacts: 'none',
     deadLetters: false,
     eventReader: true,
@@ -52,6 +60,7 @@ export const NATS_USERS: readonly NatsUserSpec[] = [
     user: 'learner',
     role: 'cleans and stores captured learnings, rescans and forgets stored ones',
     publishes: [SUBJECTS.learningStored, SUBJECTS.learningRejected, SUBJECTS.learningRescanned],
+    requests: [REQUESTS.embeddingsCompute], // embeddings of stored learnings (ADR 0018)
     artifacts: 'none',
     deadLetters: true,
   },
@@ -105,6 +114,14 @@ export const NATS_USERS: readonly NatsUserSpec[] = [
     deadLetters: false,
   },
   {
+    user: 'embedder',
+    role: 'Python embedder: answers embeddings.compute requests with sentence embeddings',
+    publishes: [],
+    artifacts: 'none',
+    deadLetters: false,
+    answers: [REQUESTS.embeddingsCompute],
+  },
+  {
     user: 'ops',
     role: 'provisioning (streams, consumers, buckets), migrations, the nats CLI',
     publishes: [],
@@ -143,6 +160,8 @@ export interface NatsPermissions {
   /** Refused even where `publish` allows (deny wins in nats-server). */
   publishDeny?: string[];
   subscribe: string[];
+  /** May answer the requests it received (publish once to each request's reply subject). */
+  allowResponses?: boolean;
 }
 
 /** The exact subjects a user may publish and subscribe to; undefined for the admin (everything). */
@@ -152,6 +171,7 @@ export function natsPermissions(spec: NatsUserSpec): NatsPermissions | undefined
     // the JetStream account check that clients do on connect, and the readiness probe
     '$JS.API.INFO',
     ...spec.publishes,
+    ...(spec.requests ?? []),
   ];
   const advisories: string[] = [];
   for (const { stream, durable } of consumersOf(spec.user)) {
@@ -178,8 +198,9 @@ export function natsPermissions(spec: NatsUserSpec): NatsPermissions | undefined
   for (const stream of spec.streamInfo ?? []) publish.push(`$JS.API.STREAM.INFO.${stream}`);
   for (const stream of spec.streamMessages ?? []) publish.push(`$JS.API.STREAM.MSG.GET.${stream}`);
   if (spec.artifacts !== 'none') publish.push(...objectStoreSubjects(ARTIFACTS_BUCKET, spec.artifacts));
-  const subscribe = [`${natsInboxPrefix(spec.user)}.>`, ...advisories];
-  if (!spec.eventReader) return { publish: [...new Set(publish)], subscribe };
+  const subscribe = [`${natsInboxPrefix(spec.user)}.>`, ...advisories, ...(spec.answers ?? [])];
+  const answers = spec.answers?.length ? { allowResponses: true } : {};
+  if (!spec.eventReader) return { publish: [...new Set(publish)], subscribe, ...answers };
   const events = STREAMS.events;
   publish.push(
     `$JS.API.STREAM.INFO.${events}`,

@@ -125,6 +125,15 @@ export const CONSUMER_CONFIGS = [
   // talks to a serving target that may be slow; the runner keeps the message with in-progress acks.
   consumer('deployer', SUBJECTS.modelEvaluated, { ack_wait: nanos(60_000) }),
   consumer('deployer', SUBJECTS.rollbackRequested, { ack_wait: nanos(60_000) }),
+  // learner: embeds and indexes stored learnings, marks near-duplicates (ADR 0018). Unbounded
+  // deliveries with the runner's backoff: an embedder or Weaviate outage delays indexing, it never
+  // dead-letters a learning (a schema-invalid event still goes to the DLQ). The backlog is the
+  // index lag (genesis_consumer_pending_messages{consumer="learner-learning-stored"}).
+  consumer('learner', SUBJECTS.learningStored, {
+    ack_wait: nanos(60_000),
+    max_deliver: -1,
+    max_ack_pending: 512,
+  }),
   // trainer-worker: the jobs.evaluate work queue, same delivery policy as training.
   {
     ...consumer('trainer-worker', SUBJECTS.jobsEvaluate, {

@@ -10,3 +10,5 @@ export * from './http';
 export * from './worker-process';
 export * from './fake-serving';
 export * from './events';
+export * from './weaviate';
+export * from './embedder-process';

@@ -15,6 +15,15 @@ import { IMPROVEMENT_CONTROLLERS, IMPROVEMENT_PROVIDERS } from './improvement';
 import { MODEL_CONTROLLERS } from './models';
 import { EVENTS_CONTROLLERS, EVENTS_PROVIDERS } from './events';
 import { RESCAN_CONTROLLERS } from './rescan-learnings';
+import { DataSource } from 'typeorm';
+import { NatsClient } from '@genesis/messaging';
+import { EmbeddingClient, createVectorIndex } from '@genesis/vectors';
+import {
+  EMBEDDING_CLIENT,
+  SearchLearningsController,
+  VECTOR_INDEX,
+  VectorsAdminController,
+} from './search-learnings/search-learnings.controller';
 
 @Module({})
 export class AppModule {
@@ -27,6 +36,8 @@ export class AppModule {
         DocsController,
         CaptureLearningController,
         QueryLearningsController,
+        SearchLearningsController,
+        VectorsAdminController,
         ...IMPROVEMENT_CONTROLLERS,
         ...MODEL_CONTROLLERS,
         ...EVENTS_CONTROLLERS,
@@ -41,6 +52,17 @@ export class AppModule {
         CaptureLearningService,
         ...IMPROVEMENT_PROVIDERS,
         ...EVENTS_PROVIDERS,
+        {
+          provide: VECTOR_INDEX,
+          inject: [DataSource],
+          useFactory: (db: DataSource) => createVectorIndex(config.vectors, db),
+        },
+        {
+          provide: EMBEDDING_CLIENT,
+          inject: [NatsClient],
+          useFactory: (nats: NatsClient) =>
+            new EmbeddingClient(nats.connection, config.vectors.embeddingTimeoutMs),
+        },
       ],
     };
   }

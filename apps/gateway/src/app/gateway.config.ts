@@ -1,9 +1,12 @@
 import { readServiceConfig, type EnvReader, type ServiceConfig } from '@genesis/config';
 import { parseApiKeys, type ApiKey } from './auth/api-keys';
+import { readVectorSettings, type VectorSettings } from '@genesis/vectors';
 
 export const GATEWAY_CONFIG = Symbol('GATEWAY_CONFIG');
 
 export interface GatewayConfig extends ServiceConfig {
+  /** Semantic search: the vector index and the embedder's timeout (ADR 0018). */
+  vectors: VectorSettings;
   apiKeys: ApiKey[];
   rateLimitPerSecond: number;
   /** Requests per second per client address without a valid key (0: unlimited). */
@@ -28,6 +31,7 @@ export function readGatewayConfig(env: EnvReader): GatewayConfig {
   }
   return {
     ...readServiceConfig(env, 'gateway'),
+    vectors: readVectorSettings(env),
     apiKeys,
     rateLimitPerSecond: env.int('GENESIS_RATE_LIMIT_PER_SECOND', 2000, { min: 0 }),
     anonymousRateLimitPerSecond: env.int('GENESIS_ANONYMOUS_RATE_LIMIT_PER_SECOND', 50, { min: 0 }),

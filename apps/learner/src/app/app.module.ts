@@ -6,6 +6,7 @@ import { LEARNER_CONFIG, type LearnerConfig } from './learner.config';
 import { StoreLearningHandler } from './store-learning/store-learning.handler';
 import { CaptureConsumer } from './store-learning/capture-consumer';
 import { RescanLearningsHandler } from './rescan-learnings/rescan-learnings.handler';
+import { StoredConsumer } from './index-learning/stored-consumer';
 
 /** How long the relay leaves a fresh learner event to the learner's own publish after commit. */
 const OUTBOX_GRACE_MS = 5000;
@@ -34,6 +35,7 @@ export class AppModule {
         eventConsumersProvider('learner', [RescanLearningsHandler], (rescan) => [
           { subject: SUBJECTS.learningRescanRequested, handle: (e) => rescan.handle(e), concurrency: 1 },
         ]),
+        StoredConsumer,
       ],
     };
   }

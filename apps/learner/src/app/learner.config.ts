@@ -1,5 +1,6 @@
 import { readServiceConfig, type EnvReader, type ServiceConfig } from '@genesis/config';
 import { parseExtraRules, secretRuleSet, type SecretRuleSet } from './clean-learning/current-rules';
+import { readVectorSettings, type VectorSettings } from '@genesis/vectors';
 
 export const LEARNER_CONFIG = Symbol('LEARNER_CONFIG');
 
@@ -15,6 +16,8 @@ export interface LearnerConfig extends ServiceConfig {
   rescanBatchSize: number;
   /** Pause between rescan batches, so a rescan of millions of rows leaves room for live captures. */
   rescanPauseMs: number;
+  /** Semantic memory: the embedder, the vector index, the near-duplicate threshold (ADR 0018). */
+  vectors: VectorSettings;
 }
 
 export function readLearnerConfig(env: EnvReader): LearnerConfig {
@@ -27,5 +30,6 @@ export function readLearnerConfig(env: EnvReader): LearnerConfig {
     secretRules: secretRuleSet(env.json('GENESIS_SECRET_EXTRA_RULES', [], parseExtraRules)),
     rescanBatchSize: env.int('GENESIS_RESCAN_BATCH_SIZE', 500, { min: 1, max: 5000 }),
     rescanPauseMs: env.int('GENESIS_RESCAN_PAUSE_MS', 0, { min: 0, max: 60_000 }),
+    vectors: readVectorSettings(env),
   };
 }

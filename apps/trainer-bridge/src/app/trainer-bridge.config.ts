@@ -1,6 +1,7 @@
 import { NORMALISATION_LEVELS, type NormalisationLevel } from '@genesis/contracts';
 import { readServiceConfig, type EnvReader, type ServiceConfig } from '@genesis/config';
 import { ARTIFACTS_BUCKET } from '@genesis/messaging';
+import { nearDuplicateCalibration } from '@genesis/contracts';
 
 export const BRIDGE_CONFIG = Symbol('BRIDGE_CONFIG');
 
@@ -8,6 +9,8 @@ export interface BridgeConfig extends ServiceConfig {
   baseModel: string;
   artifactsBucket: string;
   evalFraction: number;
+  /** Cosine similarity to a held-out item at or above which a learning is left out (ADR 0018). */
+  decontaminationSimilarity: number;
   replayShare: number;
   /** How far decontamination normalises before comparing with evaluation items (ADR 0016). */
   decontaminationLevel: NormalisationLevel;
@@ -25,6 +28,11 @@ export function readBridgeConfig(env: EnvReader): BridgeConfig {
     baseModel: env.str('GENESIS_BASE_MODEL', 'tiny'),
     artifactsBucket: env.str('GENESIS_ARTIFACTS_BUCKET', ARTIFACTS_BUCKET),
     evalFraction: env.float('GENESIS_EVAL_FRACTION', 0.1, { min: 0, max: 0.5 }),
+    decontaminationSimilarity: env.float(
+      'GENESIS_DECONTAMINATION_SIMILARITY',
+      nearDuplicateCalibration().similarity,
+      { min: 0.5, max: 1.01 },
+    ),
     replayShare: env.float('GENESIS_REPLAY_SHARE', 1, { min: 0, max: 1 }),
     decontaminationLevel: env.oneOf('GENESIS_DECONTAMINATION_LEVEL', NORMALISATION_LEVELS, 'identifiers'),
     deadlineMinutes: env.float('GENESIS_TRAINING_DEADLINE_MINUTES', 60, { min: 0.05 }),

@@ -1,6 +1,6 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 
-export type LearningStatus = 'accepted' | 'duplicate' | 'quarantined' | 'forgotten';
+export type LearningStatus = 'accepted' | 'duplicate' | 'near_duplicate' | 'quarantined' | 'forgotten';
 
 /**
  * One captured learning. Every id the gateway hands out gets a row: accepted ones hold the cleaned

@@ -17,7 +17,7 @@ import {
 import { decodeCursor, encodeCursor } from './cursor';
 import { learningView } from './learning-view';
 
-const STATUSES = ['accepted', 'duplicate', 'quarantined', 'forgotten'];
+const STATUSES = ['accepted', 'duplicate', 'near_duplicate', 'quarantined', 'forgotten'];
 
 @Controller('api/v1/learnings')
 @UseGuards(AuthGuard, RateLimitGuard)

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { DataSource, type EntityManager } from 'typeorm';
 import {
+  decontaminationKey,
   shippedSuiteContaminants,
   type EventEnvelope,
   type SuiteContaminants,
@@ -12,7 +13,8 @@ import { counter, Log, perModelSeries } from '@genesis/observability';
 import { BRIDGE_CONFIG, type BridgeConfig } from '../trainer-bridge.config';
 import { queueTrainingJob, type SnapshotRef } from '../training-jobs';
 import { ArtifactStore } from '@genesis/messaging';
-import { buildSnapshot, describeDecontamination, type SnapshotLearning } from './snapshot';
+import { buildSnapshot, describeDecontamination, isHeldOut, type SnapshotLearning } from './snapshot';
+import { loadEmbeddings, semanticDecontamination } from './semantic-decontamination';
 
 const snapshots = perModelSeries(
   counter('genesis_dataset_snapshots_total', 'Training snapshots built', ['model_id']),
@@ -44,20 +46,35 @@ export class StartTrainingHandler {
     if (!cycle || cycle.status !== 'opened') return; // already started (or ended): nothing to do
     const cutoff = new Date(event.time);
 
-    const build = async (m: EntityManager) =>
-      buildSnapshot(
-        await m.query<SnapshotLearning[]>(
-          `SELECT id, content_hash, kind, language, context, model_output, correction, tests, snapshot_id
-           FROM learnings WHERE model_id = $1 AND status = 'accepted' AND stored_at <= $2`,
-          [modelId, cutoff],
-        ),
-        {
-          evalFraction: this.config.evalFraction,
-          replayShare: this.config.replayShare,
-          level: this.config.decontaminationLevel,
-        },
+    // Exact (normalised) decontamination happens in buildSnapshot; semantic decontamination (ADR 0018)
+    // first leaves out every learning whose embedding is near a held-out item's.
+    const level = this.config.decontaminationLevel;
+    const build = async (m: EntityManager) => {
+      const learnings = await m.query<SnapshotLearning[]>(
+        `SELECT id, content_hash, kind, language, context, model_output, correction, tests, snapshot_id
+         FROM learnings WHERE model_id = $1 AND status = 'accepted' AND stored_at <= $2`,
+        [modelId, cutoff],
+      );
+      const embeddings = await loadEmbeddings(
+        m,
+        learnings.map((l) => l.id),
+      );
+      const embedded = (l: SnapshotLearning) => ({ id: l.id, vector: embeddings.get(l.id) ?? null });
+      const heldOut = (l: SnapshotLearning) =>
+        isHeldOut(decontaminationKey(l, level), this.config.evalFraction);
+      const semantic = semanticDecontamination(
+        learnings.filter((l) => !heldOut(l)).map(embedded),
+        learnings.filter(heldOut).map(embedded),
+        this.config.decontaminationSimilarity,
+      );
+      const leftOut = new Set(semantic.excluded.map((e) => e.id));
+      const snapshot = buildSnapshot(
+        learnings.filter((l) => !leftOut.has(l.id)),
+        { evalFraction: this.config.evalFraction, replayShare: this.config.replayShare, level },
         this.contaminants,
       );
+      return Object.assign(snapshot, { semantic, leftOut });
+    };
     const built = await build(this.dataSource.manager);
     if (built.trainIds.length + built.replayIds.length === 0) {
       await this.dataSource.transaction((m) =>
@@ -126,6 +143,16 @@ export class StartTrainingHandler {
         `UPDATE learnings SET snapshot_id = $1 WHERE id = ANY($2::uuid[]) AND snapshot_id IS NULL`,
         [snapshot.id, [...built.trainIds, ...built.evalIds, ...built.excludedIds]],
       );
+      // What semantic decontamination left out, and why; those learnings are considered taken by
+      // this snapshot (not counted as new evidence again) and are checked again at every replay.
+      await m.query(`UPDATE dataset_snapshots SET semantic_exclusions = $2::jsonb WHERE id = $1`, [
+        snapshot.id,
+        JSON.stringify({ excluded: built.semantic.excluded, unchecked: built.semantic.unchecked }),
+      ]);
+      await m.query(
+        `UPDATE learnings SET snapshot_id = $1 WHERE id = ANY($2::uuid[]) AND snapshot_id IS NULL`,
+        [snapshot.id, [...built.leftOut]],
+      );
       await transitionCycle(m, cycleId, 'dataset_ready', {
         patch: { snapshot_id: snapshot.id },
         reason: `snapshot ${built.sha256.slice(0, 12)}: ${snapshot.train_records} training records (${built.replayIds.length} replayed), ${built.evalIds.length} held out${describeDecontamination(built.decontamination)}`,
@@ -138,6 +165,8 @@ export class StartTrainingHandler {
       cycle_id: cycleId,
       correlation_id: event.correlation_id,
       snapshot: built.sha256,
+      semantically_excluded: built.semantic.excluded.length,
+      semantically_unchecked: built.semantic.unchecked,
     });
   }
 }

@@ -1,0 +1,176 @@
+import type { DataSource } from 'typeorm';
+import { counter, type Log } from '@genesis/observability';
+import { PermanentError } from '@genesis/messaging';
+import { EmbeddingRefused, type EmbeddingClient, type VectorIndex } from '@genesis/vectors';
+import { decideNearDuplicate } from './near-duplicate';
+
+const indexed = counter('genesis_learnings_indexed_total', 'Learnings embedded and indexed, by outcome', [
+  'outcome',
+]);
+for (const outcome of ['original', 'near_duplicate', 'not_accepted', 'no_text']) indexed.inc({ outcome }, 0);
+/** Neighbours asked of the index per learning (near-duplicates are decided among them). */
+const NEIGHBOURS = 10;
+
+interface Row {
+  id: string;
+  model_id: string;
+  context: string | null;
+  correction: string | null;
+  status: string;
+  stored_at: Date;
+  vector: Buffer | null;
+}
+
+/**
+ * Embeds stored learnings, keeps their vectors in Postgres (learning_vectors, the source of truth),
+ * mirrors accepted originals into the vector index and marks near-duplicates (ADR 0018).
+ *
+ * Idempotent and crash-safe: a vector already kept is not embedded again; the database change comes
+ * before the index change, and a learning that is no longer accepted (near-duplicate, forgotten,
+ * quarantined) is removed from the index whenever it is seen, so a redelivery repairs a crash in
+ * between. One model at a time (a Postgres advisory lock): two learner replicas never decide about
+ * two near copies at once.
+ */
+export class IndexLearnings {
+  constructor(
+    private readonly db: DataSource,
+    private readonly index: VectorIndex,
+    private readonly embedder: EmbeddingClient,
+    private readonly threshold: number,
+    private readonly log: Log,
+  ) {}
+
+  async run(ids: readonly string[]): Promise<void> {
+    const rows: Row[] = await this.db.query(
+      `SELECT l.id, l.model_id, l.context, l.correction, l.status, l.stored_at, v.vector
+         FROM learnings l LEFT JOIN learning_vectors v ON v.learning_id = l.id
+        WHERE l.id = ANY($1::uuid[])`,
+      [ids],
+    );
+    const gone = ids.filter((id) => !rows.some((r) => r.id === id));
+    if (gone.length > 0) await this.index.remove(gone); // deleted (forgotten) since it was stored
+    await this.embedMissing(rows);
+    const byModel = new Map<string, Row[]>();
+    for (const row of rows) byModel.set(row.model_id, [...(byModel.get(row.model_id) ?? []), row]);
+    for (const [model, group] of byModel) await this.withModelLock(model, () => this.decide(group));
+  }
+
+  private async embedMissing(rows: Row[]): Promise<void> {
+    const missing = rows.filter((r) => r.vector === null && r.status === 'accepted');
+    const withText = missing.filter((r) => (r.context ?? '').trim() || (r.correction ?? '').trim());
+    for (const r of missing) if (!withText.includes(r)) indexed.inc({ outcome: 'no_text' });
+    if (withText.length === 0) return;
+    const embeddings = await this.embedder.learnings(withText).catch((err: unknown) => {
+      // A refused batch can never succeed as it is: dead-lettered with the reason (not retried forever).
+      throw err instanceof EmbeddingRefused ? new PermanentError(err.code, err.message) : err;
+    });
+    if (embeddings.vectors.length !== withText.length) {
+      throw new Error(
+        `the embedder returned ${embeddings.vectors.length} vectors for ${withText.length} learnings`,
+      );
+    }
+    withText.forEach((r, i) => (r.vector = Buffer.from(Float32Array.from(embeddings.vectors[i]!).buffer)));
+    await this.db.query(
+      `INSERT INTO learning_vectors (learning_id, model_id, embedding_model, embedding_version, dimensions, vector)
+       SELECT r.id, r.model_id, $2, $3, $4, decode(r.vector, 'base64')
+         FROM json_to_recordset($1::json) AS r(id uuid, model_id text, vector text)
+       ON CONFLICT (learning_id) DO NOTHING`,
+      [
+        JSON.stringify(
+          withText.map((r) => ({ id: r.id, model_id: r.model_id, vector: r.vector!.toString('base64') })),
+        ),
+        embeddings.model,
+        embeddings.version,
+        embeddings.dimensions,
+      ],
+    );
+  }
+
+  private async decide(rows: Row[]): Promise<void> {
+    for (const row of rows) {
+      // The status may have changed since the batch was read (another replica, a forget).
+      const [current] = await this.db.query(`SELECT status FROM learnings WHERE id = $1`, [row.id]);
+      if (current?.status !== 'accepted' || row.vector === null) {
+        await this.index.remove([row.id]);
+        if (row.vector !== null) indexed.inc({ outcome: 'not_accepted' });
+        continue;
+      }
+      const vector = Array.from(floats(row.vector));
+      const hits = await this.index.search({
+        modelId: row.model_id,
+        vector,
+        k: NEIGHBOURS,
+        exclude: [row.id],
+      });
+      const candidates = hits.filter((h) => h.similarity >= this.threshold);
+      const neighbours: { id: string; stored_at: Date }[] = candidates.length
+        ? await this.db.query(
+            `SELECT id, stored_at FROM learnings WHERE id = ANY($1::uuid[]) AND status = 'accepted'`,
+            [candidates.map((c) => c.id)],
+          )
+        : [];
+      const decision = decideNearDuplicate(
+        { id: row.id, storedAt: row.stored_at },
+        neighbours.map((n) => ({
+          id: n.id,
+          storedAt: n.stored_at,
+          similarity: candidates.find((c) => c.id === n.id)!.similarity,
+        })),
+        this.threshold,
+      );
+      if (decision.kind === 'near_duplicate') {
+        await this.markNearDuplicate(row.id, decision.of, decision.similarity);
+        await this.index.remove([row.id]);
+        indexed.inc({ outcome: 'near_duplicate' });
+        this.log.info('near-duplicate learning', {
+          learning_id: row.id,
+          near_duplicate_of: decision.of,
+          similarity: decision.similarity,
+        });
+        continue;
+      }
+      await this.index.upsert([{ id: row.id, modelId: row.model_id, vector }]);
+      for (const d of decision.demote) {
+        await this.markNearDuplicate(d.id, row.id, d.similarity);
+        await this.index.remove([d.id]);
+        indexed.inc({ outcome: 'near_duplicate' });
+      }
+      indexed.inc({ outcome: 'original' });
+    }
+  }
+
+  private async markNearDuplicate(id: string, of: string, similarity: number): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      await tx.query(
+        `UPDATE learnings SET status = 'near_duplicate', duplicate_of = $2 WHERE id = $1 AND status = 'accepted'`,
+        [id, of],
+      );
+      await tx.query(
+        `UPDATE learning_vectors SET near_duplicate_of = $2, similarity = $3 WHERE learning_id = $1`,
+        [id, of, similarity],
+      );
+    });
+  }
+
+  private async withModelLock(model: string, work: () => Promise<void>): Promise<void> {
+    const runner = this.db.createQueryRunner();
+    await runner.connect();
+    try {
+      await runner.query(`SELECT pg_advisory_lock(hashtext($1))`, [`genesis-vectors:${model}`]);
+      try {
+        await work();
+      } finally {
+        await runner.query(`SELECT pg_advisory_unlock(hashtext($1))`, [`genesis-vectors:${model}`]);
+      }
+    } finally {
+      await runner.release();
+    }
+  }
+}
+
+/** A float32 view of a bytea (copied when pg's buffer is not 4-byte aligned). */
+export function floats(bytes: Buffer): Float32Array {
+  const copy = new Uint8Array(bytes.length);
+  copy.set(bytes);
+  return new Float32Array(copy.buffer);
+}

@@ -1,0 +1,79 @@
+import { REQUESTS } from '@genesis/contracts';
+
+export interface Embeddings {
+  model: string;
+  version: string;
+  dimensions: number;
+  vectors: number[][];
+}
+
+export interface LearningText {
+  context: string | null;
+  correction: string | null;
+}
+
+/**
+ * Asks the Python embedder (`embeddings.compute`, core NATS request/reply, ADR 0018) for vectors.
+ * No responder or a timeout is transient (the caller's message is redelivered later); a refused
+ * request is permanent. The text that stands for a learning is composed by the embedder, so that
+ * calibration and indexing embed the same thing.
+ */
+/** The part of a NATS connection the client uses (a @nats-io NatsConnection is one). */
+export interface Requester {
+  request(subject: string, payload: string, opts: { timeout: number }): Promise<{ json<T>(): T }>;
+}
+
+export class EmbeddingClient {
+  constructor(
+    private readonly nats: Requester,
+    private readonly timeoutMs: number,
+  ) {}
+
+  learnings(items: LearningText[]): Promise<Embeddings> {
+    return this.ask({
+      learnings: items.map((i) => ({ context: i.context ?? '', correction: i.correction ?? '' })),
+    });
+  }
+
+  texts(texts: string[]): Promise<Embeddings> {
+    return this.ask({ texts });
+  }
+
+  private async ask(request: object): Promise<Embeddings> {
+    let reply;
+    try {
+      reply = await this.nats.request(REQUESTS.embeddingsCompute, JSON.stringify(request), {
+        timeout: this.timeoutMs,
+      });
+    } catch (err) {
+      throw new EmbedderUnavailable(`the embedder did not answer (${(err as Error).message})`);
+    }
+    const body = reply.json<Partial<Embeddings> & { error?: { code: string; message: string } }>();
+    if (body.error) {
+      if (body.error.code === 'EMBEDDING_BAD_REQUEST') throw new EmbeddingRefused(body.error.message);
+      throw new EmbedderUnavailable(`${body.error.code}: ${body.error.message}`);
+    }
+    if (!body.model || !body.version || !Array.isArray(body.vectors)) {
+      throw new EmbedderUnavailable('the embedder answered without model, version or vectors');
+    }
+    return body as Embeddings;
+  }
+}
+
+/** Transient: the embedder is down, busy or broken; the work is retried. */
+export class EmbedderUnavailable extends Error {
+  readonly code = 'EMBEDDER_UNAVAILABLE';
+  constructor(message: string) {
+    super(message);
+    this.name = 'EmbedderUnavailable';
+  }
+}
+
+/** Permanent: the embedder refused the request as it is (empty or malformed); retrying cannot help. */
+export class EmbeddingRefused extends Error {
+  readonly code = 'EMBEDDING_BAD_REQUEST';
+  constructor(message: string) {
+    super(message);
+    this.name = 'EmbeddingRefused';
+  }
+}
