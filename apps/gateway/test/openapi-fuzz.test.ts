@@ -3,7 +3,13 @@ import assert from 'node:assert/strict';
 import Ajv2020 from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import fc from 'fast-check';
-import { ServiceProcess, TEST_ADMIN_KEY, TEST_WRITER_KEY, TestStack } from '@genesis/testing';
+import {
+  EmbedderProcess,
+  ServiceProcess,
+  TEST_ADMIN_KEY,
+  TEST_WRITER_KEY,
+  TestStack,
+} from '@genesis/testing';
 import {
   DEEP_JSON,
   formEncoded,
@@ -154,11 +160,14 @@ async function check(baseUrl: string, op: Operation, sent: Sent): Promise<Verdic
 describe('every route of docs/openapi.yaml, fuzzed against the real gateway', () => {
   let stack: TestStack;
   let gateway: ServiceProcess;
+  // The real embedder answers `POST /learnings/search` (a missing one is a 503, which a retry fixes).
+  let embedder: EmbedderProcess;
   const seen = new Map<number, number>();
   let requests = 0;
 
   before(async () => {
     stack = await TestStack.start();
+    embedder = await new EmbedderProcess({ NATS_URL: stack.nats.url }).start();
     gateway = await ServiceProcess.start('gateway', stack.env());
   });
 
@@ -166,6 +175,7 @@ describe('every route of docs/openapi.yaml, fuzzed against the real gateway', ()
     const statuses = [...seen].sort(([a], [b]) => a - b).map(([s, n]) => `${n}× ${s}`);
     console.log(`[openapi-fuzz] ${requests} requests: ${statuses.join(', ')}`);
     await gateway?.stop();
+    await embedder?.stop();
     await stack?.dispose();
   });
 

@@ -40,7 +40,8 @@ export interface LearningScan {
   quarantine?: QuarantineReason;
 }
 
-const TEXT_FIELDS = [
+/** Every text field of a learning besides metadata. */
+export const TEXT_FIELDS = [
   'context',
   'model_output',
   'correction',
@@ -50,7 +51,7 @@ const TEXT_FIELDS = [
   'produced_by',
 ] as const;
 /** Fields that name or classify rather than say something: a secret there cannot be cut out. */
-const IDENTIFIER_FIELDS: ReadonlySet<string> = new Set(['source', 'language', 'produced_by']);
+export const IDENTIFIER_FIELDS: ReadonlySet<string> = new Set(['source', 'language', 'produced_by']);
 const METADATA_FIELD = 'metadata#';
 const CREDENTIAL_KEY_MARKER = '[REDACTED:assignment]';
 

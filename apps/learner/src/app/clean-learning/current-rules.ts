@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import {
+  IDENTIFIER_FIELDS,
   SECRET_RULE_SET_VERSION,
+  TEXT_FIELDS,
   quarantineReason,
   scanLearnings,
   type LearningScan,
@@ -71,18 +73,6 @@ export function secretRuleSet(extra: readonly ExtraRule[] = []): SecretRuleSet {
     .slice(0, 8);
   return { name: `${SCANNER_NAME}+extra:${digest}`, extra };
 }
-
-/** Fields that name or classify: a secret there cannot be cut out, so it quarantines (as in @genesis/secrets). */
-const IDENTIFIER_FIELDS = new Set(['source', 'language', 'produced_by']);
-const TEXT_FIELDS = [
-  'context',
-  'model_output',
-  'correction',
-  'tests',
-  'source',
-  'language',
-  'produced_by',
-] as const;
 
 /**
  * The maintained rule sets (@genesis/secrets: scanLearnings over every text a learning carries), then

@@ -30,14 +30,16 @@ interface TriggerView {
 
 const WAIT_REASONS = ['evidence', 'backoff'] as const;
 
+interface ModelStatus {
+  model_id: string;
+  status: ImprovementStatus;
+  thresholds: TriggerThresholds;
+  trigger: TriggerView;
+}
+
 interface Snapshot {
   cycles: { model_id: string; trigger: string; status: string; n: number }[];
-  statuses: {
-    model_id: string;
-    status: ImprovementStatus;
-    thresholds: TriggerThresholds;
-    trigger: TriggerView;
-  }[];
+  statuses: ModelStatus[];
   /** Running cycles and how long each has been in its current phase. */
   active: { model_id: string; status: string; phase_seconds: number }[];
 }
@@ -147,20 +149,9 @@ export class CycleMetrics {
         },
       }),
     );
-    // The thresholds beside the values they gate, so dashboards and alerts follow per-model
-    // overrides (GENESIS_TRIGGER_OVERRIDES) instead of hard-coding the defaults.
-    for (const [name, help, pick] of [
-      [
-        'genesis_learning_threshold',
-        'New accepted learnings that open an improvement cycle',
-        (t: TriggerThresholds) => t.learningThreshold,
-      ],
-      [
-        'genesis_performance_threshold',
-        'Champion accuracy below which an improvement cycle opens',
-        (t: TriggerThresholds) => t.performanceThreshold,
-      ],
-    ] as const) {
+    // One gauge per model from each model's status: the thresholds beside the values they gate (so
+    // dashboards and alerts follow GENESIS_TRIGGER_OVERRIDES), and what holds automatic triggers back.
+    const perModelGauge = (name: string, help: string, pick: (s: ModelStatus) => number) =>
       register(
         new Gauge({
           name,
@@ -170,11 +161,20 @@ export class CycleMetrics {
           async collect() {
             const s = await snapshot();
             this.reset();
-            for (const { model_id, thresholds } of s.statuses) this.set({ model_id }, pick(thresholds));
+            for (const status of s.statuses) this.set({ model_id: status.model_id }, pick(status));
           },
         }),
       );
-    }
+    perModelGauge(
+      'genesis_learning_threshold',
+      'New accepted learnings that open an improvement cycle',
+      (s) => s.thresholds.learningThreshold,
+    );
+    perModelGauge(
+      'genesis_performance_threshold',
+      'Champion accuracy below which an improvement cycle opens',
+      (s) => s.thresholds.performanceThreshold,
+    );
     register(
       new Gauge({
         name: 'genesis_trigger_waiting',
@@ -190,42 +190,26 @@ export class CycleMetrics {
         },
       }),
     );
-    for (const [name, help, pick] of [
-      [
-        'genesis_trigger_backoff_seconds',
-        'Seconds left before an automatic cycle may open again after consecutive rejections (0: none)',
-        (v: TriggerView) => v.backoffSeconds,
-      ],
-      [
-        'genesis_consecutive_rejections',
-        'Rejected improvement cycles since the last deployment (the back-off doubles with each)',
-        (v: TriggerView) => v.consecutiveRejections,
-      ],
-      [
-        'genesis_new_evidence',
-        'Accepted learnings plus feedback outcomes since the last cycle ended',
-        (v: TriggerView) => v.newEvidence,
-      ],
-      [
-        'genesis_min_new_evidence',
-        'New evidence an automatic cycle needs (GENESIS_MIN_NEW_EVIDENCE, capped at the learning threshold)',
-        (v: TriggerView) => v.minNewEvidence,
-      ],
-    ] as const) {
-      register(
-        new Gauge({
-          name,
-          help,
-          labelNames: ['model_id'],
-          registers: [],
-          async collect() {
-            const s = await snapshot();
-            this.reset();
-            for (const { model_id, trigger } of s.statuses) this.set({ model_id }, pick(trigger));
-          },
-        }),
-      );
-    }
+    perModelGauge(
+      'genesis_trigger_backoff_seconds',
+      'Seconds left before an automatic cycle may open again after consecutive rejections (0: none)',
+      (s) => s.trigger.backoffSeconds,
+    );
+    perModelGauge(
+      'genesis_consecutive_rejections',
+      'Rejected improvement cycles since the last deployment (the back-off doubles with each)',
+      (s) => s.trigger.consecutiveRejections,
+    );
+    perModelGauge(
+      'genesis_new_evidence',
+      'Accepted learnings plus feedback outcomes since the last cycle ended',
+      (s) => s.trigger.newEvidence,
+    );
+    perModelGauge(
+      'genesis_min_new_evidence',
+      'New evidence an automatic cycle needs (GENESIS_MIN_NEW_EVIDENCE, capped at the learning threshold)',
+      (s) => s.trigger.minNewEvidence,
+    );
     register(
       new Gauge({
         name: 'genesis_active_cycle_age_seconds',
