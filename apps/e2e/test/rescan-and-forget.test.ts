@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { Objm } from '@nats-io/obj';
 import { SUBJECTS, makeEnvelope, type EventEnvelope, type TrainingCompletedV1 } from '@genesis/contracts';
-import { ARTIFACTS_BUCKET, EventPublisher } from '@genesis/messaging';
+import { ARTIFACTS_BUCKET, ArtifactStore, EventPublisher } from '@genesis/messaging';
 import {
   ServiceProcess,
   TEST_ADMIN_KEY,
@@ -223,6 +223,20 @@ describe('rescan and forget: a rule added later reaches rows, snapshots and mode
         )[0],
     );
     version = registered.version;
+    // A frozen in-domain suite version (ADR 0016) holding two of them, as the evaluator writes one: its
+    // object copies their text, so the rescan must clean it as it cleans snapshots.
+    const suiteItems = await stack.db.query<Record<string, string>>(
+      `SELECT id AS learning_id, kind, context, correction FROM learnings WHERE id = ANY($1::uuid[]) ORDER BY id`,
+      [[ids['inContext'], ids['onlySecret']]],
+    );
+    const suiteJsonl = `${suiteItems.map((r) => JSON.stringify(r)).join('\n')}\n`;
+    const suiteKey = `eval-suites/genesis/in-domain.v1.test.jsonl`;
+    await new ArtifactStore(stack.client).putIfAbsent(ARTIFACTS_BUCKET, suiteKey, suiteJsonl);
+    await stack.db.query(
+      `INSERT INTO suite_versions (model_id, version, sha256, bucket, key, items, learning_ids, cycle_id)
+       VALUES ('genesis', 1, encode(sha256(convert_to($1, 'UTF8')), 'hex'), $5, $2, 2, $3::uuid[], $4)`,
+      [suiteJsonl, suiteKey, suiteItems.map((r) => r['learning_id']), job.cycle_id, ARTIFACTS_BUCKET],
+    );
     const holding = await objectStoreMessagesHolding(SECRET);
     assert.ok(holding >= 1, 'the value is in a snapshot object');
     console.log(`before the rescan: ${raw.length} rows and ${holding} object-store messages hold the value`);
@@ -314,6 +328,16 @@ describe('rescan and forget: a rule added later reaches rows, snapshots and mode
     }
 
     assert.equal(await objectStoreMessagesHolding(SECRET), 0, 'no object-store message holds the value');
+    // The frozen suite version was rewritten: the cleaned item kept, the quarantined one dropped.
+    const [suite] = await stack.db.query<{ key: string; learning_ids: string[] }>(
+      `SELECT key, learning_ids FROM suite_versions WHERE model_id = 'genesis' AND version = 1`,
+    );
+    assert.notEqual(
+      suite!.key,
+      'eval-suites/genesis/in-domain.v1.test.jsonl',
+      'the suite object was replaced',
+    );
+    assert.deepEqual(suite!.learning_ids, [ids['inContext']]);
     const [snapshot] = await stack.db.query<{ key: string; sha256: string; rebuilt_at: Date | null }>(
       `SELECT key, sha256, rebuilt_at FROM dataset_snapshots WHERE id = $1`,
       [snapshotId],

@@ -21,6 +21,14 @@ interface JobRow {
   rule_set: string | null;
 }
 
+/** A frozen in-domain suite version (ADR 0016): its object copies held-out learnings' text. */
+interface SuiteRow {
+  model_id: string;
+  version: number;
+  bucket: string;
+  key: string;
+}
+
 interface SnapshotRow {
   id: string;
   model_id: string;
@@ -74,6 +82,12 @@ export class RebuildSnapshotsHandler {
         [changedIds],
       );
       for (const snapshot of snapshots) await this.rebuild(job, snapshot, affected);
+      const suites = await this.dataSource.query<SuiteRow[]>(
+        `SELECT model_id, version, bucket, key FROM suite_versions WHERE learning_ids && $1::uuid[]
+         ORDER BY model_id, version`,
+        [changedIds],
+      );
+      for (const suite of suites) await this.rewriteSuite(job, suite, affected);
     }
     await this.purge(job.id);
     await this.dataSource.query(
@@ -166,6 +180,49 @@ export class RebuildSnapshotsHandler {
     });
   }
 
+  /**
+   * A frozen suite version holding a changed learning is rewritten the same way: its items keep their
+   * order, a cleaned item is rendered again, a forgotten or quarantined one is dropped, and the old
+   * object is purged. Secrets and forgotten text outrank the version's byte-for-byte immutability
+   * (ADR 0017); the version number stays, so scores keep naming it, and the evaluator cuts a new
+   * version when an item has gone.
+   */
+  private async rewriteSuite(
+    job: JobRow,
+    suite: SuiteRow,
+    affected: ReadonlyMap<string, SnapshotLearning | null>,
+  ): Promise<void> {
+    const rewritten = rewriteSnapshot(await this.read(suite.bucket, suite.key), affected, true);
+    if (!rewritten.changed) return;
+    const key = `eval-suites/${suite.model_id}/in-domain.v${suite.version}.${rewritten.sha256.slice(0, 16)}.jsonl`;
+    await this.artifacts.putIfAbsent(suite.bucket, key, rewritten.jsonl);
+    await this.dataSource.transaction(async (m) => {
+      await m.query(
+        `UPDATE suite_versions SET sha256 = $3, key = $4, items = $5, learning_ids = $6::uuid[]
+         WHERE model_id = $1 AND version = $2`,
+        [
+          suite.model_id,
+          suite.version,
+          rewritten.sha256,
+          key,
+          rewritten.learningIds.length,
+          rewritten.learningIds,
+        ],
+      );
+      await m.query(
+        `INSERT INTO rescan_purges (rescan_id, bucket, key) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
+        [job.id, suite.bucket, suite.key],
+      );
+    });
+    this.log.info('suite version rewritten', {
+      rescan_id: job.id,
+      model_id: suite.model_id,
+      version: suite.version,
+      dropped: rewritten.dropped.length,
+      rewritten: rewritten.rewritten.length,
+    });
+  }
+
   /** Marks every model version trained on the snapshot as tainted; returns how many it marked. */
   private async taint(
     m: EntityManager,
@@ -190,12 +247,13 @@ export class RebuildSnapshotsHandler {
     return rows.length;
   }
 
-  /** Deletes the replaced objects no live snapshot still points at (content addressing may share one). */
+  /** Deletes the replaced objects no live snapshot or suite version still points at (content addressing may share one). */
   private async purge(rescanId: string): Promise<void> {
     const pending = await this.dataSource.query<{ bucket: string; key: string; in_use: boolean }[]>(
       `SELECT p.bucket, p.key, EXISTS (
          SELECT 1 FROM dataset_snapshots s WHERE s.bucket = p.bucket AND s.deleted_at IS NULL
-           AND (s.key = p.key OR s.eval_key = p.key)) AS in_use
+           AND (s.key = p.key OR s.eval_key = p.key))
+         OR EXISTS (SELECT 1 FROM suite_versions v WHERE v.bucket = p.bucket AND v.key = p.key) AS in_use
        FROM rescan_purges p WHERE p.rescan_id = $1 AND p.purged_at IS NULL`,
       [rescanId],
     );
