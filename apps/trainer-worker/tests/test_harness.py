@@ -128,7 +128,7 @@ def test_tests_without_a_check_function_run_at_top_level() -> None:
 
 
 EXPLOITS = {
-    # the two of issue 15: exit before the tests, or from an atexit hook after `return None`
+    # the two reported exploits: exit before the tests, or from an atexit hook after `return None`
     "raise SystemExit(0)": WRONG + "raise SystemExit(0)\n",
     "atexit os._exit(0)": "import atexit, os\natexit.register(lambda: os._exit(0))\n" + WRONG,
     "os._exit(0) in the function": "import os\ndef has_close_elements(xs, t):\n    os._exit(0)\n",

@@ -63,7 +63,7 @@ export interface LearningRejectedV1 {
   reason: RejectionReason;
 }
 
-/** Improvement cycles (issue 3, ADR 0004). */
+/** Improvement cycles (ADR 0004). */
 export type CycleTrigger = 'learnings' | 'time' | 'performance' | 'manual';
 
 export interface ThresholdCounts {
@@ -120,7 +120,7 @@ export interface FeedbackRecordedV1 {
   recorded_at: string;
 }
 
-// --- training (trainer-bridge ⇄ trainer-worker, issue 4) -----------------------------------------
+// --- training (trainer-bridge ⇄ trainer-worker) --------------------------------------------------
 
 /** A dataset snapshot or adapter file in the artifact store (JetStream Object Store by default). */
 export interface ObjectRef {
@@ -230,7 +230,7 @@ export interface ModelTrainedV1 {
   seed: number;
 }
 
-// --- evaluation (evaluator ⇄ trainer-worker) and deployment (deployer), issue 5 -------------------
+// --- evaluation (evaluator ⇄ trainer-worker) and deployment (deployer) --------------------------
 
 export type EvaluationRole = 'candidate' | 'champion';
 export type AdapterRef = Pick<TrainingCompletedV1['artifact'], 'bucket' | 'key' | 'config_key' | 'sha256'>;

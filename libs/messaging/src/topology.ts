@@ -90,7 +90,7 @@ export const CONSUMER_CONFIGS = [
   // learner's job comes back after ack_wait and continues at its cursor, so a short ack_wait and many
   // deliveries (each one resumes, none starts over).
   consumer('learner', SUBJECTS.learningRescanRequested, { ack_wait: nanos(10_000), max_deliver: 50 }),
-  // monitor: every event that can change a trigger decision or the status document (issue 3)
+  // monitor: every event that can change a trigger decision or the status document
   consumer('monitor', SUBJECTS.learningStored),
   consumer('monitor', SUBJECTS.feedbackRecorded),
   consumer('monitor', SUBJECTS.cycleRequested),
@@ -98,14 +98,14 @@ export const CONSUMER_CONFIGS = [
   consumer('monitor', SUBJECTS.modelDeployed),
   consumer('monitor', SUBJECTS.modelRejected),
   consumer('monitor', SUBJECTS.modelRolledBack),
-  // trainer-bridge: opens training on a new cycle, follows the worker's reports (issue 4)
+  // trainer-bridge: opens training on a new cycle, follows the worker's reports
   consumer('trainer-bridge', SUBJECTS.thresholdReached),
   consumer('trainer-bridge', SUBJECTS.trainingProgress),
   consumer('trainer-bridge', SUBJECTS.trainingCompleted),
   consumer('trainer-bridge', SUBJECTS.trainingFailed),
   // trainer-bridge: rebuilds or deletes the snapshots a rescan / forget job changed (ADR 0017).
   consumer('trainer-bridge', SUBJECTS.learningRescanned, { max_deliver: 50 }),
-  // trainer-worker (Python, issue 4): pulls the jobs.train work queue. A training outlives
+  // trainer-worker (Python): pulls the jobs.train work queue. A training outlives
   // ack_wait; the worker keeps its job with in-progress acks (every ack_wait/3) and a killed worker's
   // job comes back after 60 s. Few deliveries: each is a training run. Mirrored for the Python tests
   // in apps/trainer-worker/tests/topology.py.
@@ -117,11 +117,11 @@ export const CONSUMER_CONFIGS = [
     }),
     stream: STREAMS.jobs as string,
   },
-  // evaluator: a trained candidate → two jobs.evaluate (candidate, champion) → model.evaluated (issue 5)
+  // evaluator: a trained candidate → two jobs.evaluate (candidate, champion) → model.evaluated
   consumer('evaluator', SUBJECTS.modelTrained),
   consumer('evaluator', SUBJECTS.evaluationCompleted),
   consumer('evaluator', SUBJECTS.evaluationFailed),
-  // deployer: promotion or rejection of an evaluated candidate, and rollbacks (issue 5). A deployment
+  // deployer: promotion or rejection of an evaluated candidate, and rollbacks. A deployment
   // talks to a serving target that may be slow; the runner keeps the message with in-progress acks.
   consumer('deployer', SUBJECTS.modelEvaluated, { ack_wait: nanos(60_000) }),
   consumer('deployer', SUBJECTS.rollbackRequested, { ack_wait: nanos(60_000) }),

@@ -4,7 +4,7 @@ import { ImprovementStatusController } from './improvement-status.controller';
 import { TriggerCycleController } from './trigger-cycle.controller';
 import { triggerPolicyProvider } from './trigger-policy.provider';
 
-/** The improvement-cycle slices (issue 3): status, manual trigger, cycles, feedback. */
+/** The improvement-cycle slices: status, manual trigger, cycles, feedback. */
 export const IMPROVEMENT_CONTROLLERS = [
   ImprovementStatusController,
   TriggerCycleController,
