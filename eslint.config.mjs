@@ -39,6 +39,7 @@ export default tseslint.config(
                 'type:observability',
                 'type:testing',
                 'type:cycles',
+                'type:engine',
                 'type:secrets',
                 'type:vectors',
               ],
@@ -67,6 +68,17 @@ export default tseslint.config(
               onlyDependOnLibsWithTags: [
                 'type:contracts',
                 'type:messaging',
+                'type:persistence',
+                'type:observability',
+                'type:config',
+              ],
+            },
+            // The improvement engine's tasks, loop and history (ADR 0024); its domain/ folder imports nothing.
+            {
+              sourceTag: 'type:engine',
+              onlyDependOnLibsWithTags: [
+                'type:cycles',
+                'type:contracts',
                 'type:persistence',
                 'type:observability',
                 'type:config',

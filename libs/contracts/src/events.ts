@@ -442,3 +442,37 @@ export interface LearningRescannedV1 {
   /** Learnings whose stored text changed (redacted, quarantined or forgotten): their snapshots follow. */
   changed: number;
 }
+
+/** The improvement engine's task lifecycle (ADR 0024): task.queued / started / completed / cancelled. */
+export type TaskKindName = 'training' | 'architecture' | 'optimisation' | 'distillation';
+export type TaskStatusName =
+  'queued' | 'running' | 'deployed' | 'rejected' | 'inconclusive' | 'failed' | 'cancelled';
+
+export interface TaskEventV1 {
+  task_id: string;
+  model_id: string;
+  kind: TaskKindName;
+  status: TaskStatusName;
+  priority: number;
+  priority_summary: string;
+  requested_by: string;
+  automatic: boolean;
+  reason: string;
+  cycle_id: string | null;
+  result?: {
+    performance_gain: number;
+    measured_delta: number | null;
+    primary_metric: string | null;
+    metrics: Record<string, unknown> | null;
+    execution_seconds: number;
+    model_version: string | null;
+    failure_reason: string | null;
+  };
+  at: string;
+}
+
+/** engine.iteration_requested: someone asked for a planning iteration now (the envelope names the default model). */
+export interface EngineIterationRequestedV1 {
+  requested_by: string;
+  requested_at: string;
+}

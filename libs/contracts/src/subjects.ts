@@ -23,6 +23,12 @@ export const SUBJECTS = {
   modelRejected: 'model.rejected',
   modelRolledBack: 'model.rolled_back',
   rollbackRequested: 'rollback.requested',
+  // The improvement engine (ADR 0024): a task's lifecycle, and a forced planning iteration.
+  taskQueued: 'task.queued',
+  taskStarted: 'task.started',
+  taskCompleted: 'task.completed',
+  taskCancelled: 'task.cancelled',
+  engineIterationRequested: 'engine.iteration_requested',
   jobsTrain: 'jobs.train',
   jobsEvaluate: 'jobs.evaluate',
 } as const;
@@ -37,6 +43,14 @@ export type Subject = (typeof SUBJECTS)[keyof typeof SUBJECTS];
  */
 export const REQUESTS = {
   embeddingsCompute: 'embeddings.compute',
+} as const;
+
+/**
+ * Core NATS subjects that are published and forgotten (no stream): only the newest message matters.
+ * `workers.heartbeat`: every worker's capacity and memory, read by the engine's scheduler (ADR 0024).
+ */
+export const CORE_SUBJECTS = {
+  workersHeartbeat: 'workers.heartbeat',
 } as const;
 
 export const STREAMS = {
@@ -64,6 +78,8 @@ export const STREAM_SUBJECTS = {
     'model.>',
     'evaluation.>',
     'rollback.>',
+    'task.>',
+    'engine.>',
   ],
   [STREAMS.captures]: ['learning.captured'],
   [STREAMS.jobs]: ['jobs.>'],

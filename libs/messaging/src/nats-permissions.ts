@@ -1,4 +1,4 @@
-import { REQUESTS, STREAMS, SUBJECTS } from '@genesis/contracts';
+import { CORE_SUBJECTS, REQUESTS, STREAMS, SUBJECTS } from '@genesis/contracts';
 import { maxDeliveriesAdvisory } from './dlq';
 import { RetentionPolicy } from '@nats-io/jetstream';
 import { ARTIFACTS_BUCKET, CONSUMER_CONFIGS, STREAM_CONFIGS } from './topology';
@@ -36,6 +36,8 @@ export interface NatsUserSpec {
    * may publish its answer to the requester's inbox and nowhere else.
    */
   answers?: readonly string[];
+  /** Core subjects it subscribes to (not stored in a stream), e.g. the workers' heartbeats. */
+  listens?: readonly string[];
   /** Full access: streams, consumers, buckets, every subject. Provisioning, migrations, the nats CLI. */
   admin?: boolean;
 }
@@ -50,6 +52,12 @@ export const NATS_USERS: readonly NatsUserSpec[] = [
       SUBJECTS.cycleRequested,
       SUBJECTS.rollbackRequested,
       SUBJECTS.learningRescanRequested,
+      // the engine's API (ADR 0024): custom tasks, the manual trigger's task, cancel, force an iteration
+      SUBJECTS.taskQueued,
+      SUBJECTS.taskStarted,
+      SUBJECTS.taskCompleted, // a manual trigger ends the task of the model's just-ended cycle
+      SUBJECTS.taskCancelled,
+      SUBJECTS.engineIterationRequested,
     ],
     requests: [REQUESTS.embeddingsCompute], // the search query's embedding (ADR 0018)
     artifacts: 'none',
@@ -66,8 +74,16 @@ export const NATS_USERS: readonly NatsUserSpec[] = [
   },
   {
     user: 'monitor',
-    role: 'trigger policy, cycle deadlines, status and DLQ metrics',
-    publishes: [SUBJECTS.thresholdReached, SUBJECTS.cycleFailed],
+    role: 'planner and scheduler of improvement tasks, cycle deadlines, status and DLQ metrics',
+    publishes: [
+      SUBJECTS.thresholdReached,
+      SUBJECTS.cycleFailed,
+      SUBJECTS.taskQueued,
+      SUBJECTS.taskStarted,
+      SUBJECTS.taskCompleted,
+    ],
+    // the scheduler's view of the workers' capacity and memory (ADR 0024)
+    listens: [CORE_SUBJECTS.workersHeartbeat],
     artifacts: 'none',
     deadLetters: true,
     streamInfo: [STREAMS.events, STREAMS.jobs, STREAMS.dlq],
@@ -198,7 +214,12 @@ export function natsPermissions(spec: NatsUserSpec): NatsPermissions | undefined
   for (const stream of spec.streamInfo ?? []) publish.push(`$JS.API.STREAM.INFO.${stream}`);
   for (const stream of spec.streamMessages ?? []) publish.push(`$JS.API.STREAM.MSG.GET.${stream}`);
   if (spec.artifacts !== 'none') publish.push(...objectStoreSubjects(ARTIFACTS_BUCKET, spec.artifacts));
-  const subscribe = [`${natsInboxPrefix(spec.user)}.>`, ...advisories, ...(spec.answers ?? [])];
+  const subscribe = [
+    `${natsInboxPrefix(spec.user)}.>`,
+    ...advisories,
+    ...(spec.answers ?? []),
+    ...(spec.listens ?? []),
+  ];
   const answers = spec.answers?.length ? { allowResponses: true } : {};
   if (!spec.eventReader) return { publish: [...new Set(publish)], subscribe, ...answers };
   const events = STREAMS.events;

@@ -98,6 +98,9 @@ export const CONSUMER_CONFIGS = [
   consumer('monitor', SUBJECTS.modelDeployed),
   consumer('monitor', SUBJECTS.modelRejected),
   consumer('monitor', SUBJECTS.modelRolledBack),
+  // monitor (the engine, ADR 0024): a queued task may start now; someone asked for an iteration
+  consumer('monitor', SUBJECTS.taskQueued),
+  consumer('monitor', SUBJECTS.engineIterationRequested),
   // trainer-bridge: opens training on a new cycle, follows the worker's reports
   consumer('trainer-bridge', SUBJECTS.thresholdReached),
   consumer('trainer-bridge', SUBJECTS.trainingProgress),

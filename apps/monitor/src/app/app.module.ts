@@ -9,15 +9,28 @@ import { DeadlineSweeper } from './stuck-cycles/deadline-sweeper';
 import { CycleMetrics } from './metrics/cycle-metrics';
 import { DlqMetrics } from './metrics/dlq-metrics';
 import { DeadLetterCycles } from './dead-letters/dead-letter-cycles';
+import { WorkerPool } from './engine/worker-pool';
+import { TaskScheduler } from './engine/scheduler';
+import { PlanningIterations } from './engine/iterations';
+import { EngineMetrics } from './engine/engine-metrics';
 
 /** The checking core, shared by the long-running service and the one-shot mode. */
 function core(config: MonitorConfig) {
-  return [{ provide: MONITOR_CONFIG, useValue: config }, Clock, ThresholdChecker, DeadlineSweeper];
+  return [
+    { provide: MONITOR_CONFIG, useValue: config },
+    Clock,
+    WorkerPool,
+    TaskScheduler,
+    ThresholdChecker,
+    DeadlineSweeper,
+    PlanningIterations,
+  ];
 }
 
 /**
- * Opens improvement cycles when thresholds are met (ADR 0004): consumes the events that can
- * change a decision, checks on a timer, fails stuck cycles and cycles whose messages were
+ * The improvement engine's planner and scheduler (ADR 0024), grown from the monitor that opened
+ * cycles when thresholds are met (ADR 0004): consumes the events that can change a decision,
+ * plans on a timer, runs tasks by priority within the concurrency limit, fails stuck cycles and cycles whose messages were
  * dead-lettered, serves the spec's metrics and the DLQ depth.
  */
 @Module({})
@@ -27,7 +40,7 @@ export class AppModule {
       module: AppModule,
       imports: [InfraModule.forRoot({ service: 'monitor', config, redis: true })],
       controllers: [MetricsController],
-      providers: [...core(config), MonitorRuntime, CycleMetrics, DlqMetrics, DeadLetterCycles],
+      providers: [...core(config), MonitorRuntime, CycleMetrics, DlqMetrics, DeadLetterCycles, EngineMetrics],
     };
   }
 }

@@ -1,5 +1,6 @@
 import { readServiceConfig, type EnvReader, type ServiceConfig } from '@genesis/config';
 import { readTriggerPolicy, type CycleStatus, type TriggerPolicy } from '@genesis/cycles';
+import { readEngineConfig, type EngineConfig } from './engine/engine.config';
 
 export const MONITOR_CONFIG = Symbol('MONITOR_CONFIG');
 
@@ -41,6 +42,8 @@ export interface MonitorConfig extends ServiceConfig {
   statusTtlSeconds: number;
   testCrashAt?: CrashPoint;
   testHoldBeforeCommitMs: number;
+  /** The improvement engine: planner, scheduler, workers (ADR 0024). */
+  engine: EngineConfig;
 }
 
 function parseDeadlines(value: unknown): Partial<Record<DeadlinePhase, number>> {
@@ -57,7 +60,13 @@ function parseDeadlines(value: unknown): Partial<Record<DeadlinePhase, number>> 
 }
 
 export function readMonitorConfig(env: EnvReader): MonitorConfig {
-  const checkIntervalMinutes = env.float('GENESIS_IMPROVEMENT_CHECK_INTERVAL', 60, { min: 0.01 });
+  // GENESIS_IMPROVEMENT_INTERVAL (seconds, the second seed's name and its 300 s default) wins over the
+  // older GENESIS_IMPROVEMENT_CHECK_INTERVAL (minutes).
+  const intervalSeconds = env.optionalStr('GENESIS_IMPROVEMENT_INTERVAL');
+  const checkIntervalMinutes =
+    intervalSeconds !== undefined
+      ? env.float('GENESIS_IMPROVEMENT_INTERVAL', 300, { min: 1 }) / 60
+      : env.float('GENESIS_IMPROVEMENT_CHECK_INTERVAL', 5, { min: 0.01 });
   const crash = env.optionalStr('GENESIS_TEST_CRASH_AT');
   if (crash !== undefined && crash !== 'before-commit' && crash !== 'after-commit') {
     env.fail(`GENESIS_TEST_CRASH_AT must be before-commit or after-commit (got "${crash}")`);
@@ -82,5 +91,6 @@ export function readMonitorConfig(env: EnvReader): MonitorConfig {
     statusTtlSeconds: Math.max(300, checkIntervalMinutes * 60 * 2),
     testCrashAt: crash as CrashPoint | undefined,
     testHoldBeforeCommitMs: env.int('GENESIS_TEST_HOLD_BEFORE_COMMIT_MS', 0, { min: 0, max: 60_000 }),
+    engine: readEngineConfig(env),
   };
 }

@@ -11,12 +11,16 @@ import {
   type TriggerPolicy,
 } from '@genesis/cycles';
 import { counter } from '@genesis/observability';
+import { endTasksOfEndedCycles, recordStartedTask, requestedPriority } from '@genesis/engine';
 import { enqueueEvent, Outbox } from '@genesis/persistence';
 import { AuthGuard, RequireScope, type AuthedRequest } from '../auth/auth.guard';
 import { RateLimitGuard } from '../rate-limit/rate-limit.guard';
 import { ProblemError, problems } from '../problem/problem';
 import { modelIdParam } from './model-id';
 import { TRIGGER_POLICY } from './trigger-policy.provider';
+
+/** A manual trigger starts at once; its priority only orders it in listings. */
+const MANUAL_PRIORITY = 1;
 
 const triggers = counter('genesis_manual_triggers_total', 'Manual improvement triggers by outcome', [
   'outcome',
@@ -74,6 +78,23 @@ export class TriggerCycleController {
     const result = await this.dataSource.transaction(async (m) => {
       const opened = await openCycle(m, { modelId, trigger: 'manual', reason, counts, now, requestedBy });
       if (opened.opened) {
+        // The trigger is a training task of the engine (ADR 0024) that starts at once: it takes over
+        // the model's queued training task, if any, and counts against the concurrency limit. The
+        // task of the model's previous cycle may not be ended yet (the monitor ends tasks as their
+        // cycles end): end it here, in this transaction, so the new one is the only one running.
+        await endTasksOfEndedCycles(m, { now, source: 'gateway', modelId });
+        await recordStartedTask(m, {
+          modelId,
+          kind: 'training',
+          priority: MANUAL_PRIORITY,
+          explanation: requestedPriority(MANUAL_PRIORITY, requestedBy),
+          requestedBy,
+          reason,
+          plan: { trigger: 'manual', counts: { ...counts } },
+          cycleId: opened.cycle.id,
+          now,
+          source: 'gateway',
+        });
         const data: CycleRequestedV1 = {
           cycle_id: opened.cycle.id,
           model_id: modelId,

@@ -26,6 +26,8 @@ import { Clock } from '../clock';
 import { MONITOR_CONFIG, type MonitorConfig } from '../monitor.config';
 import { DeadlineSweeper } from '../stuck-cycles/deadline-sweeper';
 import { ThresholdChecker, thresholdLatency } from './threshold-checker';
+import { TaskScheduler } from '../engine/scheduler';
+import { PlanningIterations } from '../engine/iterations';
 
 /**
  * The monitor's long-running side: one durable consumer per relevant event (each event is an
@@ -49,18 +51,28 @@ export class MonitorRuntime implements OnApplicationBootstrap, BeforeApplication
     @Inject(Outbox) private readonly outbox: Outbox,
     @Inject(ThresholdChecker) private readonly checker: ThresholdChecker,
     @Inject(DeadlineSweeper) private readonly sweeper: DeadlineSweeper,
+    @Inject(TaskScheduler) private readonly scheduler: TaskScheduler,
+    @Inject(PlanningIterations) private readonly iterations: PlanningIterations,
   ) {
     const recheck: EventHandler = async (event) =>
       void (await this.checker.checkModel(event.model_id, event));
+    // A cycle that ended frees a slot and ends its task: a scheduling pass, then the model's check.
+    const ended: EventHandler = async (event) => {
+      await this.scheduler.runPass(event);
+      await this.checker.checkModel(event.model_id, event);
+    };
     const handlers: [string, EventHandler][] = [
       [SUBJECTS.learningStored, recheck],
       [SUBJECTS.feedbackRecorded, recheck],
-      [SUBJECTS.cycleFailed, recheck],
+      [SUBJECTS.cycleFailed, ended],
       // A finished cycle or a rollback changes the status document (current_model, score, runs).
-      [SUBJECTS.modelDeployed, recheck],
-      [SUBJECTS.modelRejected, recheck],
+      [SUBJECTS.modelDeployed, ended],
+      [SUBJECTS.modelRejected, ended],
       [SUBJECTS.modelRolledBack, recheck],
       [SUBJECTS.cycleRequested, (event) => this.announceManual(event as EventEnvelope<CycleRequestedV1>)],
+      // The engine (ADR 0024): a task someone queued may start now; someone asked for an iteration.
+      [SUBJECTS.taskQueued, async (event) => void (await this.scheduler.runPass(event))],
+      [SUBJECTS.engineIterationRequested, async () => void (await this.iterations.iterate('forced'))],
     ];
     this.runners = handlers.map(
       ([subject, handler]) =>
@@ -75,6 +87,7 @@ export class MonitorRuntime implements OnApplicationBootstrap, BeforeApplication
 
   async onApplicationBootstrap(): Promise<void> {
     for (const runner of this.runners) await runner.start();
+    this.scheduler.start();
     // A check at boot: picks up whatever a crash interrupted, without waiting for an interval.
     this.tick();
     this.timer = setInterval(() => this.tick(), this.config.checkIntervalMinutes * 60_000);
@@ -93,16 +106,17 @@ export class MonitorRuntime implements OnApplicationBootstrap, BeforeApplication
     if (this.timer) clearInterval(this.timer);
     if (this.sweepTimer) clearInterval(this.sweepTimer);
     await Promise.all(this.runners.map((r) => r.stop()));
-    await Promise.all([this.tickRunning, this.sweepRunning]);
+    await Promise.all([this.tickRunning, this.sweepRunning, this.scheduler.stop()]);
   }
 
-  /** The periodic check: stuck cycles first (a failed one frees its model), then every model. */
+  /** The periodic iteration: stuck cycles first (a failed one frees its model), then every model. */
   private tick(): void {
     if (this.tickRunning) return;
     this.tickRunning = (async () => {
       try {
         await this.sweeper.sweep();
-        for (const outcome of await this.checker.checkAll()) {
+        const { outcomes } = await this.iterations.iterate('interval');
+        for (const outcome of outcomes) {
           this.log.debug('checked', {
             model_id: outcome.model_id,
             decision: outcome.decision,

@@ -6,20 +6,38 @@ import {
   computeStatus,
   decide,
   evaluateTriggers,
-  knownModels,
+  findCycle,
   loadModelFacts,
-  openCycle,
   thresholdsFor,
   writeStatusCache,
   type CheckDecision,
   type ImprovementStatus,
+  type ModelFacts,
   type TriggerCounts,
+  type TriggerEvaluation,
   type TriggerKind,
+  type TriggerThresholds,
 } from '@genesis/cycles';
+import {
+  architectureRule,
+  computePriority,
+  endTasksOfEndedCycles,
+  enqueueTask,
+  readLoop,
+  registeredModels,
+  type ConcurrencyLimit,
+  type EnqueueTaskResult,
+  type ModelSignals,
+  type PriorityExplanation,
+  type RuleVerdict,
+  type TaskRow,
+} from '@genesis/engine';
 import { counter, histogram, Log } from '@genesis/observability';
 import { REDIS, Outbox } from '@genesis/persistence';
 import { Clock } from '../clock';
 import { MONITOR_CONFIG, type CrashPoint, type MonitorConfig } from '../monitor.config';
+import { loadSignals } from '../engine/signals';
+import { TaskScheduler } from '../engine/scheduler';
 
 const checks = counter('genesis_monitor_checks_total', 'Trigger checks by model and decision', [
   'model_id',
@@ -34,17 +52,36 @@ export const thresholdLatency = histogram(
 
 export interface CheckOutcome {
   model_id: string;
-  decision: Exclude<CheckDecision, 'open'> | 'opened';
+  /** `queued`: a training task waits for a free slot; `loop_stopped`: a threshold is met, the loop is off. */
+  decision: Exclude<CheckDecision, 'open'> | 'opened' | 'queued' | 'loop_stopped';
   reason: string;
   trigger: TriggerKind | null;
   cycle_id: string | null;
+  task_id: string | null;
   counts: TriggerCounts;
   status: ImprovementStatus;
+  /** The measured signals, the training priority they give, and the architecture rule's verdict. */
+  signals: ModelSignals;
+  priority: { priority: number; explanation: PriorityExplanation };
+  architecture: RuleVerdict;
+}
+
+interface ModelPlan {
+  modelId: string;
+  t: TriggerThresholds;
+  facts: ModelFacts;
+  evaluation: TriggerEvaluation;
+  verdict: { decision: CheckDecision; reason: string };
+  signals: ModelSignals;
+  training: { priority: number; explanation: PriorityExplanation };
+  architecture: RuleVerdict;
 }
 
 /**
- * One trigger check of one model: read the facts, decide, and when a threshold is met and no
- * cycle runs, open the cycle and write threshold.reached in one transaction. Checks of the same
+ * The training kind's planner rule (ADR 0014's triggers, evidence minimum and back-off; ADR 0024):
+ * read the facts, decide, and when a threshold is met and no cycle runs, enqueue a training task
+ * with its priority — started at once, with its cycle and threshold.reached in the same
+ * transaction, when the concurrency limit allows. Checks of the same
  * model never overlap in this process: a burst of events collapses into at most one extra check,
  * and every caller's promise settles only after a check that started after its call.
  */
@@ -60,6 +97,7 @@ export class ThresholdChecker {
     @Inject(MONITOR_CONFIG) private readonly config: MonitorConfig,
     @Inject(Clock) private readonly clock: Clock,
     @Inject(Outbox) private readonly outbox: Outbox,
+    @Inject(TaskScheduler) private readonly scheduler: TaskScheduler,
   ) {}
 
   checkModel(modelId: string, cause?: EventEnvelope<unknown>): Promise<CheckOutcome> {
@@ -77,11 +115,13 @@ export class ThresholdChecker {
     return next;
   }
 
+  /**
+   * Every registered model in one batch (a planning iteration): all are planned before any starts,
+   * so the scheduler picks among them by priority, not by the order they were checked in.
+   */
   async checkAll(): Promise<CheckOutcome[]> {
-    const models = await knownModels(this.dataSource, this.config.models);
-    const outcomes: CheckOutcome[] = [];
-    for (const model of models) outcomes.push(await this.checkModel(model));
-    return outcomes;
+    const models = await registeredModels(this.dataSource, this.config.models);
+    return this.runBatch(models);
   }
 
   /** Recomputes the status document and refreshes the cache (after a cycle changed elsewhere). */
@@ -92,59 +132,131 @@ export class ThresholdChecker {
   }
 
   private start(modelId: string, cause?: EventEnvelope<unknown>): Promise<CheckOutcome> {
-    const p = this.run(modelId, cause).finally(() => {
-      if (this.running.get(modelId) === p) this.running.delete(modelId);
-    });
+    const p = this.runBatch([modelId], cause)
+      .then((outcomes) => outcomes[0]!)
+      .finally(() => {
+        if (this.running.get(modelId) === p) this.running.delete(modelId);
+      });
     this.running.set(modelId, p);
     return p;
   }
 
-  private async run(modelId: string, cause?: EventEnvelope<unknown>): Promise<CheckOutcome> {
+  /**
+   * Checks a batch of models: every model's facts, trigger decision and signals are read first;
+   * then one transaction enqueues the training tasks whose thresholds are met (re-planning a
+   * queued one) and starts what the concurrency limit allows by priority — so a newly queued
+   * task competes with older ones at once, and a task's start commits with its cycle and
+   * threshold.reached or not at all. A stopped loop enqueues nothing.
+   */
+  private async runBatch(models: string[], cause?: EventEnvelope<unknown>): Promise<CheckOutcome[]> {
     const now = this.clock.now();
-    const t = thresholdsFor(this.config.policy, modelId);
-    const facts = await loadModelFacts(this.dataSource, modelId, t);
-    const evaluation = evaluateTriggers(facts, t, now, this.config.policy.rejectionBackoff);
-    const verdict = decide(facts, evaluation, this.config.policy, now);
+    const loop = await readLoop(this.dataSource);
+    const plans: ModelPlan[] = [];
+    for (const modelId of models) {
+      const t = thresholdsFor(this.config.policy, modelId);
+      const facts = await loadModelFacts(this.dataSource, modelId, t);
+      const evaluation = evaluateTriggers(facts, t, now, this.config.policy.rejectionBackoff);
+      const verdict = decide(facts, evaluation, this.config.policy, now);
+      const signals = await loadSignals(this.dataSource, facts, t, evaluation);
+      const training = computePriority(signals, this.config.engine.weights.training);
+      const architecture = architectureRule(signals, this.config.engine.architecture);
+      plans.push({ modelId, t, facts, evaluation, verdict, signals, training, architecture });
+    }
+
+    const wanted = plans.filter((p) => loop.running && p.verdict.decision === 'open' && p.evaluation.trigger);
+    const tx =
+      wanted.length === 0
+        ? {
+            tasks: new Map<string, EnqueueTaskResult>(),
+            started: [] as TaskRow[],
+            limit: this.scheduler.currentLimit(),
+          }
+        : await this.dataSource.transaction(async (m) => {
+            // A task whose cycle has just ended still reads `running` until ended: end it first, so
+            // it neither blocks its model's next task nor holds a slot.
+            await endTasksOfEndedCycles(m, { now, source: 'monitor' });
+            const tasks = new Map<string, EnqueueTaskResult>();
+            for (const p of wanted) {
+              tasks.set(
+                p.modelId,
+                await enqueueTask(m, {
+                  modelId: p.modelId,
+                  kind: 'training',
+                  priority: p.training.priority,
+                  explanation: p.training.explanation,
+                  requestedBy: 'policy:training',
+                  automatic: true,
+                  reason: p.evaluation.reason,
+                  plan: { trigger: p.evaluation.trigger!, counts: { ...p.evaluation.counts } },
+                  now,
+                  source: 'monitor',
+                  cause,
+                }),
+              );
+            }
+            const { started, limit } = await this.scheduler.startQueued(m, now, cause);
+            if (started.length) await this.testHook('before-commit');
+            return { tasks, started, limit };
+          });
+    if (tx.started.length) {
+      await this.testHook('after-commit');
+      this.outbox.kick();
+    }
+
+    const outcomes: CheckOutcome[] = [];
+    for (const p of plans) outcomes.push(await this.outcome(p, loop.running, tx, cause, now));
+    return outcomes;
+  }
+
+  private async outcome(
+    p: ModelPlan,
+    loopRunning: boolean,
+    tx: { tasks: Map<string, EnqueueTaskResult>; started: TaskRow[]; limit: ConcurrencyLimit },
+    cause: EventEnvelope<unknown> | undefined,
+    now: Date,
+  ): Promise<CheckOutcome> {
+    const { modelId, evaluation, verdict, facts } = p;
     let decision: CheckOutcome['decision'] = verdict.decision === 'open' ? 'opened' : verdict.decision;
     let reason = verdict.reason;
     let cycleId: string | null = facts.activeCycle?.id ?? null;
-
-    if (verdict.decision === 'open' && evaluation.trigger) {
-      const trigger = evaluation.trigger;
-      const result = await this.dataSource.transaction(async (m) => {
-        const opened = await openCycle(m, {
-          modelId,
-          trigger,
-          reason: evaluation.reason,
-          counts: evaluation.counts,
-          now,
-          announce: { source: 'monitor', cause },
-        });
-        if (opened.opened) await this.testHook('before-commit');
-        return opened;
-      });
-      if (result.opened) {
-        await this.testHook('after-commit');
-        this.outbox.kick();
-        cycleId = result.cycle.id;
+    let taskId: string | null = null;
+    const enq = tx.tasks.get(modelId);
+    if (verdict.decision === 'open' && !loopRunning) {
+      decision = 'loop_stopped';
+      reason = `${evaluation.reason}; the improvement loop is stopped (no automatic task)`;
+    } else if (enq) {
+      const task = enq.created ? enq.task : enq.existing;
+      taskId = task.id;
+      const started = tx.started.find((s) => s.id === task.id);
+      if (started) {
+        cycleId = started.cycle_id;
         reason = `${evaluation.reason}; opened cycle ${cycleId}`;
+        const trigger = evaluation.trigger!;
         const crossedAt =
           evaluation.crossedAt ??
-          (trigger === 'learnings' ? await this.crossedAt(modelId, t.learningThreshold) : null);
+          (trigger === 'learnings' ? await this.crossedAt(modelId, p.t.learningThreshold) : null);
         if (crossedAt)
           thresholdLatency.observe({ trigger }, Math.max(0, (Date.now() - crossedAt.getTime()) / 1000));
         this.log.info('improvement cycle opened', {
           model_id: modelId,
           cycle_id: cycleId,
+          task_id: task.id,
           trigger,
           reason: evaluation.reason,
+          priority: task.priority,
           correlation_id: cause?.correlation_id,
         });
-      } else {
-        // Another monitor (or a manual trigger) won the race: exactly one cycle, and it is theirs.
+      } else if (task.status === 'running' && task.cycle_id) {
+        // Another planner (or a manual trigger) won the race: exactly one task and cycle, and they are theirs.
         decision = 'cycle_running';
-        cycleId = result.active.id;
-        reason = `${evaluation.reason}; cycle ${cycleId} is ${result.active.status} (opened concurrently elsewhere)`;
+        cycleId = task.cycle_id;
+        const cycle = await findCycle(this.dataSource, task.cycle_id);
+        reason = `${evaluation.reason}; cycle ${cycleId} is ${cycle?.status ?? 'running'} (opened concurrently elsewhere)`;
+      } else {
+        decision = 'queued';
+        reason =
+          `${evaluation.reason}; task ${task.id} queued at priority ${task.priority.toFixed(2)} ` +
+          `(${task.priority_explanation.summary}); ${tx.limit.limit} may run at once: ${tx.limit.reason}`;
       }
     }
 
@@ -163,8 +275,12 @@ export class ThresholdChecker {
       reason,
       trigger: evaluation.trigger,
       cycle_id: cycleId,
+      task_id: taskId,
       counts: evaluation.counts,
       status,
+      signals: p.signals,
+      priority: p.training,
+      architecture: p.architecture,
     };
   }
 

@@ -4,7 +4,8 @@ import { NestFactory } from '@nestjs/core';
 import { Log } from '@genesis/observability';
 import { OnceModule } from '../app.module';
 import type { MonitorConfig } from '../monitor.config';
-import { ThresholdChecker, type CheckOutcome } from '../check-thresholds/threshold-checker';
+import { type CheckOutcome } from '../check-thresholds/threshold-checker';
+import { PlanningIterations } from '../engine/iterations';
 import { DeadlineSweeper, type ExpiredCycle } from '../stuck-cycles/deadline-sweeper';
 
 /**
@@ -22,7 +23,8 @@ export async function runOnce(config: MonitorConfig, argv: string[]): Promise<vo
     let outcomes: CheckOutcome[];
     try {
       expired = await app.get(DeadlineSweeper).sweep();
-      outcomes = await app.get(ThresholdChecker).checkAll();
+      // One iteration: end tasks whose cycles ended, plan every model, start what fits, record it.
+      outcomes = (await app.get(PlanningIterations).iterate('forced')).outcomes;
       await app.get(Outbox).flush();
     } finally {
       await app.close();

@@ -1,0 +1,45 @@
+import type { EntityManager } from 'typeorm';
+import type { EventEnvelope } from '@genesis/contracts';
+import { openCycle, type TriggerKind } from '@genesis/cycles';
+import type { TaskKind, TaskRow } from '@genesis/engine';
+
+/**
+ * How a kind starts (ADR 0024). A kind plugs in with its planner rule (planner.ts), this start
+ * function and its gate policy (the evaluator's decision for its cycle); the scheduler core never
+ * names a kind. Returns the cycle the task now runs as, or null when the model's cycle slot is
+ * taken (a cycle opened outside the engine): the task then waits in the queue.
+ */
+export type StartTask = (
+  m: EntityManager,
+  task: TaskRow,
+  now: Date,
+  cause?: EventEnvelope<unknown>,
+) => Promise<string | null>;
+
+/** training: a LoRA retrain from the base, i.e. one improvement cycle, announced by threshold.reached. */
+const startTraining: StartTask = async (m, task, now, cause) => {
+  const trigger = (task.plan.trigger ?? 'manual') as TriggerKind;
+  const opened = await openCycle(m, {
+    modelId: task.model_id,
+    trigger,
+    reason: task.reason,
+    counts: (task.plan.counts ?? {}) as never,
+    now,
+    ...(task.automatic ? {} : { requestedBy: task.requested_by }),
+    announce: { source: 'monitor', cause },
+  });
+  return opened.opened ? opened.cycle.id : null;
+};
+
+/**
+ * Kinds this build can run. `architecture` (LoRA configuration search) opens a cycle of kind
+ * `architecture` once the cycle table knows kinds; until then its planner rule is evaluated and
+ * shown, but it is neither enqueued automatically nor accepted as a custom task.
+ */
+export const KIND_STARTERS: Partial<Record<TaskKind, StartTask>> = {
+  training: startTraining,
+};
+
+export function isRunnableKind(kind: TaskKind): boolean {
+  return KIND_STARTERS[kind] !== undefined;
+}

@@ -1,0 +1,53 @@
+import type { DataSource } from 'typeorm';
+import type { ModelFacts, TriggerEvaluation, TriggerThresholds } from '@genesis/cycles';
+import type { ModelSignals } from '@genesis/engine';
+
+/** Deployments read for the accuracy trend and the "flat gain" rule. */
+const DEPLOYMENTS_READ = 5;
+
+/**
+ * A model's measured signals (ADR 0024): the trigger's counts, plus the trends the planner reads
+ * from the feedback window and the last deployments. All from the tables.
+ */
+export async function loadSignals(
+  dataSource: DataSource,
+  facts: ModelFacts,
+  t: TriggerThresholds,
+  evaluation: TriggerEvaluation,
+): Promise<ModelSignals> {
+  const [row] = await dataSource.query(
+    `SELECT
+       (SELECT coalesce(json_agg(outcome ORDER BY recorded_at DESC), '[]'::json) FROM
+          (SELECT outcome, recorded_at FROM feedback WHERE model_id = $1 ORDER BY recorded_at DESC LIMIT $2) w) AS outcomes,
+       (SELECT coalesce(json_agg(json_build_object('score', score, 'delta', delta) ORDER BY deployed_at DESC), '[]'::json) FROM
+          (SELECT c.score, c.deployed_at, (e.result ->> 'delta')::float8 AS delta
+           FROM improvement_cycles c LEFT JOIN evaluations e ON e.id = c.evaluation_id
+           WHERE c.model_id = $1 AND c.status = 'deployed' ORDER BY c.deployed_at DESC LIMIT $3) d) AS deployments`,
+    [facts.modelId, t.feedbackWindow, DEPLOYMENTS_READ],
+  );
+  const outcomes = row.outcomes as string[];
+  const deployments = row.deployments as { score: number | null; delta: number | null }[];
+  const rate = (xs: string[]) => (xs.length ? xs.filter((o) => o === 'corrected').length / xs.length : null);
+  const half = Math.floor(outcomes.length / 2);
+  const newer = rate(outcomes.slice(0, half));
+  const older = rate(outcomes.slice(half));
+  const c = evaluation.counts;
+  const scores = deployments.map((d) => d.score).filter((s): s is number => typeof s === 'number');
+  return {
+    backlog: round(c.learnings_since_training / Math.max(1, c.learning_threshold)),
+    staleness: round(c.days_since_training / Math.max(1, c.time_threshold_days)),
+    accuracy: c.accuracy ?? null,
+    accuracy_gap:
+      c.accuracy === null || c.accuracy === undefined
+        ? null
+        : round(Math.max(0, t.performanceThreshold - c.accuracy)),
+    accuracy_trend: scores.length >= 2 ? round(scores[0]! - scores[1]!) : null,
+    negative_feedback_rate: rate(outcomes) === null ? null : round(rate(outcomes)!),
+    negative_feedback_trend: half >= 2 && newer !== null && older !== null ? round(newer - older) : null,
+    recent_rejections: c.consecutive_rejections,
+    recent_gains: deployments.map((d) => d.delta ?? 0),
+    latency_ms: null,
+  };
+}
+
+const round = (x: number) => Math.round(x * 10_000) / 10_000;

@@ -1,0 +1,44 @@
+import type { DataSource } from 'typeorm';
+import { knownModels } from '@genesis/cycles';
+import { readLoop } from './loop-store';
+
+/**
+ * The models the engine plans over. Today: every model the tables mention plus the configured
+ * ones; the registry of model families (libs/registry, ADR 0022) becomes the source at the merge —
+ * this one function is the seam.
+ */
+export async function registeredModels(dataSource: DataSource, configured: string[] = []): Promise<string[]> {
+  const rows: { model_id: string }[] = await dataSource.query(
+    `SELECT DISTINCT model_id FROM improvement_tasks`,
+  );
+  const models = await knownModels(dataSource, configured);
+  return [...new Set([...models, ...rows.map((r) => r.model_id)])].sort();
+}
+
+/** The seed's engine status. */
+export interface EngineStatus {
+  iteration: number;
+  total_improvements: number;
+  active_tasks: number;
+  queued_tasks: number;
+  models_registered: number;
+  improvement_active: boolean;
+}
+
+export async function engineStatus(dataSource: DataSource, configured: string[] = []): Promise<EngineStatus> {
+  const [row] = await dataSource.query(
+    `SELECT (SELECT coalesce(max(iteration), 0)::int FROM engine_iterations) AS iteration,
+            (SELECT count(*)::int FROM improvement_tasks WHERE status = 'deployed') AS total_improvements,
+            (SELECT count(*)::int FROM improvement_tasks WHERE status = 'running') AS active_tasks,
+            (SELECT count(*)::int FROM improvement_tasks WHERE status = 'queued') AS queued_tasks`,
+  );
+  const loop = await readLoop(dataSource);
+  return {
+    iteration: row.iteration,
+    total_improvements: row.total_improvements,
+    active_tasks: row.active_tasks,
+    queued_tasks: row.queued_tasks,
+    models_registered: (await registeredModels(dataSource, configured)).length,
+    improvement_active: loop.running,
+  };
+}
