@@ -15,6 +15,7 @@ import { IMPROVEMENT_CONTROLLERS, IMPROVEMENT_PROVIDERS } from './improvement';
 import { MODEL_CONTROLLERS } from './models';
 import { EVENTS_CONTROLLERS, EVENTS_PROVIDERS } from './events';
 import { RESCAN_CONTROLLERS } from './rescan-learnings';
+import { ENGINE_CONTROLLERS } from './engine';
 import { DataSource } from 'typeorm';
 import { NatsClient } from '@genesis/messaging';
 import { EmbeddingClient, createVectorIndex } from '@genesis/vectors';
@@ -42,6 +43,7 @@ export class AppModule {
         ...MODEL_CONTROLLERS,
         ...EVENTS_CONTROLLERS,
         ...RESCAN_CONTROLLERS,
+        ...ENGINE_CONTROLLERS,
       ],
       providers: [
         { provide: GATEWAY_CONFIG, useValue: config },
