@@ -1,5 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
 import { CORE_SUBJECTS, SUBJECTS } from '@genesis/contracts';
 import type { WorkerHeartbeat } from '@genesis/engine';
 import { ServiceProcess, TEST_ADMIN_KEY, TestStack, request, sleep, waitFor } from '@genesis/testing';
@@ -315,6 +317,47 @@ describe('engine: priorities, concurrency, heartbeats, loop control, crash, hist
     assert.equal(status.body['iteration'], counts!.iteration);
     assert.equal(status.body['improvement_active'], true);
     assert.ok((status.body['models_registered'] as number) >= 8);
+  });
+
+  it('the genesis CLI lists tasks and history, stops and starts the loop, refuses a bad cancel', async () => {
+    const cli = (...args: string[]) =>
+      new Promise<{ code: number; stdout: string; stderr: string }>((resolve) =>
+        execFile(
+          process.execPath,
+          [join(__dirname, '..', '..', 'cli', 'main.js'), ...args],
+          {
+            env: {
+              PATH: process.env['PATH'] ?? '',
+              GENESIS_URL: gateway.baseUrl,
+              GENESIS_API_KEY: TEST_ADMIN_KEY,
+            },
+            timeout: 30_000,
+          },
+          (err, stdout, stderr) =>
+            resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }),
+        ),
+      );
+    const listed = await cli('tasks', '--model-id', 'model-c', '--json');
+    assert.equal(listed.code, 0, listed.stderr);
+    const items = (JSON.parse(listed.stdout) as { items: TaskView[] }).items;
+    assert.deepEqual(
+      items.map((t) => [t.model_id, t.status]),
+      [['model-c', 'deployed']],
+    );
+    const table = await cli('tasks', '--status', 'deployed');
+    assert.match(table.stdout, /model-c\s+training\s+deployed\s+\d/);
+    const stopped = await cli('loop', 'stop', '--reason', 'cli test');
+    assert.equal(stopped.code, 0, stopped.stderr);
+    assert.match(stopped.stdout, /the improvement loop is stopped now/);
+    assert.equal((await api<{ running: boolean }>('/api/v1/engine/loop')).body.running, false);
+    const started = await cli('loop', 'start');
+    assert.match(started.stdout, /the improvement loop is running now/);
+    const history = await cli('history', '--limit', '3');
+    assert.equal(history.code, 0, history.stderr);
+    assert.match(history.stdout, /^ITERATION\s+TRIGGER/);
+    const bad = await cli('tasks', 'cancel', '0193f0b1-0000-7000-8000-000000000000', '--json');
+    assert.equal(bad.code, 1, bad.stdout);
+    assert.match(bad.stdout, /TASK_NOT_FOUND/);
   });
 
   it('every model and kind has its task series at zero in the metrics', async () => {
