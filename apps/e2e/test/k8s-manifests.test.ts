@@ -6,6 +6,7 @@ import { parse } from 'yaml';
 import type { IConfigMap } from 'kubernetes-models/v1';
 import type { IDeployment } from 'kubernetes-models/apps/v1';
 import type { IScaledObject } from '@kubernetes-models/keda/keda.sh/v1alpha1';
+import { trustedProxiesProblem } from '@genesis/config';
 import { STREAMS, SUBJECTS, durableName } from '@genesis/contracts';
 import { CONSUMER_CONFIGS } from '@genesis/messaging';
 import {
@@ -152,6 +153,20 @@ describe('deploy/k8s', () => {
 
       it('the Ingress targets the gateway Service, API and docs only', () => {
         assert.deepEqual(checkIngress(overlay(name)), []);
+      });
+
+      it('the gateway believes X-Forwarded-For from the ingress controller (GENESIS_TRUSTED_PROXIES)', () => {
+        // Without it every anonymous client shares the controller's address, and its rate-limit bucket.
+        const objects = overlay(name);
+        const config = ofKind<IConfigMap>(objects, 'ConfigMap').find((c) =>
+          c.metadata.name.startsWith('genesis-config'),
+        );
+        const proxies = config?.data?.['GENESIS_TRUSTED_PROXIES'] ?? '';
+        assert.notEqual(proxies.trim(), '', 'GENESIS_TRUSTED_PROXIES is set');
+        assert.equal(trustedProxiesProblem(proxies), undefined);
+        const gateway = find(objects, 'Deployment', 'gateway') as K8sObject & IDeployment;
+        const envFrom = gateway.spec!.template.spec!.containers[0]!.envFrom ?? [];
+        assert.ok(envFrom.some((e) => e.configMapRef?.name === config!.metadata.name));
       });
 
       it('references resolve: ConfigMaps, Service targets, PDB and KEDA targets', () => {

@@ -1,2 +1,3 @@
 export * from './env-reader';
 export * from './infra-config';
+export * from './trusted-proxies';
