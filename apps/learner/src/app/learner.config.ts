@@ -1,5 +1,5 @@
 import { readServiceConfig, type EnvReader, type ServiceConfig } from '@genesis/config';
-import { parseExtraRules, secretRuleSet, type SecretRuleSet } from './clean-learning/current-rules';
+import { parseExtraRules, secretRuleSet, type SecretRuleSet } from '@genesis/secrets';
 import { readVectorSettings, type VectorSettings } from '@genesis/vectors';
 
 export const LEARNER_CONFIG = Symbol('LEARNER_CONFIG');

@@ -2,6 +2,7 @@ import { NORMALISATION_LEVELS, type NormalisationLevel } from '@genesis/contract
 import { readServiceConfig, type EnvReader, type ServiceConfig } from '@genesis/config';
 import { ARTIFACTS_BUCKET } from '@genesis/messaging';
 import { nearDuplicateCalibration } from '@genesis/contracts';
+import { parseExtraRules, secretRuleSet, type SecretRuleSet } from '@genesis/secrets';
 
 export const BRIDGE_CONFIG = Symbol('BRIDGE_CONFIG');
 
@@ -19,6 +20,11 @@ export interface BridgeConfig extends ServiceConfig {
   seed: number;
   maxSteps?: number;
   sweepIntervalMs: number;
+  /**
+   * The maintained scanner plus GENESIS_SECRET_EXTRA_RULES, the same as the learner's: a rescan cleans the
+   * model outputs evaluations keep with it (ADR 0017).
+   */
+  secretRules: SecretRuleSet;
 }
 
 export function readBridgeConfig(env: EnvReader): BridgeConfig {
@@ -40,5 +46,6 @@ export function readBridgeConfig(env: EnvReader): BridgeConfig {
     seed: env.int('GENESIS_TRAINING_SEED', 1234, { min: 0 }),
     maxSteps: maxSteps === undefined ? undefined : env.int('GENESIS_TRAINING_MAX_STEPS', 40, { min: 1 }),
     sweepIntervalMs: env.int('GENESIS_TRAINING_SWEEP_INTERVAL_MS', 15_000, { min: 100 }),
+    secretRules: secretRuleSet(env.json('GENESIS_SECRET_EXTRA_RULES', [], parseExtraRules)),
   };
 }
