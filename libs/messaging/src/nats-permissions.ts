@@ -82,6 +82,7 @@ export const NATS_USERS: readonly NatsUserSpec[] = [
     user: 'trainer-bridge',
     role: 'dataset snapshots (built, rebuilt after a rescan), training jobs, registers trained candidates',
     publishes: [SUBJECTS.jobsTrain, SUBJECTS.modelTrained, SUBJECTS.cycleFailed],
+    requests: [REQUESTS.embeddingsCompute], // the shipped suites' embeddings, for decontamination (ADR 0018)
     artifacts: 'read-write',
     deadLetters: true,
   },

@@ -165,6 +165,13 @@ export const CONSUMER_CONFIGS = [
     max_deliver: -1,
     max_ack_pending: 512,
   }),
+  // learner: a rescan or forget job's changed learnings go through the indexer again (ADR 0018): a
+  // forgotten or quarantined learning leaves the vector index even if it was down at the time.
+  consumer('learner', SUBJECTS.learningRescanned, {
+    ack_wait: nanos(60_000),
+    max_deliver: -1,
+    max_ack_pending: 16,
+  }),
   // trainer-worker: the jobs.evaluate work queue, same delivery policy as training.
   {
     ...consumer('trainer-worker', SUBJECTS.jobsEvaluate, {

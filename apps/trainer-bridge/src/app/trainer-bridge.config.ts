@@ -12,6 +12,8 @@ export interface BridgeConfig extends ServiceConfig {
   evalFraction: number;
   /** Cosine similarity to a held-out item at or above which a learning is left out (ADR 0018). */
   decontaminationSimilarity: number;
+  /** How long to wait for the embedder when a shipped suite is embedded (once per model, ADR 0018). */
+  embeddingTimeoutMs: number;
   replayShare: number;
   /** How far decontamination normalises before comparing with evaluation items (ADR 0016). */
   decontaminationLevel: NormalisationLevel;
@@ -39,6 +41,7 @@ export function readBridgeConfig(env: EnvReader): BridgeConfig {
       nearDuplicateCalibration().similarity,
       { min: 0.5, max: 1.01 },
     ),
+    embeddingTimeoutMs: env.int('GENESIS_EMBEDDING_TIMEOUT_MS', 30_000, { min: 100, max: 600_000 }),
     replayShare: env.float('GENESIS_REPLAY_SHARE', 1, { min: 0, max: 1 }),
     decontaminationLevel: env.oneOf('GENESIS_DECONTAMINATION_LEVEL', NORMALISATION_LEVELS, 'identifiers'),
     deadlineMinutes: env.float('GENESIS_TRAINING_DEADLINE_MINUTES', 60, { min: 0.05 }),
