@@ -47,14 +47,21 @@ describe('deployer: rollbacks carried out vs rollback requests', () => {
       config_key: 'c',
       sha256: 'ab'.repeat(32),
     });
+    // The registry's view (ADR 0022): a registered family; champion and retired are the alias's word.
+    await stack.db.query(`INSERT INTO model_families (id, registered_by) VALUES ($1, 'test')`, [MODEL]);
     for (const [version, status] of [
-      [V1, 'retired'],
-      [V2, 'champion'],
+      [V1, 'promoted'],
+      [V2, 'promoted'],
       [REJECTED, 'rejected'],
     ] as const) {
       await stack.db.query(
         `INSERT INTO model_versions (version, model_id, base_model, status, artifact) VALUES ($1, $2, 'tiny', $3, $4)`,
         [version, MODEL, status, artifact],
+      );
+      await stack.db.query(
+        `INSERT INTO model_artifacts (version, model_id, kind, bucket, key, config_key, sha256)
+         VALUES ($1, $2, 'lora-adapter', 'genesis-artifacts', 'a', 'c', $3)`,
+        [version, MODEL, 'ab'.repeat(32)],
       );
     }
     await stack.db.query(`INSERT INTO model_aliases (model_id, alias, version) VALUES ($1, 'champion', $2)`, [
