@@ -1,7 +1,8 @@
 import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { DEFAULT_MODEL_ID } from '@genesis/contracts';
-import { knowModels, Log } from '@genesis/observability';
+import { Gauge } from 'prom-client';
+import { knowModels, Log, metricsRegistry } from '@genesis/observability';
 import { ensureFamily, listFamilies, registerConfiguredFamilies } from '@genesis/registry';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../gateway.config';
 import { ProblemError } from '../problem/problem';
@@ -23,7 +24,23 @@ export class RegisteredModels implements OnApplicationBootstrap {
   constructor(
     @Inject(DataSource) private readonly dataSource: DataSource,
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
-  ) {}
+  ) {
+    const dataSource = this.dataSource;
+    // The model pickers (Grafana's model_id variable) list registered families, not every id
+    // some series happens to carry: one series per family, read from the registry at scrape time.
+    if (!metricsRegistry.getSingleMetric('genesis_model_family_info'))
+      new Gauge({
+        name: 'genesis_model_family_info',
+        help: 'One series (value 1) per registered model family, with the artifact kind it accepts',
+        labelNames: ['model_id', 'artifact_kind'],
+        registers: [metricsRegistry],
+        async collect() {
+          const families = await listFamilies(dataSource);
+          this.reset();
+          for (const f of families) this.set({ model_id: f.id, artifact_kind: f.artifact_kind }, 1);
+        },
+      });
+  }
 
   /** The default model always, then the GENESIS_MODEL_FAMILIES file (it defines what it names). */
   async onApplicationBootstrap(): Promise<void> {
