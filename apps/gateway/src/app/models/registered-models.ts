@@ -25,7 +25,7 @@ export class RegisteredModels implements OnApplicationBootstrap {
     @Inject(DataSource) private readonly dataSource: DataSource,
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
   ) {
-    const dataSource = this.dataSource;
+    const db = dataSource;
     // The model pickers (Grafana's model_id variable) list registered families, not every id
     // some series happens to carry: one series per family, read from the registry at scrape time.
     if (!metricsRegistry.getSingleMetric('genesis_model_family_info'))
@@ -35,7 +35,9 @@ export class RegisteredModels implements OnApplicationBootstrap {
         labelNames: ['model_id', 'artifact_kind'],
         registers: [metricsRegistry],
         async collect() {
-          const families = await listFamilies(dataSource);
+          // Postgres away: the last list stays, rather than failing the whole /metrics scrape.
+          const families = await listFamilies(db).catch(() => undefined);
+          if (!families) return;
           this.reset();
           for (const f of families) this.set({ model_id: f.id, artifact_kind: f.artifact_kind }, 1);
         },
