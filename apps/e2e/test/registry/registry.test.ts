@@ -3,7 +3,14 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import type { EvaluationMetrics, TrainingCompletedV1 } from '@genesis/contracts';
-import { openCycle, transitionCycle } from '@genesis/cycles';
+import {
+  DEFAULT_THRESHOLDS,
+  openCycle,
+  readTriggerPolicy,
+  thresholdsOf,
+  transitionCycle,
+} from '@genesis/cycles';
+import { readConfig } from '@genesis/config';
 import {
   championOf,
   getVersion,
@@ -294,6 +301,30 @@ describe('registry (Postgres)', () => {
       { bucket: 'genesis-artifacts', key: artifact(13).key }, // pruned, but the new candidate's too
     ]);
     assert.deepEqual(free, [artifact(12).key]);
+  });
+
+  it("a family's own thresholds override the global defaults and GENESIS_TRIGGER_OVERRIDES", async () => {
+    const policy = readConfig(readTriggerPolicy, {
+      GENESIS_TRIGGER_OVERRIDES: JSON.stringify({
+        'reg-thresholds': { learning_threshold: 50, min_new_evidence: 7 },
+      }),
+    });
+    assert.equal((await thresholdsOf(db.dataSource, policy, 'reg-thresholds')).learningThreshold, 50);
+    await tx((m) =>
+      registerFamily(
+        m,
+        parseFamilyInput({
+          id: 'reg-thresholds',
+          thresholds: { learning_threshold: 5, performance_threshold: 0.7 },
+        }).family!,
+        'test',
+      ),
+    );
+    const t = await thresholdsOf(db.dataSource, policy, 'reg-thresholds');
+    assert.equal(t.learningThreshold, 5, 'the family wins');
+    assert.equal(t.performanceThreshold, 0.7);
+    assert.equal(t.minNewEvidence, 7, 'what the family does not set keeps the override');
+    assert.equal(t.timeThresholdDays, DEFAULT_THRESHOLDS.timeThresholdDays);
   });
 
   it('validates families with every problem named', () => {
