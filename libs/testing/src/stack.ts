@@ -67,6 +67,8 @@ export class TestStack {
       // One test database holds the cycles of many models that a test never ends; the engine's
       // concurrency limit (ADR 0024) would hold the later ones back. Tests of the limit set their own.
       GENESIS_MAX_CONCURRENT_TASKS: '1000',
+      // Tests post learnings for many throwaway models: each registers itself (ADR 0022).
+      GENESIS_MODEL_AUTO_REGISTER: 'true',
       ...extra,
     };
   }

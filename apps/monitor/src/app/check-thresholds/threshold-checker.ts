@@ -8,7 +8,7 @@ import {
   evaluateTriggers,
   findCycle,
   loadModelFacts,
-  thresholdsFor,
+  thresholdsOf,
   writeStatusCache,
   type CheckDecision,
   type ImprovementStatus,
@@ -153,7 +153,8 @@ export class ThresholdChecker {
     const loop = await readLoop(this.dataSource);
     const plans: ModelPlan[] = [];
     for (const modelId of models) {
-      const t = thresholdsFor(this.config.policy, modelId);
+      // A registered family's own thresholds win over the configured ones (ADR 0022).
+      const t = await thresholdsOf(this.dataSource, this.config.policy, modelId);
       const facts = await loadModelFacts(this.dataSource, modelId, t);
       const evaluation = evaluateTriggers(facts, t, now, this.config.policy.rejectionBackoff);
       const verdict = decide(facts, evaluation, this.config.policy, now);
