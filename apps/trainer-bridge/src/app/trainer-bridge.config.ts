@@ -2,6 +2,7 @@ import { NORMALISATION_LEVELS, type NormalisationLevel } from '@genesis/contract
 import { readServiceConfig, type EnvReader, type ServiceConfig } from '@genesis/config';
 import { ARTIFACTS_BUCKET } from '@genesis/messaging';
 import { nearDuplicateCalibration } from '@genesis/contracts';
+import type { SlicingSettings } from './build-snapshot/slicing';
 
 export const BRIDGE_CONFIG = Symbol('BRIDGE_CONFIG');
 
@@ -19,6 +20,8 @@ export interface BridgeConfig extends ServiceConfig {
   seed: number;
   maxSteps?: number;
   sweepIntervalMs: number;
+  /** Topic slices of every snapshot (ADR 0020). */
+  slicing: SlicingSettings;
 }
 
 export function readBridgeConfig(env: EnvReader): BridgeConfig {
@@ -40,5 +43,14 @@ export function readBridgeConfig(env: EnvReader): BridgeConfig {
     seed: env.int('GENESIS_TRAINING_SEED', 1234, { min: 0 }),
     maxSteps: maxSteps === undefined ? undefined : env.int('GENESIS_TRAINING_MAX_STEPS', 40, { min: 1 }),
     sweepIntervalMs: env.int('GENESIS_TRAINING_SWEEP_INTERVAL_MS', 15_000, { min: 100 }),
+    slicing: {
+      // ~3 KB per learning (vector + label text): 300 stay under NATS' default 1 MB payload.
+      sample: env.int('GENESIS_SLICE_SAMPLE', 300, { min: 2, max: 5000 }),
+      maxK: env.int('GENESIS_SLICE_MAX_K', 8, { min: 1, max: 50 }),
+      minSize: env.int('GENESIS_SLICE_MIN_SIZE', 20, { min: 2, max: 10_000 }),
+      minSilhouette: env.float('GENESIS_SLICE_MIN_SILHOUETTE', 0.05, { min: -1, max: 1 }),
+      seed: env.int('GENESIS_SLICE_SEED', 0, { min: 0 }),
+      timeoutMs: env.int('GENESIS_SLICE_TIMEOUT_MS', 30_000, { min: 100, max: 600_000 }),
+    },
   };
 }

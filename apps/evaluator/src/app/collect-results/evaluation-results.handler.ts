@@ -24,6 +24,7 @@ import { counter, gauge, Log, perModelSeries } from '@genesis/observability';
 import { decide, PRIMARY_METRIC } from '../decide/decision';
 import { EVALUATOR_CONFIG, type EvaluatorConfig } from '../evaluator.config';
 import { modelUnderTest, queueEvaluationJob, type EvaluationRow } from '../evaluation-jobs';
+import { loadItemSlices } from './item-slices';
 
 const decisions = perModelSeries(
   counter('genesis_evaluations_total', 'Evaluations decided, by decision', ['model_id', 'decision']),
@@ -181,8 +182,13 @@ export class EvaluationResultsHandler {
       );
       return;
     }
+    const slices = await loadItemSlices(
+      m,
+      evaluation.cycle_id,
+      pairs.filter((p) => p.candidate.split === 'in_domain').map((p) => p.item_id),
+    );
     const gate = decide(
-      { candidate: candidate.metrics, champion: champion.metrics, pairs },
+      { candidate: candidate.metrics, champion: champion.metrics, pairs, slices },
       this.config.gate,
     );
     const data: ModelEvaluatedV1 = {
@@ -204,15 +210,16 @@ export class EvaluationResultsHandler {
       power: gate.power,
       ...(evaluation.suite.suite_version ? { suite_version: evaluation.suite.suite_version } : {}),
       non_inferiority: gate.non_inferiority,
+      slices: gate.slices,
     };
     // Model output is kept as generated: what Postgres refuses (U+0000, unpaired surrogates) is
     // stored in the reversible escaped form of the shared storable-text rule (ADR 0014), which
     // readers undo with fromStorableJson. The results artifact keeps the bytes the worker wrote.
     await m.query(
-      `INSERT INTO evaluation_items (evaluation_id, item_id, split, learning_id, candidate_correct, champion_correct, candidate, champion)
-       SELECT $1, x.item_id, x.split, x.learning_id, x.candidate_correct, x.champion_correct, x.candidate, x.champion
+      `INSERT INTO evaluation_items (evaluation_id, item_id, split, learning_id, candidate_correct, champion_correct, candidate, champion, slice_id)
+       SELECT $1, x.item_id, x.split, x.learning_id, x.candidate_correct, x.champion_correct, x.candidate, x.champion, x.slice_id
        FROM json_to_recordset($2) AS x(item_id text, split text, learning_id uuid, candidate_correct boolean,
-         champion_correct boolean, candidate jsonb, champion jsonb)`,
+         champion_correct boolean, candidate jsonb, champion jsonb, slice_id text)`,
       [
         evaluation.id,
         JSON.stringify(
@@ -224,6 +231,8 @@ export class EvaluationResultsHandler {
             champion_correct: p.champion.correct,
             candidate: toStorableJson(p.candidate),
             champion: toStorableJson(p.champion),
+            slice_id:
+              p.candidate.split === 'in_domain' ? (slices.byItem.get(p.item_id)?.slice_id ?? null) : null,
           })),
         ),
       ],
