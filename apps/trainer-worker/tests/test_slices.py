@@ -1,5 +1,6 @@
 """Topic slices (ADR 0020): real all-MiniLM-L6-v2 embeddings of a labelled set of learnings on four
-topics, clustered by the embedder's `embeddings.cluster` rule. The clustering must be deterministic
+topics (libs/contracts/semantic/topic-learnings.v1.jsonl, which the TypeScript snapshot test uses
+too), clustered by the embedder's `embeddings.cluster` rule. The clustering must be deterministic
 (same learnings, any order → same slices and labels) and group the topics sensibly (purity printed)."""
 
 from __future__ import annotations
@@ -7,6 +8,7 @@ from __future__ import annotations
 import json
 import random
 from collections import Counter
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,17 +17,17 @@ from trainer_worker.embedding.model import Embedder, learning_text
 from trainer_worker.embedding.service import BadRequest, parse_cluster_request, slicing_reply
 from trainer_worker.embedding.slices import Item, SlicePolicy, cluster, encode_vector
 
-from topic_learnings import TOPICS
+TOPIC_LEARNINGS = (
+    Path(__file__).resolve().parents[3] / "libs" / "contracts" / "semantic" / "topic-learnings.v1.jsonl"
+)
+ROWS = [json.loads(line) for line in TOPIC_LEARNINGS.read_text().splitlines() if line.strip()]
+TOPICS = sorted({r["topic"] for r in ROWS})
 
 
 @pytest.fixture(scope="module")
 def labelled() -> list[tuple[Item, str]]:
     embedder = Embedder()
-    rows = [
-        (f"{topic}-{i:02d}", topic, {"context": context, "correction": correction})
-        for topic, learnings in TOPICS.items()
-        for i, (context, correction) in enumerate(learnings)
-    ]
+    rows = [(r["id"], r["topic"], r) for r in ROWS]
     texts = [learning_text(r[2]) for r in rows]
     vectors = embedder.embed(texts)
     return [
@@ -58,8 +60,12 @@ def test_clustering_groups_labelled_topics_and_names_them(labelled: list[tuple[I
         homes = {sid for m, sid in result.assignment().items() if truth[m] == topic}
         assert len(homes) <= 2, f"{topic} is spread over {homes}"
     # Each slice is named by terms of its own topic.
-    words = {"sql": "cur execute select from", "regex": "re findall match regex search sub",
-             "files": "path open file encoding with", "http": "requests get url timeout resp"}
+    words = {
+        "sql": "cur execute select from",
+        "regex": "re findall match regex search sub",
+        "files": "path open file encoding with",
+        "http": "requests get url timeout resp",
+    }
     for _, (label, members) in result.slices.items():
         topic = Counter(truth[m] for m in members).most_common(1)[0][0]
         assert set(label.split(", ")) & set(words[topic].split()), f"{label!r} for {topic}"
