@@ -67,7 +67,7 @@ describe(
         NATS_URL: stack.nats.url,
         ...stack.natsEnv('embedder'),
       }).start();
-      // 40 learnings on 4 topics: the default minimum slice size (20) would allow 2 slices at most.
+      // 40 learnings on 4 topics: the default minimum slice size (50) would allow one slice.
       bridge = await ServiceProcess.start('trainer-bridge', {
         ...stack.env({ GENESIS_SLICE_MIN_SIZE: '8' }),
         ...stack.natsEnv('trainer-bridge'),

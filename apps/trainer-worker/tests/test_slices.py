@@ -90,14 +90,17 @@ def test_too_few_learnings_or_no_structure_give_one_slice(labelled: list[tuple[I
     # A single topic has no structure worth splitting at a demanding silhouette.
     sql = [i for i, t in labelled if t == "sql"]
     assert cluster(sql, SlicePolicy(min_size=2, min_silhouette=0.5)).k == 1
+    # A sample stands for its population: 15 sampled of 400 learnings may be split.
+    assert cluster(few, SlicePolicy(min_size=8), population=400).k >= 2
 
 
 def test_the_request_reply_round_trip_and_bad_requests(labelled: list[tuple[Item, str]]) -> None:
     body = json.dumps(
         {"items": [{"id": i.id, "vector": encode_vector(i.vector), "text": i.text} for i, _ in labelled]}
     ).encode()
-    items, policy = parse_cluster_request(body)
-    reply = slicing_reply(items, policy)
+    items, policy, population = parse_cluster_request(body)
+    assert population == len(items)
+    reply = slicing_reply(items, policy, population)
     assert reply["method"] == "kmeans-silhouette.v1"
     # min_size defaults to 20: 40 learnings allow k = 2 at most
     assert len(reply["slices"]) == reply["k"] == len(reply["centroids"]) == 2
@@ -108,6 +111,7 @@ def test_the_request_reply_round_trip_and_bad_requests(labelled: list[tuple[Item
         (b'{"items": [{"id": "a", "vector": "!!"}]}', "item 0"),
         (b'{"items": [{"id": "a", "vector": "AAAAAA=="}], "max_k": "3"}', "max_k must be a number"),
         (b'{"items": [{"id": "a", "vector": "AAAAAA=="}], "max_k": 0}', "max_k must be in"),
+        (b'{"items": [{"id": "a", "vector": "AAAAAA=="}], "population": 0}', "population must be"),
     ]:
         with pytest.raises(BadRequest, match=why):
             parse_cluster_request(bad)

@@ -10,6 +10,8 @@ export interface Embeddings {
 /** `embeddings.cluster` request: vectors as base64 float32 (little-endian), text for the labels. */
 export interface ClusterRequest {
   items: { id: string; vector: string; text: string }[];
+  /** How many learnings the items are a sample of (the k rule counts the whole snapshot). */
+  population?: number;
   max_k?: number;
   min_size?: number;
   min_silhouette?: number;

@@ -47,7 +47,9 @@ export function readBridgeConfig(env: EnvReader): BridgeConfig {
       // ~3 KB per learning (vector + label text): 300 stay under NATS' default 1 MB payload.
       sample: env.int('GENESIS_SLICE_SAMPLE', 300, { min: 2, max: 5000 }),
       maxK: env.int('GENESIS_SLICE_MAX_K', 8, { min: 1, max: 50 }),
-      minSize: env.int('GENESIS_SLICE_MIN_SIZE', 20, { min: 2, max: 10_000 }),
+      // 50: at the default 10 % held out, a slice of 50 learnings holds about 5 held-out items, the
+      // fewest on which an exact one-sided test can reach p < 0.05 (½⁵ = 0.031).
+      minSize: env.int('GENESIS_SLICE_MIN_SIZE', 50, { min: 2, max: 10_000 }),
       minSilhouette: env.float('GENESIS_SLICE_MIN_SILHOUETTE', 0.05, { min: -1, max: 1 }),
       seed: env.int('GENESIS_SLICE_SEED', 0, { min: 0 }),
       timeoutMs: env.int('GENESIS_SLICE_TIMEOUT_MS', 30_000, { min: 100, max: 600_000 }),

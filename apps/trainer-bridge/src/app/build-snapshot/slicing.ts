@@ -13,6 +13,7 @@ export interface SlicingSettings {
   /** Learnings sent to the embedder at most (chosen by the hash of their id). */
   sample: number;
   maxK: number;
+  /** Learnings per slice on average at least: k ≤ embedded learnings / minSize. */
   minSize: number;
   minSilhouette: number;
   seed: number;
@@ -83,8 +84,8 @@ export function clusterRequest(
   }
   if (dims.size === 0) return null;
   const dimension = [...dims.entries()].sort((a, b) => b[1] - a[1] || a[0] - b[0])[0]![0];
-  const sample = learnings
-    .filter((l) => vectors.get(l.id)?.length === dimension)
+  const embedded = learnings.filter((l) => vectors.get(l.id)?.length === dimension);
+  const sample = embedded
     .map((l) => ({ l, r: rank(l.id) }))
     .sort((a, b) => (a.r < b.r ? -1 : 1))
     .slice(0, s.sample)
@@ -92,6 +93,7 @@ export function clusterRequest(
   return {
     request: {
       items: sample,
+      population: embedded.length,
       max_k: s.maxK,
       min_size: s.minSize,
       min_silhouette: s.minSilhouette,

@@ -14,7 +14,8 @@ Reply:    {"model": "...", "version": "...", "dimensions": 384, "vectors": [[...
 with the request (the embedder owns no database), as base64 float32, with each learning's text for
 the labels:
 Request:  {"items": [{"id": "...", "vector": "<base64 float32>", "text": "..."}],
-           "max_k": 8, "min_size": 8, "min_silhouette": 0.05, "seed": 0}   (all but items optional)
+           "population": 1200, "max_k": 8, "min_size": 20, "min_silhouette": 0.05, "seed": 0}
+          (all but items optional; population: how many learnings the items are a sample of)
 Reply:    {"method": "kmeans-silhouette.v1", "k": 3, "silhouette": 0.12, "scores": {"2": 0.1, ...},
            "slices": [{"slice_id": "s1", "label": "...", "members": ["id", ...]}, ...],
            "centroids": ["<base64 float32>", ...]}  or {"error": {"code": "SLICING_BAD_REQUEST", ...}}
@@ -73,7 +74,7 @@ def parse_request(body: bytes) -> list[str]:
     return texts
 
 
-def parse_cluster_request(body: bytes) -> tuple[list[Item], SlicePolicy]:
+def parse_cluster_request(body: bytes) -> tuple[list[Item], SlicePolicy, int]:
     """The learnings to slice and the rule's settings; BadRequest names what is wrong."""
     try:
         request = json.loads(body)
@@ -106,12 +107,15 @@ def parse_cluster_request(body: bytes) -> tuple[list[Item], SlicePolicy]:
         policy = SlicePolicy(**settings)
     except (TypeError, ValueError) as err:
         raise BadRequest(str(err)) from None
-    return items, policy
+    population = request.get("population", len(items))
+    if isinstance(population, bool) or not isinstance(population, int) or population < len(items):
+        raise BadRequest("population must be an integer, at least the number of items")
+    return items, policy, population
 
 
-def slicing_reply(items: list[Item], policy: SlicePolicy) -> dict[str, Any]:
+def slicing_reply(items: list[Item], policy: SlicePolicy, population: int | None = None) -> dict[str, Any]:
     try:
-        result = cluster(items, policy)
+        result = cluster(items, policy, population)
     except ValueError as err:  # mixed dimensions, duplicate ids: the request, not the service
         return {"error": {"code": "SLICING_BAD_REQUEST", "message": str(err)}}
     return {
@@ -161,8 +165,8 @@ class EmbeddingService:
 
         async def on_cluster(msg: Any) -> None:
             try:
-                items, policy = parse_cluster_request(msg.data)
-                reply = await asyncio.to_thread(slicing_reply, items, policy)
+                items, policy, population = parse_cluster_request(msg.data)
+                reply = await asyncio.to_thread(slicing_reply, items, policy, population)
             except BadRequest as err:
                 reply = {"error": {"code": "SLICING_BAD_REQUEST", "message": str(err)}}
             except Exception as err:

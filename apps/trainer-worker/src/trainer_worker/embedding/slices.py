@@ -4,8 +4,9 @@ The gate reports and tests every evaluation per slice, so a candidate that is be
 worse on one topic is seen. Clustering is k-means (scikit-learn) on the L2-normalised embeddings, k
 chosen by a fixed rule and every random choice seeded, so the same learnings give the same slices:
 
-* candidates k = 2 .. min(max_k, n // min_size): every slice can hold about min_size items on
-  average (smaller slices could never be tested on a held-out share of them);
+* candidates k = 2 .. min(max_k, population // min_size): every slice holds about min_size
+  learnings on average (a slice's held-out share must be large enough to test; `population` is the
+  number of learnings the slicing will cover, of which `items` may be a sample);
 * for each, k-means with n_init=10 and random_state=seed; the k with the highest mean silhouette
   (cosine) wins, ties to the smaller k;
 * if no candidate exists (too few learnings) or the best silhouette is below min_silhouette (no
@@ -101,8 +102,10 @@ def _labels(texts: Sequence[str], assignment: np.ndarray, k: int, terms: int) ->
     return out
 
 
-def cluster(items: Sequence[Item], policy: SlicePolicy = SlicePolicy()) -> Slicing:
-    """Slices of these learnings (see the module docstring for the rule)."""
+def cluster(
+    items: Sequence[Item], policy: SlicePolicy = SlicePolicy(), population: int | None = None
+) -> Slicing:
+    """Slices of these learnings, or of the `population` they are a sample of (module docstring)."""
     from sklearn.cluster import KMeans
     from sklearn.metrics import silhouette_score
 
@@ -120,7 +123,7 @@ def cluster(items: Sequence[Item], policy: SlicePolicy = SlicePolicy()) -> Slici
     n = len(ordered)
     # Not more clusters than distinct vectors: k-means would otherwise return empty clusters.
     distinct = len(np.unique(np.round(x, 6), axis=0))
-    top = min(policy.max_k, n // policy.min_size, distinct)
+    top = min(policy.max_k, max(n, population or 0) // policy.min_size, distinct, n - 1)
     scores: dict[int, float] = {}
     fits: dict[int, np.ndarray] = {}
     for k in range(2, top + 1):
