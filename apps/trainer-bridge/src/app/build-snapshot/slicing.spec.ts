@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ClusterReply } from '@genesis/vectors';
-import { assignSlices, clusterRequest, describeSlicing, type SlicingSettings } from './slicing';
+import {
+  MAX_REQUEST_BYTES,
+  assignSlices,
+  clusterRequest,
+  describeSlicing,
+  type SlicingSettings,
+} from './slicing';
 
 const settings: SlicingSettings = {
   sample: 3,
@@ -33,6 +39,20 @@ describe('snapshot slicing', () => {
     assert.deepEqual(again.request, asked.request);
     assert.equal(asked.request.min_size, 2);
     assert.equal(clusterRequest(learnings, new Map(), settings), null, 'nothing embedded: nothing to ask');
+  });
+
+  it('keeps the request under the NATS payload limit however long the texts are', () => {
+    const many = Array.from({ length: 400 }, (_, i) => ({
+      id: `l${i}`,
+      context: '😀'.repeat(400),
+      correction: 'x',
+    }));
+    const wide = new Map(many.map((l) => [l.id, new Float32Array(384).fill(0.05)]));
+    const asked = clusterRequest(many, wide, { ...settings, sample: 400 })!;
+    const size = Buffer.byteLength(JSON.stringify(asked.request));
+    assert.ok(size <= MAX_REQUEST_BYTES, `${size} bytes`);
+    assert.ok(asked.request.items.length > 100 && asked.request.items.length < 400);
+    assert.equal(asked.request.population, 400, 'the k rule still counts every learning');
   });
 
   it('assigns every embedded learning to its nearest centroid and counts the rest as unsliced', () => {

@@ -71,7 +71,13 @@ function unit(v: Float32Array): Float32Array {
   return v.map((x) => x / norm);
 }
 
-/** The sample and its request: the most common dimension only, `sample` learnings by id hash. */
+/** Below NATS' default 1 MB max_payload, with room for the envelope of the request. */
+export const MAX_REQUEST_BYTES = 900_000;
+
+/**
+ * The sample and its request: the most common dimension only, `sample` learnings by id hash, fewer
+ * when their text is so long (multi-byte characters) that the request would pass MAX_REQUEST_BYTES.
+ */
 export function clusterRequest(
   learnings: readonly SliceLearning[],
   vectors: ReadonlyMap<string, Float32Array>,
@@ -85,11 +91,15 @@ export function clusterRequest(
   if (dims.size === 0) return null;
   const dimension = [...dims.entries()].sort((a, b) => b[1] - a[1] || a[0] - b[0])[0]![0];
   const embedded = learnings.filter((l) => vectors.get(l.id)?.length === dimension);
-  const sample = embedded
+  const ranked = embedded
     .map((l) => ({ l, r: rank(l.id) }))
     .sort((a, b) => (a.r < b.r ? -1 : 1))
     .slice(0, s.sample)
     .map(({ l }) => ({ id: l.id, vector: b64(vectors.get(l.id)!), text: labelText(l) }));
+  let bytes = 200;
+  const sample = ranked.filter(
+    (item) => (bytes += Buffer.byteLength(JSON.stringify(item)) + 1) <= MAX_REQUEST_BYTES,
+  );
   return {
     request: {
       items: sample,
