@@ -35,6 +35,13 @@ const detectable = gauge(
   "The last evaluation's minimum detectable accuracy gain at the configured power (ADR 0015); 1 when none",
   ['model_id'],
 );
+const sliceRegressions = perModelSeries(
+  counter(
+    'genesis_gate_slice_regressions_total',
+    'Evaluations in which a topic slice was significantly worse after Holm (ADR 0020), gated or not',
+    ['model_id'],
+  ),
+);
 const jobOutcomes = counter('genesis_evaluation_jobs_total', 'Evaluation jobs by role and outcome', [
   'model_id',
   'role',
@@ -259,6 +266,7 @@ export class EvaluationResultsHandler {
     });
     decisions.inc({ model_id: evaluation.model_id, decision: gate.decision });
     detectable.set({ model_id: evaluation.model_id }, gate.power.mde ?? 1);
+    if (gate.slices.regressed.length > 0) sliceRegressions.inc({ model_id: evaluation.model_id });
     this.log.info('evaluation decided', {
       cycle_id: evaluation.cycle_id,
       evaluation_id: evaluation.id,
