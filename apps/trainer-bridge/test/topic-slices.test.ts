@@ -145,7 +145,8 @@ describe(
           );
           return r?.slicing ? r : undefined;
         },
-        { timeoutMs: 60_000, intervalMs: 250 },
+        // Generous: the shipped suites are embedded first (ADR 0018), slowly on a loaded 2-core CI box.
+        { timeoutMs: 180_000, intervalMs: 250 },
       ).catch((err: unknown) => {
         throw new Error(`${(err as Error).message}\nbridge: ${bridge.logs.slice(-3000)}`);
       });
