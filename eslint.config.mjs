@@ -80,6 +80,7 @@ export default tseslint.config(
               sourceTag: 'type:engine',
               onlyDependOnLibsWithTags: [
                 'type:cycles',
+                'type:registry',
                 'type:contracts',
                 'type:persistence',
                 'type:observability',

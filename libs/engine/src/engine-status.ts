@@ -1,18 +1,18 @@
 import type { DataSource } from 'typeorm';
-import { knownModels } from '@genesis/cycles';
+import { listFamilies } from '@genesis/registry';
 import { readLoop } from './loop-store';
 
 /**
- * The models the engine plans over. Today: every model the tables mention plus the configured
- * ones; the registry of model families (libs/registry, ADR 0022) becomes the source at the merge —
- * this one function is the seam.
+ * The models the engine plans over: the registered model families (libs/registry, ADR 0022), the
+ * configured ones, and any model that already has a task (so that its task still ends). A model id
+ * that exists only because someone posted it is not planned.
  */
 export async function registeredModels(dataSource: DataSource, configured: string[] = []): Promise<string[]> {
   const rows: { model_id: string }[] = await dataSource.query(
     `SELECT DISTINCT model_id FROM improvement_tasks`,
   );
-  const models = await knownModels(dataSource, configured);
-  return [...new Set([...models, ...rows.map((r) => r.model_id)])].sort();
+  const families = await listFamilies(dataSource);
+  return [...new Set([...configured, ...families.map((f) => f.id), ...rows.map((r) => r.model_id)])].sort();
 }
 
 /** The seed's engine status. */
