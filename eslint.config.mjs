@@ -39,6 +39,7 @@ export default tseslint.config(
                 'type:observability',
                 'type:testing',
                 'type:cycles',
+                'type:jobs',
                 'type:secrets',
                 'type:vectors',
               ],
@@ -64,6 +65,17 @@ export default tseslint.config(
             // The improvement-cycle state machine and its store (ADR 0004); its domain/ folder imports nothing.
             {
               sourceTag: 'type:cycles',
+              onlyDependOnLibsWithTags: [
+                'type:contracts',
+                'type:messaging',
+                'type:persistence',
+                'type:observability',
+                'type:config',
+              ],
+            },
+            // One job lifecycle for every kind of worker job, and the worker fleet's heartbeats (ADR 0023).
+            {
+              sourceTag: 'type:jobs',
               onlyDependOnLibsWithTags: [
                 'type:contracts',
                 'type:messaging',

@@ -39,6 +39,16 @@ export const REQUESTS = {
   embeddingsCompute: 'embeddings.compute',
 } as const;
 
+/**
+ * Core NATS subjects published fire-and-forget (not in any stream): state that is only worth its
+ * latest value and is sent again every few seconds. `workers.heartbeat` (ADR 0023): each Python
+ * worker's capacity and memory every GENESIS_WORKER_HEARTBEAT_S, read by the job scheduler; a
+ * worker silent for three intervals is gone. Schema: schemas/messages/workers.heartbeat.v1.schema.json.
+ */
+export const BROADCASTS = {
+  workersHeartbeat: 'workers.heartbeat',
+} as const;
+
 export const STREAMS = {
   events: 'GENESIS_EVENTS',
   /** Raw captures, until the learner has stored them cleaned (work queue; ADR 0012). */

@@ -1,4 +1,4 @@
-import { REQUESTS, STREAMS, SUBJECTS } from '@genesis/contracts';
+import { BROADCASTS, REQUESTS, STREAMS, SUBJECTS } from '@genesis/contracts';
 import { maxDeliveriesAdvisory } from './dlq';
 import { RetentionPolicy } from '@nats-io/jetstream';
 import { ARTIFACTS_BUCKET, CONSUMER_CONFIGS, STREAM_CONFIGS } from './topology';
@@ -29,6 +29,10 @@ export interface NatsUserSpec {
    * provisioned durable denied, so it can never pull or delete another service's consumer.
    */
   eventReader?: boolean;
+  /** Core fire-and-forget subjects it publishes, not stored in any stream (worker heartbeats). */
+  broadcasts?: readonly string[];
+  /** Core fire-and-forget subjects it subscribes to (the job scheduler reads worker heartbeats). */
+  listens?: readonly string[];
   /** Core request/reply subjects it asks (the answer comes back on its own inbox). */
   requests?: readonly string[];
   /**
@@ -110,6 +114,7 @@ export const NATS_USERS: readonly NatsUserSpec[] = [
       SUBJECTS.evaluationCompleted,
       SUBJECTS.evaluationFailed,
     ],
+    broadcasts: [BROADCASTS.workersHeartbeat], // its capacity and memory (ADR 0023)
     artifacts: 'read-write',
     deadLetters: false,
   },
@@ -171,6 +176,7 @@ export function natsPermissions(spec: NatsUserSpec): NatsPermissions | undefined
     // the JetStream account check that clients do on connect, and the readiness probe
     '$JS.API.INFO',
     ...spec.publishes,
+    ...(spec.broadcasts ?? []),
     ...(spec.requests ?? []),
   ];
   const advisories: string[] = [];
@@ -198,7 +204,12 @@ export function natsPermissions(spec: NatsUserSpec): NatsPermissions | undefined
   for (const stream of spec.streamInfo ?? []) publish.push(`$JS.API.STREAM.INFO.${stream}`);
   for (const stream of spec.streamMessages ?? []) publish.push(`$JS.API.STREAM.MSG.GET.${stream}`);
   if (spec.artifacts !== 'none') publish.push(...objectStoreSubjects(ARTIFACTS_BUCKET, spec.artifacts));
-  const subscribe = [`${natsInboxPrefix(spec.user)}.>`, ...advisories, ...(spec.answers ?? [])];
+  const subscribe = [
+    `${natsInboxPrefix(spec.user)}.>`,
+    ...advisories,
+    ...(spec.answers ?? []),
+    ...(spec.listens ?? []),
+  ];
   const answers = spec.answers?.length ? { allowResponses: true } : {};
   if (!spec.eventReader) return { publish: [...new Set(publish)], subscribe, ...answers };
   const events = STREAMS.events;

@@ -18,11 +18,12 @@ import json
 import logging
 from typing import Any
 
+from ..subjects import EMBEDDINGS_COMPUTE
 from .model import Embedder, learning_text
 
 log = logging.getLogger("trainer_worker.embedding")
 
-SUBJECT = "embeddings.compute"
+SUBJECT = EMBEDDINGS_COMPUTE
 QUEUE = "embedder"
 MAX_ITEMS = 256
 MAX_TEXT_CHARS = 64 * 1024
