@@ -111,8 +111,8 @@ def test_a_running_worker_sends_heartbeats_and_serves_its_metrics(nats_url: str,
             _sample(text, "genesis_worker_job_duration_seconds_count", kind="training", outcome="invalid")
             == 1.0
         )
-        assert _sample(text, "genesis_worker_consumer_pending", consumer=config.train_consumer) == 0.0
-        assert _sample(text, "genesis_worker_consumer_pending", consumer=config.evaluate_consumer) == 0.0
+        assert _sample(text, "genesis_consumer_pending_messages", consumer=config.train_consumer) == 0.0
+        assert _sample(text, "genesis_consumer_pending_messages", consumer=config.evaluate_consumer) == 0.0
         assert _sample(text, "genesis_worker_slots") == 1.0
         assert _sample(text, "genesis_worker_slots_busy") == 0.0
         memory = _sample(text, "genesis_worker_memory_used_fraction")

@@ -2,7 +2,7 @@
 
 Scraped like the services (deploy/prometheus, the pod annotations and ServiceMonitor in deploy/k8s):
 jobs by kind and outcome, job durations, busy slots, memory, and the lag of its two consumers
-(num_pending of the JetStream consumer, polled). Every label set is created at zero up front:
+(num_pending of the JetStream consumer, polled, under the services' own metric names). Every label set is created at zero up front:
 a counter that appears with its first event hides that event from rate() and increase().
 """
 
@@ -62,15 +62,17 @@ class WorkerMetrics:
             "GPU memory in use on the fullest device, 0..1 (absent without a GPU)",
             registry=self.registry,
         )
+        # The services' names for the same thing (libs/messaging consumer-runner.ts), so the lag
+        # recording rule, alert and dashboard panel cover the worker's two consumers too.
         self.pending = Gauge(
-            "genesis_worker_consumer_pending",
-            "Job messages waiting in the worker's JetStream consumer (num_pending)",
+            "genesis_consumer_pending_messages",
+            "Messages not yet delivered (consumer lag)",
             ["consumer"],
             registry=self.registry,
         )
         self.ack_pending = Gauge(
-            "genesis_worker_consumer_ack_pending",
-            "Job messages delivered and not yet acknowledged (num_ack_pending)",
+            "genesis_consumer_ack_pending_messages",
+            "Messages delivered, not yet acked",
             ["consumer"],
             registry=self.registry,
         )
