@@ -1,10 +1,10 @@
 """The worker's Prometheus metrics, served on GENESIS_WORKER_METRICS_PORT (0: not served).
 
-Scraped like the services (deploy/prometheus, the pod annotations and ServiceMonitor in deploy/k8s):
-jobs by kind and outcome, job durations, busy slots, memory, and the lag of its two consumers
-(num_pending of the JetStream consumer, polled, under the services' own metric names). Every label set is created at zero up front:
-a counter that appears with its first event hides that event from rate() and increase().
-"""
+Scraped like the services (deploy/prometheus, the pod annotations in deploy/k8s): jobs by kind and
+outcome, job durations, busy slots, memory, and the lag of its two consumers (num_pending of the
+JetStream consumer, polled, under the services' own metric names). Every label set is created at
+zero up front: a counter that appears with its first event hides that event from rate() and
+increase()."""
 
 from __future__ import annotations
 
