@@ -119,3 +119,27 @@ def test_a_running_worker_sends_heartbeats_and_serves_its_metrics(nats_url: str,
         assert memory is not None and 0 < memory <= 1
 
     asyncio.run(scenario())
+
+
+def test_gpu_memory_is_the_fullest_device_and_absent_until_torch_is_loaded(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """No GPU here: torch.cuda's two calls are stood in for, to check which device and which share
+    the heartbeat reports (the GPU test machine runs the real ones)."""
+    import sys
+    import types
+
+    from trainer_worker.heartbeat import gpu_memory_used_fraction
+
+    monkeypatch.delitem(sys.modules, "torch", raising=False)
+    assert gpu_memory_used_fraction() is None, "torch not loaded: no GPU query"
+    free_total = {0: (60, 100), 1: (10, 100)}
+    cuda = types.SimpleNamespace(
+        is_available=lambda: True,
+        device_count=lambda: 2,
+        mem_get_info=lambda device: free_total[device],
+    )
+    monkeypatch.setitem(sys.modules, "torch", types.SimpleNamespace(cuda=cuda))
+    assert gpu_memory_used_fraction() == pytest.approx(0.9)
+    cuda.is_available = lambda: False
+    assert gpu_memory_used_fraction() is None
