@@ -58,6 +58,9 @@ export class JobLifecycle {
   register<R extends JobRequestBase>(kind: JobKind<R>): this {
     if (this.kinds.has(kind.kind)) throw new Error(`job kind ${kind.kind} is registered twice`);
     this.kinds.set(kind.kind, kind as JobKind<JobRequestBase>);
+    // Every label set from 0: a counter that appears with its first event hides it from increase().
+    for (const outcome of ['queued', 'completed', 'failed', 'failed_retryable', 'expired'])
+      jobsTotal.inc({ kind: kind.kind, outcome }, 0);
     return this;
   }
 
