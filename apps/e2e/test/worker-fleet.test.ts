@@ -1,7 +1,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { TestStack, WorkerProcess, waitFor, workerAvailable } from '@genesis/testing';
-import { WorkerFleet } from '@genesis/jobs';
+import { readConfig } from '@genesis/config';
+import { WorkerFleet, readWorkerHeartbeatMs } from '@genesis/jobs';
 
 const INTERVAL_S = 0.3;
 
@@ -59,6 +60,15 @@ describe(
         intervalMs: 50,
       });
       assert.ok(Date.now() - stoppedAt >= 2 * INTERVAL_S * 1000, 'not before its silence is long enough');
+    });
+
+    it("reads the interval from GENESIS_WORKER_HEARTBEAT_S, with the worker's bounds", () => {
+      assert.equal(readConfig(readWorkerHeartbeatMs, {}), 5000);
+      assert.equal(readConfig(readWorkerHeartbeatMs, { GENESIS_WORKER_HEARTBEAT_S: '0.5' }), 500);
+      assert.throws(
+        () => readConfig(readWorkerHeartbeatMs, { GENESIS_WORKER_HEARTBEAT_S: '0' }),
+        /GENESIS_WORKER_HEARTBEAT_S/,
+      );
     });
 
     it('ignores a heartbeat that breaks the contract, keeping what it knew', () => {

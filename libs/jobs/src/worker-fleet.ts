@@ -1,4 +1,5 @@
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
+import type { EnvReader } from '@genesis/config';
 import {
   BROADCASTS,
   formatIssues,
@@ -17,6 +18,11 @@ export interface WorkerState {
 
 /** A worker is gone after this many heartbeat intervals without one (the agreed contract). */
 export const SILENT_INTERVALS = 3;
+
+/** GENESIS_WORKER_HEARTBEAT_S, the workers' interval (the same variable and bounds as theirs), in ms. */
+export function readWorkerHeartbeatMs(env: EnvReader): number {
+  return env.float('GENESIS_WORKER_HEARTBEAT_S', 5, { min: 0.1, max: 3600 }) * 1000;
+}
 
 /**
  * The fleet of Python workers, as their workers.heartbeat messages describe it (ADR 0023): the
