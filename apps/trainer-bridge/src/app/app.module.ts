@@ -8,6 +8,7 @@ import { StartTrainingHandler } from './build-snapshot/start-training.handler';
 import { TrainingEventsHandler } from './track-training/training-events.handler';
 import { jobProviders } from '@genesis/jobs';
 import { trainingJobKind } from './training-jobs';
+import { EvaluationOutputCleaner } from './rebuild-snapshots/clean-evaluation-outputs';
 import { RebuildSnapshotsHandler } from './rebuild-snapshots/rebuild-snapshots.handler';
 
 /**
@@ -33,6 +34,7 @@ export class AppModule {
           sweepIntervalMs: c.sweepIntervalMs,
         })),
         RebuildSnapshotsHandler,
+        EvaluationOutputCleaner,
         eventConsumersProvider(
           'trainer-bridge',
           [StartTrainingHandler, TrainingEventsHandler, RebuildSnapshotsHandler],

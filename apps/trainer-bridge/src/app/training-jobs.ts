@@ -3,6 +3,7 @@ import { SUBJECTS, type EventEnvelope, type JobsTrainV1 } from '@genesis/contrac
 import { transitionCycle } from '@genesis/cycles';
 import type { JobKind, JobLifecycle } from '@genesis/jobs';
 import { counter, perModelSeries } from '@genesis/observability';
+import { getFamily } from '@genesis/registry';
 import type { BridgeConfig } from './trainer-bridge.config';
 
 export interface SnapshotRef {
@@ -62,6 +63,8 @@ export async function queueTrainingJob(
   cause: EventEnvelope<unknown>,
   now = new Date(),
 ): Promise<string> {
+  // The family's own base model when it names one (ADR 0022), else the deployment's.
+  const baseModel = (await getFamily(m, cycle.model_id))?.base_model ?? config.baseModel;
   return jobs.queue<JobsTrainV1>(m, TRAINING, {
     modelId: cycle.model_id,
     cycleId: cycle.id,
@@ -69,7 +72,7 @@ export async function queueTrainingJob(
     now,
     request: ({ jobId, attempt, deadline }) => ({
       job_id: jobId,
-      base_model: config.baseModel,
+      base_model: baseModel,
       dataset: {
         bucket: snapshot.bucket,
         key: snapshot.key,

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DataSource, type EntityManager } from 'typeorm';
+import { DataSource } from 'typeorm';
 import {
   SUBJECTS,
   followUp,
@@ -12,7 +12,7 @@ import {
 import { transitionCycle } from '@genesis/cycles';
 import { JobLifecycle } from '@genesis/jobs';
 import { gauge, Log } from '@genesis/observability';
-import { versionName } from '../model-version';
+import { registerCandidate } from '@genesis/registry';
 
 const lossGauge = gauge('genesis_training_loss', 'Latest training loss reported by the worker', ['model_id']);
 const tpsGauge = gauge('genesis_training_tokens_per_second', 'Latest training throughput', ['model_id']);
@@ -73,7 +73,19 @@ export class TrainingEventsHandler {
         `SELECT s.id, s.sha256, s.train_records, s.eval_records FROM dataset_snapshots s WHERE s.cycle_id = $1`,
         [job.cycle_id],
       );
-      const version = await this.registerCandidate(m, job, r, snapshot.id, new Date(event.time));
+      const version = await registerCandidate(m, {
+        modelId: job.model_id,
+        cycleId: job.cycle_id,
+        baseModel: r.base_model,
+        snapshotId: snapshot.id,
+        jobId: r.job_id,
+        artifact: r.artifact,
+        artifactKind: 'lora-adapter',
+        metrics: r.metrics,
+        hyperparameters: { ...r.hyperparameters, seed: r.seed, package_versions: r.package_versions },
+        ...(r.device ? { device: r.device } : {}),
+        at: new Date(event.time),
+      });
       const data: ModelTrainedV1 = {
         cycle_id: job.cycle_id,
         model_version: version,
@@ -102,45 +114,6 @@ export class TrainingEventsHandler {
         },
       });
     });
-  }
-
-  /** Registers the candidate under an immutable <model_id>-YYYYMMDD-HHMMSS name (suffixed if taken). */
-  private async registerCandidate(
-    m: EntityManager,
-    job: CycleOfJob,
-    r: TrainingCompletedV1,
-    snapshotId: string,
-    at: Date,
-  ): Promise<string> {
-    // The base name and its -N siblings; starts_with, not LIKE: a model id may hold '_'.
-    const base = versionName(job.model_id, at);
-    const [taken] = await m.query(
-      `SELECT count(*)::int AS n FROM model_versions WHERE version = $1 OR starts_with(version, $1 || '-')`,
-      [base],
-    );
-    const version = versionName(job.model_id, at, taken.n);
-    const [parent] = await m.query(
-      `SELECT version FROM model_versions WHERE model_id = $1 AND status = 'champion' LIMIT 1`,
-      [job.model_id],
-    );
-    await m.query(
-      `INSERT INTO model_versions (version, model_id, cycle_id, base_model, parent_version, snapshot_id, job_id, status,
-         artifact, metrics, hyperparameters)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, 'candidate', $8, $9, $10)`,
-      [
-        version,
-        job.model_id,
-        job.cycle_id,
-        r.base_model,
-        parent?.version ?? null,
-        snapshotId,
-        r.job_id,
-        JSON.stringify(r.artifact),
-        JSON.stringify(r.metrics),
-        JSON.stringify({ ...r.hyperparameters, seed: r.seed, package_versions: r.package_versions }),
-      ],
-    );
-    return version;
   }
 
   async failed(event: EventEnvelope<TrainingFailedV1>): Promise<void> {
