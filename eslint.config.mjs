@@ -40,6 +40,7 @@ export default tseslint.config(
                 'type:testing',
                 'type:cycles',
                 'type:engine',
+                'type:jobs',
                 'type:secrets',
                 'type:vectors',
                 'type:registry',
@@ -81,7 +82,19 @@ export default tseslint.config(
               onlyDependOnLibsWithTags: [
                 'type:cycles',
                 'type:registry',
+                'type:jobs',
                 'type:contracts',
+                'type:persistence',
+                'type:observability',
+                'type:config',
+              ],
+            },
+            // One job lifecycle for every kind of worker job, and the worker fleet's heartbeats (ADR 0023).
+            {
+              sourceTag: 'type:jobs',
+              onlyDependOnLibsWithTags: [
+                'type:contracts',
+                'type:messaging',
                 'type:persistence',
                 'type:observability',
                 'type:config',

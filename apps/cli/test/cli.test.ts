@@ -395,8 +395,8 @@ describe('the genesis CLI against a real gateway and learner', () => {
         [cycleId],
       );
       await stack.db.query(
-        `INSERT INTO training_jobs (job_id, cycle_id, attempt, status, progress, deadline)
-         VALUES (gen_random_uuid(), $1, 1, 'running', $2, now() + interval '1 hour')`,
+        `INSERT INTO jobs (id, kind, cycle_id, model_id, attempt, max_attempts, status, progress, deadline)
+         VALUES (gen_random_uuid(), 'training', $1, 'genesis', 1, 3, 'running', $2, now() + interval '1 hour')`,
         [
           cycleId,
           JSON.stringify({

@@ -88,7 +88,7 @@ describe(
       `snapshots: ${JSON.stringify(await stack.db.query(`SELECT cycle_id, train_records, replay_records, eval_records, eval_sha256 FROM dataset_snapshots`))}\n` +
       `learnings: ${JSON.stringify(await stack.db.query(`SELECT status, snapshot_id IS NULL AS fresh, count(*) FROM learnings GROUP BY 1, 2`))}\n` +
       `evaluations: ${JSON.stringify(await stack.db.query(`SELECT id, status, decision, reason, suite, candidate_version, champion_version FROM evaluations`))}\n` +
-      `eval jobs: ${JSON.stringify(await stack.db.query(`SELECT role, attempt, status, failure FROM evaluation_jobs`))}\n` +
+      `eval jobs: ${JSON.stringify(await stack.db.query(`SELECT role, attempt, status, error FROM jobs WHERE kind = 'evaluation'`))}\n` +
       `worker: ${worker?.logs.slice(-2500)}\n` +
       [...services.values()].map((s) => `${s.app}: ${s.logs.slice(-1500)}`).join('\n');
 

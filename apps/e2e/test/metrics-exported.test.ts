@@ -1,6 +1,14 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { ServiceProcess, TestStack, request } from '@genesis/testing';
+import {
+  ServiceProcess,
+  TestStack,
+  WorkerProcess,
+  freePort,
+  request,
+  waitFor,
+  workerAvailable,
+} from '@genesis/testing';
 import {
   dashboardQueries,
   genesisMetricNames,
@@ -25,11 +33,12 @@ function describedMetrics(exposition: string): Map<string, string> {
 /**
  * A dashboard or an alert that reads a metric nobody exports shows "No data" or never fires, and
  * nothing else would notice: every `genesis_*` name the dashboard and the rules query must be
- * described (`# HELP`) on the /metrics of at least one running service. A histogram's `_bucket`,
+ * described (`# HELP`) on the /metrics of at least one running service or the Python worker. A histogram's `_bucket`,
  * `_sum` and `_count` series count as the histogram.
  */
 describe('metrics the dashboard and the alerts query', () => {
   let stack: TestStack;
+  let worker: WorkerProcess | undefined;
   const running: ServiceProcess[] = [];
   const exported = new Map<string, Map<string, string>>();
 
@@ -45,10 +54,29 @@ describe('metrics the dashboard and the alerts query', () => {
       assert.equal(res.status, 200, `${service.app} /metrics: ${res.text.slice(0, 500)}`);
       exported.set(service.app, describedMetrics(res.text));
     }
+    // The Python worker serves its own (ADR 0023); npm test always creates its environment.
+    assert.ok(workerAvailable(), 'the Python worker environment is missing (npm test creates it)');
+    const port = await freePort();
+    const w = new WorkerProcess({
+      NATS_URL: stack.nats.url,
+      GENESIS_WORKER_METRICS_PORT: String(port),
+    }).start();
+    worker = w;
+    const metrics = await waitFor(
+      'the worker /metrics',
+      async () => {
+        const res = await request(`http://127.0.0.1:${port}`, '/metrics').catch(() => undefined);
+        return res?.status === 200 && res.text.includes('genesis_worker_slots') ? res.text : undefined;
+      },
+      { timeoutMs: 120_000, intervalMs: 250 },
+    ).catch((err: Error) => {
+      throw new Error(`${err.message}\nworker: ${w.logs.slice(-2000)}`);
+    });
+    exported.set('trainer-worker', describedMetrics(metrics));
   });
 
   after(async () => {
-    await Promise.all(running.map((s) => s.stop()));
+    await Promise.all([...running.map((s) => s.stop()), worker?.stop()]);
     await stack?.dispose();
   });
 

@@ -20,7 +20,7 @@ import {
   type DashboardPanel,
 } from './observability-files';
 
-const APPS = ['gateway', 'learner', 'monitor', 'trainer-bridge', 'evaluator', 'deployer'];
+const APPS = ['gateway', 'learner', 'monitor', 'trainer-bridge', 'evaluator', 'deployer', 'trainer-worker'];
 const PORT_VARS: Record<string, string> = {
   gateway: 'GENESIS_GATEWAY_PORT',
   learner: 'GENESIS_LEARNER_PORT',
@@ -28,6 +28,7 @@ const PORT_VARS: Record<string, string> = {
   'trainer-bridge': 'GENESIS_TRAINER_BRIDGE_PORT',
   evaluator: 'GENESIS_EVALUATOR_PORT',
   deployer: 'GENESIS_DEPLOYER_PORT',
+  'trainer-worker': 'GENESIS_WORKER_METRICS_PORT',
 };
 const DS_VARIABLE = 'DS_PROMETHEUS';
 const DS_REF = { type: 'prometheus', uid: `\${${DS_VARIABLE}}` };

@@ -172,7 +172,7 @@ describe('rescan and forget: a rule added later reaches rows, snapshots and mode
       async () =>
         (
           await stack.db.query<{ job_id: string; cycle_id: string }>(
-            `SELECT job_id, cycle_id FROM training_jobs WHERE status = 'queued'`,
+            `SELECT id AS job_id, cycle_id FROM jobs WHERE kind = 'training' AND status = 'queued'`,
           )
         )[0],
       { timeoutMs: 30_000 },

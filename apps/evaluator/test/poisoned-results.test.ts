@@ -115,8 +115,9 @@ describe('evaluator: poisoned model output and dead-lettered results', () => {
       );
       for (const role of ['candidate', 'champion'] as const) {
         await m.query(
-          `INSERT INTO evaluation_jobs (job_id, evaluation_id, role, attempt, status) VALUES ($1, $2, $3, 1, 'queued')`,
-          [jobs[role], evaluationId, role],
+          `INSERT INTO jobs (id, kind, cycle_id, parent_id, role, model_id, status, attempt, max_attempts, deadline)
+           VALUES ($1, 'evaluation', $2, $3, $4, $5, 'queued', 1, 3, now() + interval '1 hour')`,
+          [jobs[role], cycleId, evaluationId, role, model],
         );
       }
       for (const to of ['dataset_ready', 'training', 'trained', 'evaluating'] as const) {

@@ -2,7 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
-import { CORE_SUBJECTS, SUBJECTS } from '@genesis/contracts';
+import { BROADCASTS, SUBJECTS } from '@genesis/contracts';
 import type { WorkerHeartbeat } from '@genesis/engine';
 import { ServiceProcess, TEST_ADMIN_KEY, TestStack, request, sleep, waitFor } from '@genesis/testing';
 import { finishCycle, metricValue, runMonitorOnce, storeLearnings } from './helpers';
@@ -69,7 +69,7 @@ describe('engine: priorities, concurrency, heartbeats, loop control, crash, hist
       gpu_memory_used_fraction: null,
       sent_at: new Date().toISOString(),
     };
-    stack.client.connection.publish(CORE_SUBJECTS.workersHeartbeat, JSON.stringify(beat));
+    stack.client.connection.publish(BROADCASTS.workersHeartbeat, JSON.stringify(beat));
   };
   /** Beats every 300 ms as a worker would, until the next call (or the end). */
   const beatEvery = (memory: number) => {

@@ -81,7 +81,7 @@ describe('trainer-bridge: a rescan or forget cleans the outputs evaluations keep
     Object.fromEntries(
       (
         await stack.db.query<{ role: EvaluationRole; results: { key: string; sha256: string } }>(
-          `SELECT role, results FROM evaluation_jobs WHERE evaluation_id = $1`,
+          `SELECT role, result->'results' AS results FROM jobs WHERE kind = 'evaluation' AND parent_id = $1`,
           [evaluationId],
         )
       ).map((r) => [r.role, r.results]),
@@ -176,7 +176,9 @@ describe('trainer-bridge: a rescan or forget cleans the outputs evaluations keep
       );
       for (const role of ['candidate', 'champion'] as const) {
         await m.query(
-          `INSERT INTO evaluation_jobs (job_id, evaluation_id, role, attempt, status) VALUES ($1, $2, $3, 1, 'queued')`,
+          `INSERT INTO jobs (id, kind, cycle_id, parent_id, role, model_id, status, attempt, max_attempts, deadline)
+           SELECT $1, 'evaluation', e.cycle_id, e.id, $3, e.model_id, 'queued', 1, 3, now() + interval '1 hour'
+           FROM evaluations e WHERE e.id = $2`,
           [jobs[role], evaluationId, role],
         );
       }

@@ -66,7 +66,7 @@ describe(
         return await waitFor(what, async () => pred(await cycles()), { timeoutMs, intervalMs: 250 });
       } catch (err) {
         const jobs = await stack.db.query(
-          `SELECT job_id, attempt, status, failure, progress FROM training_jobs`,
+          `SELECT id AS job_id, attempt, status, error, progress FROM jobs WHERE kind = 'training'`,
         );
         throw new Error(
           `${(err as Error).message}\ncycles: ${JSON.stringify(await cycles())}\njobs: ${JSON.stringify(jobs)}\n` +
@@ -133,7 +133,7 @@ describe(
       );
       assert.match(failed.failure_reason ?? '', /[A-Z_]+: .+/);
       const [jobs] = await stack.db.query<{ n: number }>(
-        `SELECT count(*)::int AS n FROM training_jobs WHERE cycle_id = $1`,
+        `SELECT count(*)::int AS n FROM jobs WHERE kind = 'training' AND cycle_id = $1`,
         [training.id],
       );
       assert.equal(jobs!.n, 1, 'a non-retryable failure is not retried');
@@ -191,7 +191,7 @@ describe(
 
       // A second completion of the same job (a redelivery, a replayed event) changes nothing.
       const [job] = await stack.db.query<{ result: TrainingCompletedV1 }>(
-        `SELECT result FROM training_jobs WHERE job_id = $1`,
+        `SELECT result FROM jobs WHERE id = $1`,
         [version!.job_id],
       );
       const replay = makeEnvelope(SUBJECTS.trainingCompleted, job!.result, {
@@ -241,7 +241,7 @@ describe(
       for (let attempt = 1; attempt <= 3; attempt++) {
         const [job] = await waitFor(`attempt ${attempt} queued`, async () => {
           const rows = await stack.db.query<{ job_id: string }>(
-            `SELECT job_id FROM training_jobs WHERE cycle_id = $1 AND attempt = $2 AND status = 'queued'`,
+            `SELECT id AS job_id FROM jobs WHERE kind = 'training' AND cycle_id = $1 AND attempt = $2 AND status = 'queued'`,
             [cycle.id, attempt],
           );
           return rows.length ? rows : undefined;
@@ -264,7 +264,10 @@ describe(
         c.find((x) => x.id === cycle.id && x.status === 'failed'),
       );
       assert.match(failed.failure_reason ?? '', /^CUDA_OOM: .*after 3 attempt/);
-      const jobs = await stack.db.query(`SELECT attempt FROM training_jobs WHERE cycle_id = $1`, [cycle.id]);
+      const jobs = await stack.db.query(
+        `SELECT attempt FROM jobs WHERE kind = 'training' AND cycle_id = $1`,
+        [cycle.id],
+      );
       assert.equal(jobs.length, 3, 'GENESIS_TRAINING_MAX_ATTEMPTS (3) jobs, no more');
     });
 
@@ -284,7 +287,7 @@ describe(
         'training under way',
         async () => {
           const [job] = await stack.db.query<{ step: number | null }>(
-            `SELECT (progress->>'step')::int AS step FROM training_jobs WHERE cycle_id = $1`,
+            `SELECT (progress->>'step')::int AS step FROM jobs WHERE kind = 'training' AND cycle_id = $1`,
             [cycle.id],
           );
           return (job?.step ?? 0) >= 10;
@@ -309,7 +312,7 @@ describe(
       ]);
       assert.equal(versions.length, 1);
       const [job] = await stack.db.query<{ n: number }>(
-        `SELECT count(*)::int AS n FROM training_jobs WHERE cycle_id = $1`,
+        `SELECT count(*)::int AS n FROM jobs WHERE kind = 'training' AND cycle_id = $1`,
         [cycle.id],
       );
       assert.equal(job!.n, 1, 'the same job was redelivered, not a new one queued');

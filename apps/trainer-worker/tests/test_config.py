@@ -122,6 +122,10 @@ def test_environment_overrides() -> None:
         ({"GENESIS_SANDBOX_PYTHON": "python3"}, "GENESIS_SANDBOX_PYTHON"),
         ({"GENESIS_SANDBOX_NETWORK": "namespace"}, "GENESIS_SANDBOX_NETWORK is gone"),
         ({"NATS_USER": "trainer-worker"}, "NATS_PASSWORD_FILE"),
+        ({"GENESIS_WORKER_ID": "two words"}, "GENESIS_WORKER_ID"),
+        ({"GENESIS_WORKER_HEARTBEAT_S": "0"}, "GENESIS_WORKER_HEARTBEAT_S"),
+        ({"GENESIS_WORKER_HEARTBEAT_S": "often"}, "GENESIS_WORKER_HEARTBEAT_S"),
+        ({"GENESIS_WORKER_METRICS_PORT": "70000"}, "GENESIS_WORKER_METRICS_PORT"),
     ],
 )
 def test_invalid_settings_name_the_setting(env: dict[str, str], names: str) -> None:
@@ -150,3 +154,16 @@ def test_a_job_overrides_the_evaluation_defaults() -> None:
     cfg = EvalConfig().for_job({"generation": {"max_new_tokens": 8}, "sandbox": {"memory_mb": 64}, "seed": 3})
     assert (cfg.max_new_tokens, cfg.seed, cfg.sandbox.memory_mb, cfg.sandbox.cpu_seconds) == (8, 3, 64, 5)
     assert EvalConfig().for_job({}) == EvalConfig()
+
+
+def test_the_heartbeat_identity_defaults_to_host_and_pid() -> None:
+    import os
+    import socket
+
+    cfg = load_config({})
+    assert cfg.worker_id == f"{socket.gethostname()}:{os.getpid()}"
+    assert cfg.heartbeat_s == 5.0 and cfg.metrics_port == 0
+    named = load_config(
+        {"GENESIS_WORKER_ID": "trainer-worker-7d9f-abcde", "GENESIS_WORKER_METRICS_PORT": "9108"}
+    )
+    assert named.worker_id == "trainer-worker-7d9f-abcde" and named.metrics_port == 9108

@@ -514,3 +514,18 @@ export interface EngineIterationRequestedV1 {
   requested_by: string;
   requested_at: string;
 }
+
+/** workers.heartbeat (core NATS, not stored; ADR 0023): a worker's capacity and memory. */
+export interface WorkerHeartbeatV1 {
+  worker_id: string;
+  host: string;
+  /** The job kinds it pulls: training, evaluation, ... */
+  kinds: string[];
+  slots_total: number;
+  slots_busy: number;
+  /** The larger of host RAM and GPU memory in use, 0..1. */
+  memory_used_fraction: number;
+  /** GPU memory in use (the fullest device), null without a GPU. */
+  gpu_memory_used_fraction: number | null;
+  sent_at: string;
+}

@@ -7,3 +7,4 @@ export * from './model-version';
 export * from './normalise';
 export * from './suites';
 export * from './semantic';
+export * from './python-subjects';

@@ -48,10 +48,12 @@ export const REQUESTS = {
 } as const;
 
 /**
- * Core NATS subjects that are published and forgotten (no stream): only the newest message matters.
- * `workers.heartbeat`: every worker's capacity and memory, read by the engine's scheduler (ADR 0024).
+ * Core NATS subjects published fire-and-forget (not in any stream): state that is only worth its
+ * latest value and is sent again every few seconds. `workers.heartbeat` (ADR 0023): each Python
+ * worker's capacity and memory every GENESIS_WORKER_HEARTBEAT_S, read by the engine's scheduler (ADR 0024) through WorkerFleet; a
+ * worker silent for three intervals is gone. Schema: schemas/messages/workers.heartbeat.v1.schema.json.
  */
-export const CORE_SUBJECTS = {
+export const BROADCASTS = {
   workersHeartbeat: 'workers.heartbeat',
 } as const;
 

@@ -2,7 +2,7 @@ import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { EvalItemResult, EventEnvelope, LearningInput } from './events';
+import type { EvalItemResult, EventEnvelope, LearningInput, WorkerHeartbeatV1 } from './events';
 import { findUnstorableText } from './storable-text';
 
 /** libs/contracts/schemas — beside src/, and beside its compiled copy (the build copies them to dist/). */
@@ -104,4 +104,15 @@ export function validateEvalResult(value: unknown, prefix = ''): ValidationResul
   return validateEvalResultFn(value)
     ? { ok: true, value: value as EvalItemResult }
     : { ok: false, issues: issues(validateEvalResultFn.errors, prefix) };
+}
+
+const validateWorkerHeartbeatFn = ajv.compile<WorkerHeartbeatV1>(
+  readSchema('messages', 'workers.heartbeat.v1.schema.json'),
+);
+
+/** One workers.heartbeat message (messages/workers.heartbeat.v1; ADR 0023). */
+export function validateWorkerHeartbeat(value: unknown): ValidationResult<WorkerHeartbeatV1> {
+  return validateWorkerHeartbeatFn(value)
+    ? { ok: true, value }
+    : { ok: false, issues: issues(validateWorkerHeartbeatFn.errors) };
 }

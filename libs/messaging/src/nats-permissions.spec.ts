@@ -83,6 +83,7 @@ describe('NATS permissions', () => {
       'training.completed',
       'training.failed',
       'training.progress',
+      'workers.heartbeat',
     ]);
   });
 

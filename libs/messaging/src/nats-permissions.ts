@@ -1,4 +1,4 @@
-import { CORE_SUBJECTS, REQUESTS, STREAMS, SUBJECTS, dlqSubject } from '@genesis/contracts';
+import { BROADCASTS, REQUESTS, STREAMS, SUBJECTS, dlqSubject } from '@genesis/contracts';
 import { maxDeliveriesAdvisory } from './dlq';
 import { RetentionPolicy } from '@nats-io/jetstream';
 import { ARTIFACTS_BUCKET, CONSUMER_CONFIGS, STREAM_CONFIGS } from './topology';
@@ -32,6 +32,10 @@ export interface NatsUserSpec {
    * provisioned durable denied, so it can never pull or delete another service's consumer.
    */
   eventReader?: boolean;
+  /** Core fire-and-forget subjects it publishes, not stored in any stream (worker heartbeats). */
+  broadcasts?: readonly string[];
+  /** Core fire-and-forget subjects it subscribes to (the job scheduler reads worker heartbeats). */
+  listens?: readonly string[];
   /** Core request/reply subjects it asks (the answer comes back on its own inbox). */
   requests?: readonly string[];
   /**
@@ -39,8 +43,6 @@ export interface NatsUserSpec {
    * may publish its answer to the requester's inbox and nowhere else.
    */
   answers?: readonly string[];
-  /** Core subjects it subscribes to (not stored in a stream), e.g. the workers' heartbeats. */
-  listens?: readonly string[];
   /** Full access: streams, consumers, buckets, every subject. Provisioning, migrations, the nats CLI. */
   admin?: boolean;
 }
@@ -86,7 +88,7 @@ export const NATS_USERS: readonly NatsUserSpec[] = [
       SUBJECTS.taskCompleted,
     ],
     // the scheduler's view of the workers' capacity and memory (ADR 0024)
-    listens: [CORE_SUBJECTS.workersHeartbeat],
+    listens: [BROADCASTS.workersHeartbeat],
     artifacts: 'none',
     deadLetters: true,
     // genesis_dlq_messages counts the letters of both dead-letter streams
@@ -134,6 +136,7 @@ export const NATS_USERS: readonly NatsUserSpec[] = [
       SUBJECTS.evaluationCompleted,
       SUBJECTS.evaluationFailed,
     ],
+    broadcasts: [BROADCASTS.workersHeartbeat], // its capacity and memory (ADR 0023)
     artifacts: 'read-write',
     deadLetters: false,
   },
@@ -195,6 +198,7 @@ export function natsPermissions(spec: NatsUserSpec): NatsPermissions | undefined
     // the JetStream account check that clients do on connect, and the readiness probe
     '$JS.API.INFO',
     ...spec.publishes,
+    ...(spec.broadcasts ?? []),
     ...(spec.requests ?? []),
   ];
   const advisories: string[] = [];

@@ -76,8 +76,9 @@ describe('registry (Postgres)', () => {
       );
       const jobId = randomUUID();
       await m.query(
-        `INSERT INTO training_jobs (job_id, cycle_id, attempt, status, deadline) VALUES ($1, $2, 1, 'completed', now())`,
-        [jobId, opened.cycle.id],
+        `INSERT INTO jobs (id, kind, cycle_id, model_id, attempt, max_attempts, status, deadline)
+         VALUES ($1, 'training', $2, $3, 1, 3, 'completed', now())`,
+        [jobId, opened.cycle.id, model],
       );
       const version = await registerCandidate(m, {
         modelId: model,

@@ -6,6 +6,8 @@ import { eventConsumersProvider, InfraModule } from '@genesis/persistence';
 import { EvaluationResultsHandler } from './collect-results/evaluation-results.handler';
 import { EVALUATOR_CONFIG, type EvaluatorConfig } from './evaluator.config';
 import { StartEvaluationHandler } from './start-evaluation/start-evaluation.handler';
+import { jobProviders } from '@genesis/jobs';
+import { evaluationJobKind } from './evaluation-jobs';
 
 /**
  * The evaluation gate (ARCHITECTURE §2): a trained candidate and the current champion run the same
@@ -21,6 +23,11 @@ export class AppModule {
       providers: [
         { provide: EVALUATOR_CONFIG, useValue: config },
         ArtifactStore,
+        // The evaluation kind of the one job lifecycle, and its deadline sweep (ADR 0023).
+        ...jobProviders<EvaluatorConfig>('evaluator', EVALUATOR_CONFIG, (c) => ({
+          kinds: [evaluationJobKind(c)],
+          sweepIntervalMs: c.sweepIntervalMs,
+        })),
         StartEvaluationHandler,
         EvaluationResultsHandler,
         eventConsumersProvider(

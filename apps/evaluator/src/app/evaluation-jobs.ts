@@ -1,14 +1,14 @@
-import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import {
   SUBJECTS,
-  makeEnvelope,
   type AdapterRef,
   type EvaluationRole,
   type EventEnvelope,
   type JobsEvaluateV1,
 } from '@genesis/contracts';
-import { enqueueEvent } from '@genesis/persistence';
+import { transitionCycle } from '@genesis/cycles';
+import type { JobKind, JobLifecycle } from '@genesis/jobs';
+import { counter } from '@genesis/observability';
 import { servableVersion } from '@genesis/registry';
 import type { EvaluatorConfig } from './evaluator.config';
 
@@ -41,58 +41,119 @@ export interface ModelUnderTest {
   adapter: AdapterRef | null;
 }
 
+export const EVALUATION = 'evaluation';
+
+const jobOutcomes = counter('genesis_evaluation_jobs_total', 'Evaluation jobs by role and outcome', [
+  'model_id',
+  'role',
+  'outcome',
+]);
+
+/** Where a job's per-item results go: per job, so a retry never overwrites an earlier attempt's. */
+function outputKey(evaluationId: string, jobId: string): string {
+  return `eval-results/${evaluationId}/${jobId}.jsonl`;
+}
+
 /**
- * Queues one evaluation attempt for one role: an evaluation_jobs row and its jobs.evaluate message
+ * The evaluation kind of the one job lifecycle (ADR 0023). Both roles' jobs meet on their
+ * evaluation row, so it is locked before a job row (the same order as the result handler); the
+ * evaluation fails, and with it the cycle, when a role has no attempt left or its job expires past
+ * GENESIS_EVALUATION_DEADLINE with none left.
+ */
+export function evaluationJobKind(config: EvaluatorConfig): JobKind<JobsEvaluateV1> {
+  return {
+    kind: EVALUATION,
+    subject: SUBJECTS.jobsEvaluate,
+    source: 'evaluator',
+    maxAttempts: config.maxAttempts,
+    deadlineMs: config.deadlineMs,
+    deadlineCode: 'EVALUATION_DEADLINE_EXCEEDED',
+    renew(previous, next) {
+      return {
+        ...previous,
+        job_id: next.jobId,
+        attempt: next.attempt,
+        deadline: next.deadline,
+        output: { ...previous.output, key: outputKey(previous.evaluation_id, next.jobId) },
+      };
+    },
+    async lockOwner(m, job) {
+      await m.query(`SELECT id FROM evaluations WHERE id = $1 FOR UPDATE`, [job.parent_id]);
+    },
+    async ownerWaiting(m, job) {
+      const [evaluation] = await m.query(`SELECT status FROM evaluations WHERE id = $1`, [job.parent_id]);
+      return evaluation?.status === 'running';
+    },
+    async giveUp(m, job, reason) {
+      await failEvaluation(m, job.parent_id!, reason.code, reason.message);
+    },
+    countOutcome(job, outcome) {
+      jobOutcomes.inc({ model_id: job.model_id, role: job.role ?? 'unknown', outcome });
+    },
+  };
+}
+
+/** The evaluation fails, and its cycle with the phase and the reason. */
+export async function failEvaluation(
+  m: EntityManager,
+  evaluationId: string,
+  code: string,
+  message: string,
+): Promise<void> {
+  const [evaluation] = await m.query(`SELECT cycle_id FROM evaluations WHERE id = $1`, [evaluationId]);
+  await m.query(`UPDATE evaluations SET status = 'failed', reason = $2, completed_at = now() WHERE id = $1`, [
+    evaluationId,
+    `${code}: ${message}`,
+  ]);
+  await transitionCycle(m, evaluation.cycle_id, 'failed', {
+    failure: { code, message },
+    failedEventSource: 'evaluator',
+  });
+}
+
+/**
+ * Queues the first evaluation attempt of one role: a jobs row and its jobs.evaluate message
  * (outbox, caller's transaction). Every attempt is a new job id, so the worker's per-job
  * idempotency never swallows a deliberate retry.
  */
 export async function queueEvaluationJob(
+  jobs: JobLifecycle,
   m: EntityManager,
   config: EvaluatorConfig,
   evaluation: EvaluationRow,
   role: EvaluationRole,
   model: ModelUnderTest,
-  attempt: number,
   cause: Pick<EventEnvelope<unknown>, 'id' | 'correlation_id'>,
 ): Promise<string> {
-  const jobId = randomUUID();
-  await m.query(
-    `INSERT INTO evaluation_jobs (job_id, evaluation_id, role, attempt, status) VALUES ($1, $2, $3, $4, 'queued')`,
-    [jobId, evaluation.id, role, attempt],
-  );
-  const job: JobsEvaluateV1 = {
-    job_id: jobId,
-    evaluation_id: evaluation.id,
+  return jobs.queue<JobsEvaluateV1>(m, EVALUATION, {
+    modelId: evaluation.model_id,
+    cycleId: evaluation.cycle_id,
+    parentId: evaluation.id,
     role,
-    model,
-    suite: {
-      bucket: evaluation.suite.bucket,
-      key: evaluation.suite.key,
-      sha256: evaluation.suite.sha256,
-      items: evaluation.suite.items,
-    },
-    output: { bucket: evaluation.suite.bucket, key: `eval-results/${evaluation.id}/${jobId}.jsonl` },
-    generation: {
-      ...(config.maxNewTokens > 0 ? { max_new_tokens: config.maxNewTokens } : {}),
-      max_new_tokens_cap: config.maxNewTokensCap,
-    },
-    ...(evaluation.suite.anchor ? { anchor: evaluation.suite.anchor } : {}),
-    sandbox: config.sandbox,
-    seed: config.gate.seed,
-    attempt,
-  };
-  await enqueueEvent(
-    m,
-    SUBJECTS.jobsEvaluate,
-    makeEnvelope(SUBJECTS.jobsEvaluate, job, {
-      source: 'evaluator',
-      modelId: evaluation.model_id,
-      cycleId: evaluation.cycle_id,
-      correlationId: cause.correlation_id,
-      causationId: cause.id,
+    cause,
+    request: ({ jobId, attempt, deadline }) => ({
+      job_id: jobId,
+      evaluation_id: evaluation.id,
+      role,
+      model,
+      suite: {
+        bucket: evaluation.suite.bucket,
+        key: evaluation.suite.key,
+        sha256: evaluation.suite.sha256,
+        items: evaluation.suite.items,
+      },
+      output: { bucket: evaluation.suite.bucket, key: outputKey(evaluation.id, jobId) },
+      generation: {
+        ...(config.maxNewTokens > 0 ? { max_new_tokens: config.maxNewTokens } : {}),
+        max_new_tokens_cap: config.maxNewTokensCap,
+      },
+      ...(evaluation.suite.anchor ? { anchor: evaluation.suite.anchor } : {}),
+      sandbox: config.sandbox,
+      seed: config.gate.seed,
+      attempt,
+      deadline,
     }),
-  );
-  return jobId;
+  });
 }
 
 /** The model a role evaluates: a registry version (base + adapter), or the bare base model. */

@@ -61,6 +61,10 @@ export interface EvaluatorConfig extends ServiceConfig {
   gate: GatePolicy;
   artifactsBucket: string;
   maxAttempts: number;
+  /** How long one evaluation job may take before it counts as a retryable failure (ADR 0023). */
+  deadlineMs: number;
+  /** How often open evaluation jobs are checked against their deadline. */
+  sweepIntervalMs: number;
   /** Fixed generation budget; 0 = derived per suite by the worker from its references (ADR 0016). */
   maxNewTokens: number;
   /** Upper bound of a derived budget. */
@@ -81,6 +85,29 @@ function parseGuards(value: unknown): Partial<Record<GuardMetric, number>> {
     out[metric as GuardMetric] = tolerance;
   }
   return out;
+}
+
+const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/;
+const UNIT_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 } as const;
+
+/**
+ * A duration like `90s`, `45m` or `2h` (a bare number is minutes, like the training deadline's
+ * GENESIS_TRAINING_DEADLINE_MINUTES), in milliseconds.
+ */
+export function readDuration(
+  env: EnvReader,
+  name: string,
+  fallback: string,
+  bounds: { minMs: number },
+): number {
+  const raw = env.str(name, fallback).trim();
+  const match = DURATION.exec(raw);
+  const ms = match ? Number(match[1]) * UNIT_MS[(match[2] ?? 'm') as keyof typeof UNIT_MS] : NaN;
+  if (!(ms >= bounds.minMs)) {
+    env.fail(`${name}: "${raw}" is not a duration of at least ${bounds.minMs} ms (e.g. 90s, 45m, 2h)`);
+    return bounds.minMs;
+  }
+  return ms;
 }
 
 export function readGatePolicy(env: EnvReader): GatePolicy {
@@ -109,6 +136,8 @@ export function readEvaluatorConfig(env: EnvReader): EvaluatorConfig {
     gate: readGatePolicy(env),
     artifactsBucket: env.str('GENESIS_ARTIFACTS_BUCKET', ARTIFACTS_BUCKET),
     maxAttempts: env.int('GENESIS_EVALUATION_MAX_ATTEMPTS', 3, { min: 1, max: 20 }),
+    deadlineMs: readDuration(env, 'GENESIS_EVALUATION_DEADLINE', '60m', { minMs: 1_000 }),
+    sweepIntervalMs: env.int('GENESIS_EVALUATION_SWEEP_INTERVAL_MS', 15_000, { min: 100 }),
     maxNewTokens: env.int('GENESIS_EVAL_MAX_NEW_TOKENS', 0, { min: 0, max: 4096 }),
     maxNewTokensCap: env.int('GENESIS_EVAL_MAX_NEW_TOKENS_CAP', 1024, { min: 1, max: 4096 }),
     suites: {

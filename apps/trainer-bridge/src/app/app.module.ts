@@ -6,7 +6,8 @@ import { BRIDGE_CONFIG, type BridgeConfig } from './trainer-bridge.config';
 import { ArtifactStore } from '@genesis/messaging';
 import { StartTrainingHandler } from './build-snapshot/start-training.handler';
 import { TrainingEventsHandler } from './track-training/training-events.handler';
-import { TrainingDeadlineSweeper } from './track-training/deadline-sweeper';
+import { jobProviders } from '@genesis/jobs';
+import { trainingJobKind } from './training-jobs';
 import { EvaluationOutputCleaner } from './rebuild-snapshots/clean-evaluation-outputs';
 import { RebuildSnapshotsHandler } from './rebuild-snapshots/rebuild-snapshots.handler';
 
@@ -27,7 +28,11 @@ export class AppModule {
         ArtifactStore,
         StartTrainingHandler,
         TrainingEventsHandler,
-        TrainingDeadlineSweeper,
+        // The training kind of the one job lifecycle, and its deadline sweep (ADR 0023).
+        ...jobProviders<BridgeConfig>('trainer-bridge', BRIDGE_CONFIG, (c) => ({
+          kinds: [trainingJobKind(c)],
+          sweepIntervalMs: c.sweepIntervalMs,
+        })),
         RebuildSnapshotsHandler,
         EvaluationOutputCleaner,
         eventConsumersProvider(

@@ -1,7 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
-import { SUBJECTS, makeEnvelope, type EventEnvelope, type JobsTrainV1 } from '@genesis/contracts';
-import { enqueueEvent } from '@genesis/persistence';
+import { SUBJECTS, type EventEnvelope, type JobsTrainV1 } from '@genesis/contracts';
+import { transitionCycle } from '@genesis/cycles';
+import type { JobKind, JobLifecycle } from '@genesis/jobs';
+import { counter, perModelSeries } from '@genesis/observability';
 import { getFamily } from '@genesis/registry';
 import type { BridgeConfig } from './trainer-bridge.config';
 
@@ -13,52 +14,75 @@ export interface SnapshotRef {
   train_records: number;
 }
 
+export const TRAINING = 'training';
+
+const outcomes = perModelSeries(
+  counter('genesis_training_jobs_total', 'Training jobs by outcome', ['model_id', 'outcome']),
+  { outcome: ['completed', 'failed', 'failed_retryable', 'expired'] },
+);
+
 /**
- * Queues one training attempt: a training_jobs row and its jobs.train message (through the outbox,
- * in the caller's transaction). Every attempt is a new job id, so the worker's per-job
- * idempotency never swallows a deliberate retry.
+ * The training kind of the one job lifecycle (ADR 0023): a jobs.train attempt serves its cycle
+ * while the cycle is `training`; with no attempt left the cycle fails with the job's reason.
+ */
+export function trainingJobKind(config: BridgeConfig): JobKind<JobsTrainV1> {
+  return {
+    kind: TRAINING,
+    subject: SUBJECTS.jobsTrain,
+    source: 'trainer-bridge',
+    maxAttempts: config.maxAttempts,
+    deadlineMs: config.deadlineMinutes * 60_000,
+    deadlineCode: 'TRAINING_DEADLINE_EXCEEDED',
+    async ownerWaiting(m, job) {
+      const [cycle] = await m.query(`SELECT status FROM improvement_cycles WHERE id = $1`, [job.cycle_id]);
+      return cycle?.status === 'training';
+    },
+    async giveUp(m, job, reason) {
+      await transitionCycle(m, job.cycle_id!, 'failed', {
+        failure: reason,
+        failedEventSource: 'trainer-bridge',
+      });
+    },
+    countOutcome(job, outcome) {
+      outcomes.inc({ model_id: job.model_id, outcome });
+    },
+  };
+}
+
+/**
+ * Queues the first training attempt of a cycle: a jobs row and its jobs.train message (through
+ * the outbox, in the caller's transaction). Every attempt is a new job id, so the worker's
+ * per-job idempotency never swallows a deliberate retry.
  */
 export async function queueTrainingJob(
+  jobs: JobLifecycle,
   m: EntityManager,
   config: BridgeConfig,
   cycle: { id: string; model_id: string },
   snapshot: SnapshotRef,
-  attempt: number,
   cause: EventEnvelope<unknown>,
   now = new Date(),
 ): Promise<string> {
-  const jobId = randomUUID();
-  const deadline = new Date(now.getTime() + config.deadlineMinutes * 60_000);
-  await m.query(
-    `INSERT INTO training_jobs (job_id, cycle_id, attempt, status, deadline) VALUES ($1, $2, $3, 'queued', $4)`,
-    [jobId, cycle.id, attempt, deadline],
-  );
-  const job: JobsTrainV1 = {
-    job_id: jobId,
-    // The family's own base model when it names one (ADR 0022), else the deployment's.
-    base_model: (await getFamily(m, cycle.model_id))?.base_model ?? config.baseModel,
-    dataset: {
-      bucket: snapshot.bucket,
-      key: snapshot.key,
-      sha256: snapshot.sha256,
-      records: snapshot.train_records,
-    },
-    seed: config.seed,
-    attempt,
-    deadline: deadline.toISOString(),
-    ...(config.maxSteps ? { hyperparameters: { max_steps: config.maxSteps } } : {}),
-  };
-  await enqueueEvent(
-    m,
-    SUBJECTS.jobsTrain,
-    makeEnvelope(SUBJECTS.jobsTrain, job, {
-      source: 'trainer-bridge',
-      modelId: cycle.model_id,
-      cycleId: cycle.id,
-      correlationId: cause.correlation_id,
-      causationId: cause.id,
-      time: now,
+  // The family's own base model when it names one (ADR 0022), else the deployment's.
+  const baseModel = (await getFamily(m, cycle.model_id))?.base_model ?? config.baseModel;
+  return jobs.queue<JobsTrainV1>(m, TRAINING, {
+    modelId: cycle.model_id,
+    cycleId: cycle.id,
+    cause,
+    now,
+    request: ({ jobId, attempt, deadline }) => ({
+      job_id: jobId,
+      base_model: baseModel,
+      dataset: {
+        bucket: snapshot.bucket,
+        key: snapshot.key,
+        sha256: snapshot.sha256,
+        records: snapshot.train_records,
+      },
+      seed: config.seed,
+      attempt,
+      deadline,
+      ...(config.maxSteps ? { hyperparameters: { max_steps: config.maxSteps } } : {}),
     }),
-  );
-  return jobId;
+  });
 }

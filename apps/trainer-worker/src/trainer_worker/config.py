@@ -11,11 +11,13 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
+import socket
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from . import subjects
 from .sandbox import MODES, Mode, SandboxLimits
 
 DEFAULT_TARGET_MODULES: tuple[str, ...] = (
@@ -29,6 +31,7 @@ DEFAULT_TARGET_MODULES: tuple[str, ...] = (
 )
 _BUCKET = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 _CONSUMER = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
+_WORKER_ID = re.compile(r"^[a-zA-Z0-9.:_-]{1,128}$")
 
 
 class ConfigError(ValueError):
@@ -189,13 +192,19 @@ class WorkerConfig:
     # NATS_USER / the password in NATS_PASSWORD_FILE (deploy/nats/auth.conf); None: no auth.
     nats_user: str | None = None
     nats_password: str | None = field(default=None, repr=False)
-    jobs_stream: str = "GENESIS_JOBS"
-    events_stream: str = "GENESIS_EVENTS"
+    jobs_stream: str = subjects.STREAM_JOBS
+    events_stream: str = subjects.STREAM_EVENTS
     train_consumer: str = "trainer-worker-jobs-train"
     evaluate_consumer: str = "trainer-worker-jobs-evaluate"
     artifacts_bucket: str = "genesis-artifacts"
     work_dir: Path = Path(".genesis/trainer-worker")
     source: str = "trainer-worker"
+    # workers.heartbeat (ADR 0023): who this worker is and how often it says it is alive.
+    worker_id: str = "trainer-worker"
+    heartbeat_s: float = 5.0
+    # Prometheus metrics on this port (0: none); GENESIS_BIND_HOST like the services.
+    metrics_port: int = 0
+    metrics_host: str = "127.0.0.1"
     train: TrainConfig = field(default_factory=TrainConfig)
     evaluation: EvalConfig = field(default_factory=EvalConfig)
 
@@ -217,6 +226,18 @@ class WorkerConfig:
         if not _BUCKET.fullmatch(self.artifacts_bucket):
             raise ConfigError(
                 f"GENESIS_ARTIFACTS_BUCKET is not a valid bucket name ({self.artifacts_bucket!r})"
+            )
+        if not _WORKER_ID.fullmatch(self.worker_id):
+            raise ConfigError(
+                f"GENESIS_WORKER_ID must be 1-128 of: letters digits . : _ - (got {self.worker_id!r})"
+            )
+        if not 0.1 <= self.heartbeat_s <= 3600:
+            raise ConfigError(
+                f"GENESIS_WORKER_HEARTBEAT_S must be in 0.1..3600 seconds (got {self.heartbeat_s!r})"
+            )
+        if not 0 <= self.metrics_port <= 65535:
+            raise ConfigError(
+                f"GENESIS_WORKER_METRICS_PORT must be a port, 0..65535 (got {self.metrics_port!r})"
             )
         object.__setattr__(self, "work_dir", Path(self.work_dir))
 
@@ -329,6 +350,11 @@ def load_config(env: Mapping[str, str] | None = None) -> WorkerConfig:
         evaluate_consumer=env.get("GENESIS_EVALUATE_CONSUMER", "trainer-worker-jobs-evaluate"),
         artifacts_bucket=env.get("GENESIS_ARTIFACTS_BUCKET", "genesis-artifacts"),
         work_dir=Path(env.get("GENESIS_WORK_DIR", ".genesis/trainer-worker")),
+        # The pod name in Kubernetes (its hostname); the pid tells two workers on one host apart.
+        worker_id=env.get("GENESIS_WORKER_ID", "").strip() or f"{socket.gethostname()}:{os.getpid()}",
+        heartbeat_s=_env_number(env, "GENESIS_WORKER_HEARTBEAT_S", float, 5.0),
+        metrics_port=_env_number(env, "GENESIS_WORKER_METRICS_PORT", int, 0),
+        metrics_host=env.get("GENESIS_BIND_HOST", "").strip() or "127.0.0.1",
         train=train,
         evaluation=evaluation,
     )

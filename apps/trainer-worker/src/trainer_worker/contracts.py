@@ -101,6 +101,13 @@ def load_contracts(directory: Path | None = None) -> Contracts:
     return Contracts(envelope=validator(directory / "envelope.schema.json"), data=data)
 
 
+def load_message_schema(name: str) -> Draft7Validator:
+    """A core NATS message that is not an event envelope (schemas/messages, e.g. workers.heartbeat)."""
+    schema = json.loads((schema_dir() / "messages" / name).read_text(encoding="utf-8"))
+    Draft7Validator.check_schema(schema)
+    return Draft7Validator(schema, format_checker=_format_checker)
+
+
 def load_artifact_schema(name: str) -> Draft7Validator:
     schema = json.loads((schema_dir() / "artifacts" / name).read_text(encoding="utf-8"))
     return Draft7Validator(schema, format_checker=_format_checker)

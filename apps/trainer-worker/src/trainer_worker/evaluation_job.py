@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from . import subjects
 from .anchor import anchor_items
 from .config import EvalConfig
 from .contracts import follow_up, load_artifact_schema, result_event_id
@@ -30,8 +31,9 @@ log = logging.getLogger("trainer_worker")
 
 
 class EvaluationJob(JobHandler):
-    subject = "jobs.evaluate"
-    failed_type = "evaluation.failed"
+    kind = "evaluation"
+    subject = subjects.JOBS_EVALUATE
+    failed_type = subjects.EVALUATION_FAILED
     crash_phase = "evaluate"
 
     @property
@@ -93,7 +95,7 @@ class EvaluationJob(JobHandler):
         }
         return follow_up(
             envelope,
-            "evaluation.completed",
+            subjects.EVALUATION_COMPLETED,
             completed,
             source=self.ctx.config.source,
             event_id=result_event_id(job_id),

@@ -36,6 +36,7 @@ class JobContext(Protocol):
 
 
 class JobHandler(ABC):
+    kind: ClassVar[str]  # the job kind of the one job lifecycle (ADR 0023), e.g. training
     subject: ClassVar[str]  # the job's subject, e.g. jobs.train
     failed_type: ClassVar[str]  # its failure event, e.g. training.failed
     crash_phase: ClassVar[str]  # the `phase` of a failure nobody anticipated

@@ -12,6 +12,7 @@ import json
 import logging
 from typing import Any
 
+from . import subjects
 from .contracts import follow_up, result_event_id
 from .data import parse_snapshot
 from .errors import Interrupted, JobFailure
@@ -22,8 +23,9 @@ log = logging.getLogger("trainer_worker")
 
 
 class TrainingJob(JobHandler):
-    subject = "jobs.train"
-    failed_type = "training.failed"
+    kind = "training"
+    subject = subjects.JOBS_TRAIN
+    failed_type = subjects.TRAINING_FAILED
     crash_phase = "train"
 
     @property
@@ -109,7 +111,7 @@ class TrainingJob(JobHandler):
         }
         return follow_up(
             envelope,
-            "training.completed",
+            subjects.TRAINING_COMPLETED,
             completed,
             source=config.source,
             event_id=result_event_id(job_id),
@@ -133,7 +135,7 @@ class TrainingJob(JobHandler):
                 }
                 if p.resumed_from_step:
                     data["resumed_from_step"] = p.resumed_from_step
-                event = follow_up(cause, "training.progress", data, source=self.ctx.config.source)
+                event = follow_up(cause, subjects.TRAINING_PROGRESS, data, source=self.ctx.config.source)
                 await self.ctx.publish(event)
                 log.info("progress", extra={"job_id": data["job_id"], "step": p.step, "loss": p.loss})
             except Exception:  # progress is best effort; the result is what counts

@@ -38,7 +38,9 @@ from .config import WorkerConfig
 from .contracts import ContractError, load_contracts
 from .errors import Interrupted, JobFailure
 from .evaluation_job import EvaluationJob
+from .heartbeat import Heartbeat, gpu_memory_used_fraction, host_memory_used_fraction
 from .jobs import JobHandler
+from .metrics import WorkerMetrics
 from .training_job import TrainingJob
 
 log = logging.getLogger("trainer_worker")
@@ -62,6 +64,18 @@ class Worker:
         self.js: Any = None
         self.store: Any = None
         self._limits: dict[str, tuple[float, int]] = {}  # consumer → (ack_wait s, max_deliver)
+        # One job at a time (one GPU): one slot. Heartbeats and metrics report it (ADR 0023).
+        self.slots_total = 1
+        self.busy = 0
+        kinds = [handler.kind for handler in self.handlers]
+        self.metrics = WorkerMetrics(kinds, [h.consumer for h in self.handlers], self.slots_total)
+        self.heartbeat = Heartbeat(
+            worker_id=config.worker_id,
+            kinds=kinds,
+            slots_total=self.slots_total,
+            busy=lambda: self.busy,
+            interval_s=config.heartbeat_s,
+        )
 
     def request_stop(self) -> None:
         """SIGTERM: take nothing new; a running job checkpoints (or stops) and gives its job back."""
@@ -146,6 +160,8 @@ class Worker:
             for handler in self.handlers
         ]
         stopping = asyncio.ensure_future(self.stopping.wait())
+        beats = asyncio.create_task(self.heartbeat.run(self.nc, self.stopping))
+        observing = asyncio.create_task(self._observe())
         turn = 0
         try:
             while not self.stopping.is_set():
@@ -172,6 +188,9 @@ class Worker:
                     await self.handle(msg, handler)
         finally:
             stopping.cancel()
+            for task in (beats, observing):
+                task.cancel()
+            await asyncio.gather(beats, observing, return_exceptions=True)
             # close, not drain: every ack and publish above was awaited, and draining a pull
             # subscription waits out its drain timeout (30 s) for nothing.
             for _, sub in subs:
@@ -181,6 +200,19 @@ class Worker:
     # --- one job: the protocol every kind of job shares ---------------------------------------
 
     async def handle(self, msg: Any, handler: JobHandler) -> None:
+        started = time.monotonic()
+        self.busy += 1
+        self.metrics.slots_busy.set(self.busy)
+        outcome = "invalid"
+        try:
+            outcome = await self._handle(msg, handler)
+        finally:
+            self.busy -= 1
+            self.metrics.slots_busy.set(self.busy)
+            self.metrics.job_done(handler.kind, outcome, time.monotonic() - started)
+
+    async def _handle(self, msg: Any, handler: JobHandler) -> str:
+        """One job message, start to ack; returns its outcome (metrics.OUTCOMES)."""
         delivery = msg.metadata.num_delivered
         try:
             envelope = json.loads(msg.data)
@@ -193,7 +225,7 @@ class Worker:
             log.error("invalid job message; terminated", extra={"error": str(err)[:500]})
             await self._fail_unparseable(msg, handler, err)
             await msg.term()
-            return
+            return "invalid"
         job_id = envelope["data"]["job_id"]
         ctx = {
             "job_id": job_id,
@@ -206,7 +238,7 @@ class Worker:
         if await self._republish_existing_result(job_id):
             log.info("job already has a result; republished it and acked (no second run)", extra=ctx)
             await msg.ack_sync()
-            return
+            return "republished"
 
         ack_wait, max_deliver = self._limits.get(handler.consumer, (30.0, -1))
         heartbeat = asyncio.create_task(self._heartbeat(msg, ack_wait))
@@ -215,7 +247,7 @@ class Worker:
         except Interrupted:
             log.warning("job interrupted by shutdown; it goes back to the queue", extra=ctx)
             await msg.nak()
-            return
+            return "interrupted"
         except JobFailure as failure:
             log.error("job failed", extra=ctx | {"code": failure.code, "error": failure.message})
             event = handler.failed_event(envelope, failure, delivery)
@@ -224,7 +256,7 @@ class Worker:
             log.exception("job crashed", extra=ctx | {"last_delivery": last})
             if not last:
                 await msg.nak(delay=min(60.0, 5.0 * 2 ** (delivery - 1)))
-                return
+                return "retried"
             failure = JobFailure(
                 "WORKER_ERROR", f"{type(err).__name__}: {err}", retryable=True, phase=handler.crash_phase
             )
@@ -235,6 +267,9 @@ class Worker:
         await msg.ack_sync()
         shutil.rmtree(self.job_dir(job_id), ignore_errors=True)
         log.info("job done", extra=ctx | {"result": event["type"]})
+        if event["type"] == handler.failed_type:
+            return "failed_retryable" if event["data"].get("retryable") else "failed"
+        return "completed"
 
     # --- JobContext ----------------------------------------------------------------------------
 
@@ -274,6 +309,21 @@ class Worker:
         return True
 
     # --- helpers -------------------------------------------------------------------------------
+
+    async def _observe(self) -> None:
+        """Memory and the consumers' lag for the metrics, every heartbeat interval."""
+        while True:
+            gpu = gpu_memory_used_fraction()
+            self.metrics.memory_used(host_memory_used_fraction(), gpu)
+            for handler in self.handlers:
+                try:
+                    info = await self.js.consumer_info(self.config.jobs_stream, handler.consumer)
+                    self.metrics.consumer_lag(
+                        handler.consumer, info.num_pending or 0, info.num_ack_pending or 0
+                    )
+                except Exception:  # a reconnect in progress: the next round asks again
+                    log.debug("consumer info failed", exc_info=True)
+            await asyncio.sleep(self.config.heartbeat_s)
 
     async def _heartbeat(self, msg: Any, ack_wait: float) -> None:
         """In-progress acks at a third of ack_wait, so a long job keeps its message."""
@@ -343,7 +393,11 @@ async def serve(config: WorkerConfig, stop_after: float | None = None) -> None:
         loop.call_later(stop_after, worker.request_stop)
     started = time.monotonic()
     await asyncio.to_thread(_probe_sandbox, config)
-    await worker.run()
+    worker.metrics.serve(config.metrics_host, config.metrics_port)
+    try:
+        await worker.run()
+    finally:
+        worker.metrics.close()
     log.info("stopped", extra={"uptime_s": round(time.monotonic() - started, 1)})
 
 

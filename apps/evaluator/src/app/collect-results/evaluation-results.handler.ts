@@ -19,12 +19,13 @@ import {
   type ObjectRef,
 } from '@genesis/contracts';
 import { transitionCycle } from '@genesis/cycles';
+import { JobLifecycle } from '@genesis/jobs';
 import { ArtifactStore } from '@genesis/messaging';
 import { recordEvaluation } from '@genesis/registry';
 import { counter, gauge, Log, perModelSeries } from '@genesis/observability';
 import { decide, PRIMARY_METRIC } from '../decide/decision';
 import { EVALUATOR_CONFIG, type EvaluatorConfig } from '../evaluator.config';
-import { modelUnderTest, queueEvaluationJob, type EvaluationRow } from '../evaluation-jobs';
+import { EVALUATION, failEvaluation, type EvaluationRow } from '../evaluation-jobs';
 import { loadItemSlices } from './item-slices';
 
 const decisions = perModelSeries(
@@ -43,19 +44,10 @@ const sliceRegressions = perModelSeries(
     ['model_id'],
   ),
 );
-const jobOutcomes = counter('genesis_evaluation_jobs_total', 'Evaluation jobs by role and outcome', [
-  'model_id',
-  'role',
-  'outcome',
-]);
 
-interface JobRow {
-  job_id: string;
+interface CompletedJob {
   role: EvaluationRole;
-  attempt: number;
-  status: string;
-  metrics: EvaluationMetrics | null;
-  results: (ObjectRef & { sha256: string }) | null;
+  result: { metrics: EvaluationMetrics; results: ResultsRef };
 }
 
 type ResultsRef = ObjectRef & { sha256: string };
@@ -71,8 +63,8 @@ async function recordScores(
   champion: EvaluationMetrics,
 ): Promise<void> {
   const durations: { role: EvaluationRole; seconds: number | null }[] = await m.query(
-    `SELECT DISTINCT ON (role) role, (results->>'duration_seconds')::float8 AS seconds FROM evaluation_jobs
-     WHERE evaluation_id = $1 AND status = 'completed' ORDER BY role, attempt DESC`,
+    `SELECT DISTINCT ON (role) role, (result->>'duration_seconds')::float8 AS seconds FROM jobs
+     WHERE kind = 'evaluation' AND parent_id = $1 AND status = 'completed' ORDER BY role, attempt DESC`,
     [evaluation.id],
   );
   const latencyMs = (role: EvaluationRole, metrics: EvaluationMetrics) => {
@@ -118,24 +110,8 @@ export class EvaluationResultsHandler {
     @Inject(DataSource) private readonly dataSource: DataSource,
     @Inject(ArtifactStore) private readonly artifacts: ArtifactStore,
     @Inject(EVALUATOR_CONFIG) private readonly config: EvaluatorConfig,
+    @Inject(JobLifecycle) private readonly jobs: JobLifecycle,
   ) {}
-
-  /** Locks the job's evaluation (the unit both roles meet on), then reads the job. */
-  private async lock(
-    m: EntityManager,
-    jobId: string,
-  ): Promise<{ job: JobRow; evaluation: EvaluationRow } | undefined> {
-    const [ref] = await m.query(`SELECT evaluation_id FROM evaluation_jobs WHERE job_id = $1`, [jobId]);
-    if (!ref) {
-      this.log.warn('result for an unknown evaluation job ignored', { job_id: jobId });
-      return undefined;
-    }
-    const [evaluation] = await m.query(`SELECT * FROM evaluations WHERE id = $1 FOR UPDATE`, [
-      ref.evaluation_id,
-    ]);
-    const [job] = await m.query(`SELECT * FROM evaluation_jobs WHERE job_id = $1`, [jobId]);
-    return { job, evaluation };
-  }
 
   async completed(event: EventEnvelope<EvaluationCompletedV1>): Promise<void> {
     const r = event.data;
@@ -157,34 +133,23 @@ export class EvaluationResultsHandler {
       return;
     }
     await this.dataSource.transaction(async (m) => {
-      const locked = await this.lock(m, r.job_id);
-      if (!locked || locked.job.status !== 'queued') return; // a second result of a job is ignored by design
-      const { evaluation } = locked;
-      await m.query(
-        `UPDATE evaluation_jobs SET status = 'completed', metrics = $2, results = $3, updated_at = now() WHERE job_id = $1`,
-        [
-          r.job_id,
-          JSON.stringify(r.metrics),
-          // The duration rides with the results: the metrics history's latency (ADR 0022).
-          JSON.stringify(
-            r.duration_seconds === undefined
-              ? r.results
-              : { ...r.results, duration_seconds: r.duration_seconds },
-          ),
-        ],
-      );
-      jobOutcomes.inc({ model_id: evaluation.model_id, role: r.role, outcome: 'completed' });
-      if (evaluation.status !== 'running') return;
+      // Locks the evaluation (the unit both roles meet on), then the job; a second result is ignored.
+      const job = await this.jobs.complete(m, r.job_id, r);
+      if (!job) return;
+      const [evaluation] = (await m.query(`SELECT * FROM evaluations WHERE id = $1`, [
+        job.parent_id,
+      ])) as EvaluationRow[];
+      if (!evaluation || evaluation.status !== 'running') return;
       const [other] = (await m.query(
-        `SELECT * FROM evaluation_jobs WHERE evaluation_id = $1 AND role <> $2 AND status = 'completed'
+        `SELECT role, result FROM jobs WHERE kind = $1 AND parent_id = $2 AND role <> $3 AND status = 'completed'
          ORDER BY attempt DESC LIMIT 1`,
-        [evaluation.id, r.role],
-      )) as JobRow[];
+        [EVALUATION, evaluation.id, r.role],
+      )) as CompletedJob[];
       if (!other) return; // the other model is still being evaluated
-      const otherResults = await this.loadResults(other.results!);
+      const otherResults = await this.loadResults(other.result.results);
       const byRole = {
         [r.role]: { metrics: r.metrics, results: own },
-        [other.role]: { metrics: other.metrics!, results: otherResults },
+        [other.role]: { metrics: other.result.metrics, results: otherResults },
       } as Record<EvaluationRole, { metrics: EvaluationMetrics; results: EvalItemResult[] }>;
       await this.decide(m, evaluation, byRole, event);
     });
@@ -205,9 +170,9 @@ export class EvaluationResultsHandler {
       champion: championById.get(c.item_id)!,
     }));
     if (candidate.results.length !== champion.results.length || pairs.some((p) => !p.champion)) {
-      await this.failEvaluation(
+      await failEvaluation(
         m,
-        evaluation,
+        evaluation.id,
         'EVALUATION_MISMATCH',
         'candidate and champion results do not cover the same suite items',
       );
@@ -297,53 +262,20 @@ export class EvaluationResultsHandler {
   async failed(event: EventEnvelope<EvaluationFailedV1>): Promise<void> {
     const f = event.data;
     await this.dataSource.transaction(async (m) => {
-      const locked = await this.lock(m, f.job_id);
-      if (!locked || locked.job.status !== 'queued') return;
-      const { job, evaluation } = locked;
-      await m.query(
-        `UPDATE evaluation_jobs SET status = 'failed', failure = $2, updated_at = now() WHERE job_id = $1`,
-        [f.job_id, `${f.reason.code}: ${f.reason.message}`],
+      const outcome = await this.jobs.fail(
+        m,
+        f.job_id,
+        { code: f.reason.code, message: f.reason.message, retryable: f.retryable, phase: f.phase },
+        event,
       );
-      jobOutcomes.inc({
-        model_id: evaluation.model_id,
-        role: job.role,
-        outcome: f.retryable ? 'failed_retryable' : 'failed',
-      });
-      if (evaluation.status !== 'running') return;
-      if (f.retryable && job.attempt < this.config.maxAttempts) {
-        const version = job.role === 'candidate' ? evaluation.candidate_version : evaluation.champion_version;
-        const model = await modelUnderTest(m, version, evaluation.base_model);
-        const next = await queueEvaluationJob(
-          m,
-          this.config,
-          evaluation,
-          job.role,
-          model,
-          job.attempt + 1,
-          event,
-        );
+      if (outcome.outcome === 'retried')
         this.log.warn('evaluation job failed; retrying', {
-          evaluation_id: evaluation.id,
-          role: job.role,
-          attempt: job.attempt + 1,
-          job_id: next,
+          evaluation_id: outcome.job.parent_id,
+          role: outcome.job.role,
+          attempt: outcome.job.attempt + 1,
+          job_id: outcome.next,
           reason: f.reason.code,
         });
-        return;
-      }
-      const attempts = f.retryable ? ` after ${job.attempt} attempt(s)` : '';
-      await this.failEvaluation(m, evaluation, f.reason.code, `${job.role}: ${f.reason.message}${attempts}`);
-    });
-  }
-
-  private async failEvaluation(m: EntityManager, evaluation: EvaluationRow, code: string, message: string) {
-    await m.query(
-      `UPDATE evaluations SET status = 'failed', reason = $2, completed_at = now() WHERE id = $1`,
-      [evaluation.id, `${code}: ${message}`],
-    );
-    await transitionCycle(m, evaluation.cycle_id, 'failed', {
-      failure: { code, message },
-      failedEventSource: 'evaluator',
     });
   }
 

@@ -10,6 +10,7 @@ import {
   type ModelTrainedV1,
 } from '@genesis/contracts';
 import { findCycle, transitionCycle } from '@genesis/cycles';
+import { JobLifecycle } from '@genesis/jobs';
 import { ArtifactStore, PermanentError } from '@genesis/messaging';
 import { Log } from '@genesis/observability';
 import { championOf } from '@genesis/registry';
@@ -35,6 +36,7 @@ export class StartEvaluationHandler {
     @Inject(DataSource) private readonly dataSource: DataSource,
     @Inject(ArtifactStore) private readonly artifacts: ArtifactStore,
     @Inject(EVALUATOR_CONFIG) private readonly config: EvaluatorConfig,
+    @Inject(JobLifecycle) private readonly jobs: JobLifecycle,
   ) {}
 
   async handle(event: EventEnvelope<ModelTrainedV1>): Promise<void> {
@@ -125,8 +127,8 @@ export class StartEvaluationHandler {
       );
       const candidate = await modelUnderTest(m, trained.model_version, trained.base_model);
       const champion = await modelUnderTest(m, championVersion, trained.base_model);
-      await queueEvaluationJob(m, this.config, evaluation, 'candidate', candidate, 1, event);
-      await queueEvaluationJob(m, this.config, evaluation, 'champion', champion, 1, event);
+      await queueEvaluationJob(this.jobs, m, this.config, evaluation, 'candidate', candidate, event);
+      await queueEvaluationJob(this.jobs, m, this.config, evaluation, 'champion', champion, event);
       await transitionCycle(m, trained.cycle_id, 'evaluating', {
         patch: { evaluation_id: evaluation.id },
         reason: `evaluating ${trained.model_version} against ${championVersion ?? `the base model ${trained.base_model}`} on ${suiteVersion}: ${suite.items} items (${suite.inDomain} held-out, ${suite.regression} regression)${anchor ? ` + ${anchor.items ?? ANCHOR_SUITE.problems} anchor` : ''}; ${frozen.note}`,

@@ -51,8 +51,8 @@ export class QueryCyclesController {
   /** The cycle's training jobs, newest attempt first, with the worker's latest progress report. */
   private async training(cycleId: string) {
     const jobs: Record<string, unknown>[] = await this.dataSource.query(
-      `SELECT job_id, attempt, status, progress, failure, deadline, created_at, updated_at
-       FROM training_jobs WHERE cycle_id = $1 ORDER BY attempt DESC`,
+      `SELECT id AS job_id, attempt, status, progress, CASE WHEN error IS NULL THEN NULL ELSE (error->>'code') || ': ' || (error->>'message') END AS failure, deadline, created_at, updated_at
+       FROM jobs WHERE cycle_id = $1 AND kind = 'training' ORDER BY attempt DESC`,
       [cycleId],
     );
     return jobs;

@@ -27,8 +27,9 @@ export async function evaluationView(dataSource: DataSource, id: string) {
   const [e] = await dataSource.query(`SELECT * FROM evaluations WHERE id = $1`, [id]);
   if (!e) return undefined;
   const jobs: Record<string, unknown>[] = await dataSource.query(
-    `SELECT job_id, role, attempt, status, metrics, failure, created_at, updated_at
-     FROM evaluation_jobs WHERE evaluation_id = $1 ORDER BY role, attempt DESC`,
+    `SELECT id AS job_id, role, attempt, status, result->'metrics' AS metrics,
+       CASE WHEN error IS NULL THEN NULL ELSE (error->>'code') || ': ' || (error->>'message') END AS failure, deadline, created_at, updated_at
+     FROM jobs WHERE kind = 'evaluation' AND parent_id = $1 ORDER BY role, attempt DESC`,
     [id],
   );
   const items: Record<string, unknown>[] = await dataSource.query(

@@ -1,6 +1,6 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { Subscription } from '@nats-io/transport-node';
-import { CORE_SUBJECTS } from '@genesis/contracts';
+import { BROADCASTS } from '@genesis/contracts';
 import { parseHeartbeat, type WorkerHeartbeat } from '@genesis/engine';
 import { NatsClient } from '@genesis/messaging';
 import { counter, gauge, Log } from '@genesis/observability';
@@ -41,7 +41,7 @@ export class WorkerPool implements OnApplicationBootstrap, OnApplicationShutdown
   }
 
   onApplicationBootstrap(): void {
-    this.sub = this.nats.connection.subscribe(CORE_SUBJECTS.workersHeartbeat, {
+    this.sub = this.nats.connection.subscribe(BROADCASTS.workersHeartbeat, {
       callback: (err, msg) => {
         if (err) return;
         let parsed: WorkerHeartbeat | string;

@@ -9,6 +9,7 @@ import {
   type ThresholdReachedV1,
 } from '@genesis/contracts';
 import { findCycle, transitionCycle } from '@genesis/cycles';
+import { JobLifecycle } from '@genesis/jobs';
 import { counter, Log, perModelSeries } from '@genesis/observability';
 import { BRIDGE_CONFIG, type BridgeConfig } from '../trainer-bridge.config';
 import { queueTrainingJob, type SnapshotRef } from '../training-jobs';
@@ -51,6 +52,7 @@ export class StartTrainingHandler {
     @Inject(ArtifactStore) private readonly artifacts: ArtifactStore,
     @Inject(BRIDGE_CONFIG) private readonly config: BridgeConfig,
     @Inject(NatsClient) nats: NatsClient,
+    @Inject(JobLifecycle) private readonly jobs: JobLifecycle,
   ) {
     this.suiteVectors = new SuiteVectors(
       dataSource,
@@ -219,7 +221,7 @@ export class StartTrainingHandler {
         patch: { snapshot_id: snapshot.id },
         reason: `snapshot ${built.sha256.slice(0, 12)}: ${snapshot.train_records} training records (${built.replayIds.length} replayed), ${built.evalIds.length} held out${describeDecontamination(built.decontamination)}; ${describeSlicing(sliced.slicing)}`,
       });
-      const jobId = await queueTrainingJob(m, this.config, cycle, snapshot, 1, event);
+      const jobId = await queueTrainingJob(this.jobs, m, this.config, cycle, snapshot, event);
       await transitionCycle(m, cycleId, 'training', { reason: `training job ${jobId} queued` });
     });
     snapshots.inc({ model_id: modelId });

@@ -36,7 +36,7 @@ interface ResultsRef {
 
 /**
  * Model output is kept by evaluations twice: per-item rows (`evaluation_items`, both models side by
- * side) and the worker's results objects (`evaluation_jobs.results`). A rescan runs every output through
+ * side) and the worker's results objects (`jobs.result.results` of evaluation jobs). A rescan runs every output through
  * the current rules (the same GENESIS_SECRET_EXTRA_RULES as the learner) and a forget replaces the
  * outputs on items derived from a forgotten learning (an in-domain item is a learning: its output is
  * the model's attempt at that learning's correction, often the correction itself) — ADR 0017.
@@ -139,7 +139,8 @@ export class EvaluationOutputCleaner {
     }
 
     const jobs = await m.query<{ job_id: string; results: ResultsRef }[]>(
-      `SELECT job_id, results FROM evaluation_jobs WHERE evaluation_id = $1 AND results IS NOT NULL`,
+      `SELECT id AS job_id, result->'results' AS results FROM jobs
+       WHERE kind = 'evaluation' AND parent_id = $1 AND result->'results' IS NOT NULL`,
       [evaluationId],
     );
     let objects = 0;
@@ -154,10 +155,10 @@ export class EvaluationOutputCleaner {
       if (!object.changed) continue;
       const key = `eval-results/${evaluationId}/${jobId}.${object.sha256.slice(0, 16)}.jsonl`;
       await this.artifacts.putIfAbsent(results.bucket, key, object.jsonl);
-      await m.query(`UPDATE evaluation_jobs SET results = $2, updated_at = now() WHERE job_id = $1`, [
-        jobId,
-        JSON.stringify({ ...results, key, sha256: object.sha256 }),
-      ]);
+      await m.query(
+        `UPDATE jobs SET result = jsonb_set(result, '{results}', $2::jsonb), updated_at = now() WHERE id = $1`,
+        [jobId, JSON.stringify({ ...results, key, sha256: object.sha256 })],
+      );
       await m.query(
         `INSERT INTO rescan_purges (rescan_id, bucket, key) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
         [job.id, results.bucket, results.key],

@@ -265,8 +265,8 @@ export class RebuildSnapshotsHandler {
          SELECT 1 FROM dataset_snapshots s WHERE s.bucket = p.bucket AND s.deleted_at IS NULL
            AND (s.key = p.key OR s.eval_key = p.key))
          OR EXISTS (SELECT 1 FROM suite_versions v WHERE v.bucket = p.bucket AND v.key = p.key)
-         OR EXISTS (SELECT 1 FROM evaluation_jobs j
-           WHERE j.results->>'bucket' = p.bucket AND j.results->>'key' = p.key) AS in_use
+         OR EXISTS (SELECT 1 FROM jobs j WHERE j.kind = 'evaluation'
+           AND j.result->'results'->>'bucket' = p.bucket AND j.result->'results'->>'key' = p.key) AS in_use
        FROM rescan_purges p WHERE p.rescan_id = $1 AND p.purged_at IS NULL`,
       [rescanId],
     );

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DataSource, type EntityManager } from 'typeorm';
+import { DataSource } from 'typeorm';
 import {
   SUBJECTS,
   followUp,
@@ -10,23 +10,15 @@ import {
   type TrainingProgressV1,
 } from '@genesis/contracts';
 import { transitionCycle } from '@genesis/cycles';
-import { counter, gauge, Log, perModelSeries } from '@genesis/observability';
+import { JobLifecycle } from '@genesis/jobs';
+import { gauge, Log } from '@genesis/observability';
 import { registerCandidate } from '@genesis/registry';
-import { BRIDGE_CONFIG, type BridgeConfig } from '../trainer-bridge.config';
-import { queueTrainingJob, type SnapshotRef } from '../training-jobs';
 
 const lossGauge = gauge('genesis_training_loss', 'Latest training loss reported by the worker', ['model_id']);
 const tpsGauge = gauge('genesis_training_tokens_per_second', 'Latest training throughput', ['model_id']);
-const outcomes = perModelSeries(
-  counter('genesis_training_jobs_total', 'Training jobs by outcome', ['model_id', 'outcome']),
-  { outcome: ['completed', 'failed', 'failed_retryable', 'expired'] },
-);
 
-interface JobRow {
-  job_id: string;
+interface CycleOfJob {
   cycle_id: string;
-  attempt: number;
-  status: string;
   model_id: string;
   cycle_status: string;
 }
@@ -34,8 +26,9 @@ interface JobRow {
 /**
  * The worker's training.progress / completed / failed → the cycle: progress is recorded on the
  * job (visible in the cycle view), completion registers a candidate version and announces
- * model.trained, failure retries a bounded number of times or fails the cycle with the reason.
- * Each step locks the job row, so redeliveries and races apply at most once.
+ * model.trained; failure and expiry go through the one job lifecycle (ADR 0023), which retries a
+ * bounded number of times or fails the cycle with the reason. Each step locks the job row, so
+ * redeliveries and races apply at most once.
  */
 @Injectable()
 export class TrainingEventsHandler {
@@ -43,41 +36,31 @@ export class TrainingEventsHandler {
 
   constructor(
     @Inject(DataSource) private readonly dataSource: DataSource,
-    @Inject(BRIDGE_CONFIG) private readonly config: BridgeConfig,
+    @Inject(JobLifecycle) private readonly jobs: JobLifecycle,
   ) {}
-
-  private async lockJob(m: EntityManager, jobId: string): Promise<JobRow | undefined> {
-    const [job] = await m.query(
-      `SELECT j.job_id, j.cycle_id, j.attempt, j.status, c.model_id, c.status AS cycle_status
-       FROM training_jobs j JOIN improvement_cycles c ON c.id = j.cycle_id WHERE j.job_id = $1 FOR UPDATE OF j`,
-      [jobId],
-    );
-    if (!job) this.log.warn('event for an unknown training job ignored', { job_id: jobId });
-    return job as JobRow | undefined;
-  }
 
   async progress(event: EventEnvelope<TrainingProgressV1>): Promise<void> {
     const p = event.data;
-    const [row] = await this.dataSource.query(
-      `UPDATE training_jobs SET status = 'running', progress = $2, updated_at = now()
-       WHERE job_id = $1 AND status IN ('queued', 'running')
-         AND (progress IS NULL OR (progress->>'step')::int <= $3)
-       RETURNING cycle_id`,
-      [p.job_id, JSON.stringify({ ...p, reported_at: event.time }), p.step],
+    const job = await this.jobs.progress(
+      this.dataSource,
+      p.job_id,
+      { ...p, reported_at: event.time },
+      p.step,
     );
-    if (row && p.loss !== null) lossGauge.set({ model_id: event.model_id }, p.loss);
-    if (row) tpsGauge.set({ model_id: event.model_id }, p.tokens_per_second);
+    if (job && p.loss !== null) lossGauge.set({ model_id: event.model_id }, p.loss);
+    if (job) tpsGauge.set({ model_id: event.model_id }, p.tokens_per_second);
   }
 
   async completed(event: EventEnvelope<TrainingCompletedV1>): Promise<void> {
     const r = event.data;
     await this.dataSource.transaction(async (m) => {
-      const job = await this.lockJob(m, r.job_id);
-      if (!job || job.status === 'completed') return; // a second completion of a job is ignored by design
-      await m.query(
-        `UPDATE training_jobs SET status = 'completed', result = $2, updated_at = now() WHERE job_id = $1`,
-        [r.job_id, JSON.stringify(r)],
-      );
+      const done = await this.jobs.complete(m, r.job_id, r);
+      if (!done) return; // unknown, or a second completion of a job: ignored by design
+      const [job] = (await m.query(
+        `SELECT id AS cycle_id, model_id, status AS cycle_status FROM improvement_cycles WHERE id = $1`,
+        [done.cycle_id],
+      )) as CycleOfJob[];
+      if (!job) return;
       if (job.cycle_status !== 'training') {
         this.log.warn('training finished after its cycle moved on; result kept, not promoted', {
           job_id: r.job_id,
@@ -130,76 +113,25 @@ export class TrainingEventsHandler {
           }),
         },
       });
-      outcomes.inc({ model_id: job.model_id, outcome: 'completed' });
     });
   }
 
   async failed(event: EventEnvelope<TrainingFailedV1>): Promise<void> {
     const f = event.data;
     await this.dataSource.transaction(async (m) => {
-      const job = await this.lockJob(m, f.job_id);
-      if (!job || job.status === 'completed' || job.status === 'failed' || job.status === 'expired') return;
-      await m.query(
-        `UPDATE training_jobs SET status = 'failed', failure = $2, updated_at = now() WHERE job_id = $1`,
-        [f.job_id, `${f.reason.code}: ${f.reason.message}`],
-      );
-      outcomes.inc({ model_id: job.model_id, outcome: f.retryable ? 'failed_retryable' : 'failed' });
-      await this.retryOrFail(m, job, f.retryable, f.reason, event);
-    });
-  }
-
-  /** A job past its deadline counts as a retryable failure. */
-  async expire(jobId: string): Promise<void> {
-    await this.dataSource.transaction(async (m) => {
-      const job = await this.lockJob(m, jobId);
-      if (!job || (job.status !== 'queued' && job.status !== 'running')) return;
-      await m.query(
-        `UPDATE training_jobs SET status = 'expired', failure = 'DEADLINE_EXCEEDED', updated_at = now() WHERE job_id = $1`,
-        [jobId],
-      );
-      outcomes.inc({ model_id: job.model_id, outcome: 'expired' });
-      const reason = {
-        code: 'TRAINING_DEADLINE_EXCEEDED',
-        message: `job ${jobId} passed its ${this.config.deadlineMinutes} min deadline`,
-      };
-      await this.retryOrFail(m, job, true, reason);
-    });
-  }
-
-  private async retryOrFail(
-    m: EntityManager,
-    job: JobRow,
-    retryable: boolean,
-    reason: { code: string; message: string },
-    cause?: EventEnvelope<unknown>,
-  ): Promise<void> {
-    if (job.cycle_status !== 'training') return;
-    if (retryable && job.attempt < this.config.maxAttempts) {
-      const [snapshot] = (await m.query(
-        `SELECT id, bucket, key, sha256, train_records FROM dataset_snapshots WHERE cycle_id = $1`,
-        [job.cycle_id],
-      )) as SnapshotRef[];
-      const origin = cause ?? { id: job.job_id, correlation_id: job.cycle_id };
-      const next = await queueTrainingJob(
+      const outcome = await this.jobs.fail(
         m,
-        this.config,
-        { id: job.cycle_id, model_id: job.model_id },
-        snapshot!,
-        job.attempt + 1,
-        origin as EventEnvelope<unknown>,
+        f.job_id,
+        { code: f.reason.code, message: f.reason.message, retryable: f.retryable, phase: f.phase },
+        event,
       );
-      this.log.warn('training failed; retrying', {
-        cycle_id: job.cycle_id,
-        attempt: job.attempt + 1,
-        job_id: next,
-        reason: reason.code,
-      });
-      return;
-    }
-    const attempts = retryable ? ` after ${job.attempt} attempt(s)` : '';
-    await transitionCycle(m, job.cycle_id, 'failed', {
-      failure: { code: reason.code, message: `${reason.message}${attempts}` },
-      failedEventSource: 'trainer-bridge',
+      if (outcome.outcome === 'retried')
+        this.log.warn('training failed; retrying', {
+          cycle_id: outcome.job.cycle_id,
+          attempt: outcome.job.attempt + 1,
+          job_id: outcome.next,
+          reason: f.reason.code,
+        });
     });
   }
 }

@@ -36,13 +36,14 @@ import json
 import logging
 from typing import Any
 
+from ..subjects import EMBEDDINGS_CLUSTER, EMBEDDINGS_COMPUTE
 from .model import Embedder, learning_text
 from .slices import Item, SlicePolicy, cluster, decode_vector, encode_vector
 
 log = logging.getLogger("trainer_worker.embedding")
 
-SUBJECT = "embeddings.compute"
-CLUSTER_SUBJECT = "embeddings.cluster"
+SUBJECT = EMBEDDINGS_COMPUTE
+CLUSTER_SUBJECT = EMBEDDINGS_CLUSTER
 MAX_CLUSTER_ITEMS = 5000
 QUEUE = "embedder"
 MAX_ITEMS = 256
