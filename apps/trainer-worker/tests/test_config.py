@@ -150,3 +150,17 @@ def test_a_job_overrides_the_evaluation_defaults() -> None:
     cfg = EvalConfig().for_job({"generation": {"max_new_tokens": 8}, "sandbox": {"memory_mb": 64}, "seed": 3})
     assert (cfg.max_new_tokens, cfg.seed, cfg.sandbox.memory_mb, cfg.sandbox.cpu_seconds) == (8, 3, 64, 5)
     assert EvalConfig().for_job({}) == EvalConfig()
+
+
+def test_the_study_storage_url_comes_from_a_file_and_is_never_echoed(tmp_path: Path) -> None:
+    """It holds a database password (ADR 0025): a file, kept out of repr and out of error messages."""
+    secret = tmp_path / "study-storage"
+    secret.write_text("postgresql+psycopg2://worker:pa55word@db:5432/genesis\n")
+    cfg = load_config({"GENESIS_STUDY_STORAGE_FILE": str(secret)})
+    assert cfg.study_storage == "postgresql+psycopg2://worker:pa55word@db:5432/genesis"
+    assert "pa55word" not in repr(cfg)
+    assert load_config({}).study_storage is None  # a SQLite file of the worker's own
+    secret.write_text("mysql://worker:pa55word@db/genesis")
+    with pytest.raises(ConfigError, match="GENESIS_STUDY_STORAGE_FILE") as err:
+        load_config({"GENESIS_STUDY_STORAGE_FILE": str(secret)})
+    assert "pa55word" not in str(err.value)

@@ -24,6 +24,8 @@ export const SUBJECTS = {
   modelRolledBack: 'model.rolled_back',
   rollbackRequested: 'rollback.requested',
   jobsTrain: 'jobs.train',
+  /** An architecture cycle's study runner (ADR 0025); answered by training.completed / failed. */
+  jobsArchitecture: 'jobs.architecture',
   jobsEvaluate: 'jobs.evaluate',
 } as const;
 

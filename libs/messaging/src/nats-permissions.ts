@@ -77,7 +77,7 @@ export const NATS_USERS: readonly NatsUserSpec[] = [
   {
     user: 'trainer-bridge',
     role: 'dataset snapshots (built, rebuilt after a rescan), training jobs, registers trained candidates',
-    publishes: [SUBJECTS.jobsTrain, SUBJECTS.modelTrained, SUBJECTS.cycleFailed],
+    publishes: [SUBJECTS.jobsTrain, SUBJECTS.jobsArchitecture, SUBJECTS.modelTrained, SUBJECTS.cycleFailed],
     artifacts: 'read-write',
     deadLetters: true,
   },

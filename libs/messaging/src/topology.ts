@@ -134,6 +134,17 @@ export const CONSUMER_CONFIGS = [
     max_deliver: -1,
     max_ack_pending: 512,
   }),
+  // trainer-worker: an architecture cycle's study runner (ADR 0025). One job runs many trials for
+  // minutes to hours with in-progress acks; a killed worker's job comes back after 60 s and resumes
+  // the study (Optuna's storage keeps the finished trials).
+  {
+    ...consumer('trainer-worker', SUBJECTS.jobsArchitecture, {
+      ack_wait: nanos(60_000),
+      max_deliver: 5,
+      max_ack_pending: 16,
+    }),
+    stream: STREAMS.jobs as string,
+  },
   // trainer-worker: the jobs.evaluate work queue, same delivery policy as training.
   {
     ...consumer('trainer-worker', SUBJECTS.jobsEvaluate, {

@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import re
 import time
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -240,20 +241,38 @@ def validation_loss(model: Any, examples: Sequence[Example], pad_id: int, batch_
 # --- the study ---------------------------------------------------------------------------------
 
 
+STUDY_SCHEMA = "optuna"  # Optuna's tables in a schema of their own, beside Genesis' tables
+
+
 def storage(url: str, *, heartbeat_s: int = 30) -> Any:
-    """Optuna's RDB storage. The heartbeat lets a surviving worker fail the RUNNING trials of a
-    worker that died (grace: 4 beats), so a resumed study never waits for a ghost."""
+    """Optuna's RDB storage. A Postgres URL keeps its tables in the `optuna` schema (created here
+    when missing, as the migrations do); the heartbeat lets a surviving worker fail the RUNNING
+    trials of a worker that died (grace: 4 beats), so a resumed study never waits for a ghost. A
+    path (no scheme) is a SQLite file, for one worker (tests, a laptop)."""
     import optuna
+    import sqlalchemy
     import sqlalchemy.exc
 
-    if "://" not in url:  # a file: SQLite, for one worker (tests, a laptop)
-        url = f"sqlite:///{url}"
     kwargs: dict[str, Any] = {}
-    if not url.startswith("sqlite"):
+    if "://" not in url:
+        url = f"sqlite:///{url}"
+    elif not url.startswith("sqlite"):
+        url = re.sub(r"^postgres(ql)?(\+psycopg2)?://", "postgresql+psycopg2://", url)
+        engine = sqlalchemy.create_engine(url)
+        try:
+            with engine.begin() as conn:
+                conn.execute(sqlalchemy.text(f"CREATE SCHEMA IF NOT EXISTS {STUDY_SCHEMA}"))
+        except sqlalchemy.exc.IntegrityError:
+            pass  # created by a worker racing this one
+        finally:
+            engine.dispose()
         kwargs = {
             "heartbeat_interval": heartbeat_s,
             "grace_period": heartbeat_s * 4,
-            "engine_kwargs": {"pool_pre_ping": True},
+            "engine_kwargs": {
+                "pool_pre_ping": True,
+                "connect_args": {"options": f"-csearch_path={STUDY_SCHEMA}"},
+            },
         }
     for attempt in range(5):
         try:
@@ -369,6 +388,11 @@ def objective(trial: Any, run: TrialRun) -> float:
         "train_metrics", {k: result.metrics[k] for k in ("final_loss", "steps", "train_seconds")}
     )
     if _is_best_so_far(trial.study, value):
+        # what training.completed reports of the adapter, kept with it (the best may be another worker's)
+        trial.set_user_attr(
+            "trained",
+            {"metrics": result.metrics, "hyperparameters": result.hyperparameters, "device": result.device},
+        )
         trial.set_user_attr("artifact", run.keep_adapter(trial.number, result.adapter_dir))
     return value
 
@@ -464,6 +488,7 @@ def summarise(study: Any, budget: StudyBudget) -> dict[str, Any]:
             "params": dict(b.params),
             "hyperparameters": b.user_attrs.get("hyperparameters"),
             "artifact": b.user_attrs.get("artifact"),
+            "trained": b.user_attrs.get("trained"),
         }
     except ValueError:  # no complete trial
         pass
