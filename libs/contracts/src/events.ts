@@ -286,6 +286,8 @@ export interface ModelTrainedV1 {
   metrics: Record<string, unknown>;
   hyperparameters: Record<string, unknown>;
   seed: number;
+  /** Set when the candidate is an architecture study's best trial (ADR 0025). */
+  study?: { name: string; best_trial: number };
 }
 
 // --- evaluation (evaluator ⇄ trainer-worker) and deployment (deployer) --------------------------

@@ -19,6 +19,18 @@ export interface BridgeConfig extends ServiceConfig {
   seed: number;
   maxSteps?: number;
   sweepIntervalMs: number;
+  /** Defaults of an architecture cycle's study (ADR 0025); a request may set its own budget. */
+  study: StudyDefaults;
+}
+
+export interface StudyDefaults {
+  trials: number;
+  workerSeconds: number;
+  minSteps: number;
+  maxSteps: number;
+  evalEvery: number;
+  /** A study runs many trainings: its job's deadline is its own. */
+  deadlineMinutes: number;
 }
 
 export function readBridgeConfig(env: EnvReader): BridgeConfig {
@@ -40,5 +52,13 @@ export function readBridgeConfig(env: EnvReader): BridgeConfig {
     seed: env.int('GENESIS_TRAINING_SEED', 1234, { min: 0 }),
     maxSteps: maxSteps === undefined ? undefined : env.int('GENESIS_TRAINING_MAX_STEPS', 40, { min: 1 }),
     sweepIntervalMs: env.int('GENESIS_TRAINING_SWEEP_INTERVAL_MS', 15_000, { min: 100 }),
+    study: {
+      trials: env.int('GENESIS_STUDY_TRIALS', 12, { min: 1, max: 500 }),
+      workerSeconds: env.float('GENESIS_STUDY_WORKER_SECONDS', 3600, { min: 1 }),
+      minSteps: env.int('GENESIS_STUDY_MIN_STEPS', 20, { min: 1 }),
+      maxSteps: env.int('GENESIS_STUDY_MAX_STEPS', 200, { min: 1 }),
+      evalEvery: env.int('GENESIS_STUDY_EVAL_EVERY', 10, { min: 1 }),
+      deadlineMinutes: env.float('GENESIS_STUDY_DEADLINE_MINUTES', 240, { min: 0.05 }),
+    },
   };
 }

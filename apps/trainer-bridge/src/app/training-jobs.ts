@@ -12,6 +12,34 @@ export interface SnapshotRef {
   train_records: number;
 }
 
+/** A model's adopted training configuration (ADR 0025): its latest deployed study's best. */
+export interface AdoptedTrainingConfig {
+  hyperparameters: NonNullable<JobsTrainV1['hyperparameters']>;
+  study_id: string;
+  study_name: string;
+  cycle_id: string;
+}
+
+export async function adoptedTrainingConfig(
+  m: EntityManager,
+  modelId: string,
+): Promise<AdoptedTrainingConfig | undefined> {
+  const [row] = await m.query(
+    `SELECT hyperparameters, study_id, study_name, cycle_id FROM model_training_configs WHERE model_id = $1`,
+    [modelId],
+  );
+  return row as AdoptedTrainingConfig | undefined;
+}
+
+/** The jobs.train hyperparameters: the step cap of this deployment, then the adopted configuration. */
+export function trainingHyperparameters(
+  config: Pick<BridgeConfig, 'maxSteps'>,
+  adopted: AdoptedTrainingConfig | undefined,
+): JobsTrainV1['hyperparameters'] {
+  const hp = { ...(config.maxSteps ? { max_steps: config.maxSteps } : {}), ...adopted?.hyperparameters };
+  return Object.keys(hp).length ? hp : undefined;
+}
+
 /**
  * Queues one training attempt: a training_jobs row and its jobs.train message (through the outbox,
  * in the caller's transaction). Every attempt is a new job id, so the worker's per-job
@@ -28,6 +56,7 @@ export async function queueTrainingJob(
 ): Promise<string> {
   const jobId = randomUUID();
   const deadline = new Date(now.getTime() + config.deadlineMinutes * 60_000);
+  const hyperparameters = trainingHyperparameters(config, await adoptedTrainingConfig(m, cycle.model_id));
   await m.query(
     `INSERT INTO training_jobs (job_id, cycle_id, attempt, status, deadline) VALUES ($1, $2, $3, 'queued', $4)`,
     [jobId, cycle.id, attempt, deadline],
@@ -44,7 +73,7 @@ export async function queueTrainingJob(
     seed: config.seed,
     attempt,
     deadline: deadline.toISOString(),
-    ...(config.maxSteps ? { hyperparameters: { max_steps: config.maxSteps } } : {}),
+    ...(hyperparameters ? { hyperparameters } : {}),
   };
   await enqueueEvent(
     m,

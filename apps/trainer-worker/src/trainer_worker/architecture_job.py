@@ -38,6 +38,7 @@ from .study import (
 from .train import ADAPTER_FILE, CONFIG_FILE, package_versions, sha256_file
 
 log = logging.getLogger("trainer_worker")
+_SEARCHED = ("lora_r", "lora_alpha", "lora_dropout", "target_modules", "learning_rate", "max_steps")
 
 
 class ArchitectureJob(JobHandler):
@@ -125,7 +126,10 @@ class ArchitectureJob(JobHandler):
             should_stop=self.ctx.stop_work.is_set,
             on_trial=on_trial,
         )
-        starts = [*([job["baseline"]] if job.get("baseline") else []), *(job.get("warm_start") or [])]
+        # The first trial is the model's current configuration: the adopted one the bridge sends,
+        # else this worker's defaults. So the study always shows what it is trying to beat.
+        defaults = {k: v for k, v in base.hyperparameters().items() if k in _SEARCHED}
+        starts = [job.get("baseline") or defaults, *(job.get("warm_start") or [])]
 
         def search() -> dict[str, Any]:
             study = open_study(storage(self.storage_url()), name, seed=base.seed, space=space)

@@ -11,7 +11,8 @@ import {
 import { findCycle, transitionCycle } from '@genesis/cycles';
 import { counter, Log, perModelSeries } from '@genesis/observability';
 import { BRIDGE_CONFIG, type BridgeConfig } from '../trainer-bridge.config';
-import { queueTrainingJob, type SnapshotRef } from '../training-jobs';
+import { type SnapshotRef } from '../training-jobs';
+import { queueCycleJob } from '../architecture-jobs';
 import { ArtifactStore } from '@genesis/messaging';
 import { buildSnapshot, describeDecontamination, isHeldOut, type SnapshotLearning } from './snapshot';
 import { loadEmbeddings, semanticDecontamination } from './semantic-decontamination';
@@ -22,7 +23,8 @@ const snapshots = perModelSeries(
 
 /**
  * threshold.reached → an immutable, content-addressed dataset snapshot (with lineage: the ids of
- * the learnings it holds) → cycle dataset_ready → jobs.train → cycle training. Idempotent: a
+ * the learnings it holds) → cycle dataset_ready → jobs.train (jobs.architecture for an
+ * architecture cycle, ADR 0025) → cycle training. Idempotent: a
  * redelivery finds the cycle's snapshot or the cycle already past `opened`.
  */
 @Injectable()
@@ -157,8 +159,20 @@ export class StartTrainingHandler {
         patch: { snapshot_id: snapshot.id },
         reason: `snapshot ${built.sha256.slice(0, 12)}: ${snapshot.train_records} training records (${built.replayIds.length} replayed), ${built.evalIds.length} held out${describeDecontamination(built.decontamination)}`,
       });
-      const jobId = await queueTrainingJob(m, this.config, cycle, snapshot, 1, event);
-      await transitionCycle(m, cycleId, 'training', { reason: `training job ${jobId} queued` });
+      const jobId = await queueCycleJob(
+        m,
+        this.config,
+        cycle,
+        { ...snapshot, eval_key: evalKey, eval_sha256: built.evalSha256 },
+        1,
+        event,
+      );
+      await transitionCycle(m, cycleId, 'training', {
+        reason:
+          cycle.kind === 'architecture'
+            ? `architecture study job ${jobId} queued`
+            : `training job ${jobId} queued`,
+      });
     });
     snapshots.inc({ model_id: modelId });
     this.log.info('training started', {

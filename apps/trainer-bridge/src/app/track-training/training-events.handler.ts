@@ -9,11 +9,13 @@ import {
   type TrainingFailedV1,
   type TrainingProgressV1,
 } from '@genesis/contracts';
-import { transitionCycle } from '@genesis/cycles';
+import { transitionCycle, type CycleKind } from '@genesis/cycles';
 import { counter, gauge, Log, perModelSeries } from '@genesis/observability';
 import { versionName } from '../model-version';
 import { BRIDGE_CONFIG, type BridgeConfig } from '../trainer-bridge.config';
-import { queueTrainingJob, type SnapshotRef } from '../training-jobs';
+import { type SnapshotRef } from '../training-jobs';
+import { queueCycleJob } from '../architecture-jobs';
+import { recordStudyFailure, recordStudyResult } from '../record-study';
 
 const lossGauge = gauge('genesis_training_loss', 'Latest training loss reported by the worker', ['model_id']);
 const tpsGauge = gauge('genesis_training_tokens_per_second', 'Latest training throughput', ['model_id']);
@@ -29,6 +31,7 @@ interface JobRow {
   status: string;
   model_id: string;
   cycle_status: string;
+  cycle_kind: CycleKind;
 }
 
 /**
@@ -48,7 +51,7 @@ export class TrainingEventsHandler {
 
   private async lockJob(m: EntityManager, jobId: string): Promise<JobRow | undefined> {
     const [job] = await m.query(
-      `SELECT j.job_id, j.cycle_id, j.attempt, j.status, c.model_id, c.status AS cycle_status
+      `SELECT j.job_id, j.cycle_id, j.attempt, j.status, c.model_id, c.status AS cycle_status, c.kind AS cycle_kind
        FROM training_jobs j JOIN improvement_cycles c ON c.id = j.cycle_id WHERE j.job_id = $1 FOR UPDATE OF j`,
       [jobId],
     );
@@ -78,6 +81,8 @@ export class TrainingEventsHandler {
         `UPDATE training_jobs SET status = 'completed', result = $2, updated_at = now() WHERE job_id = $1`,
         [r.job_id, JSON.stringify(r)],
       );
+      // An architecture study's result is kept whatever happens to the cycle: it is the study's record.
+      if (r.study) await recordStudyResult(m, job.cycle_id, r.study);
       if (job.cycle_status !== 'training') {
         this.log.warn('training finished after its cycle moved on; result kept, not promoted', {
           job_id: r.job_id,
@@ -106,10 +111,13 @@ export class TrainingEventsHandler {
         metrics: r.metrics,
         hyperparameters: { ...r.hyperparameters },
         seed: r.seed,
+        ...(r.study ? { study: { name: r.study.name, best_trial: r.study.best_trial } } : {}),
       };
       await transitionCycle(m, job.cycle_id, 'trained', {
         patch: { model_version: version },
-        reason: `candidate ${version} trained (final loss ${r.metrics.final_loss.toFixed(4)}, ${r.metrics.steps} steps)`,
+        reason: r.study
+          ? `candidate ${version} from study ${r.study.name}, trial ${r.study.best_trial} (validation loss ${r.study.best_value.toFixed(4)}, ${r.metrics.steps} steps)`
+          : `candidate ${version} trained (final loss ${r.metrics.final_loss.toFixed(4)}, ${r.metrics.steps} steps)`,
         event: {
           subject: SUBJECTS.modelTrained,
           envelope: followUp(event, SUBJECTS.modelTrained, data, {
@@ -155,7 +163,12 @@ export class TrainingEventsHandler {
         r.job_id,
         JSON.stringify(r.artifact),
         JSON.stringify(r.metrics),
-        JSON.stringify({ ...r.hyperparameters, seed: r.seed, package_versions: r.package_versions }),
+        JSON.stringify({
+          ...r.hyperparameters,
+          seed: r.seed,
+          package_versions: r.package_versions,
+          ...(r.study ? { study: { name: r.study.name, best_trial: r.study.best_trial } } : {}),
+        }),
       ],
     );
     return version;
@@ -203,14 +216,14 @@ export class TrainingEventsHandler {
     if (job.cycle_status !== 'training') return;
     if (retryable && job.attempt < this.config.maxAttempts) {
       const [snapshot] = (await m.query(
-        `SELECT id, bucket, key, sha256, train_records FROM dataset_snapshots WHERE cycle_id = $1`,
+        `SELECT id, bucket, key, sha256, train_records, eval_key, eval_sha256 FROM dataset_snapshots WHERE cycle_id = $1`,
         [job.cycle_id],
-      )) as SnapshotRef[];
+      )) as Array<SnapshotRef & { eval_key: string; eval_sha256: string }>;
       const origin = cause ?? { id: job.job_id, correlation_id: job.cycle_id };
-      const next = await queueTrainingJob(
+      const next = await queueCycleJob(
         m,
         this.config,
-        { id: job.cycle_id, model_id: job.model_id },
+        { id: job.cycle_id, model_id: job.model_id, kind: job.cycle_kind },
         snapshot!,
         job.attempt + 1,
         origin as EventEnvelope<unknown>,
@@ -224,6 +237,8 @@ export class TrainingEventsHandler {
       return;
     }
     const attempts = retryable ? ` after ${job.attempt} attempt(s)` : '';
+    if (job.cycle_kind === 'architecture')
+      await recordStudyFailure(m, job.cycle_id, `${reason.code}: ${reason.message}`);
     await transitionCycle(m, job.cycle_id, 'failed', {
       failure: { code: reason.code, message: `${reason.message}${attempts}` },
       failedEventSource: 'trainer-bridge',
