@@ -54,17 +54,23 @@ export async function ensureStudy(
       JSON.stringify({}),
     ],
   );
-  const [row] = await m.query(
-    `UPDATE architecture_studies SET baseline = $2, warm_start = $3, updated_at = now()
-     WHERE cycle_id = $1
-     RETURNING id, study_name, budget, search_space, baseline, warm_start`,
+  await m.query(
+    `UPDATE architecture_studies SET baseline = $2, warm_start = $3, updated_at = now() WHERE cycle_id = $1`,
     [
       cycle.id,
       adopted ? JSON.stringify(adopted.hyperparameters) : null,
       JSON.stringify(earlier.map((r: { best_hyperparameters: unknown }) => r.best_hyperparameters)),
     ],
   );
-  return row as StudyRow;
+  const [row] = await m.query(
+    `SELECT id, study_name, budget, search_space, baseline, warm_start FROM architecture_studies WHERE cycle_id = $1`,
+    [cycle.id],
+  );
+  const study = row as StudyRow;
+  // a request's budget may leave a field out: this deployment's default fills it
+  const asked: Partial<StudyRow['budget']> = study.budget;
+  study.budget = { trials: d.trials, worker_seconds: d.workerSeconds, ...asked };
+  return study;
 }
 
 /**
@@ -114,6 +120,7 @@ export async function queueArchitectureJob(
       min_steps: minSteps,
       max_steps: maxSteps,
       eval_every: Math.min(d.evalEvery, minSteps),
+      learning_rate: d.learningRate,
       ...study.search_space,
     },
     ...(study.baseline ? { baseline: study.baseline } : {}),

@@ -29,6 +29,8 @@ export interface StudyDefaults {
   minSteps: number;
   maxSteps: number;
   evalEvery: number;
+  /** The learning-rate range TPE samples (log scale). */
+  learningRate: [number, number];
   /** A study runs many trainings: its job's deadline is its own. */
   deadlineMinutes: number;
 }
@@ -58,6 +60,10 @@ export function readBridgeConfig(env: EnvReader): BridgeConfig {
       minSteps: env.int('GENESIS_STUDY_MIN_STEPS', 20, { min: 1 }),
       maxSteps: env.int('GENESIS_STUDY_MAX_STEPS', 200, { min: 1 }),
       evalEvery: env.int('GENESIS_STUDY_EVAL_EVERY', 10, { min: 1 }),
+      learningRate: [
+        env.float('GENESIS_STUDY_LEARNING_RATE_MIN', 1e-5, { min: 1e-9, max: 1 }),
+        env.float('GENESIS_STUDY_LEARNING_RATE_MAX', 1e-1, { min: 1e-9, max: 1 }),
+      ],
       deadlineMinutes: env.float('GENESIS_STUDY_DEADLINE_MINUTES', 240, { min: 0.05 }),
     },
   };

@@ -16,6 +16,7 @@ import { RateLimitGuard } from '../rate-limit/rate-limit.guard';
 import { ProblemError, problems } from '../problem/problem';
 import { modelIdParam } from '../improvement/model-id';
 import { TRIGGER_POLICY } from '../improvement/trigger-policy.provider';
+import { UUID } from '../http/query-params';
 import { parseStudyRequest } from './study-request';
 import { studyView, studyListItem, type StudyRow } from './study-view';
 
@@ -145,7 +146,7 @@ export class StudiesController {
   @RequireScope('status:read')
   async one(@Param('modelId') rawModelId: string, @Param('study') study: string) {
     const modelId = modelIdParam(rawModelId, 'the model id');
-    const byId = /^[0-9a-f-]{36}$/i.test(study);
+    const byId = UUID.test(study);
     const [row] = (await this.dataSource.query(
       `SELECT ${STUDY_COLUMNS} ${STUDY_FROM} WHERE s.model_id = $1 AND ${byId ? 's.id = $2::uuid' : 's.study_name = $2'}`,
       [modelId, study.slice(0, 300)],
