@@ -105,7 +105,11 @@ describe(
         GENESIS_STUDY_LEARNING_RATE_MIN: '0.007',
         GENESIS_STUDY_LEARNING_RATE_MAX: '0.012',
       });
-      services = await Promise.all(SERVICES.map((app) => ServiceProcess.start(app, env)));
+      services = await Promise.all(
+        SERVICES.map((app) => ServiceProcess.start(app, env, { waitReady: false })),
+      );
+      // six services and a worker starting at once on a busy CI machine: give readiness room
+      await Promise.all(services.map((s) => s.ready(120_000)));
       // The study storage is the test database (Optuna's tables in its `optuna` schema); its URL is
       // a secret, so the worker reads it from a file.
       const secrets = mkdtempSync(join(tmpdir(), 'genesis-study-'));
