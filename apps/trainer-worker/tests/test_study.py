@@ -251,3 +251,15 @@ def test_two_workers_share_one_study_in_postgres_and_a_restarted_worker_resumes_
     assert run_trials(study, trial_run(tmp_path / "again"), resumed) == 1
     assert spent(study)[0] == finished + 1
     assert max(t.number for t in study.trials) >= finished
+
+
+def test_the_split_compares_with_the_suite_at_the_bridges_normalisation_level() -> None:
+    """At `identifiers` (the default) a renamed copy of a suite item matches it; at `layout` (a
+    deployment whose lessons are "the same line with another name") only spacing and comments do."""
+    data = records()  # the operator fix under sixteen names: one item at `identifiers`
+    suite = [data[0]]
+    with pytest.raises(JobFailure):
+        validation_split(data, suite)  # every record is a renamed copy of the suite item
+    split = validation_split(data, suite, level="layout")
+    assert split.suite_excluded == 1
+    assert len(split.train) + len(split.validation) == len(data) - 1

@@ -244,6 +244,8 @@ export interface JobsArchitectureV1 {
   dataset: ObjectRef & { sha256: string; records?: number };
   /** The gate's frozen suite: kept out of the validation split. */
   suite?: ObjectRef & { sha256: string };
+  /** The normalisation the bridge decontaminated with (ADR 0016); the split compares at it too. */
+  decontamination_level?: 'identifiers' | 'layout';
   output?: { bucket?: string; prefix?: string };
   study: { name: string; validation_fraction?: number };
   budget: { trials: number; worker_seconds: number };

@@ -114,6 +114,7 @@ export async function queueArchitectureJob(
     ...(snapshot.eval_key && snapshot.eval_sha256
       ? { suite: { bucket: snapshot.bucket, key: snapshot.eval_key, sha256: snapshot.eval_sha256 } }
       : {}),
+    decontamination_level: config.decontaminationLevel,
     study: { name: study.study_name },
     budget: study.budget,
     search_space: {

@@ -95,7 +95,8 @@ class ArchitectureJob(JobHandler):
                 hash_code="SUITE_HASH_MISMATCH",
             )
         fraction = job["study"].get("validation_fraction", 0.2)
-        split = validation_split(records, suite_items, fraction=fraction)
+        level = job.get("decontamination_level", "identifiers")
+        split = validation_split(records, suite_items, fraction=fraction, level=level)
 
         name = job["study"]["name"]
         bucket_name = (job.get("output") or {}).get("bucket") or config.artifacts_bucket

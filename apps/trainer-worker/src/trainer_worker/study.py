@@ -148,18 +148,22 @@ class Split:
     suite_excluded: int  # records left out of both parts because they match a frozen-suite item
 
 
-def suite_keys(suite_items: Iterable[Mapping[str, Any]]) -> set[str]:
-    """The frozen suite's decontamination and correction keys (the bridge's own decontamination)."""
+def suite_keys(suite_items: Iterable[Mapping[str, Any]], level: str = "identifiers") -> set[str]:
+    """The frozen suite's decontamination and correction keys, at the bridge's normalisation level
+    (its own decontamination, ADR 0016: at `identifiers` every renamed copy matches too)."""
     keys: set[str] = set()
     for item in suite_items:
         if item.get("correction"):
-            keys.add(decontamination_key(dict(item)))
-            keys.add("answer:" + correction_key(dict(item)))
+            keys.add(decontamination_key(dict(item), level))
+            keys.add("answer:" + correction_key(dict(item), level))
     return keys
 
 
-def matches_suite(record: Mapping[str, Any], keys: set[str]) -> bool:
-    return decontamination_key(dict(record)) in keys or "answer:" + correction_key(dict(record)) in keys
+def matches_suite(record: Mapping[str, Any], keys: set[str], level: str = "identifiers") -> bool:
+    return (
+        decontamination_key(dict(record), level) in keys
+        or "answer:" + correction_key(dict(record), level) in keys
+    )
 
 
 def _invalid(code: str, message: str) -> JobFailure:
@@ -175,6 +179,7 @@ def validation_split(
     suite_items: Iterable[Mapping[str, Any]] = (),
     *,
     fraction: float = 0.2,
+    level: str = "identifiers",
     salt: str = "genesis-architecture-validation",
 ) -> Split:
     """Splits a training snapshot into a training and a validation part, by content (the same
@@ -183,8 +188,8 @@ def validation_split(
     slipped through, validating on it would tune the configuration to the gate's own items."""
     if not 0 < fraction < 1:
         raise _invalid("INVALID_SPLIT", f"validation fraction must be in (0, 1) (got {fraction!r})")
-    keys = suite_keys(suite_items)
-    kept = [dict(r) for r in records if not (keys and matches_suite(r, keys))]
+    keys = suite_keys(suite_items, level)
+    kept = [dict(r) for r in records if not (keys and matches_suite(r, keys, level))]
     excluded = len(records) - len(kept)
     if len(kept) < 2:
         raise JobFailure(

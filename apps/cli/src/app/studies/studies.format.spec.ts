@@ -45,7 +45,7 @@ describe('genesis studies', () => {
   });
 
   it('lists studies under the training configuration the model uses', () => {
-    const { trials: _trials, ...item } = study;
+    const item = { ...study, trials: 3 };
     const lines = formatStudyList({
       model_id: 'genesis',
       training_config: {
@@ -53,7 +53,7 @@ describe('genesis studies', () => {
         study_name: 'genesis-0196',
         model_version: null,
       },
-      items: [{ ...item, trials: 3 }],
+      items: [item],
     });
     assert.equal(
       lines[0],
