@@ -41,6 +41,9 @@ TARGET_SETS: dict[str, tuple[str, ...]] = {
     "all": DEFAULT_TARGET_MODULES,
 }
 RANKS: tuple[int, ...] = (4, 8, 16, 32, 64)
+# alpha as a multiple of the rank: the adapter's scale is alpha / r, so searching alpha on its own
+# mostly samples scales far from any that train (r=64 with alpha=1), wasting a small budget.
+ALPHA_RATIOS: tuple[float, ...] = (0.5, 1.0, 2.0, 4.0)
 
 
 @dataclass(frozen=True)
@@ -68,8 +71,8 @@ class SearchSpace:
     max_steps: int = 200
     eval_every: int = 10
     learning_rate: tuple[float, float] = (1e-5, 1e-1)
-    alpha: tuple[float, float] = (1.0, 256.0)
-    dropout: tuple[float, float] = (0.0, 0.3)
+    alpha_ratios: tuple[float, ...] = ALPHA_RATIOS
+    dropout: tuple[float, float] = (0.0, 0.1)
     ranks: tuple[int, ...] = RANKS
     target_sets: tuple[str, ...] = tuple(TARGET_SETS)
 
@@ -97,7 +100,7 @@ def suggest(trial: Any, space: SearchSpace) -> dict[str, Any]:
     low, high = space.step_grid
     params = {
         "lora_r": trial.suggest_categorical("lora_r", list(space.ranks)),
-        "lora_alpha": trial.suggest_float("lora_alpha", *space.alpha, log=True),
+        "alpha_ratio": trial.suggest_categorical("alpha_ratio", list(space.alpha_ratios)),
         "lora_dropout": trial.suggest_float("lora_dropout", *space.dropout),
         "target_set": trial.suggest_categorical("target_set", list(space.target_sets)),
         "learning_rate": trial.suggest_float("learning_rate", *space.learning_rate, log=True),
@@ -110,7 +113,7 @@ def params_to_hyperparameters(params: Mapping[str, Any]) -> dict[str, Any]:
     """A trial's params → jobs.train `hyperparameters` (the vocabulary of training configurations)."""
     return {
         "lora_r": int(params["lora_r"]),
-        "lora_alpha": float(params["lora_alpha"]),
+        "lora_alpha": float(params["alpha_ratio"]) * int(params["lora_r"]),
         "lora_dropout": float(params["lora_dropout"]),
         "target_modules": list(TARGET_SETS[params["target_set"]]),
         "learning_rate": float(params["learning_rate"]),
@@ -127,9 +130,11 @@ def hyperparameters_to_params(hp: Mapping[str, Any], space: SearchSpace) -> dict
     target_set = next((name for name, mods in TARGET_SETS.items() if set(mods) == set(modules)), "all")
     low, high = space.step_grid
     steps = int(hp.get("max_steps", high))
+    nearest_rank = min(space.ranks, key=lambda r: (abs(math.log(r / rank)), r))
+    ratio = float(hp.get("lora_alpha", 2.0 * rank)) / rank
     return {
-        "lora_r": min(space.ranks, key=lambda r: (abs(math.log(r / rank)), r)),
-        "lora_alpha": float(hp.get("lora_alpha", 2.0 * rank)),
+        "lora_r": nearest_rank,
+        "alpha_ratio": min(space.alpha_ratios, key=lambda a: (abs(math.log(a / ratio)), a)),
         "lora_dropout": float(hp.get("lora_dropout", 0.0)),
         "target_set": target_set if target_set in space.target_sets else space.target_sets[-1],
         "learning_rate": float(hp.get("learning_rate", 5e-3)),
