@@ -298,3 +298,65 @@ use_nats_user() {
     export NATS_USER="$1" NATS_PASSWORD="$pw"
   fi
 }
+
+# --- pinned Go tools (ensure-kustomize.sh, ensure-weaviate.sh) -------------------------------
+# go_install_pinned BINARY VERSION PACKAGE OVERRIDE_VAR LOCK_WAIT_S HINT [VAR=VALUE...]
+# Prints the path of a pinned Go binary (the only line on stdout; progress goes to stderr):
+#   - $OVERRIDE_VAR set to an executable: that one, as it is (no version check);
+#   - otherwise ${XDG_CACHE_HOME:-~/.cache}/genesis/bin/BINARY-VERSION, built once when missing with
+#     `go install PACKAGE@VERSION` through the Go module proxy (no container registry is reachable
+#     here, hence the build). The file name carries the version, so bumping the pin builds anew.
+# The module and build caches live under ~/.cache/genesis too (GOMODCACHE, GOCACHE): a CI machine
+# that keeps ~/.cache pays each build once. One build at a time per binary (a flock held up to
+# LOCK_WAIT_S: parallel test runs share the cache, and the second one waits and finds the binary).
+# The VAR=VALUE arguments go into the build's environment (e.g. CGO_ENABLED=0). HINT says how long
+# a first build takes, for the log line.
+go_install_pinned() {
+  local binary=$1 version=$2 package=$3 override_var=$4 lock_wait=$5 hint=$6
+  shift 6
+  local override=${!override_var:-}
+  if [[ -n $override ]]; then
+    [[ -x $override ]] || die "$override_var=$override is not an executable file"
+    printf '%s\n' "$override"
+    return 0
+  fi
+  local cache_root="${XDG_CACHE_HOME:-$HOME/.cache}"
+  local bin_dir="$cache_root/genesis/bin"
+  local target="$bin_dir/$binary-$version"
+  if [[ -x $target ]]; then
+    printf '%s\n' "$target"
+    return 0
+  fi
+  command -v go >/dev/null 2>&1 ||
+    die "$binary $version is not in $bin_dir and Go is not installed to build it (needs Go >= 1.24), or set $override_var to a $binary binary"
+  mkdir -p "$bin_dir"
+  local lock_fd
+  exec {lock_fd}>"$bin_dir/.$binary.lock"
+  flock -w "$lock_wait" "$lock_fd" ||
+    die "another build holds $bin_dir/.$binary.lock for more than $lock_wait s"
+  if [[ ! -x $target ]]; then
+    local tmp started built
+    tmp=$(mktemp -d "$bin_dir/.$binary-build.XXXXXX")
+    log "building $binary $version with $(go version | awk '{print $3}') (first time only, $hint)" >&2
+    started=$SECONDS
+    # GOTOOLCHAIN=local: never fetch another Go. GOFLAGS='' drops a user's -mod=vendor and the like.
+    if ! env "$@" GOTOOLCHAIN=local GOBIN="$tmp" GOFLAGS='' \
+      GOMODCACHE="$cache_root/genesis/go-mod" GOCACHE="$cache_root/genesis/go-build" \
+      go install "$package@$version" >"$tmp/build.log" 2>&1; then
+      tail -n 15 "$tmp/build.log" | sed 's/^/    /' >&2
+      rm -rf "$tmp"
+      die "go install $package@$version failed"
+    fi
+    # The binary's embedded build info names the module version it was built from.
+    built=$(go version -m "$tmp/$binary" | awk '$1 == "mod" { print $3 }')
+    if [[ $built != "$version" ]]; then
+      rm -rf "$tmp"
+      die "the built $binary is '$built', expected $version"
+    fi
+    mv -f "$tmp/$binary" "$target"
+    rm -rf "$tmp"
+    log "$binary $version ready in $((SECONDS - started)) s: $target" >&2
+  fi
+  exec {lock_fd}>&-
+  printf '%s\n' "$target"
+}

@@ -195,7 +195,14 @@ describe('ConsumerRunner against a real JetStream', () => {
     for await (const s of nats.jsm.streams.list()) names.push(s.config.name);
     assert.deepEqual(
       names.sort(),
-      [STREAMS.dlq, STREAMS.events, STREAMS.captures, STREAMS.jobs, `OBJ_${ARTIFACTS_BUCKET}`].sort(),
+      [
+        STREAMS.dlq,
+        STREAMS.captureDlq,
+        STREAMS.events,
+        STREAMS.captures,
+        STREAMS.jobs,
+        `OBJ_${ARTIFACTS_BUCKET}`,
+      ].sort(),
     );
   });
 });

@@ -6,6 +6,7 @@ import { parse } from 'yaml';
 import type { IConfigMap } from 'kubernetes-models/v1';
 import type { IDeployment } from 'kubernetes-models/apps/v1';
 import type { IScaledObject } from '@kubernetes-models/keda/keda.sh/v1alpha1';
+import { trustedProxiesProblem } from '@genesis/config';
 import { STREAMS, SUBJECTS, durableName } from '@genesis/contracts';
 import { CONSUMER_CONFIGS } from '@genesis/messaging';
 import {
@@ -24,7 +25,11 @@ import {
   checkWorkerSandbox,
   checkSetupPhase,
   checkWorkerEgress,
+  checkVectorIndex,
   egressAllows,
+  ingressAdmits,
+  VECTOR_INDEX_CLIENTS,
+  WEAVIATE,
   probeExemptions,
   NATS_SERVER,
 } from './k8s/checks';
@@ -50,10 +55,14 @@ describe('deploy/k8s', () => {
 
   for (const name of OVERLAYS) {
     describe(`overlay ${name}`, () => {
-      it('renders the six services, the worker, both setup Jobs, the Ingress and NetworkPolicies', () => {
+      it('renders the six services, the worker, the embedder, Weaviate, both setup Jobs, the Ingress and NetworkPolicies', () => {
         const objects = overlay(name);
         const deployments = ofKind(objects, 'Deployment').map((d) => d.metadata.name);
-        assert.deepEqual(deployments.sort(), [...SERVICES, 'trainer-worker'].sort());
+        assert.deepEqual(deployments.sort(), [...SERVICES, 'trainer-worker', 'embedder'].sort());
+        assert.deepEqual(
+          ofKind(objects, 'StatefulSet').map((s) => s.metadata.name),
+          ['weaviate'],
+        );
         assert.deepEqual(
           ofKind(objects, 'Job')
             .map((j) => j.metadata.name)
@@ -133,6 +142,7 @@ describe('deploy/k8s', () => {
         const objects = overlay(name);
         assert.deepEqual(checkNetworkPolicies(objects), []);
         assert.deepEqual(checkWorkerEgress(objects), []);
+        assert.deepEqual(checkWorkerEgress(objects, 'embedder'), []);
         for (const svc of SERVICES) {
           const labels = workloads(objects).find((w) => w.name === svc)!.template.metadata!.labels as Record<
             string,
@@ -150,8 +160,68 @@ describe('deploy/k8s', () => {
         }
       });
 
+      it('Weaviate: a StatefulSet on a volume, API key from a Secret, reached by the learner and gateway only', () => {
+        const objects = overlay(name);
+        assert.deepEqual(checkVectorIndex(objects), []);
+        // the rule is not vacuous: the clients really are let through both ends, others not
+        const labels = (w: string) =>
+          workloads(objects).find((x) => x.name === w)!.template.metadata!.labels as Record<string, string>;
+        for (const client of VECTOR_INDEX_CLIENTS) {
+          assert.ok(egressAllows(objects, labels(client), 8080, WEAVIATE), client);
+          assert.ok(ingressAdmits(objects, WEAVIATE, 8080, labels(client)), client);
+        }
+        for (const other of [
+          'monitor',
+          'trainer-bridge',
+          'evaluator',
+          'deployer',
+          'trainer-worker',
+          'embedder',
+        ]) {
+          assert.ok(!egressAllows(objects, labels(other), 8080, WEAVIATE), other);
+          assert.ok(!ingressAdmits(objects, WEAVIATE, 8080, labels(other)), other);
+        }
+        const sts = find(objects, 'StatefulSet', 'weaviate') as K8sObject & {
+          spec: {
+            replicas: number;
+            volumeClaimTemplates: Array<{ spec: { resources: { requests: { storage: string } } } }>;
+          };
+        };
+        assert.equal(sts.spec.replicas, 1);
+        assert.match(sts.spec.volumeClaimTemplates[0]!.spec.resources.requests.storage, /^\d+Gi$/);
+        assert.match(
+          (sts.spec as unknown as IDeployment['spec'])!.template.spec!.containers[0]!.image!,
+          /^cr\.weaviate\.io\/semitechnologies\/weaviate:1\.35\.2$/,
+        );
+      });
+
+      it('the embedder runs the worker image as `python -m trainer_worker.embedding`, NATS only', () => {
+        const embedder = find(overlay(name), 'Deployment', 'embedder') as K8sObject & IDeployment;
+        const c = embedder.spec!.template.spec!.containers[0]!;
+        const worker = find(overlay(name), 'Deployment', 'trainer-worker') as K8sObject & IDeployment;
+        assert.equal(c.image, worker.spec!.template.spec!.containers[0]!.image);
+        assert.deepEqual(c.command, ['python', '-m', 'trainer_worker.embedding']);
+        const port = c.env!.find((e) => e.name === 'GENESIS_EMBEDDER_PORT')?.value;
+        assert.equal(Number(port), c.ports![0]!.containerPort, 'the probes would miss the health port');
+        assert.equal(c.env!.find((e) => e.name === 'HF_HUB_OFFLINE')?.value, '1');
+      });
+
       it('the Ingress targets the gateway Service, API and docs only', () => {
         assert.deepEqual(checkIngress(overlay(name)), []);
+      });
+
+      it('the gateway believes X-Forwarded-For from the ingress controller (GENESIS_TRUSTED_PROXIES)', () => {
+        // Without it every anonymous client shares the controller's address, and its rate-limit bucket.
+        const objects = overlay(name);
+        const config = ofKind<IConfigMap>(objects, 'ConfigMap').find((c) =>
+          c.metadata.name.startsWith('genesis-config'),
+        );
+        const proxies = config?.data?.['GENESIS_TRUSTED_PROXIES'] ?? '';
+        assert.notEqual(proxies.trim(), '', 'GENESIS_TRUSTED_PROXIES is set');
+        assert.equal(trustedProxiesProblem(proxies), undefined);
+        const gateway = find(objects, 'Deployment', 'gateway') as K8sObject & IDeployment;
+        const envFrom = gateway.spec!.template.spec!.containers[0]!.envFrom ?? [];
+        assert.ok(envFrom.some((e) => e.configMapRef?.name === config!.metadata.name));
       });
 
       it('references resolve: ConfigMaps, Service targets, PDB and KEDA targets', () => {
@@ -175,7 +245,10 @@ describe('deploy/k8s', () => {
   describe('dev: one of each, CPU worker', () => {
     it('runs one replica of everything and the CPU worker on the tiny model', () => {
       const objects = overlay('dev');
-      for (const d of ofKind<IDeployment>(objects, 'Deployment'))
+      for (const d of [
+        ...ofKind<IDeployment>(objects, 'Deployment'),
+        ...ofKind<IDeployment>(objects, 'StatefulSet'),
+      ])
         assert.equal(d.spec?.replicas, 1, d.metadata.name);
       const config = ofKind<IConfigMap>(objects, 'ConfigMap').find((c) =>
         c.metadata.name.startsWith('genesis-config'),
@@ -477,6 +550,37 @@ describe('deploy/k8s', () => {
         'open_by_handle_at',
       ])
         assert.ok(denied.has(risky), `${risky} is allowed`);
+    });
+
+    it('anonymous Weaviate, a key in plain text, a volume-less index or another pod reaching it is caught', () => {
+      const objects = prod();
+      const sts = find(objects, 'StatefulSet', 'weaviate') as K8sObject & IDeployment;
+      const env = sts.spec!.template.spec!.containers[0]!.env!;
+      env.find((e) => e.name === 'AUTHENTICATION_ANONYMOUS_ACCESS_ENABLED')!.value = 'true';
+      const key = env.find((e) => e.name === 'AUTHENTICATION_APIKEY_ALLOWED_KEYS')!;
+      delete key.valueFrom;
+      key.value = 'hunter2';
+      (sts.spec as unknown as { volumeClaimTemplates: unknown[] }).volumeClaimTemplates = [];
+      const clients = find(objects, 'NetworkPolicy', 'vector-index-clients') as K8sObject & {
+        spec: { podSelector: { matchExpressions: Array<{ values: string[] }> } };
+      };
+      clients.spec.podSelector.matchExpressions[0]!.values.push('trainer-bridge');
+      const problems = checkVectorIndex(objects);
+      assert.deepEqual(
+        problems.filter((p) => p.startsWith('weaviate')),
+        [
+          'weaviate: PERSISTENCE_DATA_PATH /var/lib/weaviate is not on a volumeClaimTemplate',
+          'weaviate: anonymous access is not off',
+          'weaviate: the API key does not come from a Secret',
+        ],
+      );
+      // egress opened for the bridge is caught even though Weaviate's own ingress still refuses it
+      assert.ok(problems.includes('trainer-bridge may reach Weaviate on 8080'), problems.join('\n'));
+      // and the clients' keys no longer match a Secret-held key
+      assert.ok(
+        problems.includes("learner/learner: GENESIS_WEAVIATE_API_KEY is not Weaviate's key"),
+        problems.join('\n'),
+      );
     });
 
     it('a pod with another service’s NATS password is caught', () => {

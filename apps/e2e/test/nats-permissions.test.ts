@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { connect } from '@nats-io/transport-node';
 import { AckPolicy } from '@nats-io/jetstream';
 import { Objm } from '@nats-io/obj';
-import { REQUESTS, STREAMS, SUBJECTS, makeEnvelope, streamOf } from '@genesis/contracts';
+import { REQUESTS, STREAMS, SUBJECTS, dlqSubject, makeEnvelope, streamOf } from '@genesis/contracts';
 import {
   ARTIFACTS_BUCKET,
   CONSUMER_CONFIGS,
@@ -135,6 +135,7 @@ describe('NATS users and their permissions (deploy/nats/auth.conf)', () => {
       await assert.rejects(c.jsm.streams.purge(STREAMS.events), VIOLATION, why);
       await assert.rejects(c.jsm.streams.delete(STREAMS.events), VIOLATION, why);
       await assert.rejects(c.jsm.streams.delete(STREAMS.dlq), VIOLATION, why);
+      await assert.rejects(c.jsm.streams.purge(STREAMS.captureDlq), VIOLATION, why);
       // The gateway's event stream creates short-lived consumers of its own on GENESIS_EVENTS (below).
       if (!spec.eventReader)
         await assert.rejects(
@@ -161,7 +162,14 @@ describe('NATS users and their permissions (deploy/nats/auth.conf)', () => {
     const streams = await ops.jsm.streams.names().next();
     assert.deepEqual(
       [...streams].sort(),
-      [STREAMS.dlq, STREAMS.events, STREAMS.captures, STREAMS.jobs, `OBJ_${ARTIFACTS_BUCKET}`].sort(),
+      [
+        STREAMS.dlq,
+        STREAMS.captureDlq,
+        STREAMS.events,
+        STREAMS.captures,
+        STREAMS.jobs,
+        `OBJ_${ARTIFACTS_BUCKET}`,
+      ].sort(),
     );
     assert.equal(
       (await ops.jsm.consumers.info(STREAMS.captures, 'learner-learning-captured')).name,
@@ -181,7 +189,9 @@ describe('NATS users and their permissions (deploy/nats/auth.conf)', () => {
   it('only the monitor (DLQ metrics) and the gateway (GENESIS_EVENTS, its event stream) read stream info', async () => {
     const monitor = await as('monitor');
     assert.equal((await monitor.jsm.streams.info(STREAMS.dlq)).config.name, STREAMS.dlq);
+    assert.equal((await monitor.jsm.streams.info(STREAMS.captureDlq)).config.name, STREAMS.captureDlq);
     await assert.rejects((await as('learner')).jsm.streams.info(STREAMS.dlq), VIOLATION);
+    await assert.rejects((await as('learner')).jsm.streams.info(STREAMS.captureDlq), VIOLATION);
     const gateway = await as('gateway');
     assert.equal((await gateway.jsm.streams.info(STREAMS.events)).config.name, STREAMS.events);
     await assert.rejects(gateway.jsm.streams.info(STREAMS.dlq), VIOLATION);
@@ -248,8 +258,8 @@ describe('NATS users and their permissions (deploy/nats/auth.conf)', () => {
       for (const { stream, durable } of consumersOf(spec.user)) {
         const filter = CONSUMER_CONFIGS.find((x) => x.config.durable_name === durable)!.config
           .filter_subject!;
-        // A wildcard filter (the DLQ reader's dlq.>) gets a message on one subject it covers.
-        await ops.js.publish(filter.replace(/>$/, 'permissions-test'), encoder.encode('{"from":"ops"}'));
+        // A wildcard filter (the DLQ reader's dlq.*) gets a message on one subject it covers.
+        await ops.js.publish(filter.replace(/[>*]$/, 'permissions-test'), encoder.encode('{"from":"ops"}'));
         const consumer = await c.js.consumers.get(stream, durable); // consumer info
         await c.jsm.consumers.info(stream, durable); // the runner's lag metrics
         const msg = await consumer.next({ expires: 5000 });
@@ -257,8 +267,9 @@ describe('NATS users and their permissions (deploy/nats/auth.conf)', () => {
         msg.working();
         assert.equal(await msg.ackAck(), true, `${spec.user} acked on ${durable}`);
         if (spec.deadLetters && stream !== STREAMS.dlq) {
-          const dead = await c.js.publish(`dlq.${durable}`, encoder.encode('{}'));
-          assert.equal(dead.stream, STREAMS.dlq);
+          // A raw capture's dead letter has its own short-lived stream (ADR 0019).
+          const dead = await c.js.publish(dlqSubject(durable, stream), encoder.encode('{}'));
+          assert.equal(dead.stream, stream === STREAMS.captures ? STREAMS.captureDlq : STREAMS.dlq);
         }
         if (spec.deadLetters && stream === STREAMS.captures) {
           // a work queue keeps what JetStream gave up on: the runner deletes it once dead-lettered

@@ -99,5 +99,10 @@ describe(`crash recovery: ${TOTAL} learnings through learner kills and a NATS re
       return n === 0;
     });
     assert.equal((await stack.client.jsm.streams.info(STREAMS.dlq)).state.messages, 0, 'nothing in the DLQ');
+    assert.equal(
+      (await stack.client.jsm.streams.info(STREAMS.captureDlq)).state.messages,
+      0,
+      'nor in the capture DLQ',
+    );
   });
 });

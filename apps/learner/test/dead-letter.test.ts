@@ -1,34 +1,41 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { nanos } from '@nats-io/transport-node';
 import { DLQ_HEADERS, EventPublisher } from '@genesis/messaging';
 import { STREAMS, SUBJECTS, dlqSubject, durableName, makeEnvelope } from '@genesis/contracts';
-import { ServiceProcess, TestStack, capturedLearning, waitFor } from '@genesis/testing';
+import { ServiceProcess, TestStack, capturedLearning, request, waitFor } from '@genesis/testing';
 
 const CONSUMER = durableName('learner', SUBJECTS.learningCaptured);
+/** Not the 7-day default: the stream must take the operator's GENESIS_CAPTURE_DLQ_MAX_AGE. */
+const CAPTURE_DLQ_MAX_AGE_MS = 2 * 3600 * 1000;
 
 describe('learner: messages that can never succeed', () => {
   let stack: TestStack;
   let learner: ServiceProcess;
+  let monitor: ServiceProcess;
   let publisher: EventPublisher;
 
   before(async () => {
-    stack = await TestStack.start();
+    stack = await TestStack.start({ topology: { captureDlqMaxAgeMs: CAPTURE_DLQ_MAX_AGE_MS } });
     learner = await ServiceProcess.start('learner', stack.env());
+    monitor = await ServiceProcess.start('monitor', stack.env());
     publisher = new EventPublisher(stack.client);
   });
 
   after(async () => {
+    await monitor?.stop();
     await learner?.stop();
     await stack?.dispose();
   });
 
+  // A capture's dead letters have a stream of their own with a short max_age (ADR 0019).
   const dlqEntry = (seq: number) =>
     waitFor(`DLQ entry #${seq}`, async () =>
-      stack.client.jsm.streams.getMessage(STREAMS.dlq, { seq }).catch(() => undefined),
+      stack.client.jsm.streams.getMessage(STREAMS.captureDlq, { seq }).catch(() => undefined),
     );
 
-  it('sends schema-invalid, unstorable and non-UTF-8 learning.captured to GENESIS_DLQ with the reason and keeps consuming', async () => {
+  it('sends schema-invalid, unstorable and non-UTF-8 learning.captured to GENESIS_CAPTURE_DLQ with the reason and keeps consuming', async () => {
     const bad = makeEnvelope(
       SUBJECTS.learningCaptured,
       {
@@ -55,7 +62,8 @@ describe('learner: messages that can never succeed', () => {
       return letter;
     };
     const first = withCode('SCHEMA_INVALID');
-    assert.equal(first.subject, dlqSubject(CONSUMER));
+    assert.equal(first.subject, dlqSubject(CONSUMER, STREAMS.captures));
+    assert.equal(first.subject, `dlq.capture.${CONSUMER}`);
     assert.equal(first.header.get(DLQ_HEADERS.code), 'SCHEMA_INVALID');
     assert.match(first.header.get(DLQ_HEADERS.reason), /\/data\/kind/);
     assert.match(first.header.get(DLQ_HEADERS.reason), /\/data\/correction/);
@@ -110,7 +118,21 @@ describe('learner: messages that can never succeed', () => {
       const info = await stack.client.jsm.consumers.info(STREAMS.captures, CONSUMER);
       return info.num_ack_pending === 0 && info.num_pending === 0;
     });
-    assert.equal((await stack.client.jsm.streams.info(STREAMS.dlq)).state.messages, 5);
+    const captureDlq = await stack.client.jsm.streams.info(STREAMS.captureDlq);
+    assert.equal(captureDlq.state.messages, 5);
+    assert.equal(captureDlq.config.max_age, nanos(CAPTURE_DLQ_MAX_AGE_MS), 'the configured max_age');
+    // None of them in the 30-day GENESIS_DLQ.
+    assert.equal((await stack.client.jsm.streams.info(STREAMS.dlq)).state.messages, 0);
+    // The monitor still counts them, and its metric says where they are.
+    const series = await waitFor('the monitor to count the capture dead letters', async () => {
+      const text = (await request(monitor.baseUrl, '/metrics')).text;
+      const line = text
+        .split('\n')
+        .find((l) => l.startsWith('genesis_dlq_messages{') && l.includes(`consumer="${CONSUMER}"`));
+      return line?.endsWith(' 5') ? line : undefined;
+    });
+    assert.match(series, new RegExp(`stream="${STREAMS.captureDlq}"`));
+    assert.match(series, new RegExp(`subject="dlq\\.capture\\.${CONSUMER}"`));
     // The captures stream is a work queue: acked and dead-lettered captures alike are gone from it.
     assert.equal((await stack.client.jsm.streams.info(STREAMS.captures)).state.messages, 0);
     const stored = await stack.db.query(`SELECT 1 FROM learnings WHERE id = $1`, [nul.data.learning_id]);

@@ -234,8 +234,8 @@ describe('secret corpus: no raw secret survives the capture path anywhere', () =
     assertNoSecret(texts.join('\n'), 'object store');
   });
 
-  it('has no raw secret in any stream after the learner (captures gone, events, jobs, DLQ)', async () => {
-    const names = [STREAMS.captures, STREAMS.events, STREAMS.jobs, STREAMS.dlq];
+  it('has no raw secret in any stream after the learner (captures gone, events, jobs, both DLQs)', async () => {
+    const names = [STREAMS.captures, STREAMS.events, STREAMS.jobs, STREAMS.dlq, STREAMS.captureDlq];
     assert.equal((await stack.client.jsm.streams.info(STREAMS.captures)).state.messages, 0);
     const payloads: string[] = [];
     for (const name of names) {

@@ -2,13 +2,21 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { EventPublisher } from '@genesis/messaging';
 import { SUBJECTS } from '@genesis/contracts';
-import { EmbedderProcess, ServiceProcess, TestStack, capturedLearning, waitFor } from '@genesis/testing';
+import {
+  EmbedderProcess,
+  ServiceProcess,
+  TestStack,
+  capturedLearning,
+  runRescanJob,
+  waitFor,
+} from '@genesis/testing';
 
 /**
  * Semantic memory end to end in the learner (ADR 0018): real NATS, Postgres, the real Python
  * embedder (all-MiniLM-L6-v2) and the embedded Postgres index. Rewordings and reformattings of a
  * stored correction become near-duplicates of it; a distinct correction does not; an embedder
- * outage delays indexing but never capture, and the backlog drains when it is back.
+ * outage delays indexing but never capture, and the backlog drains when it is back; a forgotten
+ * learning leaves the index (the Weaviate side: semantic-memory-weaviate.test.ts).
  */
 describe('learner: embeddings, near-duplicates and the index', { timeout: 600_000 }, () => {
   let stack: TestStack;
@@ -120,5 +128,21 @@ describe('learner: embeddings, near-duplicates and the index', { timeout: 600_00
       `SELECT count(*)::int AS total FROM vector_index`,
     );
     assert.equal(total, 3);
+  });
+
+  it('a forgotten learning loses its vector in the index, not only in learning_vectors', async () => {
+    const [victim] = await stack.db.query<{ id: string }>(`SELECT id FROM vector_index ORDER BY id LIMIT 1`);
+    await runRescanJob(stack.db, publisher, { kind: 'forget', learningIds: [victim!.id] });
+    await waitFor('the index entry removed', async () => {
+      const [{ n }] = await stack.db.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM vector_index WHERE id = $1`,
+        [victim!.id],
+      );
+      return n === 0;
+    });
+    const [{ total }] = await stack.db.query<{ total: number }>(
+      `SELECT count(*)::int AS total FROM vector_index`,
+    );
+    assert.equal(total, 2);
   });
 });

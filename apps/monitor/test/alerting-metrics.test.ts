@@ -72,15 +72,36 @@ describe('monitor: the metrics behind the alerts', () => {
         config.durable_name,
       );
     }
-    const consumer = CONSUMER_CONFIGS[0]!.config.durable_name;
+    const consumer = durableName('evaluator', SUBJECTS.modelTrained);
     await stack.client.js.publish(dlqSubject(consumer), '{"bad":1}');
     await stack.client.js.publish(dlqSubject(consumer), '{"bad":2}');
+    // A capture's dead letters have their own stream (ADR 0019); the labels say where to look.
+    const learner = durableName('learner', SUBJECTS.learningCaptured);
+    await stack.client.js.publish(dlqSubject(learner, STREAMS.captures), '{"bad":3}');
     const after = await scrape();
-    assert.equal(metricValue(after, 'genesis_dlq_messages', { consumer }), 2);
     assert.equal(
-      metricValue(after, 'genesis_dlq_messages', { consumer: CONSUMER_CONFIGS[1]!.config.durable_name }),
+      metricValue(after, 'genesis_dlq_messages', {
+        consumer,
+        stream: STREAMS.dlq,
+        subject: `dlq.${consumer}`,
+      }),
+      2,
+    );
+    assert.equal(
+      metricValue(after, 'genesis_dlq_messages', {
+        consumer: learner,
+        stream: STREAMS.captureDlq,
+        subject: `dlq.capture.${learner}`,
+      }),
+      1,
+    );
+    assert.equal(
+      metricValue(after, 'genesis_dlq_messages', {
+        consumer: durableName('deployer', SUBJECTS.modelEvaluated),
+      }),
       0,
     );
+    await stack.client.jsm.streams.purge(STREAMS.captureDlq);
   });
 
   it('names the cycle of a dead letter (genesis_dlq_cycle_messages), and drops it once purged', async () => {
@@ -99,7 +120,7 @@ describe('monitor: the metrics behind the alerts', () => {
     await stack.client.js.publish(dlqSubject(consumer), '{not json');
     // A capture-path letter is never read one by one, even if it looks like it has a cycle.
     const learner = durableName('learner', SUBJECTS.learningCaptured);
-    await stack.client.js.publish(dlqSubject(learner), letter(3));
+    await stack.client.js.publish(dlqSubject(learner, STREAMS.captures), letter(3));
 
     const text = await scrape();
     assert.equal(

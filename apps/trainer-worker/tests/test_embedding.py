@@ -125,3 +125,29 @@ def test_request_reply_over_nats(nats_url: str, embedder: Embedder) -> None:
             await server.close()
 
     asyncio.run(scenario())
+
+
+def test_a_shipped_suite_is_embedded_by_pages_with_its_item_ids(embedder: Embedder) -> None:
+    """HumanEval's text is only in the Python package: the bridge asks for it by suite (decontamination)."""
+    from trainer_worker.anchor import humaneval_problems, to_item
+
+    service = EmbeddingService(embedder)
+
+    def ask(spec: object) -> dict[str, Any]:
+        return asyncio.run(service.answer(json.dumps({"suite": spec}).encode()))
+
+    first = ask({"name": "humaneval", "version": "1.0.3", "offset": 0, "limit": 64})
+    last = ask({"name": "humaneval", "version": "1.0.3", "offset": 128, "limit": 64})
+    assert first["total"] == last["total"] == 164
+    assert first["ids"][:2] == ["HumanEval/0", "HumanEval/1"] and len(first["vectors"]) == 64
+    assert last["ids"][-1] == "HumanEval/163" and len(last["vectors"]) == 36
+    # each item embedded as the learning it would be: the prompt as context, the function as correction
+    problem = to_item(humaneval_problems()[0])
+    assert first["vectors"][0] == embedder.embed([learning_text(problem)])[0]
+    for bad in (
+        {"name": "humaneval", "version": "9.9"},
+        {"name": "humaneval", "version": "1.0.3", "limit": 65},
+        {"name": "humaneval", "version": "1.0.3", "offset": 164},
+        "humaneval",
+    ):
+        assert ask(bad)["error"]["code"] == "EMBEDDING_BAD_REQUEST", bad

@@ -55,3 +55,34 @@ describe('storable text (the rule for model output kept in Postgres)', () => {
     assert.deepEqual(fromStorableJson(stored), raw);
   });
 });
+
+describe('findUnstorableText', () => {
+  it('names the first offending string or key in document order, with its JSON Pointer', () => {
+    assert.equal(findUnstorableText({ a: ['ok', { b: 'x' }], c: 1 }), undefined);
+    assert.deepEqual(findUnstorableText({ a: ['ok', { 'b/~': 'x\u0000' }], c: '\ud800' }, '/data'), {
+      path: '/data/a/1/b~1~0',
+      message: 'contains U+0000 (NUL), which text cannot store',
+    });
+    // A key is checked before its value, and an earlier key's value before a later key.
+    assert.equal(findUnstorableText({ ['k\u0000']: '\ud800' })?.path, '/k\\u0000');
+    assert.match(findUnstorableText({ ['k\u0000']: '\ud800' })!.message, /^key contains U\+0000/);
+    assert.equal(findUnstorableText({ a: { z: '\udc00' }, ['b\u0000']: 1 })?.path, '/a/z');
+    assert.equal(findUnstorableText('\u0000')?.path, '/');
+  });
+
+  it('walks a value nested 100,000 deep without overflowing the stack', () => {
+    const depth = 100_000;
+    // Built bottom-up, as JSON.parse would build it from a small hostile body.
+    let arrays: unknown = 'bottom\u0000';
+    let objects: unknown = 'clean';
+    for (let i = 0; i < depth; i++) {
+      arrays = [arrays];
+      objects = { k: objects };
+    }
+    const issue = findUnstorableText(arrays, '/data');
+    assert.ok(issue, 'the NUL at the bottom is found');
+    assert.equal(issue.path, `/data${'/0'.repeat(depth)}`);
+    assert.equal(findUnstorableText(objects), undefined, 'a deep clean value is storable');
+    assert.equal(findUnstorableText({ deep: objects, last: '\ud800' })?.path, '/last');
+  });
+});

@@ -22,28 +22,58 @@ export function findUnstorableText(value: unknown, path = ''): ValidationIssue |
   return found && { path: `${path}${found.path}` || '/', message: found.message };
 }
 
-/** The path is built on the way back from a finding only: the common, clean case pays nothing for it. */
-function find(value: unknown): ValidationIssue | undefined {
-  if (typeof value === 'string') {
-    const message = textProblem(value);
-    return message ? { path: '', message } : undefined;
-  }
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) {
-      const issue = find(value[i]);
-      if (issue) return { ...issue, path: `/${i}${issue.path}` };
+/**
+ * A value still to look at, or an object key to check (`key` set), with the key or index that reached it
+ * from its parent: the path is only put together (and escaped) from those links once something is
+ * found, so the common, clean case pays nothing for it.
+ */
+interface Pending {
+  value: unknown;
+  key?: string;
+  parent?: Pending;
+  /** The key or array index under the parent; undefined for the root. */
+  segment?: string | number;
+}
+
+/**
+ * Depth-first, in document order (an object's key before its value, keys in order), with an explicit
+ * stack: an envelope from the bus or a body is nested as deep as its sender likes, and a recursive walk
+ * would overflow the call stack (a RangeError, i.e. a 5xx or a crashed consumer) before any rule ran.
+ */
+function find(root: unknown): ValidationIssue | undefined {
+  const stack: Pending[] = [{ value: root }];
+  while (stack.length > 0) {
+    const node = stack.pop()!;
+    if (node.key !== undefined) {
+      const keyProblem = textProblem(node.key);
+      if (keyProblem) return { path: pathOf(node), message: `key ${keyProblem}` };
+      continue;
     }
-    return undefined;
-  }
-  if (value !== null && typeof value === 'object') {
-    for (const key in value) {
-      const keyProblem = textProblem(key);
-      if (keyProblem) return { path: `/${escapePointer(key)}`, message: `key ${keyProblem}` };
-      const issue = find((value as Record<string, unknown>)[key]);
-      if (issue) return { ...issue, path: `/${escapePointer(key)}${issue.path}` };
+    const { value } = node;
+    if (typeof value === 'string') {
+      const message = textProblem(value);
+      if (message) return { path: pathOf(node), message };
+    } else if (Array.isArray(value)) {
+      for (let i = value.length - 1; i >= 0; i--) stack.push({ value: value[i], parent: node, segment: i });
+    } else if (value !== null && typeof value === 'object') {
+      const keys: string[] = [];
+      for (const key in value) keys.push(key);
+      for (let i = keys.length - 1; i >= 0; i--) {
+        const key = keys[i]!;
+        stack.push({ value: (value as Record<string, unknown>)[key], parent: node, segment: key });
+        stack.push({ value: undefined, key, parent: node, segment: key });
+      }
     }
   }
   return undefined;
+}
+
+function pathOf(node: Pending): string {
+  const steps: string[] = [];
+  for (let n: Pending | undefined = node; n?.segment !== undefined; n = n.parent) {
+    steps.push(`/${escapePointer(String(n.segment))}`);
+  }
+  return steps.reverse().join('');
 }
 
 /** JSON Pointer escaping (RFC 6901), with the offending characters shown as escapes. */

@@ -47,6 +47,8 @@ export const STREAMS = {
   captures: 'GENESIS_CAPTURES',
   jobs: 'GENESIS_JOBS',
   dlq: 'GENESIS_DLQ',
+  /** Dead letters of raw captures, cleaned, kept briefly (GENESIS_CAPTURE_DLQ_MAX_AGE; ADR 0019). */
+  captureDlq: 'GENESIS_CAPTURE_DLQ',
 } as const;
 
 /** Subject filters of each stream. A new event family needs a line here and a provisioning run. */
@@ -69,7 +71,10 @@ export const STREAM_SUBJECTS = {
   ],
   [STREAMS.captures]: ['learning.captured'],
   [STREAMS.jobs]: ['jobs.>'],
-  [STREAMS.dlq]: ['dlq.>'],
+  // `dlq.<consumer>`: one token after `dlq` (durable names have no dots), so that the capture dead
+  // letters' `dlq.capture.<consumer>` can live in a stream of their own (ADR 0019).
+  [STREAMS.dlq]: ['dlq.*'],
+  [STREAMS.captureDlq]: ['dlq.capture.>'],
 } as const;
 
 /** Does the NATS subject filter `filter` (with `*` and `>` wildcards) match `subject`? */
@@ -95,7 +100,17 @@ export function durableName(app: string, subject: string): string {
   return `${app}-${subject.replace(/[.>*]+/g, '-').replace(/-+$/, '')}`;
 }
 
-/** Where a message that can never be processed by `consumer` ends up. */
-export function dlqSubject(consumer: string): string {
-  return `dlq.${consumer}`;
+/**
+ * Where a message that can never be processed by `consumer`, reading `stream`, ends up. A raw capture's
+ * dead letter (cleaned, but what the learner could not store) goes to GENESIS_CAPTURE_DLQ, kept days
+ * instead of GENESIS_DLQ's 30 (ADR 0019); every other consumer's to GENESIS_DLQ. `dlq.>` still shows
+ * them all on the bus.
+ */
+export function dlqSubject(consumer: string, stream: string = STREAMS.events): string {
+  return stream === STREAMS.captures ? `dlq.capture.${consumer}` : `dlq.${consumer}`;
+}
+
+/** The consumer a dead letter's subject names (`dlq.<consumer>` or `dlq.capture.<consumer>`). */
+export function dlqConsumerOf(subject: string): string {
+  return subject.replace(/^dlq\.(capture\.)?/, '');
 }

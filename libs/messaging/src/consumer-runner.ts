@@ -250,7 +250,7 @@ export class ConsumerRunner {
       const stored = await this.nats.jsm.streams.getMessage(this.options.stream, { seq: stream_seq });
       if (!stored) return; // already gone from the stream (limits)
       await this.publisher.publishRaw(
-        dlqSubject(consumer),
+        dlqSubject(consumer, this.options.stream),
         await this.deadLetterData(stored.data),
         `${consumer}:${stream_seq}`,
         dlqHeaders({
@@ -295,7 +295,7 @@ export class ConsumerRunner {
       : err.message;
     try {
       await this.publisher.publishRaw(
-        dlqSubject(consumer),
+        dlqSubject(consumer, this.options.stream),
         await this.deadLetterData(msg.data),
         `${consumer}:${msg.info.streamSequence}`,
         dlqHeaders({

@@ -1,4 +1,4 @@
-import { REQUESTS, STREAMS, SUBJECTS } from '@genesis/contracts';
+import { REQUESTS, STREAMS, SUBJECTS, dlqSubject } from '@genesis/contracts';
 import { maxDeliveriesAdvisory } from './dlq';
 import { RetentionPolicy } from '@nats-io/jetstream';
 import { ARTIFACTS_BUCKET, CONSUMER_CONFIGS, STREAM_CONFIGS } from './topology';
@@ -17,7 +17,10 @@ export interface NatsUserSpec {
   publishes: readonly string[];
   /** The artifact bucket (JetStream Object Store): none, read (get/info), or read-write. */
   artifacts: 'none' | 'read' | 'read-write';
-  /** Its consumer runner copies poison messages to `dlq.<consumer>` (the TypeScript services). */
+  /**
+   * Its consumer runner copies poison messages to `dlq.<consumer>` (the TypeScript services), or to
+   * `dlq.capture.<consumer>` for a consumer of raw captures (ADR 0019).
+   */
   deadLetters: boolean;
   /** Streams whose info (message counts, bytes) it reads, e.g. for metrics. */
   streamInfo?: readonly string[];
@@ -70,14 +73,16 @@ export const NATS_USERS: readonly NatsUserSpec[] = [
     publishes: [SUBJECTS.thresholdReached, SUBJECTS.cycleFailed],
     artifacts: 'none',
     deadLetters: true,
-    streamInfo: [STREAMS.events, STREAMS.jobs, STREAMS.dlq],
-    // genesis_dlq_cycle_messages: which cycle each dead letter belongs to
+    // genesis_dlq_messages counts the letters of both dead-letter streams
+    streamInfo: [STREAMS.events, STREAMS.jobs, STREAMS.dlq, STREAMS.captureDlq],
+    // genesis_dlq_cycle_messages: which cycle each dead letter belongs to (a capture's never does)
     streamMessages: [STREAMS.dlq],
   },
   {
     user: 'trainer-bridge',
     role: 'dataset snapshots (built, rebuilt after a rescan), training jobs, registers trained candidates',
     publishes: [SUBJECTS.jobsTrain, SUBJECTS.jobsArchitecture, SUBJECTS.modelTrained, SUBJECTS.cycleFailed],
+    requests: [REQUESTS.embeddingsCompute], // the shipped suites' embeddings, for decontamination (ADR 0018)
     artifacts: 'read-write',
     deadLetters: true,
   },
@@ -182,9 +187,9 @@ export function natsPermissions(spec: NatsUserSpec): NatsPermissions | undefined
       `$JS.ACK.${stream}.${durable}.>`,
     );
     // A reader of the DLQ itself never dead-letters (nothing would read a letter about a letter).
-    if (spec.deadLetters && stream !== STREAMS.dlq) {
+    if (spec.deadLetters && stream !== STREAMS.dlq && stream !== STREAMS.captureDlq) {
       publish.push(
-        `dlq.${durable}`,
+        dlqSubject(durable, stream),
         // read back a message JetStream gave up on (the max-deliveries advisory names its sequence)
         `$JS.API.STREAM.MSG.GET.${stream}`,
       );

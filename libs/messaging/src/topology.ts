@@ -8,63 +8,94 @@ import {
   type MsgRequest,
   type StreamConfig,
 } from '@nats-io/jetstream';
-import { nanos } from '@nats-io/transport-node';
+import { headers, nanos } from '@nats-io/transport-node';
 import { Objm, StorageType as ObjStorage } from '@nats-io/obj';
 import { STREAMS, STREAM_SUBJECTS, SUBJECTS, dlqSubject, durableName } from '@genesis/contracts';
 import type { Log } from '@genesis/observability';
 import type { NatsClient } from './nats-client';
 
 const DAY_MS = 24 * 3600 * 1000;
+const DUPLICATE_WINDOW_MS = 2 * 60 * 1000;
 
 /** The monitor's reader of GENESIS_DLQ (every `dlq.<consumer>` subject). */
 export const DEAD_LETTER_CONSUMER = 'monitor-dead-letters';
 
+/** What an operator sets about the topology (read by `npm run provision`, libs/config). */
+export interface TopologySettings {
+  /** How long GENESIS_CAPTURE_DLQ keeps a capture's dead letter (GENESIS_CAPTURE_DLQ_MAX_AGE; ADR 0019). */
+  captureDlqMaxAgeMs: number;
+}
+
+export const TOPOLOGY_DEFAULTS: TopologySettings = { captureDlqMaxAgeMs: 7 * DAY_MS };
+
+export type StreamDeclaration = Partial<StreamConfig> & { name: string; subjects: string[] };
+
 /**
  * The streams. Only options nats-server 2.9 understands are used (Debian ships 2.9.10);
  * production durability settings (3 replicas, sync_interval) are server/Helm configuration.
+ * GENESIS_DLQ comes before GENESIS_CAPTURE_DLQ: on a bus provisioned before ADR 0019 it still takes
+ * `dlq.>`, and must be narrowed to `dlq.*` before `dlq.capture.>` can have a stream of its own.
  */
-export const STREAM_CONFIGS: Array<Partial<StreamConfig> & { name: string; subjects: string[] }> = [
-  {
-    name: STREAMS.events,
-    subjects: [...STREAM_SUBJECTS[STREAMS.events]],
-    retention: RetentionPolicy.Limits,
-    storage: StorageType.File,
-    discard: DiscardPolicy.Old,
-    max_age: nanos(90 * DAY_MS),
-    duplicate_window: nanos(2 * 60 * 1000),
-    num_replicas: 1,
-  },
-  // Raw captures (ADR 0012): a work queue, so a capture is removed as soon as the learner acks it, i.e.
-  // once its cleaned row is committed (or it was dead-lettered, redacted). max_age bounds how long raw
-  // text can wait here if the learner is down: a capture not stored within 7 days is dropped.
-  {
-    name: STREAMS.captures,
-    subjects: [...STREAM_SUBJECTS[STREAMS.captures]],
-    retention: RetentionPolicy.Workqueue,
-    storage: StorageType.File,
-    discard: DiscardPolicy.Old,
-    max_age: nanos(7 * DAY_MS),
-    duplicate_window: nanos(2 * 60 * 1000),
-    num_replicas: 1,
-  },
-  {
-    name: STREAMS.jobs,
-    subjects: [...STREAM_SUBJECTS[STREAMS.jobs]],
-    retention: RetentionPolicy.Workqueue,
-    storage: StorageType.File,
-    duplicate_window: nanos(2 * 60 * 1000),
-    num_replicas: 1,
-  },
-  {
-    name: STREAMS.dlq,
-    subjects: [...STREAM_SUBJECTS[STREAMS.dlq]],
-    retention: RetentionPolicy.Limits,
-    storage: StorageType.File,
-    max_age: nanos(30 * DAY_MS),
-    duplicate_window: nanos(2 * 60 * 1000),
-    num_replicas: 1,
-  },
-];
+export function streamConfigs(settings: TopologySettings = TOPOLOGY_DEFAULTS): StreamDeclaration[] {
+  return [
+    {
+      name: STREAMS.events,
+      subjects: [...STREAM_SUBJECTS[STREAMS.events]],
+      retention: RetentionPolicy.Limits,
+      storage: StorageType.File,
+      discard: DiscardPolicy.Old,
+      max_age: nanos(90 * DAY_MS),
+      duplicate_window: nanos(2 * 60 * 1000),
+      num_replicas: 1,
+    },
+    // Raw captures (ADR 0012): a work queue, so a capture is removed as soon as the learner acks it, i.e.
+    // once its cleaned row is committed (or it was dead-lettered, redacted). max_age bounds how long raw
+    // text can wait here if the learner is down: a capture not stored within 7 days is dropped.
+    {
+      name: STREAMS.captures,
+      subjects: [...STREAM_SUBJECTS[STREAMS.captures]],
+      retention: RetentionPolicy.Workqueue,
+      storage: StorageType.File,
+      discard: DiscardPolicy.Old,
+      max_age: nanos(7 * DAY_MS),
+      duplicate_window: nanos(2 * 60 * 1000),
+      num_replicas: 1,
+    },
+    {
+      name: STREAMS.jobs,
+      subjects: [...STREAM_SUBJECTS[STREAMS.jobs]],
+      retention: RetentionPolicy.Workqueue,
+      storage: StorageType.File,
+      duplicate_window: nanos(2 * 60 * 1000),
+      num_replicas: 1,
+    },
+    {
+      name: STREAMS.dlq,
+      subjects: [...STREAM_SUBJECTS[STREAMS.dlq]],
+      retention: RetentionPolicy.Limits,
+      storage: StorageType.File,
+      max_age: nanos(30 * DAY_MS),
+      duplicate_window: nanos(2 * 60 * 1000),
+      num_replicas: 1,
+    },
+    // A capture's dead letter (ADR 0019): cleaned like a stored row before it is written, yet it is what a
+    // stranger typed and nobody could store, so it is kept only as long as an operator needs to look at it.
+    {
+      name: STREAMS.captureDlq,
+      subjects: [...STREAM_SUBJECTS[STREAMS.captureDlq]],
+      retention: RetentionPolicy.Limits,
+      storage: StorageType.File,
+      discard: DiscardPolicy.Old,
+      max_age: nanos(settings.captureDlqMaxAgeMs),
+      // NATS refuses a duplicate window longer than max_age.
+      duplicate_window: nanos(Math.min(DUPLICATE_WINDOW_MS, settings.captureDlqMaxAgeMs)),
+      num_replicas: 1,
+    },
+  ];
+}
+
+/** The streams with the default settings: what the permissions and the tests are derived from. */
+export const STREAM_CONFIGS: StreamDeclaration[] = streamConfigs();
 
 function consumer(app: string, subject: string, extra: Partial<ConsumerConfig> = {}) {
   const name = durableName(app, subject);
@@ -145,6 +176,13 @@ export const CONSUMER_CONFIGS = [
     }),
     stream: STREAMS.jobs as string,
   },
+  // learner: a rescan or forget job's changed learnings go through the indexer again (ADR 0018): a
+  // forgotten or quarantined learning leaves the vector index even if it was down at the time.
+  consumer('learner', SUBJECTS.learningRescanned, {
+    ack_wait: nanos(60_000),
+    max_deliver: -1,
+    max_ack_pending: 16,
+  }),
   // trainer-worker: the jobs.evaluate work queue, same delivery policy as training.
   {
     ...consumer('trainer-worker', SUBJECTS.jobsEvaluate, {
@@ -160,7 +198,8 @@ export const CONSUMER_CONFIGS = [
     stream: STREAMS.dlq as string,
     config: {
       durable_name: DEAD_LETTER_CONSUMER,
-      filter_subject: dlqSubject('>'),
+      // Every subject of GENESIS_DLQ (capture dead letters never belong to a cycle: not read here).
+      filter_subject: STREAM_SUBJECTS[STREAMS.dlq][0],
       ack_policy: AckPolicy.Explicit,
       deliver_policy: DeliverPolicy.All,
       ack_wait: nanos(30_000),
@@ -222,11 +261,63 @@ async function moveCapturesFromEvents(nats: NatsClient, log: Log, fromSeq: numbe
   log.info('raw captures moved out of the events stream', { moved, purged });
 }
 
-/** Creates or updates every stream, consumer and object store bucket. Safe to run any number of times. */
-export async function provisionTopology(nats: NatsClient, log: Log): Promise<void> {
+/**
+ * Before ADR 0019 a capture's dead letter went to GENESIS_DLQ as `dlq.<consumer>`, for 30 days. Once
+ * GENESIS_DLQ is narrowed to `dlq.*` and GENESIS_CAPTURE_DLQ exists, the letters younger than its max_age
+ * are published again as `dlq.capture.<consumer>` (headers and Nats-Msg-Id kept), the older ones are
+ * dropped, and all of them are purged from GENESIS_DLQ. A letter that a learner of the old release writes
+ * during a rolling upgrade lands in GENESIS_DLQ the old way and is moved by the next provisioning. With
+ * nothing to move this is one lookup per capture consumer.
+ */
+async function moveCaptureDeadLetters(nats: NatsClient, log: Log, settings: TopologySettings): Promise<void> {
+  for (const { stream, config } of CONSUMER_CONFIGS) {
+    if (stream !== STREAMS.captures) continue;
+    const old = dlqSubject(config.durable_name);
+    const target = dlqSubject(config.durable_name, stream);
+    let moved = 0;
+    let expired = 0;
+    for (let seq = 1; ;) {
+      // STREAM.MSG.GET with next_by_subj, as in moveCapturesFromEvents.
+      const query = { next_by_subj: old, seq } as unknown as MsgRequest;
+      const msg = await nats.jsm.streams.getMessage(STREAMS.dlq, query).catch(() => null);
+      if (!msg) break;
+      seq = msg.seq + 1;
+      if (Date.now() - msg.time.getTime() >= settings.captureDlqMaxAgeMs) {
+        expired++;
+        continue;
+      }
+      const hdrs = headers();
+      for (const key of msg.header?.keys() ?? []) {
+        for (const value of msg.header!.values(key)) hdrs.append(key, value);
+      }
+      await nats.js.publish(target, msg.data, { headers: hdrs });
+      moved++;
+    }
+    if (moved + expired === 0) continue;
+    const { purged } = await nats.jsm.streams.purge(STREAMS.dlq, { filter: old });
+    log.info('capture dead letters moved out of GENESIS_DLQ', {
+      from: old,
+      to: target,
+      moved,
+      dropped_as_expired: expired,
+      purged,
+    });
+  }
+}
+
+/**
+ * Creates or updates every stream, consumer and object store bucket. Safe to run any number of times.
+ * `settings` are the operator's (GENESIS_CAPTURE_DLQ_MAX_AGE); a later run with other settings updates
+ * the streams to them.
+ */
+export async function provisionTopology(
+  nats: NatsClient,
+  log: Log,
+  settings: TopologySettings = TOPOLOGY_DEFAULTS,
+): Promise<void> {
   const { jsm } = nats;
   const captures = await detachCapturesFromEvents(nats, log);
-  for (const config of STREAM_CONFIGS) {
+  for (const config of streamConfigs(settings)) {
     const existing = await jsm.streams.info(config.name).catch(() => undefined);
     if (existing) {
       await jsm.streams.update(config.name, config);
@@ -247,6 +338,7 @@ export async function provisionTopology(nats: NatsClient, log: Log): Promise<voi
     }
   }
   if (captures) await moveCapturesFromEvents(nats, log, captures.fromSeq);
+  await moveCaptureDeadLetters(nats, log, settings);
   const objm = new Objm(nats.js);
   for (const bucket of OBJECT_BUCKETS) {
     // create() binds to an existing bucket of that name instead of failing.

@@ -19,6 +19,8 @@ export interface InfraOptions {
   outbox?: OutboxOptions['mode'];
   /** For a service that publishes its events itself after each commit (Outbox.publishCommitted). */
   outboxGraceMs?: number;
+  /** The service's own readiness checks beyond its connections (e.g. the learner's vector index). */
+  readiness?: ReadinessCheck[];
 }
 
 /**
@@ -34,6 +36,7 @@ export class InfraModule {
     poolSize,
     outbox = 'background',
     outboxGraceMs,
+    readiness = [],
   }: InfraOptions): DynamicModule {
     const inject: unknown[] = [NatsClient, DataSource, ...(redis ? [REDIS] : [])];
     return {
@@ -47,6 +50,7 @@ export class InfraModule {
             natsReadiness(deps[0] as NatsClient),
             postgresReadiness(deps[1] as DataSource),
             ...(redis ? [redisReadiness(deps[2] as Redis)] : []),
+            ...readiness,
           ],
           inject,
         }),

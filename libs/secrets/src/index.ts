@@ -11,3 +11,4 @@ export { scanWithPatterns, PATTERN_RULES_VERSION } from './pattern-rules';
 export { isCredentialName, isPlaceholder } from './genesis-rules';
 export * from './secret-corpus';
 export { redactJsonPayload, redactReason } from './dead-letter';
+export * from './current-rules';

@@ -12,3 +12,4 @@ export * from './fake-serving';
 export * from './events';
 export * from './weaviate';
 export * from './embedder-process';
+export * from './rescan-jobs';

@@ -1,7 +1,7 @@
 import Redis from 'ioredis';
 import type { MsgRequest } from '@nats-io/jetstream';
 import { STREAMS, streamOf, type EventEnvelope } from '@genesis/contracts';
-import { NatsClient, provisionTopology } from '@genesis/messaging';
+import { NatsClient, provisionTopology, type TopologySettings } from '@genesis/messaging';
 import { Log } from '@genesis/observability';
 import { TestDatabase } from './database';
 import { TestNatsServer } from './nats-server';
@@ -17,6 +17,8 @@ export interface TestStackOptions {
    * the stack provisions as `ops`, and each process needs `natsEnv(<its user>)`.
    */
   natsUsers?: boolean;
+  /** Provisioning settings other than the defaults (e.g. GENESIS_CAPTURE_DLQ_MAX_AGE). */
+  topology?: TopologySettings;
 }
 
 /**
@@ -32,7 +34,7 @@ export class TestStack {
     readonly natsUsers: NatsUsers | undefined,
   ) {}
 
-  static async start({ natsUsers: withUsers = false }: TestStackOptions = {}): Promise<TestStack> {
+  static async start({ natsUsers: withUsers = false, topology }: TestStackOptions = {}): Promise<TestStack> {
     const users = withUsers ? new NatsUsers() : undefined;
     const nats = users ? await users.startServer() : await TestNatsServer.start();
     // A failure past this point must not leave the nats-server behind (it would hold its ports).
@@ -48,7 +50,7 @@ export class TestStack {
     const log = new Log('test', undefined, 'warn');
     const auth = users?.auth('ops');
     const client = await NatsClient.connect({ url: nats.url, name: 'test', log, auth });
-    await provisionTopology(client, log);
+    await provisionTopology(client, log, topology);
     return new TestStack(nats, db, redisBase.toString(), client, users);
   }
 

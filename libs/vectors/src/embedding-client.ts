@@ -7,6 +7,11 @@ export interface Embeddings {
   vectors: number[][];
 }
 
+export interface SuiteEmbeddings extends Embeddings {
+  ids: string[];
+  total: number;
+}
+
 export interface LearningText {
   context: string | null;
   correction: string | null;
@@ -37,6 +42,14 @@ export class EmbeddingClient {
 
   texts(texts: string[]): Promise<Embeddings> {
     return this.ask({ texts });
+  }
+
+  /**
+   * One page of a shipped suite whose text only the embedder has (HumanEval, in the Python
+   * package), each item embedded as a learning; with the items' ids and the suite's size.
+   */
+  suite(spec: { name: string; version: string; offset: number; limit: number }): Promise<SuiteEmbeddings> {
+    return this.ask({ suite: spec }) as Promise<SuiteEmbeddings>;
   }
 
   private async ask(request: object): Promise<Embeddings> {

@@ -21,6 +21,14 @@ export class PostgresVectorIndex implements VectorIndex {
 
   constructor(private readonly db: DataSource) {}
 
+  async ping(): Promise<void> {
+    try {
+      await this.db.query(`SELECT 1 FROM vector_index LIMIT 1`);
+    } catch (err) {
+      throw new VectorIndexError('VECTOR_INDEX_UNAVAILABLE', `postgres: ${(err as Error).message}`);
+    }
+  }
+
   async ensure(): Promise<void> {
     // The table is created by the migrations; reading it proves they ran.
     await this.db.query(`SELECT 1 FROM vector_index LIMIT 1`);

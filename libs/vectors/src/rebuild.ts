@@ -42,6 +42,10 @@ export async function rebuildIndex(
         return { id: r.id, modelId: r.model_id, vector: Array.from(new Float32Array(copy.buffer)) };
       }),
     );
+    // Rewritten to the index: not part of the learner's index lag (ADR 0018).
+    await db.query(`UPDATE learning_vectors SET indexed_at = now() WHERE learning_id = ANY($1::uuid[])`, [
+      rows.map((r) => r.id),
+    ]);
     for (const r of rows) byModel[r.model_id] = (byModel[r.model_id] ?? 0) + 1;
     indexed += rows.length;
     after = rows[rows.length - 1]!.id;

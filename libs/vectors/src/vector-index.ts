@@ -33,6 +33,11 @@ export interface VectorSearch {
 export interface VectorIndex {
   /** `postgres` or `weaviate`: for logs, metrics and the readiness check. */
   readonly kind: string;
+  /**
+   * Resolves when the index answers, throws (VECTOR_INDEX_UNAVAILABLE) when it does not: the
+   * learner's readiness (ADR 0018: `degraded`, never down, since capture does not need the index).
+   */
+  ping(): Promise<void>;
   /** Creates what the index needs (table, collection) if it is missing. Safe to call again. */
   ensure(): Promise<void>;
   upsert(records: readonly VectorRecord[]): Promise<void>;

@@ -41,6 +41,21 @@ export class WeaviateVectorIndex implements VectorIndex {
     this.name = options.collection ?? 'GenesisLearningVector';
   }
 
+  async ping(): Promise<void> {
+    let ready = false;
+    let reason = 'not ready';
+    try {
+      ready = await (await this.connect()).isReady();
+    } catch (err) {
+      reason = (err as Error).message;
+    }
+    if (!ready) {
+      // A client made before an outage may hold dead connections: the next call makes a new one.
+      await this.close().catch(() => undefined);
+      throw new VectorIndexError('VECTOR_INDEX_UNAVAILABLE', `weaviate at ${this.options.url}: ${reason}`);
+    }
+  }
+
   async ensure(): Promise<void> {
     const client = await this.connect();
     if (await client.collections.exists(this.name)) return;

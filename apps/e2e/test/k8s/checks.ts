@@ -39,6 +39,7 @@ export const NATS_USERS = [
   'evaluator',
   'deployer',
   'trainer-worker',
+  'embedder',
   'ops',
 ];
 /** Pod labels of the NATS servers (the Helm chart's). */
@@ -51,16 +52,25 @@ export function checkSchemas(objects: K8sObject[]): string[] {
   return objects.flatMap((o) => validateStrict(o).map((p) => `${id(o)}: ${p}`));
 }
 
-/** Long-running pods answer the kubelet: liveness on /health/live, readiness on /health/ready. */
+/** Health paths of third-party servers that the manifests run (Genesis's own use /health/*). */
+const PROBE_PATHS: Record<string, { live: string; ready: string }> = {
+  weaviate: { live: '/v1/.well-known/live', ready: '/v1/.well-known/ready' },
+};
+
+/**
+ * Long-running pods (Deployments, StatefulSets) answer the kubelet: liveness on /health/live,
+ * readiness on /health/ready (a third-party server: on its own health paths, PROBE_PATHS).
+ */
 export function checkProbes(objects: K8sObject[]): string[] {
   const problems: string[] = [];
-  for (const w of workloads(objects).filter((w) => w.kind === 'Deployment')) {
+  for (const w of workloads(objects).filter((w) => w.kind !== 'Job')) {
     if (w.template.metadata?.annotations?.[NO_HTTP_PROBES]) continue;
+    const paths = PROBE_PATHS[w.name] ?? { live: '/health/live', ready: '/health/ready' };
     for (const c of w.template.spec.containers) {
       const ports = new Set<string | number>((c.ports ?? []).flatMap((p) => [p.containerPort, p.name ?? '']));
       for (const [kind, path] of [
-        ['livenessProbe', '/health/live'],
-        ['readinessProbe', '/health/ready'],
+        ['livenessProbe', paths.live],
+        ['readinessProbe', paths.ready],
       ] as const) {
         const probe = c[kind]?.httpGet;
         if (!probe) problems.push(`${w.name}/${c.name}: no ${kind}`);
@@ -76,7 +86,7 @@ export function checkProbes(objects: K8sObject[]): string[] {
 
 export function probeExemptions(objects: K8sObject[]): string[] {
   return workloads(objects)
-    .filter((w) => w.kind === 'Deployment' && w.template.metadata?.annotations?.[NO_HTTP_PROBES])
+    .filter((w) => w.kind !== 'Job' && w.template.metadata?.annotations?.[NO_HTTP_PROBES])
     .map((w) => w.name);
 }
 
@@ -474,6 +484,89 @@ export function checkSetupPhase(objects: K8sObject[]): string[] {
     for (const cm of configMapRefs(spec)) {
       if (!inSetup(find(objects, 'ConfigMap', cm)))
         problems.push(`Job/${w.name}: ConfigMap ${cm} is not in the setup phase`);
+    }
+  }
+  return problems;
+}
+
+// --- the vector index (docs/adr/0018-semantic-memory.md) ----------------------------------------
+
+/** Pod labels of Weaviate (deploy/k8s/base/weaviate.yaml). */
+export const WEAVIATE = { 'app.kubernetes.io/name': 'weaviate' };
+/** The workloads that read or write vectors: the learner indexes, the gateway searches and rebuilds. */
+export const VECTOR_INDEX_CLIENTS = ['learner', 'gateway'];
+const WEAVIATE_PORTS = [8080, 50051];
+
+const envValue = (c: IContainer, name: string) => (c.env ?? []).find((e) => e.name === name);
+
+/** Does some ingress rule of the pods labelled `target` admit pods with `labels` on `port`? */
+export function ingressAdmits(
+  objects: K8sObject[],
+  target: Record<string, string>,
+  port: number,
+  labels: Record<string, string>,
+) {
+  return rulesFor(objects, target, 'ingress').some(
+    (r) =>
+      portMatches(r.ports, port) &&
+      r.peers.some((p) => !p.namespaceSelector && !p.ipBlock && selects(p.podSelector, labels)),
+  );
+}
+
+/**
+ * Weaviate runs as a StatefulSet on a volume, with API-key authentication only (the key from a
+ * Secret); the learner and the gateway reach it, every other pod is kept out in both directions;
+ * those two are configured for it (genesis-config) and get the same key.
+ */
+export function checkVectorIndex(objects: K8sObject[]): string[] {
+  const problems: string[] = [];
+  const weaviate = workloads(objects).find((w) => w.name === 'weaviate');
+  if (!weaviate || weaviate.kind !== 'StatefulSet') return ['weaviate: no StatefulSet'];
+  const sts = weaviate.owner.spec as {
+    volumeClaimTemplates?: Array<{ metadata?: { name?: string } }>;
+  };
+  const claims = new Set((sts.volumeClaimTemplates ?? []).map((t) => t.metadata?.name));
+  const c = weaviate.template.spec.containers[0]!;
+  const dataPath = envValue(c, 'PERSISTENCE_DATA_PATH')?.value;
+  const dataMount = (c.volumeMounts ?? []).find((m) => m.mountPath === dataPath);
+  if (!dataMount || !claims.has(dataMount.name))
+    problems.push(`weaviate: PERSISTENCE_DATA_PATH ${dataPath} is not on a volumeClaimTemplate`);
+  if (envValue(c, 'AUTHENTICATION_ANONYMOUS_ACCESS_ENABLED')?.value !== 'false')
+    problems.push('weaviate: anonymous access is not off');
+  if (envValue(c, 'AUTHENTICATION_APIKEY_ENABLED')?.value !== 'true')
+    problems.push('weaviate: API-key authentication is not on');
+  const keyRef = envValue(c, 'AUTHENTICATION_APIKEY_ALLOWED_KEYS')?.valueFrom?.secretKeyRef;
+  if (!keyRef) problems.push('weaviate: the API key does not come from a Secret');
+
+  const config = ofKind<{ data?: Record<string, string> }>(objects, 'ConfigMap').find((m) =>
+    m.metadata.name.startsWith('genesis-config'),
+  );
+  if (config?.data?.['GENESIS_VECTOR_STORE'] !== 'weaviate')
+    problems.push('genesis-config: GENESIS_VECTOR_STORE is not weaviate');
+  const url = config?.data?.['GENESIS_WEAVIATE_URL'] ?? '';
+  const service = ofKind<IService>(objects, 'Service').find(
+    (s) =>
+      url.startsWith(`http://${s.metadata.name}:`) && selects({ matchLabels: s.spec?.selector }, WEAVIATE),
+  );
+  if (!service)
+    problems.push(`genesis-config: GENESIS_WEAVIATE_URL ${url || '(unset)'} is not a Weaviate Service`);
+
+  for (const w of workloads(objects)) {
+    if (w.name === 'weaviate') continue;
+    const labels = podLabels(w);
+    const client = VECTOR_INDEX_CLIENTS.includes(w.name);
+    for (const port of WEAVIATE_PORTS) {
+      const out = egressAllows(objects, labels, port, WEAVIATE);
+      const inn = ingressAdmits(objects, WEAVIATE, port, labels);
+      if (client && !(out && inn)) problems.push(`${w.name} cannot reach Weaviate on ${port}`);
+      if (!client && (out || inn)) problems.push(`${w.name} may reach Weaviate on ${port}`);
+    }
+    if (client) {
+      for (const ct of w.template.spec.containers) {
+        const ref = envValue(ct, 'GENESIS_WEAVIATE_API_KEY')?.valueFrom?.secretKeyRef;
+        if (!ref || ref.name !== keyRef?.name || ref.key !== keyRef?.key)
+          problems.push(`${w.name}/${ct.name}: GENESIS_WEAVIATE_API_KEY is not Weaviate's key`);
+      }
     }
   }
   return problems;

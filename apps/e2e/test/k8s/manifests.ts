@@ -22,9 +22,9 @@ export interface K8sObject {
   [field: string]: unknown;
 }
 
-/** A pod template and what owns it (Deployment or Job). */
+/** A pod template and what owns it (Deployment, StatefulSet or Job). */
 export interface Workload {
-  kind: 'Deployment' | 'Job';
+  kind: 'Deployment' | 'StatefulSet' | 'Job';
   name: string;
   owner: K8sObject;
   template: IPodTemplateSpec & { spec: IPodSpec };
@@ -69,7 +69,7 @@ export function find(objects: K8sObject[], kind: string, name: string): K8sObjec
 
 export function workloads(objects: K8sObject[]): Workload[] {
   return objects
-    .filter((o) => o.kind === 'Deployment' || o.kind === 'Job')
+    .filter((o) => o.kind === 'Deployment' || o.kind === 'StatefulSet' || o.kind === 'Job')
     .map((o) => ({
       kind: o.kind as Workload['kind'],
       name: o.metadata.name,

@@ -12,7 +12,7 @@
  * (e.g. `x-kubernetes-preserve-unknown-fields`) and are not judged.
  */
 import { ConfigMap, Namespace, Secret, Service, ServiceAccount } from 'kubernetes-models/v1';
-import { Deployment } from 'kubernetes-models/apps/v1';
+import { Deployment, StatefulSet } from 'kubernetes-models/apps/v1';
 import { Job } from 'kubernetes-models/batch/v1';
 import { Ingress, NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
@@ -32,6 +32,7 @@ const MODELS: ModelClass[] = [
   Service,
   ServiceAccount,
   Deployment,
+  StatefulSet,
   Job,
   Ingress,
   NetworkPolicy,

@@ -82,6 +82,10 @@ export function vectorIndexContract(name: string, index: () => VectorIndex): voi
     );
   });
 
+  it(`${name}: ping answers while the index is up`, async () => {
+    await index().ping();
+  });
+
   it(`${name}: clear empties the index, which stays usable`, async () => {
     const model = `m-${randomUUID().slice(0, 8)}`;
     await index().upsert([{ id: randomUUID(), modelId: model, vector: unit(6) }]);

@@ -1,4 +1,9 @@
-import { readServiceConfig, type EnvReader, type ServiceConfig } from '@genesis/config';
+import {
+  readServiceConfig,
+  trustedProxiesProblem,
+  type EnvReader,
+  type ServiceConfig,
+} from '@genesis/config';
 import { parseApiKeys, type ApiKey } from './auth/api-keys';
 import { readVectorSettings, type VectorSettings } from '@genesis/vectors';
 
@@ -11,7 +16,10 @@ export interface GatewayConfig extends ServiceConfig {
   rateLimitPerSecond: number;
   /** Requests per second per client address without a valid key (0: unlimited). */
   anonymousRateLimitPerSecond: number;
-  /** Proxies whose X-Forwarded-For names the client (comma-separated addresses/CIDRs); '' = none. */
+  /**
+   * Proxies whose X-Forwarded-For names the client (comma-separated addresses, CIDRs, or
+   * loopback / linklocal / uniquelocal); '' = none, the socket address is the client (ADR 0013).
+   */
   trustedProxies: string;
   maxBodyBytes: number;
   batchMax: number;
@@ -29,13 +37,16 @@ export function readGatewayConfig(env: EnvReader): GatewayConfig {
   if (apiKeys.length === 0 && !env.optionalStr('GENESIS_API_KEYS')) {
     env.fail('GENESIS_API_KEYS is required (a JSON list like [{"key":"…","scopes":["admin"]}])');
   }
+  const trustedProxies = env.str('GENESIS_TRUSTED_PROXIES', '');
+  const proxyProblem = trustedProxiesProblem(trustedProxies);
+  if (proxyProblem) env.fail(`GENESIS_TRUSTED_PROXIES: ${proxyProblem}`);
   return {
     ...readServiceConfig(env, 'gateway'),
     vectors: readVectorSettings(env),
     apiKeys,
     rateLimitPerSecond: env.int('GENESIS_RATE_LIMIT_PER_SECOND', 2000, { min: 0 }),
     anonymousRateLimitPerSecond: env.int('GENESIS_ANONYMOUS_RATE_LIMIT_PER_SECOND', 50, { min: 0 }),
-    trustedProxies: env.str('GENESIS_TRUSTED_PROXIES', ''),
+    trustedProxies,
     maxBodyBytes: env.int('GENESIS_MAX_BODY_BYTES', 16 * 1024 * 1024, { min: 1024 }),
     batchMax: env.int('GENESIS_BATCH_MAX', 1000, { min: 1, max: 10_000 }),
     idempotencyTtlSeconds: env.int('GENESIS_IDEMPOTENCY_TTL_SECONDS', 24 * 3600, { min: 60 }),

@@ -1,5 +1,5 @@
 import { readServiceConfig, type EnvReader, type ServiceConfig } from '@genesis/config';
-import { parseExtraRules, secretRuleSet, type SecretRuleSet } from './clean-learning/current-rules';
+import { parseExtraRules, secretRuleSet, type SecretRuleSet } from '@genesis/secrets';
 import { readVectorSettings, type VectorSettings } from '@genesis/vectors';
 
 export const LEARNER_CONFIG = Symbol('LEARNER_CONFIG');
@@ -18,6 +18,8 @@ export interface LearnerConfig extends ServiceConfig {
   rescanPauseMs: number;
   /** Semantic memory: the embedder, the vector index, the near-duplicate threshold (ADR 0018). */
   vectors: VectorSettings;
+  /** How often the index lag (genesis_vector_index_lag, readiness) is measured. */
+  indexLagIntervalMs: number;
 }
 
 export function readLearnerConfig(env: EnvReader): LearnerConfig {
@@ -31,5 +33,6 @@ export function readLearnerConfig(env: EnvReader): LearnerConfig {
     rescanBatchSize: env.int('GENESIS_RESCAN_BATCH_SIZE', 500, { min: 1, max: 5000 }),
     rescanPauseMs: env.int('GENESIS_RESCAN_PAUSE_MS', 0, { min: 0, max: 60_000 }),
     vectors: readVectorSettings(env),
+    indexLagIntervalMs: env.int('GENESIS_INDEX_LAG_INTERVAL_MS', 10_000, { min: 100, max: 600_000 }),
   };
 }

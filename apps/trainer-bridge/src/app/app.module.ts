@@ -7,6 +7,7 @@ import { ArtifactStore } from '@genesis/messaging';
 import { StartTrainingHandler } from './build-snapshot/start-training.handler';
 import { TrainingEventsHandler } from './track-training/training-events.handler';
 import { TrainingDeadlineSweeper } from './track-training/deadline-sweeper';
+import { EvaluationOutputCleaner } from './rebuild-snapshots/clean-evaluation-outputs';
 import { RebuildSnapshotsHandler } from './rebuild-snapshots/rebuild-snapshots.handler';
 
 /**
@@ -28,6 +29,7 @@ export class AppModule {
         TrainingEventsHandler,
         TrainingDeadlineSweeper,
         RebuildSnapshotsHandler,
+        EvaluationOutputCleaner,
         eventConsumersProvider(
           'trainer-bridge',
           [StartTrainingHandler, TrainingEventsHandler, RebuildSnapshotsHandler],

@@ -2,6 +2,7 @@ import { NORMALISATION_LEVELS, type NormalisationLevel } from '@genesis/contract
 import { readServiceConfig, type EnvReader, type ServiceConfig } from '@genesis/config';
 import { ARTIFACTS_BUCKET } from '@genesis/messaging';
 import { nearDuplicateCalibration } from '@genesis/contracts';
+import { parseExtraRules, secretRuleSet, type SecretRuleSet } from '@genesis/secrets';
 
 export const BRIDGE_CONFIG = Symbol('BRIDGE_CONFIG');
 
@@ -11,6 +12,8 @@ export interface BridgeConfig extends ServiceConfig {
   evalFraction: number;
   /** Cosine similarity to a held-out item at or above which a learning is left out (ADR 0018). */
   decontaminationSimilarity: number;
+  /** How long to wait for the embedder when a shipped suite is embedded (once per model, ADR 0018). */
+  embeddingTimeoutMs: number;
   replayShare: number;
   /** How far decontamination normalises before comparing with evaluation items (ADR 0016). */
   decontaminationLevel: NormalisationLevel;
@@ -19,6 +22,11 @@ export interface BridgeConfig extends ServiceConfig {
   seed: number;
   maxSteps?: number;
   sweepIntervalMs: number;
+  /**
+   * The maintained scanner plus GENESIS_SECRET_EXTRA_RULES, the same as the learner's: a rescan cleans the
+   * model outputs evaluations keep with it (ADR 0017).
+   */
+  secretRules: SecretRuleSet;
   /** Defaults of an architecture cycle's study (ADR 0025); a request may set its own budget. */
   study: StudyDefaults;
 }
@@ -47,6 +55,7 @@ export function readBridgeConfig(env: EnvReader): BridgeConfig {
       nearDuplicateCalibration().similarity,
       { min: 0.5, max: 1.01 },
     ),
+    embeddingTimeoutMs: env.int('GENESIS_EMBEDDING_TIMEOUT_MS', 30_000, { min: 100, max: 600_000 }),
     replayShare: env.float('GENESIS_REPLAY_SHARE', 1, { min: 0, max: 1 }),
     decontaminationLevel: env.oneOf('GENESIS_DECONTAMINATION_LEVEL', NORMALISATION_LEVELS, 'identifiers'),
     deadlineMinutes: env.float('GENESIS_TRAINING_DEADLINE_MINUTES', 60, { min: 0.05 }),
@@ -66,5 +75,6 @@ export function readBridgeConfig(env: EnvReader): BridgeConfig {
       ],
       deadlineMinutes: env.float('GENESIS_STUDY_DEADLINE_MINUTES', 240, { min: 0.05 }),
     },
+    secretRules: secretRuleSet(env.json('GENESIS_SECRET_EXTRA_RULES', [], parseExtraRules)),
   };
 }

@@ -36,6 +36,7 @@ export async function rescanView(dataSource: DataSource, id: string) {
     snapshots_rebuilt: r.snapshots_rebuilt,
     snapshots_deleted: r.snapshots_deleted,
     models_tainted: r.models_tainted,
+    evaluation_outputs_cleaned: r.evaluation_outputs_cleaned,
     tainted_versions: taints,
     attempts: r.attempts,
     failure: r.failure,

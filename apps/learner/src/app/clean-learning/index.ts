@@ -1,2 +1,9 @@
 export * from './content-hash';
-export * from './current-rules';
+// The current rule set moved to @genesis/secrets: the trainer-bridge cleans evaluation outputs with it too.
+export {
+  cleanWithCurrentRules,
+  parseExtraRules,
+  secretRuleSet,
+  type ExtraRule,
+  type SecretRuleSet,
+} from '@genesis/secrets';

@@ -130,6 +130,8 @@ export class IndexLearnings {
         continue;
       }
       await this.index.upsert([{ id: row.id, modelId: row.model_id, vector }]);
+      // In the index now: no longer part of the lag (index-lag.ts).
+      await this.db.query(`UPDATE learning_vectors SET indexed_at = now() WHERE learning_id = $1`, [row.id]);
       for (const d of decision.demote) {
         await this.markNearDuplicate(d.id, row.id, d.similarity);
         await this.index.remove([d.id]);

@@ -10,6 +10,7 @@ import {
   SUBJECTS,
   durableName,
   type EventEnvelope,
+  type LearningRescannedV1,
   type LearningStoredV1,
 } from '@genesis/contracts';
 import { ConsumerRunner, EventPublisher, NatsClient } from '@genesis/messaging';
@@ -18,22 +19,34 @@ import { EmbeddingClient, createVectorIndex, type VectorIndex } from '@genesis/v
 import { LEARNER_CONFIG, type LearnerConfig } from '../learner.config';
 import { MicroBatcher } from '../store-learning/micro-batcher';
 import { IndexLearnings } from './index-learnings';
+import { IndexLag, VectorIndexReadiness } from './index-lag';
+
+/** Learnings handed to the indexer at once when a rescan or forget job's changes are replayed. */
+const RESCAN_BATCH = 256;
 
 /**
  * learning.stored → embedded, kept, indexed, near-duplicates marked (ADR 0018). Off the capture
  * path: capture has committed and acknowledged before this runs; an embedder or index outage only
  * grows this consumer's backlog (the index lag), which drains when they are back.
+ *
+ * learning.rescanned → the learnings a rescan or forget job changed go through the same indexer:
+ * a forgotten or quarantined one leaves the index (whichever adapter: Weaviate too, not only the
+ * Postgres rows), a redacted one is embedded again from its cleaned text. Durable like indexing
+ * (unbounded redeliveries): an index that is down when a learning is forgotten still loses its vector.
  */
 @Injectable()
 export class StoredConsumer implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly runner: ConsumerRunner;
+  private readonly rescanned: ConsumerRunner;
   private readonly index: VectorIndex;
+  private readonly lag: IndexLag;
 
   constructor(
     @Inject(NatsClient) nats: NatsClient,
     @Inject(EventPublisher) publisher: EventPublisher,
     @Inject(DataSource) db: DataSource,
-    @Inject(LEARNER_CONFIG) config: LearnerConfig,
+    @Inject(LEARNER_CONFIG) private readonly config: LearnerConfig,
+    @Inject(VectorIndexReadiness) readiness: VectorIndexReadiness,
   ) {
     const log = new Log('learner');
     const settings = config.vectors;
@@ -62,15 +75,35 @@ export class StoredConsumer implements OnApplicationBootstrap, BeforeApplication
         await batcher.submit((event as EventEnvelope<LearningStoredV1>).data.learning_id);
       },
     });
+    this.rescanned = new ConsumerRunner(nats, publisher, log, {
+      stream: STREAMS.events,
+      durable: durableName('learner', SUBJECTS.learningRescanned),
+      concurrency: 1,
+      handler: async (event) => {
+        const rescanId = (event as EventEnvelope<LearningRescannedV1>).data.rescan_id;
+        const rows: { learning_id: string }[] = await db.query(
+          `SELECT learning_id FROM learning_rescan_changes WHERE rescan_id = $1 ORDER BY learning_id`,
+          [rescanId],
+        );
+        for (let i = 0; i < rows.length; i += RESCAN_BATCH)
+          await work.run(rows.slice(i, i + RESCAN_BATCH).map((r) => r.learning_id));
+      },
+    });
+    this.lag = new IndexLag(db, log.child('index-lag'));
+    readiness.attach(this.index, this.lag);
   }
 
   async onApplicationBootstrap(): Promise<void> {
     // The index may be down at boot (Weaviate restarting): the consumer retries, capture goes on.
     await this.index.ensure().catch(() => undefined);
+    this.lag.start(this.config.indexLagIntervalMs);
     await this.runner.start();
+    await this.rescanned.start();
   }
 
   async beforeApplicationShutdown(): Promise<void> {
+    this.lag.stop();
+    await this.rescanned.stop();
     await this.runner.stop();
     await this.index.close();
   }

@@ -26,7 +26,7 @@ export async function forgetLearnings(m: EntityManager, job: RescanJob): Promise
     [rows.map((r) => r.id)],
   );
   // Its embedding goes too (ADR 0018): a vector of the text is the text's shadow. The index entry
-  // is ignored by search from now on and dropped by `genesis vectors rebuild`.
+  // goes when learning.rescanned reaches the learner's indexer (index-learning/stored-consumer.ts).
   await m.query(`DELETE FROM learning_vectors WHERE learning_id = ANY($1::uuid[])`, [rows.map((r) => r.id)]);
   if (rows.length > 0) {
     await m.query(

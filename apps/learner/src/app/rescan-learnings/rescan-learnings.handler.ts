@@ -265,7 +265,8 @@ async function applyChange(m: EntityManager, rescanId: string, change: Change): 
       ],
     );
   }
-  // The embedding was computed from the text before it was cleaned: it goes (ADR 0018).
+  // The embedding was computed from the text before it was cleaned: it goes (ADR 0018), and the
+  // indexer, on learning.rescanned, drops the index entry and embeds the cleaned text again.
   await m.query(`DELETE FROM learning_vectors WHERE learning_id = $1`, [row.id]);
   await m.query(
     `INSERT INTO learning_rescan_changes (rescan_id, learning_id, action, rules, fields)

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Gauge } from 'prom-client';
 import type { MsgRequest } from '@nats-io/jetstream';
-import { STREAMS, dlqSubject } from '@genesis/contracts';
+import { STREAMS, STREAM_SUBJECTS, dlqConsumerOf, dlqSubject, streamOf } from '@genesis/contracts';
 import { CONSUMER_CONFIGS, NatsClient } from '@genesis/messaging';
 import { Log } from '@genesis/observability';
 import { register } from './cycle-metrics';
@@ -14,18 +14,25 @@ const CYCLELESS_CONSUMERS = new Set(
   ),
 );
 
-const DLQ_PREFIX = dlqSubject('');
+/** Where each provisioned consumer's dead letters go: GENESIS_DLQ, or GENESIS_CAPTURE_DLQ (ADR 0019). */
+const LETTERS_OF = CONSUMER_CONFIGS.map(({ stream, config }) => {
+  const subject = dlqSubject(config.durable_name, stream);
+  return { consumer: config.durable_name, subject, stream: streamOf(subject)! };
+});
+const DEAD_LETTER_STREAMS = [STREAMS.dlq, STREAMS.captureDlq] as const;
 
-/**
- * Dead letters waiting for an operator, per consumer (GENESIS_DLQ holds `dlq.<consumer>`), read
- * from the stream at scrape time: the stream is the truth, whichever process wrote the letters,
- * and the count drops when someone purges or replays them. Every provisioned consumer is
- * exported, at 0 when it has none, so "no dead letters" is a value and not a missing series.
- */
+/** A consumer's letters in one stream: its count, and where an operator finds them. */
+export interface LetterCount {
+  consumer: string;
+  stream: string;
+  subject: string;
+  count: number;
+}
+
 @Injectable()
 export class DlqMetrics {
   private readonly log = new Log('monitor', 'dlq-metrics');
-  private last = new Map<string, number>();
+  private last: LetterCount[] = [];
   private lastCycles: CycleLetters[] = [];
 
   constructor(@Inject(NatsClient) private readonly nats: NatsClient) {
@@ -34,13 +41,14 @@ export class DlqMetrics {
     register(
       new Gauge({
         name: 'genesis_dlq_messages',
-        help: 'Messages in the dead-letter stream (GENESIS_DLQ), by the consumer that gave up on them',
-        labelNames: ['consumer'],
+        help: 'Messages in the dead-letter streams (GENESIS_DLQ, GENESIS_CAPTURE_DLQ), by the consumer that gave up on them',
+        labelNames: ['consumer', 'stream', 'subject'],
         registers: [],
         async collect() {
           const counts = await read();
           this.reset();
-          for (const [consumer, n] of counts) this.set({ consumer }, n);
+          for (const c of counts)
+            this.set({ consumer: c.consumer, stream: c.stream, subject: c.subject }, c.count);
         },
       }),
     );
@@ -68,9 +76,9 @@ export class DlqMetrics {
     const counts = await this.read();
     try {
       const all: CycleLetters[] = [];
-      for (const [consumer, n] of counts) {
-        if (n === 0 || CYCLELESS_CONSUMERS.has(consumer)) continue;
-        const subject = dlqSubject(consumer);
+      for (const { consumer, stream, subject, count } of counts) {
+        // A capture's letters (GENESIS_CAPTURE_DLQ) never belong to a cycle.
+        if (count === 0 || stream !== STREAMS.dlq || CYCLELESS_CONSUMERS.has(consumer)) continue;
         all.push(
           ...(await lettersByCycle(consumer, (seq) =>
             // STREAM.MSG.GET with next_by_subj: the first letter of this consumer at or after seq.
@@ -91,16 +99,27 @@ export class DlqMetrics {
   }
 
   /** On a failed read (NATS unreachable) the last counts stand: a scrape must not fail for it. */
-  private async read(): Promise<Map<string, number>> {
+  private async read(): Promise<LetterCount[]> {
     try {
-      const info = await this.nats.jsm.streams.info(STREAMS.dlq, { subjects_filter: `${DLQ_PREFIX}>` });
-      const counts = new Map<string, number>(CONSUMER_CONFIGS.map((c) => [c.config.durable_name, 0]));
-      for (const [subject, n] of Object.entries(info.state.subjects ?? {})) {
-        counts.set(subject.slice(DLQ_PREFIX.length), n);
+      const counts = new Map<string, LetterCount>(LETTERS_OF.map((l) => [l.subject, { ...l, count: 0 }]));
+      for (const stream of DEAD_LETTER_STREAMS) {
+        const info = await this.nats.jsm.streams.info(stream, {
+          subjects_filter: STREAM_SUBJECTS[stream][0],
+        });
+        for (const [subject, n] of Object.entries(info.state.subjects ?? {})) {
+          // A letter of a consumer no longer provisioned still counts, under the name its subject gives.
+          const known = counts.get(subject) ?? {
+            consumer: dlqConsumerOf(subject),
+            stream,
+            subject,
+            count: 0,
+          };
+          counts.set(subject, { ...known, stream, count: n });
+        }
       }
-      this.last = counts;
+      this.last = [...counts.values()];
     } catch (err) {
-      this.log.warn('could not read the DLQ stream; exporting the last counts', {
+      this.log.warn('could not read the dead-letter streams; exporting the last counts', {
         error: (err as Error).message,
       });
     }

@@ -37,4 +37,28 @@ describe('semanticDecontamination', () => {
       [],
     );
   });
+
+  it('names the suite of the nearest item: in-domain or a shipped one, counted per suite', () => {
+    const result = semanticDecontamination(
+      [
+        { id: 'reworded-humaneval', vector: unit(0, 1, 0.2) },
+        { id: 'reworded-held-out', vector: unit(1, 0, 0.1) },
+        { id: 'distinct', vector: unit(0, 0, 1) },
+      ],
+      [
+        { id: 'held-out', suite: 'in-domain', vector: unit(1, 0, 0) },
+        { id: 'HumanEval/0', suite: 'humaneval-1.0.3', vector: unit(0, 1, 0.25) },
+        { id: 'regression-001', suite: 'regression.v1', vector: unit(0.3, 0.3, -1) },
+      ],
+      0.8,
+    );
+    assert.deepEqual(
+      result.excluded.map((e) => [e.id, e.near, e.suite, e.reason]),
+      [
+        ['reworded-humaneval', 'HumanEval/0', 'humaneval-1.0.3', 'near_regression_item'],
+        ['reworded-held-out', 'held-out', 'in-domain', 'near_eval_item'],
+      ],
+    );
+    assert.deepEqual(result.by_suite, { 'in-domain': 1, 'humaneval-1.0.3': 1, 'regression.v1': 0 });
+  });
 });

@@ -13,9 +13,16 @@ import { counter, Log, perModelSeries } from '@genesis/observability';
 import { BRIDGE_CONFIG, type BridgeConfig } from '../trainer-bridge.config';
 import { type SnapshotRef } from '../training-jobs';
 import { queueCycleJob } from '../architecture-jobs';
-import { ArtifactStore } from '@genesis/messaging';
+import { ArtifactStore, NatsClient } from '@genesis/messaging';
+import { EmbeddingClient } from '@genesis/vectors';
 import { buildSnapshot, describeDecontamination, isHeldOut, type SnapshotLearning } from './snapshot';
-import { loadEmbeddings, semanticDecontamination } from './semantic-decontamination';
+import {
+  IN_DOMAIN,
+  dominantEmbeddingModel,
+  loadEmbeddings,
+  semanticDecontamination,
+} from './semantic-decontamination';
+import { SuiteVectors } from './suite-vectors';
 
 const snapshots = perModelSeries(
   counter('genesis_dataset_snapshots_total', 'Training snapshots built', ['model_id']),
@@ -36,11 +43,20 @@ export class StartTrainingHandler {
     return (this.contaminantsOnce ??= shippedSuiteContaminants(this.config.decontaminationLevel));
   }
 
+  private readonly suiteVectors: SuiteVectors;
+
   constructor(
     @Inject(DataSource) private readonly dataSource: DataSource,
     @Inject(ArtifactStore) private readonly artifacts: ArtifactStore,
     @Inject(BRIDGE_CONFIG) private readonly config: BridgeConfig,
-  ) {}
+    @Inject(NatsClient) nats: NatsClient,
+  ) {
+    this.suiteVectors = new SuiteVectors(
+      dataSource,
+      new EmbeddingClient(nats.connection, config.embeddingTimeoutMs),
+      this.log.child('suite-vectors'),
+    );
+  }
 
   async handle(event: EventEnvelope<ThresholdReachedV1>): Promise<void> {
     const { cycle_id: cycleId, model_id: modelId } = event.data;
@@ -49,8 +65,15 @@ export class StartTrainingHandler {
     const cutoff = new Date(event.time);
 
     // Exact (normalised) decontamination happens in buildSnapshot; semantic decontamination (ADR 0018)
-    // first leaves out every learning whose embedding is near a held-out item's.
+    // first leaves out every learning whose embedding is near a held-out item's, or near an item of a
+    // shipped suite (regression set, HumanEval), in the embedding model of the learnings.
     const level = this.config.decontaminationLevel;
+    const [{ ids }] = await this.dataSource.query<{ ids: string[] }[]>(
+      `SELECT coalesce(array_agg(id), '{}') AS ids FROM learnings
+        WHERE model_id = $1 AND status = 'accepted' AND stored_at <= $2`,
+      [modelId, cutoff],
+    );
+    const shipped = await this.suiteVectors.load(await dominantEmbeddingModel(this.dataSource.manager, ids));
     const build = async (m: EntityManager) => {
       const learnings = await m.query<SnapshotLearning[]>(
         `SELECT id, content_hash, kind, language, context, model_output, correction, tests, snapshot_id
@@ -66,7 +89,7 @@ export class StartTrainingHandler {
         isHeldOut(decontaminationKey(l, level), this.config.evalFraction);
       const semantic = semanticDecontamination(
         learnings.filter((l) => !heldOut(l)).map(embedded),
-        learnings.filter(heldOut).map(embedded),
+        [...learnings.filter(heldOut).map((l) => ({ ...embedded(l), suite: IN_DOMAIN })), ...shipped.items],
         this.config.decontaminationSimilarity,
       );
       const leftOut = new Set(semantic.excluded.map((e) => e.id));
@@ -149,7 +172,12 @@ export class StartTrainingHandler {
       // this snapshot (not counted as new evidence again) and are checked again at every replay.
       await m.query(`UPDATE dataset_snapshots SET semantic_exclusions = $2::jsonb WHERE id = $1`, [
         snapshot.id,
-        JSON.stringify({ excluded: built.semantic.excluded, unchecked: built.semantic.unchecked }),
+        JSON.stringify({
+          excluded: built.semantic.excluded,
+          unchecked: built.semantic.unchecked,
+          by_suite: built.semantic.by_suite,
+          suites_unchecked: shipped.unchecked,
+        }),
       ]);
       await m.query(
         `UPDATE learnings SET snapshot_id = $1 WHERE id = ANY($2::uuid[]) AND snapshot_id IS NULL`,
@@ -181,6 +209,8 @@ export class StartTrainingHandler {
       snapshot: built.sha256,
       semantically_excluded: built.semantic.excluded.length,
       semantically_unchecked: built.semantic.unchecked,
+      semantically_excluded_by_suite: built.semantic.by_suite,
+      suites_unchecked: shipped.unchecked,
     });
   }
 }

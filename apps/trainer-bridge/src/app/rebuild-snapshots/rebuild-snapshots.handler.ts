@@ -4,6 +4,7 @@ import type { EventEnvelope, LearningRescannedV1 } from '@genesis/contracts';
 import { ArtifactStore } from '@genesis/messaging';
 import { counter, Log } from '@genesis/observability';
 import type { SnapshotLearning } from '../build-snapshot/snapshot';
+import { EvaluationOutputCleaner } from './clean-evaluation-outputs';
 import { rewriteSnapshot, type RewrittenSnapshot } from './rewrite-snapshot';
 
 const rebuilt = counter(
@@ -16,6 +17,7 @@ const tainted = counter('genesis_model_versions_tainted_total', 'Model versions 
 interface JobRow {
   id: string;
   kind: 'rescan' | 'forget';
+  model_id: string | null;
   status: string;
   reason: string;
   rule_set: string | null;
@@ -43,8 +45,8 @@ interface SnapshotRow {
  * learning.rescanned → every dataset snapshot holding a learning the job changed is rebuilt from
  * the cleaned rows (or deleted when nothing trainable is left), the objects it replaced are purged
  * from the Object Store, and every model version trained on a snapshot whose training records
- * changed is marked tainted with the reason and the learning ids (ADR 0017). Then the job is
- * completed.
+ * changed is marked tainted with the reason and the learning ids (ADR 0017). The model outputs that
+ * evaluations keep are cleaned too (EvaluationOutputCleaner). Then the job is completed.
  *
  * Recoverable at every step, so a redelivery finishes what a crash interrupted: the new objects
  * are put first (content-addressed, idempotent); one transaction per snapshot updates its row,
@@ -58,11 +60,12 @@ export class RebuildSnapshotsHandler {
   constructor(
     @Inject(DataSource) private readonly dataSource: DataSource,
     @Inject(ArtifactStore) private readonly artifacts: ArtifactStore,
+    @Inject(EvaluationOutputCleaner) private readonly outputs: EvaluationOutputCleaner,
   ) {}
 
   async handle(event: EventEnvelope<LearningRescannedV1>): Promise<void> {
     const [job] = await this.dataSource.query<JobRow[]>(
-      `SELECT id, kind, status, reason, rule_set FROM learning_rescans WHERE id = $1`,
+      `SELECT id, kind, model_id, status, reason, rule_set FROM learning_rescans WHERE id = $1`,
       [event.data.rescan_id],
     );
     if (!job || job.status !== 'purging') return;
@@ -89,6 +92,14 @@ export class RebuildSnapshotsHandler {
       );
       for (const suite of suites) await this.rewriteSuite(job, suite, affected);
     }
+    // Outputs are rescanned even when no learning changed: a model may print a secret no row holds.
+    const forgotten = (
+      await this.dataSource.query<{ learning_id: string }[]>(
+        `SELECT learning_id FROM learning_rescan_changes WHERE rescan_id = $1 AND action = 'forgotten'`,
+        [job.id],
+      )
+    ).map((r) => r.learning_id);
+    await this.outputs.clean(job, forgotten);
     await this.purge(job.id);
     await this.dataSource.query(
       `UPDATE learning_rescans SET status = 'completed', finished_at = now(), updated_at = now()
@@ -247,13 +258,15 @@ export class RebuildSnapshotsHandler {
     return rows.length;
   }
 
-  /** Deletes the replaced objects no live snapshot or suite version still points at (content addressing may share one). */
+  /** Deletes the replaced objects no live snapshot, suite version or evaluation job still points at (content addressing may share one). */
   private async purge(rescanId: string): Promise<void> {
     const pending = await this.dataSource.query<{ bucket: string; key: string; in_use: boolean }[]>(
       `SELECT p.bucket, p.key, EXISTS (
          SELECT 1 FROM dataset_snapshots s WHERE s.bucket = p.bucket AND s.deleted_at IS NULL
            AND (s.key = p.key OR s.eval_key = p.key))
-         OR EXISTS (SELECT 1 FROM suite_versions v WHERE v.bucket = p.bucket AND v.key = p.key) AS in_use
+         OR EXISTS (SELECT 1 FROM suite_versions v WHERE v.bucket = p.bucket AND v.key = p.key)
+         OR EXISTS (SELECT 1 FROM evaluation_jobs j
+           WHERE j.results->>'bucket' = p.bucket AND j.results->>'key' = p.key) AS in_use
        FROM rescan_purges p WHERE p.rescan_id = $1 AND p.purged_at IS NULL`,
       [rescanId],
     );

