@@ -35,12 +35,23 @@ function best(row: StudyRow) {
     : { trial: row.best_trial, value: row.best_value, hyperparameters: row.best_hyperparameters };
 }
 
+const CYCLE_ENDED = ['deployed', 'rejected', 'inconclusive', 'failed'];
+
+/**
+ * A study whose cycle ended before the study answered (e.g. failed by a dead letter on another
+ * path) reads as failed, whatever its row still says.
+ */
+function status(row: StudyRow): string {
+  const unanswered = row.status === 'requested' || row.status === 'running';
+  return unanswered && CYCLE_ENDED.includes(row.cycle_status) ? 'failed' : row.status;
+}
+
 export function studyListItem(row: StudyRow) {
   const c = counts(row.summary);
   return {
     id: row.id,
     study: row.study_name,
-    status: row.status,
+    status: status(row),
     cycle_id: row.cycle_id,
     cycle_status: row.cycle_status,
     candidate_version: row.model_version,
