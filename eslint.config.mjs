@@ -41,6 +41,7 @@ export default tseslint.config(
                 'type:cycles',
                 'type:secrets',
                 'type:vectors',
+                'type:registry',
               ],
             },
             // Secret detection and redaction of learnings (ADR 0012): pure text in, text out.
@@ -65,6 +66,7 @@ export default tseslint.config(
             {
               sourceTag: 'type:cycles',
               onlyDependOnLibsWithTags: [
+                'type:registry',
                 'type:contracts',
                 'type:messaging',
                 'type:persistence',
@@ -72,6 +74,8 @@ export default tseslint.config(
                 'type:config',
               ],
             },
+            // The model registry (ADR 0022): families, versions, aliases, artifacts, metrics history.
+            { sourceTag: 'type:registry', onlyDependOnLibsWithTags: ['type:contracts', 'type:config'] },
             // The vector index port, its adapters and the embedder's client (ADR 0018).
             { sourceTag: 'type:vectors', onlyDependOnLibsWithTags: ['type:contracts', 'type:config'] },
             {

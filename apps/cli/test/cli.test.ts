@@ -92,6 +92,7 @@ describe('the genesis CLI against a real gateway and learner', () => {
         'learnings import',
         'cycles',
         'models show',
+        'models performance',
         'rollback',
         'events',
         'Exit codes',
@@ -590,6 +591,28 @@ describe('the genesis CLI against a real gateway and learner', () => {
       const list = await genesis(['models', '--model-id', MODEL]);
       expectExit(list, 0);
       assert.match(list.stdout, new RegExp(`^\\s+${NEW}\\s+rejected`, 'm'));
+    });
+
+    it('models families and models performance read the registry', async () => {
+      const families = await genesis(['models', 'families']);
+      expectExit(families, 0);
+      assert.match(
+        families.stdout,
+        /^genesis\s+\(GENESIS_BASE_MODEL\)\s+lora-adapter\s+defaults\s+default$/m,
+      );
+      await stack.db.query(
+        `INSERT INTO model_families (id, base_model, registered_by) VALUES ($1, 'tiny', 'test') ON CONFLICT DO NOTHING`,
+        [MODEL],
+      );
+      const perf = await genesis(['models', 'performance', MODEL]);
+      expectExit(perf, 0);
+      assert.match(perf.stdout, /^Performance of realrepo\n {2}no champion yet/);
+      // Versions written straight into model_versions (not through the registry) have no history.
+      assert.match(perf.stdout, /History\n {2}nothing recorded yet/);
+      const machine = json(await genesis(['models', 'performance', MODEL, '--json']));
+      assert.equal(machine['champion'], null);
+      assert.deepEqual(machine['history'], []);
+      expectExit(await genesis(['models', 'performance', 'nobody-registered']), 1);
     });
 
     it('status tells deployments from trained candidates', async () => {

@@ -47,14 +47,21 @@ describe('deployer: rollbacks carried out vs rollback requests', () => {
       config_key: 'c',
       sha256: 'ab'.repeat(32),
     });
+    // The registry's view (ADR 0022): a registered family; champion and retired are the alias's word.
+    await stack.db.query(`INSERT INTO model_families (id, registered_by) VALUES ($1, 'test')`, [MODEL]);
     for (const [version, status] of [
-      [V1, 'retired'],
-      [V2, 'champion'],
+      [V1, 'promoted'],
+      [V2, 'promoted'],
       [REJECTED, 'rejected'],
     ] as const) {
       await stack.db.query(
         `INSERT INTO model_versions (version, model_id, base_model, status, artifact) VALUES ($1, $2, 'tiny', $3, $4)`,
         [version, MODEL, status, artifact],
+      );
+      await stack.db.query(
+        `INSERT INTO model_artifacts (version, model_id, kind, bucket, key, config_key, sha256)
+         VALUES ($1, $2, 'lora-adapter', 'genesis-artifacts', 'a', 'c', $3)`,
+        [version, MODEL, 'ab'.repeat(32)],
       );
     }
     await stack.db.query(`INSERT INTO model_aliases (model_id, alias, version) VALUES ($1, 'champion', $2)`, [
@@ -108,5 +115,43 @@ describe('deployer: rollbacks carried out vs rollback requests', () => {
       value(text, 'genesis_rollback_requests_total', { model_id: 'no-champion-model', outcome: 'refused' }),
       1,
     );
+  });
+
+  it('restores a kept backup by rolling back to it, and refuses one whose artifact was pruned', async () => {
+    const model = 'rb-restore';
+    const [r1, r2, r3] = [
+      'rb-restore-20261120-100000',
+      'rb-restore-20261121-100000',
+      'rb-restore-20261122-100000',
+    ];
+    await stack.db.query(`INSERT INTO model_families (id, registered_by) VALUES ($1, 'test')`, [model]);
+    for (const v of [r1, r2, r3]) {
+      await stack.db.query(
+        `INSERT INTO model_versions (version, model_id, base_model, status, artifact) VALUES ($1, $2, 'tiny', 'promoted', '{}')`,
+        [v, model],
+      );
+      await stack.db.query(
+        `INSERT INTO model_artifacts (version, model_id, kind, bucket, key, config_key, sha256, pruned_at)
+         VALUES ($1, $2, 'lora-adapter', 'genesis-artifacts', $1, $1, $3, $4)`,
+        [v, model, 'ab'.repeat(32), v === r1 ? new Date() : null],
+      );
+    }
+    await stack.db.query(`INSERT INTO model_aliases (model_id, alias, version) VALUES ($1, 'champion', $2)`, [
+      model,
+      r3,
+    ]);
+    await stack.db.query(
+      `INSERT INTO alias_history (model_id, alias, from_version, to_version, kind, actor, reason)
+       VALUES ($1, 'champion', NULL, $2, 'promotion', 'deployer', 'a'), ($1, 'champion', $2, $3, 'promotion', 'deployer', 'b'),
+              ($1, 'champion', $3, $4, 'promotion', 'deployer', 'c')`,
+      [model, r1, r2, r3],
+    );
+    const pruned = await rollback({ model_id: model, reason: 'restore the oldest', version: r1 });
+    assert.equal(pruned.status, 'failed');
+    assert.match(pruned.failure, /^ARTIFACT_PRUNED: /);
+    const restored = await rollback({ model_id: model, reason: 'restore the backup', version: r2 });
+    assert.equal(restored.status, 'succeeded', JSON.stringify(restored));
+    const [alias] = await stack.db.query(`SELECT version FROM model_aliases WHERE model_id = $1`, [model]);
+    assert.equal(alias!['version'], r2);
   });
 });

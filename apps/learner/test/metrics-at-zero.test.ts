@@ -1,6 +1,5 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
 import { SUBJECTS } from '@genesis/contracts';
 import { EventPublisher } from '@genesis/messaging';
 import { ServiceProcess, TestStack, capturedLearning, request, waitFor } from '@genesis/testing';
@@ -19,7 +18,7 @@ const STATUSES = ['accepted', 'duplicate', 'quarantined', 'already-stored'];
 
 /**
  * A counter series born with its first event hides that event from rate()/increase(). The
- * learner's per-model counters exist at 0 for the default model and every model in the database
+ * learner's per-model counters exist at 0 for the default model and every registered model
  * from boot, and for a new model from its first learning on (its other outcomes at 0).
  */
 describe('learner: per-model counters exist at 0 before their first event', () => {
@@ -29,12 +28,8 @@ describe('learner: per-model counters exist at 0 before their first event', () =
 
   before(async () => {
     stack = await TestStack.start();
-    // A model the database knows (a cycle of it) before the learner starts.
-    await stack.db.query(
-      `INSERT INTO improvement_cycles (id, model_id, status, trigger, reason, opened_at, phase_entered_at)
-       VALUES ($1, 'seeded-model', 'rejected', 'manual', 'test', now(), now())`,
-      [randomUUID()],
-    );
+    // A model the registry knows (a registered family, ADR 0022) before the learner starts.
+    await stack.db.query(`INSERT INTO model_families (id, registered_by) VALUES ('seeded-model', 'test')`);
     learner = await ServiceProcess.start('learner', stack.env());
   });
 
@@ -43,7 +38,7 @@ describe('learner: per-model counters exist at 0 before their first event', () =
     await stack?.dispose();
   });
 
-  it('exports every outcome of the default model and of the models in the database at 0 at boot', async () => {
+  it('exports every outcome of the default model and of the registered models at 0 at boot', async () => {
     const text = await scrape();
     for (const model of ['genesis', 'seeded-model']) {
       for (const status of STATUSES)

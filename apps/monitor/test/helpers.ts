@@ -10,6 +10,7 @@ import {
   type ThresholdReachedV1,
 } from '@genesis/contracts';
 import { transitionCycle, HAPPY_PATH, type CycleStatus } from '@genesis/cycles';
+import { lockAlias, moveAlias } from '@genesis/registry';
 import { EventPublisher } from '@genesis/messaging';
 import type { TestStack } from '@genesis/testing';
 
@@ -123,6 +124,24 @@ export async function finishCycle(
           ...(to === 'trained' && modelVersion ? { model_version: modelVersion } : {}),
           ...(to === 'evaluated' && score !== undefined ? { score } : {}),
         },
+      });
+    }
+    // The deployer's side of a promotion: the champion is the registry's alias alone (ADR 0022).
+    if (end === 'deployed' && modelVersion) {
+      await m.query(
+        `INSERT INTO model_versions (version, model_id, cycle_id, base_model, status, artifact)
+         VALUES ($1, $2, $3, 'tiny', 'candidate', '{}') ON CONFLICT DO NOTHING`,
+        [modelVersion, model_id, cycleId],
+      );
+      const from = await lockAlias(m, model_id);
+      await moveAlias(m, {
+        modelId: model_id,
+        from,
+        to: modelVersion,
+        kind: 'promotion',
+        actor: 'test',
+        reason: 'finishCycle',
+        deploymentId: null,
       });
     }
   });

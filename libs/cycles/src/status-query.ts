@@ -1,9 +1,9 @@
 import type { DataSource } from 'typeorm';
 import type Redis from 'ioredis';
 import { TERMINAL_STATUSES, type CycleStatus } from './domain/cycle-state';
+import { thresholdsOf } from './trigger-policy.config';
 import {
   statusDocument,
-  thresholdsFor,
   type ImprovementStatus,
   type ModelFacts,
   type TriggerPolicy,
@@ -27,16 +27,13 @@ export async function loadModelFacts(
     `WITH fresh AS (
        SELECT count(*)::int AS n, min(stored_at) AS oldest FROM learnings
        WHERE model_id = $1 AND status = 'accepted' AND snapshot_id IS NULL),
-     -- The champion: what the registry's alias points at (a rollback moves it back), else the last
-     -- deployed cycle's version. Its score is the offline accuracy of the cycle that promoted it.
+     -- The champion: what the registry's alias points at, and nothing else (ADR 0022; a rollback
+     -- moves it back). Its score is the offline accuracy of the cycle that promoted it.
      champion AS (
-       SELECT model_version, score FROM (
-         SELECT 0 AS pri, a.version AS model_version, c.score, c.deployed_at
-         FROM model_aliases a LEFT JOIN improvement_cycles c ON c.model_version = a.version AND c.status = 'deployed'
-         WHERE a.model_id = $1 AND a.alias = 'champion'
-         UNION ALL
-         SELECT 1, model_version, score, deployed_at FROM improvement_cycles WHERE model_id = $1 AND status = 'deployed'
-       ) candidates ORDER BY pri, deployed_at DESC NULLS LAST LIMIT 1),
+       SELECT a.version AS model_version, c.score
+       FROM model_aliases a LEFT JOIN improvement_cycles c ON c.model_version = a.version AND c.status = 'deployed'
+       WHERE a.model_id = $1 AND a.alias = 'champion'
+       ORDER BY c.deployed_at DESC NULLS LAST LIMIT 1),
      fb AS (
        SELECT count(*)::int AS samples, count(*) FILTER (WHERE outcome = 'accepted')::int AS accepted
        FROM (SELECT outcome FROM feedback
@@ -106,7 +103,8 @@ export async function knownModels(dataSource: DataSource, extra: string[] = []):
     `SELECT model_id FROM monitor_checks
      UNION SELECT DISTINCT model_id FROM learnings WHERE status = 'accepted' AND snapshot_id IS NULL
      UNION SELECT DISTINCT model_id FROM improvement_cycles
-     UNION SELECT DISTINCT model_id FROM feedback`,
+     UNION SELECT DISTINCT model_id FROM feedback
+     UNION SELECT id FROM model_families`,
   );
   return [...new Set([...extra, ...rows.map((r) => r.model_id)])].sort();
 }
@@ -117,7 +115,7 @@ export async function computeStatus(
   modelId: string,
   now: Date,
 ): Promise<ImprovementStatus> {
-  const t = thresholdsFor(policy, modelId);
+  const t = await thresholdsOf(dataSource, policy, modelId);
   return statusDocument(await loadModelFacts(dataSource, modelId, t), t, now, policy.rejectionBackoff);
 }
 

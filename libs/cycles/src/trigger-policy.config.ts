@@ -1,7 +1,9 @@
 import type { EnvReader } from '@genesis/config';
+import { getFamily, type Db } from '@genesis/registry';
 import {
   DEFAULT_REJECTION_BACKOFF,
   DEFAULT_THRESHOLDS,
+  thresholdsFor,
   type TriggerPolicy,
   type TriggerThresholds,
 } from './domain/trigger-policy';
@@ -85,4 +87,23 @@ function readRejectionBackoff(env: EnvReader): TriggerPolicy['rejectionBackoff']
     );
   }
   return { baseMinutes, maxMinutes };
+}
+
+/**
+ * A model's thresholds: the GENESIS_* defaults, then its GENESIS_TRIGGER_OVERRIDES entry, then its
+ * registered family's own thresholds (ADR 0022: the family is the newer, per-model definition,
+ * and changes through the API without a restart). Read on every check: families change at run time.
+ */
+export async function thresholdsOf(
+  db: Db,
+  policy: TriggerPolicy,
+  modelId: string,
+): Promise<TriggerThresholds> {
+  const t = thresholdsFor(policy, modelId);
+  const own = (await getFamily(db, modelId))?.thresholds ?? {};
+  for (const [k, v] of Object.entries(own)) {
+    const key = OVERRIDE_KEYS[k];
+    if (key && typeof v === 'number') t[key] = v;
+  }
+  return t;
 }

@@ -8,9 +8,9 @@ export const KNOWN_MODELS_REFRESH_MS = 60_000;
 
 /**
  * Tells the process's per-model metrics (perModelSeries, libs/observability) which models exist:
- * the default model and every model in the database at boot, then again every minute, so that a
- * model first seen by another service (the learner stores its first learning; the deployer counts
- * its first rollback weeks later) has its series at 0 here long before its first event here.
+ * the default model and every registered family at boot, then again every minute, so that a
+ * model registered through another service (the gateway's API or config) has its series at 0
+ * here long before its first event here (rate() and increase() never see a series' first value).
  * Metrics only: a failed read is logged and retried on the next round, never fatal.
  */
 @Injectable()
@@ -43,20 +43,11 @@ export class KnownModels implements OnApplicationBootstrap, OnApplicationShutdow
 }
 
 /**
- * Every model id the tables mention. learnings can be large: a loose index scan (one index probe
- * per distinct model, on learnings_model_status_stored_ix) instead of a DISTINCT over every row.
+ * Every registered model family (ADR 0022: the registry is the one list of models; the gateway
+ * refuses learnings for others unless GENESIS_MODEL_AUTO_REGISTER registers them first). Read
+ * here with plain SQL because persistence sits below libs/registry; the table is the registry's.
  */
 export async function modelIdsInDatabase(dataSource: DataSource): Promise<string[]> {
-  const rows: { model_id: string }[] = await dataSource.query(
-    `WITH RECURSIVE l AS (
-       (SELECT model_id FROM learnings ORDER BY model_id LIMIT 1)
-       UNION ALL
-       SELECT (SELECT model_id FROM learnings WHERE model_id > l.model_id ORDER BY model_id LIMIT 1)
-       FROM l WHERE l.model_id IS NOT NULL)
-     SELECT model_id FROM l WHERE model_id IS NOT NULL
-     UNION SELECT model_id FROM improvement_cycles
-     UNION SELECT model_id FROM model_versions
-     UNION SELECT model_id FROM monitor_checks`,
-  );
-  return rows.map((r) => r.model_id);
+  const rows: { id: string }[] = await dataSource.query(`SELECT id FROM model_families ORDER BY id`);
+  return rows.map((r) => r.id);
 }

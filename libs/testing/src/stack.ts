@@ -64,6 +64,8 @@ export class TestStack {
         { key: TEST_ADMIN_KEY, scopes: ['admin'] },
         { key: TEST_WRITER_KEY, scopes: ['learnings:write'] },
       ]),
+      // Tests post learnings for many throwaway models: each registers itself (ADR 0022).
+      GENESIS_MODEL_AUTO_REGISTER: 'true',
       ...extra,
     };
   }

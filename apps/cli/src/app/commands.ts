@@ -215,6 +215,34 @@ export const COMMANDS: CommandSpec[] = [
     load: () => import('./studies/start.command.js'),
   },
   {
+    path: 'models families',
+    args: { min: 0, max: 0 },
+    summary: 'the registered model families (learnings for any other model are refused)',
+    description:
+      'Register one with POST /api/v1/models/families (admin) or in the GENESIS_MODEL_FAMILIES file.',
+    options: {},
+    scope: 'status:read',
+    load: () => import('./models/families.command.js'),
+  },
+  {
+    path: 'models performance',
+    operands: 'MODEL_ID',
+    args: { min: 1, max: 1 },
+    summary: "a model's performance: the champion's current metrics and the metrics history",
+    description:
+      'Accuracy per suite version, latency per item, artifact size and training resources, straight\n' +
+      "from the registry (GET /api/v1/models/{id}/performance: the seed's get_model_performance).",
+    options: {
+      limit: {
+        type: 'string',
+        value: 'N',
+        description: 'history rows, newest first (default 200, max 1000)',
+      },
+    },
+    scope: 'status:read',
+    load: () => import('./models/performance.command.js'),
+  },
+  {
     path: 'rollback',
     args: { min: 0, max: 0 },
     summary: 'move the champion back (to the previous champion, or --to VERSION) and wait for it',

@@ -1,5 +1,6 @@
 import { readServiceConfig, type EnvReader, type ServiceConfig } from '@genesis/config';
 import type { DeploymentTargetName } from '@genesis/contracts';
+import { DEFAULT_BACKUP_RETENTION } from '@genesis/registry';
 
 export const DEPLOYER_CONFIG = Symbol('DEPLOYER_CONFIG');
 export const TARGET_NAMES: readonly DeploymentTargetName[] = ['registry', 'ollama', 'openai-lora'];
@@ -10,6 +11,8 @@ export interface DeployerConfig extends ServiceConfig {
   attempts: number;
   retryDelayMs: number;
   requestTimeoutMs: number;
+  /** GENESIS_BACKUP_RETENTION: deployed versions whose artifacts are kept (restorable), newest first. */
+  backupRetention: number;
   ollama: { url: string; baseModel: string; modelName: string };
   openaiLora: { url: string; adapterDir: string; apiKey?: string };
 }
@@ -32,6 +35,8 @@ export function readDeployerConfig(env: EnvReader): DeployerConfig {
     attempts: env.int('GENESIS_DEPLOY_ATTEMPTS', 3, { min: 1, max: 20 }),
     retryDelayMs: env.int('GENESIS_DEPLOY_RETRY_DELAY_MS', 2000, { min: 0 }),
     requestTimeoutMs: env.int('GENESIS_DEPLOY_TIMEOUT_MS', 120_000, { min: 100 }),
+    // At least 1: the champion is always kept anyway, one more keeps a rollback target.
+    backupRetention: env.int('GENESIS_BACKUP_RETENTION', DEFAULT_BACKUP_RETENTION, { min: 1, max: 10_000 }),
     ollama: {
       url: env.url('GENESIS_OLLAMA_URL', 'http://127.0.0.1:11434', ['http', 'https']),
       baseModel: ollamaBase ?? '',

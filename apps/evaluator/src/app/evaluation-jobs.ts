@@ -9,6 +9,7 @@ import {
   type JobsEvaluateV1,
 } from '@genesis/contracts';
 import { enqueueEvent } from '@genesis/persistence';
+import { servableVersion } from '@genesis/registry';
 import type { EvaluatorConfig } from './evaluator.config';
 
 export interface EvaluationRow {
@@ -101,13 +102,7 @@ export async function modelUnderTest(
   baseModel: string,
 ): Promise<ModelUnderTest> {
   if (!version) return { version: null, base_model: baseModel, adapter: null };
-  const [row] = await m.query(`SELECT base_model, artifact FROM model_versions WHERE version = $1`, [
-    version,
-  ]);
-  const a = row.artifact as AdapterRef;
-  return {
-    version,
-    base_model: row.base_model,
-    adapter: { bucket: a.bucket, key: a.key, config_key: a.config_key, sha256: a.sha256 },
-  };
+  const servable = await servableVersion(m, version);
+  if (!servable) throw new Error(`model version ${version} has no artifact in the registry`);
+  return { version, base_model: servable.base_model, adapter: servable.artifact };
 }

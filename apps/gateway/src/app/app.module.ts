@@ -12,7 +12,7 @@ import { DocsController } from './docs/docs.controller';
 import { AuthGuard } from './auth/auth.guard';
 import { RateLimitGuard } from './rate-limit/rate-limit.guard';
 import { IMPROVEMENT_CONTROLLERS, IMPROVEMENT_PROVIDERS } from './improvement';
-import { MODEL_CONTROLLERS } from './models';
+import { MODEL_CONTROLLERS, MODEL_PROVIDERS } from './models';
 import { STUDY_CONTROLLERS } from './studies';
 import { EVENTS_CONTROLLERS, EVENTS_PROVIDERS } from './events';
 import { RESCAN_CONTROLLERS } from './rescan-learnings';
@@ -54,6 +54,7 @@ export class AppModule {
         CaptureLearningService,
         ...IMPROVEMENT_PROVIDERS,
         ...EVENTS_PROVIDERS,
+        ...MODEL_PROVIDERS,
         {
           provide: VECTOR_INDEX,
           inject: [DataSource],

@@ -6,12 +6,15 @@ import {
 } from '@genesis/config';
 import { parseApiKeys, type ApiKey } from './auth/api-keys';
 import { readVectorSettings, type VectorSettings } from '@genesis/vectors';
+import { readRegistrySettings, type RegistrySettings } from '@genesis/registry';
 
 export const GATEWAY_CONFIG = Symbol('GATEWAY_CONFIG');
 
 export interface GatewayConfig extends ServiceConfig {
   /** Semantic search: the vector index and the embedder's timeout (ADR 0018). */
   vectors: VectorSettings;
+  /** Families from GENESIS_MODEL_FAMILIES (applied at boot) and GENESIS_MODEL_AUTO_REGISTER (ADR 0022). */
+  registry: RegistrySettings;
   apiKeys: ApiKey[];
   rateLimitPerSecond: number;
   /** Requests per second per client address without a valid key (0: unlimited). */
@@ -43,6 +46,7 @@ export function readGatewayConfig(env: EnvReader): GatewayConfig {
   return {
     ...readServiceConfig(env, 'gateway'),
     vectors: readVectorSettings(env),
+    registry: readRegistrySettings(env),
     apiKeys,
     rateLimitPerSecond: env.int('GENESIS_RATE_LIMIT_PER_SECOND', 2000, { min: 0 }),
     anonymousRateLimitPerSecond: env.int('GENESIS_ANONYMOUS_RATE_LIMIT_PER_SECOND', 50, { min: 0 }),

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import { SUBJECTS, makeEnvelope, type EventEnvelope, type JobsTrainV1 } from '@genesis/contracts';
 import { enqueueEvent } from '@genesis/persistence';
+import { getFamily } from '@genesis/registry';
 import type { BridgeConfig } from './trainer-bridge.config';
 
 export interface SnapshotRef {
@@ -63,7 +64,8 @@ export async function queueTrainingJob(
   );
   const job: JobsTrainV1 = {
     job_id: jobId,
-    base_model: config.baseModel,
+    // The family's own base model when it names one (ADR 0022), else the deployment's.
+    base_model: (await getFamily(m, cycle.model_id))?.base_model ?? config.baseModel,
     dataset: {
       bucket: snapshot.bucket,
       key: snapshot.key,

@@ -10,10 +10,20 @@ import {
   type ModelRejectedV1,
 } from '@genesis/contracts';
 import { findCycle, transitionCycle } from '@genesis/cycles';
+import { ArtifactStore } from '@genesis/messaging';
 import { counter, Log } from '@genesis/observability';
+import {
+  lockAlias,
+  markRejected,
+  moveAlias,
+  pruneBackups,
+  servableVersion,
+  unreferencedKeys,
+  type StoredArtifact,
+} from '@genesis/registry';
 import { DEPLOYER_CONFIG, type DeployerConfig } from '../deployer.config';
-import { deployableVersion, lockChampion, moveChampion, servedAs } from '../registry/registry';
-import { DEPLOYMENT_TARGET, deployWithRetries, type DeploymentTarget } from '../targets';
+import { refuseToServe, servedAs } from '../registry/registry';
+import { DEPLOYMENT_TARGET, deployWithRetries, type DeployOutcome, type DeploymentTarget } from '../targets';
 
 export const deployments = counter('genesis_deployments_total', 'Deployments to the serving target', [
   'model_id',
@@ -46,6 +56,7 @@ export class PromotionHandler {
     @Inject(DataSource) private readonly dataSource: DataSource,
     @Inject(DEPLOYER_CONFIG) private readonly config: DeployerConfig,
     @Inject(DEPLOYMENT_TARGET) private readonly target: DeploymentTarget,
+    @Inject(ArtifactStore) private readonly artifacts: ArtifactStore,
   ) {}
 
   async handle(event: EventEnvelope<ModelEvaluatedV1>): Promise<void> {
@@ -73,14 +84,18 @@ export class PromotionHandler {
     });
     if (!deploymentId) return;
 
-    const version = await deployableVersion(this.dataSource.manager, e.model_version);
+    const version = await servableVersion(this.dataSource.manager, e.model_version);
     if (!version) throw new Error(`model version ${e.model_version} is not in the registry`);
-    const outcome = await deployWithRetries(this.target, version, this.config, this.log);
+    // A version the target cannot serve fails the cycle with the refusal's own code, untried.
+    const refusal = await refuseToServe(this.dataSource.manager, version, this.target);
+    const outcome: DeployOutcome = refusal
+      ? { ok: false, message: refusal.message }
+      : await deployWithRetries(this.target, version, this.config, this.log);
     deployments.inc({
       model_id: event.model_id,
       target: this.target.name,
       kind: 'promotion',
-      outcome: outcome.ok ? 'succeeded' : 'failed',
+      outcome: outcome.ok ? 'succeeded' : refusal ? 'refused' : 'failed',
     });
 
     if (!outcome.ok) {
@@ -92,7 +107,7 @@ export class PromotionHandler {
         if (!(await lockCycleIn(m, e.cycle_id, ['deploying']))) return;
         await transitionCycle(m, e.cycle_id, 'failed', {
           failure: {
-            code: 'DEPLOYMENT_FAILED',
+            code: refusal?.code ?? 'DEPLOYMENT_FAILED',
             message: `${e.model_version} could not be deployed; ${e.champion_version ?? 'the previous model'} keeps serving: ${outcome.message}`,
           },
           failedEventSource: 'deployer',
@@ -101,14 +116,15 @@ export class PromotionHandler {
       return;
     }
 
+    let pruned: StoredArtifact[] = [];
     const previous = await this.dataSource.transaction(async (m) => {
-      const current = await lockChampion(m, event.model_id);
+      const current = await lockAlias(m, event.model_id);
       if (!(await lockCycleIn(m, e.cycle_id, ['deploying']))) return undefined; // finished by an earlier delivery
       await m.query(
         `UPDATE deployments SET status = 'succeeded', served_as = $2, finished_at = now() WHERE id = $1`,
         [deploymentId, outcome.servedAs],
       );
-      await moveChampion(m, {
+      await moveAlias(m, {
         modelId: event.model_id,
         from: current,
         to: e.model_version,
@@ -138,10 +154,13 @@ export class PromotionHandler {
           }),
         },
       });
+      // Backups (ADR 0022): older deployed versions beyond the retention give up their artifacts.
+      pruned = await pruneBackups(m, event.model_id, this.config.backupRetention);
       return current ? { version: current, servedAs: await servedAs(m, current) } : null;
     });
+    await this.deletePruned(pruned);
     if (previous?.servedAs) {
-      const old = await deployableVersion(this.dataSource.manager, previous.version);
+      const old = await servableVersion(this.dataSource.manager, previous.version);
       await this.target.retire(old!, previous.servedAs).catch((err: Error) =>
         this.log.warn('could not retire the previous champion on the target', {
           version: previous.version,
@@ -180,11 +199,28 @@ export class PromotionHandler {
           }),
         },
       });
-      if (moved.outcome === 'applied')
-        await m.query(
-          `UPDATE model_versions SET status = 'rejected' WHERE version = $1 AND status = 'candidate'`,
-          [e.model_version],
-        );
+      if (moved.outcome === 'applied') await markRejected(m, e.model_version);
     });
+  }
+
+  /**
+   * The objects of artifacts retention pruned, after the commit (a rollback of the transaction
+   * must not have deleted anything); an object a live artifact shares stays. A failed delete is
+   * logged and leaves an orphan object, never a broken version.
+   */
+  private async deletePruned(pruned: StoredArtifact[]): Promise<void> {
+    if (pruned.length === 0) return;
+    const objects = pruned.flatMap((a) => [
+      { bucket: a.bucket, key: a.key },
+      ...(a.config_key ? [{ bucket: a.bucket, key: a.config_key }] : []),
+    ]);
+    const free = new Set(await unreferencedKeys(this.dataSource.manager, objects));
+    for (const o of objects.filter((x) => free.has(x.key)))
+      await this.artifacts
+        .delete(o.bucket, o.key)
+        .catch((err: Error) =>
+          this.log.warn('could not delete a pruned artifact object', { key: o.key, error: err.message }),
+        );
+    this.log.info('backups pruned', { versions: pruned.map((a) => a.version) });
   }
 }

@@ -1,67 +1,6 @@
 import type { EntityManager } from 'typeorm';
-import type { AdapterRef } from '@genesis/contracts';
-import type { DeployableVersion } from '../targets';
-
-export const CHAMPION = 'champion';
-
-/** The champion alias of a model, locked for the rest of the transaction (null: none yet). */
-export async function lockChampion(m: EntityManager, modelId: string): Promise<string | null> {
-  // Serialises every alias move of a model, even the very first (no alias row to lock yet).
-  await m.query(`SELECT pg_advisory_xact_lock(hashtext('genesis-alias:' || $1))`, [modelId]);
-  const [row] = await m.query(`SELECT version FROM model_aliases WHERE model_id = $1 AND alias = $2`, [
-    modelId,
-    CHAMPION,
-  ]);
-  return row?.version ?? null;
-}
-
-export interface AliasMove {
-  modelId: string;
-  from: string | null;
-  to: string;
-  kind: 'promotion' | 'rollback';
-  actor: string;
-  reason: string;
-  deploymentId: string;
-}
-
-/**
- * Moves the champion alias and keeps the move in alias_history (never overwritten): the new
- * champion's status becomes `champion`, the one it replaces `retired`. Call under lockChampion.
- */
-export async function moveChampion(m: EntityManager, move: AliasMove): Promise<void> {
-  await m.query(
-    `INSERT INTO model_aliases (model_id, alias, version, updated_at) VALUES ($1, $2, $3, now())
-     ON CONFLICT (model_id, alias) DO UPDATE SET version = EXCLUDED.version, updated_at = now()`,
-    [move.modelId, CHAMPION, move.to],
-  );
-  await m.query(
-    `INSERT INTO alias_history (model_id, alias, from_version, to_version, kind, actor, reason, deployment_id)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-    [move.modelId, CHAMPION, move.from, move.to, move.kind, move.actor, move.reason, move.deploymentId],
-  );
-  if (move.from && move.from !== move.to)
-    await m.query(`UPDATE model_versions SET status = 'retired' WHERE version = $1`, [move.from]);
-  await m.query(`UPDATE model_versions SET status = 'champion' WHERE version = $1`, [move.to]);
-}
-
-export async function deployableVersion(
-  m: EntityManager,
-  version: string,
-): Promise<DeployableVersion | undefined> {
-  const [row] = await m.query(
-    `SELECT version, model_id, base_model, artifact FROM model_versions WHERE version = $1`,
-    [version],
-  );
-  if (!row) return undefined;
-  const a = row.artifact as AdapterRef;
-  return {
-    model_id: row.model_id,
-    version: row.version,
-    base_model: row.base_model,
-    artifact: { bucket: a.bucket, key: a.key, config_key: a.config_key, sha256: a.sha256 },
-  };
-}
+import { getFamily, type Db, type ServableVersion } from '@genesis/registry';
+import type { DeploymentTarget } from '../targets';
 
 /** What the target last served a version as (to retire it), from its last successful deployment. */
 export async function servedAs(m: EntityManager, version: string): Promise<string | null> {
@@ -70,4 +9,35 @@ export async function servedAs(m: EntityManager, version: string): Promise<strin
     [version],
   );
   return row?.served_as ?? null;
+}
+
+/**
+ * Why `target` must not serve `v`, with a stable code, or null. Checked before the target is
+ * called, so a kind it cannot serve is a clear refusal, not a half-made deployment: the artifact's
+ * kind must be one the target declares, its objects must still exist (not pruned by retention),
+ * and its size must respect the family's `max_size_bytes`.
+ */
+export async function refuseToServe(
+  db: Db,
+  v: ServableVersion,
+  target: DeploymentTarget,
+): Promise<{ code: string; message: string } | null> {
+  if (!target.artifactKinds.includes(v.kind))
+    return {
+      code: 'ARTIFACT_KIND_NOT_SERVABLE',
+      message: `${v.version} is a ${v.kind} artifact; the ${target.name} target serves only ${target.artifactKinds.join(', ')}`,
+    };
+  if (v.pruned_at)
+    return {
+      code: 'ARTIFACT_PRUNED',
+      message: `${v.version}'s artifact was pruned by backup retention at ${v.pruned_at}; it cannot be served again`,
+    };
+  const family = await getFamily(db, v.model_id);
+  const max = family?.constraints.max_size_bytes;
+  if (max !== undefined && v.size_bytes !== null && v.size_bytes > max)
+    return {
+      code: 'ARTIFACT_TOO_LARGE',
+      message: `${v.version}'s artifact is ${v.size_bytes} bytes; family ${v.model_id} allows at most ${max}`,
+    };
+  return null;
 }

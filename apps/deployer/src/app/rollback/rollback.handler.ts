@@ -12,7 +12,8 @@ import { counter, Log, perModelSeries } from '@genesis/observability';
 import { enqueueEvent } from '@genesis/persistence';
 import { DEPLOYER_CONFIG, type DeployerConfig } from '../deployer.config';
 import { deployments } from '../promote/promotion.handler';
-import { CHAMPION, deployableVersion, lockChampion, moveChampion } from '../registry/registry';
+import { lockAlias, moveAlias, previousTarget, servableVersion, versionFacts } from '@genesis/registry';
+import { refuseToServe } from '../registry/registry';
 import { DEPLOYMENT_TARGET, deployWithRetries, type DeploymentTarget } from '../targets';
 
 /**
@@ -60,8 +61,8 @@ export class RollbackHandler {
     const plan = await this.dataSource.transaction(async (m) => {
       const request = await this.lockRequest(m, requestId);
       if (!request || request.status !== 'pending') return null;
-      const current = await lockChampion(m, request.model_id);
-      const to = request.version ?? (await this.previousChampion(m, request.model_id, current));
+      const current = await lockAlias(m, request.model_id);
+      const to = request.version ?? (await previousTarget(m, request.model_id, current));
       const problem = await this.refuse(m, request, current, to);
       if (problem) {
         await this.finish(m, requestId, 'failed', { from: current, to, failure: problem });
@@ -81,7 +82,7 @@ export class RollbackHandler {
     });
     if (!plan) return;
 
-    const version = await deployableVersion(this.dataSource.manager, plan.to);
+    const version = await servableVersion(this.dataSource.manager, plan.to);
     const outcome = await deployWithRetries(this.target, version!, this.config, this.log);
     deployments.inc({
       model_id: plan.request.model_id,
@@ -93,7 +94,7 @@ export class RollbackHandler {
     await this.dataSource.transaction(async (m) => {
       const request = await this.lockRequest(m, requestId);
       if (!request || request.status !== 'pending') return;
-      const current = await lockChampion(m, request.model_id);
+      const current = await lockAlias(m, request.model_id);
       if (!outcome.ok) {
         await m.query(
           `UPDATE deployments SET status = 'failed', failure = $2, finished_at = now() WHERE id = $1`,
@@ -111,7 +112,7 @@ export class RollbackHandler {
         `UPDATE deployments SET status = 'succeeded', served_as = $2, finished_at = now() WHERE id = $1`,
         [plan.deploymentId, outcome.servedAs],
       );
-      await moveChampion(m, {
+      await moveAlias(m, {
         modelId: request.model_id,
         from: current,
         to: plan.to,
@@ -154,21 +155,6 @@ export class RollbackHandler {
     return row;
   }
 
-  /** The version the champion alias pointed at before its last move onto the current one. */
-  private async previousChampion(
-    m: EntityManager,
-    modelId: string,
-    current: string | null,
-  ): Promise<string | null> {
-    if (!current) return null;
-    const [row] = await m.query(
-      `SELECT from_version FROM alias_history WHERE model_id = $1 AND alias = $2 AND to_version = $3
-       ORDER BY id DESC LIMIT 1`,
-      [modelId, CHAMPION, current],
-    );
-    return row?.from_version ?? null;
-  }
-
   /** Why a rollback cannot go ahead, or null. */
   private async refuse(
     m: EntityManager,
@@ -179,12 +165,16 @@ export class RollbackHandler {
     if (!current) return `${request.model_id} has no champion to roll back`;
     if (!to) return `${current} has no earlier champion to roll back to; name a version`;
     if (to === current) return `${to} is already the champion`;
-    const [row] = await m.query(`SELECT model_id, status FROM model_versions WHERE version = $1`, [to]);
+    const row = await versionFacts(m, to);
     if (!row) return `no model version ${to}`;
     if (row.model_id !== request.model_id) return `${to} belongs to ${row.model_id}, not ${request.model_id}`;
-    if (row.status === 'rejected' || row.status === 'candidate')
+    if (row.status !== 'promoted')
       return `${to} was never promoted (status ${row.status}); only a former champion can be rolled back to`;
-    return null;
+    // Restoring a backup is this rollback: its artifact must still exist and suit the target.
+    const servable = await servableVersion(m, to);
+    if (!servable) return `${to} has no artifact in the registry`;
+    const refusal = await refuseToServe(m, servable, this.target);
+    return refusal ? `${refusal.code}: ${refusal.message}` : null;
   }
 
   private async finish(

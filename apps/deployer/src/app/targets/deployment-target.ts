@@ -1,4 +1,5 @@
 import type { AdapterRef, DeploymentTargetName } from '@genesis/contracts';
+import type { ArtifactKind } from '@genesis/registry';
 
 /** A registry version as a serving target needs it. */
 export interface DeployableVersion {
@@ -25,6 +26,8 @@ export class DeploymentError extends Error {
  */
 export interface DeploymentTarget {
   readonly name: DeploymentTargetName;
+  /** The artifact kinds it can serve; the deployer refuses any other before calling it (ADR 0022). */
+  readonly artifactKinds: readonly ArtifactKind[];
   deploy(version: DeployableVersion): Promise<{ servedAs: string }>;
   retire(version: DeployableVersion, servedAs: string): Promise<void>;
 }

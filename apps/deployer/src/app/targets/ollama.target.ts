@@ -17,6 +17,8 @@ import {
  */
 export class OllamaTarget implements DeploymentTarget {
   readonly name = 'ollama' as const;
+  /** A PEFT adapter on the configured Ollama base model; merged or quantised weights need another import path. */
+  readonly artifactKinds = ['lora-adapter'] as const;
 
   constructor(
     private readonly config: DeployerConfig,

@@ -18,6 +18,8 @@ import {
  */
 export class OpenAiLoraTarget implements DeploymentTarget {
   readonly name = 'openai-lora' as const;
+  /** vLLM loads LoRA adapters at run time, nothing else. */
+  readonly artifactKinds = ['lora-adapter'] as const;
 
   constructor(
     private readonly config: DeployerConfig,

@@ -1,3 +1,4 @@
+import { ARTIFACT_KINDS } from '@genesis/registry';
 import type { DeployableVersion, DeploymentTarget } from './deployment-target';
 
 /**
@@ -6,6 +7,8 @@ import type { DeployableVersion, DeploymentTarget } from './deployment-target';
  */
 export class RegistryTarget implements DeploymentTarget {
   readonly name = 'registry' as const;
+  /** It hands out whatever the registry holds: the client loads the artifact itself. */
+  readonly artifactKinds = ARTIFACT_KINDS;
 
   async deploy(version: DeployableVersion) {
     return { servedAs: version.version };

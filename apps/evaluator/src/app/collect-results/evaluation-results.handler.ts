@@ -20,6 +20,7 @@ import {
 } from '@genesis/contracts';
 import { transitionCycle } from '@genesis/cycles';
 import { ArtifactStore } from '@genesis/messaging';
+import { recordEvaluation } from '@genesis/registry';
 import { counter, gauge, Log, perModelSeries } from '@genesis/observability';
 import { decide, PRIMARY_METRIC } from '../decide/decision';
 import { EVALUATOR_CONFIG, type EvaluatorConfig } from '../evaluator.config';
@@ -52,31 +53,45 @@ interface JobRow {
 type ResultsRef = ObjectRef & { sha256: string };
 
 /**
- * Every score names its suite (ADR 0016): both models' metrics are kept per suite version in
- * `metrics.by_suite`, so the champion's fresh re-score on a new version sits next to its old ones
- * and only scores on the same version are compared.
+ * Both models' scores into the registry's metrics history (ADR 0022), each with the worker's mean
+ * generation time per item where it reported its duration (kept beside the job's results).
  */
-async function recordScoresBySuite(
+async function recordScores(
   m: EntityManager,
   evaluation: EvaluationRow,
   candidate: EvaluationMetrics,
   champion: EvaluationMetrics,
 ): Promise<void> {
-  const suiteVersion = evaluation.suite.suite_version;
-  if (!suiteVersion) return;
-  const scores: [string | null, EvaluationMetrics][] = [
-    [evaluation.candidate_version, candidate],
-    [evaluation.champion_version, champion],
-  ];
-  for (const [version, metrics] of scores) {
-    if (!version) continue; // the bare base model has no registry row
-    await m.query(
-      `UPDATE model_versions SET metrics = metrics || jsonb_build_object('by_suite',
-         coalesce(metrics->'by_suite', '{}'::jsonb) || jsonb_build_object($2::text, $3::jsonb))
-       WHERE version = $1`,
-      [version, suiteVersion, JSON.stringify({ ...metrics, evaluation_id: evaluation.id })],
-    );
-  }
+  const durations: { role: EvaluationRole; seconds: number | null }[] = await m.query(
+    `SELECT DISTINCT ON (role) role, (results->>'duration_seconds')::float8 AS seconds FROM evaluation_jobs
+     WHERE evaluation_id = $1 AND status = 'completed' ORDER BY role, attempt DESC`,
+    [evaluation.id],
+  );
+  const latencyMs = (role: EvaluationRole, metrics: EvaluationMetrics) => {
+    const seconds = durations.find((d) => d.role === role)?.seconds;
+    return seconds === null || seconds === undefined || metrics.items <= 0
+      ? null
+      : (seconds * 1000) / metrics.items;
+  };
+  await recordEvaluation(m, {
+    evaluationId: evaluation.id,
+    modelId: evaluation.model_id,
+    suiteVersion: evaluation.suite.suite_version ?? null,
+    scores: [
+      {
+        version: evaluation.candidate_version,
+        role: 'candidate',
+        metrics: candidate,
+        latencyMs: latencyMs('candidate', candidate),
+      },
+      {
+        version: evaluation.champion_version,
+        role: 'champion',
+        metrics: champion,
+        latencyMs: latencyMs('champion', champion),
+      },
+    ],
+  });
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -139,7 +154,16 @@ export class EvaluationResultsHandler {
       const { evaluation } = locked;
       await m.query(
         `UPDATE evaluation_jobs SET status = 'completed', metrics = $2, results = $3, updated_at = now() WHERE job_id = $1`,
-        [r.job_id, JSON.stringify(r.metrics), JSON.stringify(r.results)],
+        [
+          r.job_id,
+          JSON.stringify(r.metrics),
+          // The duration rides with the results: the metrics history's latency (ADR 0022).
+          JSON.stringify(
+            r.duration_seconds === undefined
+              ? r.results
+              : { ...r.results, duration_seconds: r.duration_seconds },
+          ),
+        ],
       );
       jobOutcomes.inc({ model_id: evaluation.model_id, role: r.role, outcome: 'completed' });
       if (evaluation.status !== 'running') return;
@@ -232,12 +256,7 @@ export class EvaluationResultsHandler {
       `UPDATE evaluations SET status = 'completed', decision = $2, reason = $3, result = $4, completed_at = now() WHERE id = $1`,
       [evaluation.id, gate.decision, gate.reason, JSON.stringify(data)],
     );
-    await m.query(
-      `UPDATE model_versions SET metrics = metrics || jsonb_build_object('evaluation', $2::jsonb, 'accuracy', $3::float8)
-       WHERE version = $1`,
-      [evaluation.candidate_version, JSON.stringify(candidate.metrics), candidate.metrics.accuracy],
-    );
-    await recordScoresBySuite(m, evaluation, candidate.metrics, champion.metrics);
+    await recordScores(m, evaluation, candidate.metrics, champion.metrics);
     await transitionCycle(m, evaluation.cycle_id, 'evaluated', {
       reason: gate.reason,
       event: {

@@ -12,6 +12,7 @@ import {
 import { findCycle, transitionCycle } from '@genesis/cycles';
 import { ArtifactStore, PermanentError } from '@genesis/messaging';
 import { Log } from '@genesis/observability';
+import { championOf } from '@genesis/registry';
 import { anchorItemsFor, EVALUATOR_CONFIG, type EvaluatorConfig } from '../evaluator.config';
 import { modelUnderTest, queueEvaluationJob, type EvaluationRow } from '../evaluation-jobs';
 import { buildSuite } from './suite';
@@ -87,11 +88,7 @@ export class StartEvaluationHandler {
     await this.dataSource.transaction(async (m) => {
       const [existing] = await m.query(`SELECT id FROM evaluations WHERE cycle_id = $1`, [trained.cycle_id]);
       if (existing) return;
-      const [alias] = await m.query(
-        `SELECT version FROM model_aliases WHERE model_id = $1 AND alias = 'champion'`,
-        [event.model_id],
-      );
-      const championVersion: string | null = alias?.version ?? null;
+      const championVersion = await championOf(m, event.model_id);
       const evaluation: EvaluationRow = {
         id: randomUUID(),
         cycle_id: trained.cycle_id,

@@ -13,6 +13,7 @@ import { EventPublisher } from '@genesis/messaging';
 import { counter, Log, perModelSeries } from '@genesis/observability';
 import { ProblemError, problems } from '../problem/problem';
 import { deterministicId, uuidv7 } from './ids';
+import { RegisteredModels } from '../models/registered-models';
 
 const captured = perModelSeries(
   counter('genesis_learnings_captured_total', 'Learnings accepted by the gateway', ['model_id', 'kind']),
@@ -29,7 +30,10 @@ export interface CaptureOptions {
 
 @Injectable()
 export class CaptureLearningService {
-  constructor(@Inject(EventPublisher) private readonly publisher: EventPublisher) {}
+  constructor(
+    @Inject(EventPublisher) private readonly publisher: EventPublisher,
+    @Inject(RegisteredModels) private readonly models: RegisteredModels,
+  ) {}
 
   /** Validates everything first (all or nothing), then publishes; resolves once JetStream acked all. */
   async capture(
@@ -54,6 +58,9 @@ export class CaptureLearningService {
         shown,
       );
     }
+
+    // A learning for an unregistered model is refused whole, like an invalid one (ADR 0022).
+    await this.models.require(valid.map((v) => v.model_id ?? DEFAULT_MODEL_ID));
 
     const receivedAt = new Date();
     const envelopes = valid.map((input, i) => {

@@ -7,6 +7,7 @@ import { enqueueEvent, Outbox } from '@genesis/persistence';
 import { AuthGuard, RequireScope, type AuthedRequest } from '../auth/auth.guard';
 import { RateLimitGuard } from '../rate-limit/rate-limit.guard';
 import { problems } from '../problem/problem';
+import { RegisteredModels } from '../models/registered-models';
 
 const recorded = perModelSeries(
   counter('genesis_feedback_recorded_total', 'Feedback outcomes recorded', ['model_id', 'outcome']),
@@ -83,6 +84,7 @@ export class RecordFeedbackController {
   constructor(
     @Inject(DataSource) private readonly dataSource: DataSource,
     @Inject(Outbox) private readonly outbox: Outbox,
+    @Inject(RegisteredModels) private readonly models: RegisteredModels,
   ) {}
 
   @Post()
@@ -93,6 +95,7 @@ export class RecordFeedbackController {
     @Req() req: AuthedRequest,
   ): Promise<{ id: string; recorded_at: string }> {
     const input = parse(body);
+    await this.models.require([input.model_id]);
     const correlationId = firstHeader(req.headers['x-request-id']) ?? randomUUID();
     const at = await this.dataSource.transaction(async (m) => {
       const rows: { recorded_at: Date }[] = await m.query(

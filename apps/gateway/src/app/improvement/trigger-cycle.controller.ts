@@ -7,7 +7,7 @@ import {
   evaluateTriggers,
   loadModelFacts,
   openCycle,
-  thresholdsFor,
+  thresholdsOf,
   type TriggerPolicy,
 } from '@genesis/cycles';
 import { counter } from '@genesis/observability';
@@ -17,6 +17,7 @@ import { RateLimitGuard } from '../rate-limit/rate-limit.guard';
 import { ProblemError, problems } from '../problem/problem';
 import { modelIdParam } from './model-id';
 import { TRIGGER_POLICY } from './trigger-policy.provider';
+import { RegisteredModels } from '../models/registered-models';
 
 const triggers = counter('genesis_manual_triggers_total', 'Manual improvement triggers by outcome', [
   'outcome',
@@ -42,6 +43,7 @@ export class TriggerCycleController {
     @Inject(DataSource) private readonly dataSource: DataSource,
     @Inject(TRIGGER_POLICY) private readonly policy: TriggerPolicy,
     @Inject(Outbox) private readonly outbox: Outbox,
+    @Inject(RegisteredModels) private readonly models: RegisteredModels,
   ) {}
 
   @Post('trigger')
@@ -59,6 +61,7 @@ export class TriggerCycleController {
       ]);
     }
     const modelId = modelIdParam(input.model_id, '/model_id');
+    await this.models.require([modelId]);
     if (input.reason !== undefined && (typeof input.reason !== 'string' || input.reason.length > 1000)) {
       throw problems.validation('reason must be a string of at most 1000 characters', [
         { path: '/reason', message: 'must be a string of at most 1000 characters' },
@@ -69,7 +72,7 @@ export class TriggerCycleController {
     const correlationId = firstHeader(req.headers['x-request-id']) ?? randomUUID();
     const now = new Date();
 
-    const t = thresholdsFor(this.policy, modelId);
+    const t = await thresholdsOf(this.dataSource, this.policy, modelId);
     const counts = evaluateTriggers(await loadModelFacts(this.dataSource, modelId, t), t, now).counts;
     const result = await this.dataSource.transaction(async (m) => {
       const opened = await openCycle(m, { modelId, trigger: 'manual', reason, counts, now, requestedBy });

@@ -6,13 +6,8 @@ import { modelIdParam } from '../improvement/model-id';
 import { RateLimitGuard } from '../rate-limit/rate-limit.guard';
 import { problems } from '../problem/problem';
 import { UUID, limitParam } from '../http/query-params';
-import {
-  VERSIONS_WITH_TAINTS,
-  aliasHistory,
-  championOf,
-  evaluationView,
-  versionView,
-} from './registry-views';
+import { aliasHistory, championOf, getVersion, listVersions, versionView } from '@genesis/registry';
+import { evaluationView } from './registry-views';
 
 /** The model registry: versions with lineage and metrics, the champion alias and its history. */
 @Controller('api/v1')
@@ -26,14 +21,11 @@ export class QueryModelsController {
     const modelId = modelIdParam(q['model_id']);
     const limit = limitParam(q['limit']);
     const champion = await championOf(this.dataSource, modelId);
-    const rows: Record<string, unknown>[] = await this.dataSource.query(
-      `${VERSIONS_WITH_TAINTS} WHERE v.model_id = $1 ORDER BY v.created_at DESC, v.version DESC LIMIT $2`,
-      [modelId, limit],
-    );
+    const rows = await listVersions(this.dataSource, modelId, limit);
     return {
       model_id: modelId,
       champion,
-      items: rows.map((r) => versionView(r, champion)),
+      items: rows.map((r) => versionView(r)),
       alias_history: await aliasHistory(this.dataSource, modelId, 20),
     };
   }
@@ -55,11 +47,8 @@ export class QueryModelsController {
   @Get('models/:version')
   @RequireScope('status:read')
   async one(@Param('version') version: string) {
-    const [row] = MODEL_VERSION_PATTERN.test(version)
-      ? await this.dataSource.query(`${VERSIONS_WITH_TAINTS} WHERE v.version = $1`, [version])
-      : [];
+    const row = MODEL_VERSION_PATTERN.test(version) ? await getVersion(this.dataSource, version) : undefined;
     if (!row) throw problems.notFound('MODEL_VERSION_NOT_FOUND', `no model version ${version}`);
-    const champion = await championOf(this.dataSource, row.model_id);
     const [snapshot] = row.snapshot_id
       ? await this.dataSource.query(
           `SELECT id, sha256, bucket, key, train_records, replay_records, eval_records, learning_ids, eval_learning_ids, cutoff,
@@ -76,7 +65,7 @@ export class QueryModelsController {
       (h) => h['to_version'] === version || h['from_version'] === version,
     );
     return {
-      ...versionView(row, champion),
+      ...versionView(row),
       hyperparameters: row.hyperparameters,
       lineage: {
         base_model: row.base_model,

@@ -1,56 +1,6 @@
 import type { DataSource } from 'typeorm';
 import { fromStorableText } from '@genesis/contracts';
-
-const iso = (d: Date | null | undefined) => (d ? new Date(d).toISOString() : null);
-
-/**
- * model_versions with each version's taints (ADR 0017) as a `taints` JSON array: every rescan or
- * forget job that changed a snapshot the version was trained on.
- */
-export const VERSIONS_WITH_TAINTS = `SELECT v.*, (
-    SELECT coalesce(json_agg(json_build_object('rescan_id', t.rescan_id, 'snapshot_id', t.snapshot_id,
-      'reason', t.reason, 'learning_ids', t.learning_ids, 'tainted_at', t.tainted_at) ORDER BY t.tainted_at), '[]'::json)
-    FROM model_version_taints t WHERE t.version = v.version) AS taints
-  FROM model_versions v`;
-
-/** A model_versions row as the API shows it. */
-export function versionView(r: Record<string, unknown>, champion: string | null) {
-  const taints = (r['taints'] as unknown[] | undefined) ?? [];
-  return {
-    version: r['version'],
-    model_id: r['model_id'],
-    status: r['status'],
-    is_champion: r['version'] === champion,
-    base_model: r['base_model'],
-    parent_version: r['parent_version'],
-    cycle_id: r['cycle_id'],
-    snapshot_id: r['snapshot_id'],
-    created_at: iso(r['created_at'] as Date),
-    metrics: r['metrics'],
-    artifact: r['artifact'],
-    tainted: taints.length > 0,
-    taints,
-  };
-}
-
-export async function championOf(dataSource: DataSource, modelId: string): Promise<string | null> {
-  const [row] = await dataSource.query(
-    `SELECT version FROM model_aliases WHERE model_id = $1 AND alias = 'champion'`,
-    [modelId],
-  );
-  return row?.version ?? null;
-}
-
-export async function aliasHistory(dataSource: DataSource, modelId: string, limit = 100) {
-  const rows: Record<string, unknown>[] = await dataSource.query(
-    `SELECT h.alias, h.model_id, h.from_version, h.to_version, h.kind, h.actor, h.reason, h.moved_at,
-       d.target, d.served_as
-     FROM alias_history h LEFT JOIN deployments d ON d.id = h.deployment_id
-     WHERE h.model_id = $1 ORDER BY h.id DESC LIMIT $2`,
-    [modelId, limit],
-  );
-  return rows.map((r): Record<string, unknown> => ({ ...r, moved_at: iso(r['moved_at'] as Date) }));
-}
+import { iso } from '@genesis/registry';
 
 const COMPARED = [
   'accuracy',

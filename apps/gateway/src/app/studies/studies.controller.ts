@@ -37,7 +37,7 @@ const STUDY_FROM = `FROM architecture_studies s JOIN improvement_cycles c ON c.i
  * plans them), list a model's studies and its adopted training configuration, show one study with
  * its trials, pruned count, best and parameter importance.
  */
-@Controller('api/v1/models/:modelId')
+@Controller('api/v1/models/:id')
 @UseGuards(AuthGuard, RateLimitGuard)
 export class StudiesController {
   constructor(
@@ -51,7 +51,7 @@ export class StudiesController {
   @HttpCode(202)
   @RequireScope('admin')
   async start(
-    @Param('modelId') rawModelId: string,
+    @Param('id') rawModelId: string,
     @Body() body: unknown,
     @Req() req: AuthedRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
@@ -129,7 +129,7 @@ export class StudiesController {
 
   @Get('studies')
   @RequireScope('status:read')
-  async list(@Param('modelId') rawModelId: string) {
+  async list(@Param('id') rawModelId: string) {
     const modelId = modelIdParam(rawModelId, 'the model id');
     const rows = (await this.dataSource.query(
       `SELECT ${STUDY_COLUMNS} ${STUDY_FROM} WHERE s.model_id = $1 ORDER BY s.created_at DESC LIMIT 100`,
@@ -144,7 +144,7 @@ export class StudiesController {
 
   @Get('studies/:study')
   @RequireScope('status:read')
-  async one(@Param('modelId') rawModelId: string, @Param('study') study: string) {
+  async one(@Param('id') rawModelId: string, @Param('study') study: string) {
     const modelId = modelIdParam(rawModelId, 'the model id');
     const byId = UUID.test(study);
     const [row] = (await this.dataSource.query(

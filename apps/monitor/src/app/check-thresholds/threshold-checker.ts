@@ -9,7 +9,7 @@ import {
   knownModels,
   loadModelFacts,
   openCycle,
-  thresholdsFor,
+  thresholdsOf,
   writeStatusCache,
   type CheckDecision,
   type ImprovementStatus,
@@ -101,7 +101,7 @@ export class ThresholdChecker {
 
   private async run(modelId: string, cause?: EventEnvelope<unknown>): Promise<CheckOutcome> {
     const now = this.clock.now();
-    const t = thresholdsFor(this.config.policy, modelId);
+    const t = await thresholdsOf(this.dataSource, this.config.policy, modelId);
     const facts = await loadModelFacts(this.dataSource, modelId, t);
     const evaluation = evaluateTriggers(facts, t, now, this.config.policy.rejectionBackoff);
     const verdict = decide(facts, evaluation, this.config.policy, now);

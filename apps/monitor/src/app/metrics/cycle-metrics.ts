@@ -9,7 +9,7 @@ import {
   loadModelFacts,
   newEvidence,
   statusDocument,
-  thresholdsFor,
+  thresholdsOf,
   TRIGGER_KINDS,
   type ImprovementStatus,
   type TriggerThresholds,
@@ -254,7 +254,7 @@ export class CycleMetrics {
     const statuses = [];
     const policy = this.config.policy;
     for (const model_id of await knownModels(this.dataSource, this.config.models)) {
-      const thresholds = thresholdsFor(policy, model_id);
+      const thresholds = await thresholdsOf(this.dataSource, policy, model_id);
       const facts = await loadModelFacts(this.dataSource, model_id, thresholds);
       const evaluation = evaluateTriggers(facts, thresholds, now, policy.rejectionBackoff);
       const evidence = newEvidence(facts, thresholds);

@@ -3,6 +3,7 @@ import { DataSource, type EntityManager } from 'typeorm';
 import type { EventEnvelope, LearningRescannedV1 } from '@genesis/contracts';
 import { ArtifactStore } from '@genesis/messaging';
 import { counter, Log } from '@genesis/observability';
+import { taintVersionsTrainedOn } from '@genesis/registry';
 import type { SnapshotLearning } from '../build-snapshot/snapshot';
 import { EvaluationOutputCleaner } from './clean-evaluation-outputs';
 import { rewriteSnapshot, type RewrittenSnapshot } from './rewrite-snapshot';
@@ -246,16 +247,15 @@ export class RebuildSnapshotsHandler {
       job.kind === 'forget'
         ? `trained on ${learningIds.length} learning(s) forgotten on request (${job.reason})`
         : `trained on ${learningIds.length} learning(s) in which ${job.rule_set ?? 'the current rules'} found secrets (${job.reason})`;
-    const rows = await m.query<{ version: string }[]>(
-      `INSERT INTO model_version_taints (version, rescan_id, snapshot_id, reason, learning_ids)
-       SELECT version, $2::uuid, $1::uuid, $3::text, $4::uuid[] FROM model_versions WHERE snapshot_id = $1::uuid
-       ON CONFLICT DO NOTHING RETURNING version`,
-      [snapshot.id, job.id, reason, learningIds],
-    );
-    tainted.inc(rows.length);
-    if (rows.length > 0)
-      this.log.warn('model versions tainted', { rescan_id: job.id, versions: rows.map((r) => r.version) });
-    return rows.length;
+    const versions = await taintVersionsTrainedOn(m, {
+      snapshotId: snapshot.id,
+      rescanId: job.id,
+      reason,
+      learningIds,
+    });
+    tainted.inc(versions.length);
+    if (versions.length > 0) this.log.warn('model versions tainted', { rescan_id: job.id, versions });
+    return versions.length;
   }
 
   /** Deletes the replaced objects no live snapshot, suite version or evaluation job still points at (content addressing may share one). */

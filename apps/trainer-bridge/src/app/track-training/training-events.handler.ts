@@ -11,7 +11,7 @@ import {
 } from '@genesis/contracts';
 import { transitionCycle, type CycleKind } from '@genesis/cycles';
 import { counter, gauge, Log, perModelSeries } from '@genesis/observability';
-import { versionName } from '../model-version';
+import { registerCandidate } from '@genesis/registry';
 import { BRIDGE_CONFIG, type BridgeConfig } from '../trainer-bridge.config';
 import { type SnapshotRef } from '../training-jobs';
 import { queueCycleJob } from '../architecture-jobs';
@@ -95,7 +95,25 @@ export class TrainingEventsHandler {
         `SELECT s.id, s.sha256, s.train_records, s.eval_records FROM dataset_snapshots s WHERE s.cycle_id = $1`,
         [job.cycle_id],
       );
-      const version = await this.registerCandidate(m, job, r, snapshot.id, new Date(event.time));
+      const version = await registerCandidate(m, {
+        modelId: job.model_id,
+        cycleId: job.cycle_id,
+        baseModel: r.base_model,
+        snapshotId: snapshot.id,
+        jobId: r.job_id,
+        artifact: r.artifact,
+        artifactKind: 'lora-adapter',
+        metrics: r.metrics,
+        hyperparameters: {
+          ...r.hyperparameters,
+          seed: r.seed,
+          package_versions: r.package_versions,
+          // an architecture study's candidate names its study (ADR 0025)
+          ...(r.study ? { study: { name: r.study.name, best_trial: r.study.best_trial } } : {}),
+        },
+        ...(r.device ? { device: r.device } : {}),
+        at: new Date(event.time),
+      });
       const data: ModelTrainedV1 = {
         cycle_id: job.cycle_id,
         model_version: version,
@@ -128,50 +146,6 @@ export class TrainingEventsHandler {
       });
       outcomes.inc({ model_id: job.model_id, outcome: 'completed' });
     });
-  }
-
-  /** Registers the candidate under an immutable <model_id>-YYYYMMDD-HHMMSS name (suffixed if taken). */
-  private async registerCandidate(
-    m: EntityManager,
-    job: JobRow,
-    r: TrainingCompletedV1,
-    snapshotId: string,
-    at: Date,
-  ): Promise<string> {
-    // The base name and its -N siblings; starts_with, not LIKE: a model id may hold '_'.
-    const base = versionName(job.model_id, at);
-    const [taken] = await m.query(
-      `SELECT count(*)::int AS n FROM model_versions WHERE version = $1 OR starts_with(version, $1 || '-')`,
-      [base],
-    );
-    const version = versionName(job.model_id, at, taken.n);
-    const [parent] = await m.query(
-      `SELECT version FROM model_versions WHERE model_id = $1 AND status = 'champion' LIMIT 1`,
-      [job.model_id],
-    );
-    await m.query(
-      `INSERT INTO model_versions (version, model_id, cycle_id, base_model, parent_version, snapshot_id, job_id, status,
-         artifact, metrics, hyperparameters)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, 'candidate', $8, $9, $10)`,
-      [
-        version,
-        job.model_id,
-        job.cycle_id,
-        r.base_model,
-        parent?.version ?? null,
-        snapshotId,
-        r.job_id,
-        JSON.stringify(r.artifact),
-        JSON.stringify(r.metrics),
-        JSON.stringify({
-          ...r.hyperparameters,
-          seed: r.seed,
-          package_versions: r.package_versions,
-          ...(r.study ? { study: { name: r.study.name, best_trial: r.study.best_trial } } : {}),
-        }),
-      ],
-    );
-    return version;
   }
 
   async failed(event: EventEnvelope<TrainingFailedV1>): Promise<void> {
