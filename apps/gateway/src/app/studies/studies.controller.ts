@@ -25,6 +25,8 @@ function studyName(modelId: string, cycleId: string): string {
   return `${modelId}-${cycleId}`.replace(/[^a-zA-Z0-9_.:-]/g, '_').slice(0, 200);
 }
 
+const STUDY_NAME = /^[a-zA-Z0-9_.:-]{1,200}$/;
+
 const STUDY_COLUMNS = `s.id, s.cycle_id, s.model_id, s.study_name, s.status, s.budget, s.search_space, s.baseline,
   s.warm_start, s.requested_by, s.best_trial, s.best_value, s.best_hyperparameters, s.summary, s.failure,
   s.created_at, s.updated_at, c.status AS cycle_status, c.model_version,
@@ -147,6 +149,10 @@ export class StudiesController {
   async one(@Param('id') rawModelId: string, @Param('study') study: string) {
     const modelId = modelIdParam(rawModelId, 'the model id');
     const byId = UUID.test(study);
+    // a study is named by the bridge (studyName: letters, digits, _ . : -) or by its id; anything
+    // else (a NUL byte, say) names no study and never reaches Postgres
+    if (!byId && !STUDY_NAME.test(study))
+      throw problems.notFound('STUDY_NOT_FOUND', `${modelId} has no study by that name`);
     const [row] = (await this.dataSource.query(
       `SELECT ${STUDY_COLUMNS} ${STUDY_FROM} WHERE s.model_id = $1 AND ${byId ? 's.id = $2::uuid' : 's.study_name = $2'}`,
       [modelId, study.slice(0, 300)],
