@@ -220,14 +220,16 @@ describe('NATS users and their permissions (deploy/nats/auth.conf)', () => {
     await assert.rejects(new Objm((await as('gateway')).js).open(ARTIFACTS_BUCKET), VIOLATION);
   });
 
-  it('the embedder answers embeddings.compute for those that ask, and only answers (ADR 0018)', async () => {
+  it('the embedder answers embeddings.compute and .cluster for those that ask, and only answers (ADR 0018, 0020)', async () => {
     const embedder = await as('embedder');
-    const sub = embedder.connection.subscribe(REQUESTS.embeddingsCompute, {
-      queue: 'embedder',
-      callback: (_err, msg) => {
-        msg.respond(encoder.encode('{"answered":true}'));
-      },
-    });
+    const subs = [REQUESTS.embeddingsCompute, REQUESTS.embeddingsCluster].map((subject) =>
+      embedder.connection.subscribe(subject, {
+        queue: 'embedder',
+        callback: (_err, msg) => {
+          msg.respond(encoder.encode('{"answered":true}'));
+        },
+      }),
+    );
     await embedder.connection.flush();
     for (const spec of NATS_USERS.filter((u) => u.requests?.length)) {
       const c = await as(spec.user);
@@ -238,7 +240,7 @@ describe('NATS users and their permissions (deploy/nats/auth.conf)', () => {
     }
     // It may answer, not publish events.
     await assert.rejects(embedder.js.publish(SUBJECTS.learningStored, encoder.encode('{}')), VIOLATION);
-    sub.unsubscribe();
+    subs.forEach((sub) => sub.unsubscribe());
   });
 
   // What each user's code does, with the client libraries the code uses.

@@ -429,6 +429,44 @@ export interface ModelEvaluatedV1 {
   suite_version?: string;
   /** The regression and anchor suites' non-inferiority check. */
   non_inferiority?: NonInferiorityCheck;
+  /** Per-slice (topic) results of the in-domain items and the slice gate (ADR 0020). */
+  slices?: SliceGateResult;
+}
+
+/** One topic slice of the in-domain suite: both models' accuracy on its items, paired (ADR 0020). */
+export interface SliceResult {
+  slice_id: string;
+  /** The slice's top terms, e.g. "cursor, sql, execute". */
+  label: string;
+  items: number;
+  candidate_accuracy: number;
+  champion_accuracy: number;
+  delta: number;
+  candidate_only: number;
+  champion_only: number;
+  /** One-sided exact McNemar p that the champion is better on this slice; null = too small to test. */
+  p_value: number | null;
+  /** Holm-adjusted over the tested slices; null = too small to test. */
+  adjusted_p: number | null;
+  /** `too_small`: even every item going the champion's way could not reach p < alpha. */
+  status: 'ok' | 'regressed' | 'too_small';
+}
+
+export interface SliceGateResult {
+  /** false: reported, not gated (GENESIS_SLICE_GATE=off). */
+  enabled: boolean;
+  alpha: number;
+  method: 'holm';
+  /** The snapshot's clustering the slices come from; null = the snapshot has none. */
+  clustering_version: string | null;
+  /** Why there is no slicing, when there is none. */
+  note?: string;
+  slices: SliceResult[];
+  /** In-domain items that belong to no slice (no embedding when the snapshot was sliced). */
+  unsliced_items: number;
+  tested: number;
+  /** Slice ids whose Holm-adjusted p is below alpha. */
+  regressed: string[];
 }
 
 export interface NonInferiorityCheck {

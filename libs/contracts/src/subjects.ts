@@ -39,6 +39,8 @@ export type Subject = (typeof SUBJECTS)[keyof typeof SUBJECTS];
  */
 export const REQUESTS = {
   embeddingsCompute: 'embeddings.compute',
+  /** Topic slices of a model's learnings from their stored embeddings, at snapshot time (ADR 0020). */
+  embeddingsCluster: 'embeddings.cluster',
 } as const;
 
 export const STREAMS = {

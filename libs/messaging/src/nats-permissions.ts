@@ -82,7 +82,10 @@ export const NATS_USERS: readonly NatsUserSpec[] = [
     user: 'trainer-bridge',
     role: 'dataset snapshots (built, rebuilt after a rescan), training jobs, registers trained candidates',
     publishes: [SUBJECTS.jobsTrain, SUBJECTS.jobsArchitecture, SUBJECTS.modelTrained, SUBJECTS.cycleFailed],
-    requests: [REQUESTS.embeddingsCompute], // the shipped suites' embeddings, for decontamination (ADR 0018)
+    requests: [
+      REQUESTS.embeddingsCompute, // the shipped suites' embeddings, for decontamination (ADR 0018)
+      REQUESTS.embeddingsCluster, // the snapshot's topic slices (ADR 0020)
+    ],
     artifacts: 'read-write',
     deadLetters: true,
   },
@@ -120,11 +123,11 @@ export const NATS_USERS: readonly NatsUserSpec[] = [
   },
   {
     user: 'embedder',
-    role: 'Python embedder: answers embeddings.compute requests with sentence embeddings',
+    role: 'Python embedder: sentence embeddings (embeddings.compute) and topic slices (embeddings.cluster)',
     publishes: [],
     artifacts: 'none',
     deadLetters: false,
-    answers: [REQUESTS.embeddingsCompute],
+    answers: [REQUESTS.embeddingsCompute, REQUESTS.embeddingsCluster],
   },
   {
     user: 'ops',

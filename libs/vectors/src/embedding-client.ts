@@ -7,6 +7,27 @@ export interface Embeddings {
   vectors: number[][];
 }
 
+/** `embeddings.cluster` request: vectors as base64 float32 (little-endian), text for the labels. */
+export interface ClusterRequest {
+  items: { id: string; vector: string; text: string }[];
+  /** How many learnings the items are a sample of (the k rule counts the whole snapshot). */
+  population?: number;
+  max_k?: number;
+  min_size?: number;
+  min_silhouette?: number;
+  seed?: number;
+}
+
+export interface ClusterReply {
+  method: string;
+  k: number;
+  silhouette: number | null;
+  scores: Record<string, number>;
+  slices: { slice_id: string; label: string; members: string[] }[];
+  /** One per slice, in the order of `slices`, base64 float32. */
+  centroids: string[];
+}
+
 export interface SuiteEmbeddings extends Embeddings {
   ids: string[];
   total: number;
@@ -52,20 +73,31 @@ export class EmbeddingClient {
     return this.ask({ suite: spec }) as Promise<SuiteEmbeddings>;
   }
 
-  private async ask(request: object): Promise<Embeddings> {
+  /** Topic slices of stored embeddings (`embeddings.cluster`, ADR 0020). */
+  async cluster(request: ClusterRequest): Promise<ClusterReply> {
+    const body = await this.call<ClusterReply>(REQUESTS.embeddingsCluster, request);
+    if (!body.method || !Array.isArray(body.slices) || !Array.isArray(body.centroids))
+      throw new EmbedderUnavailable('the embedder answered without method, slices or centroids');
+    return body as ClusterReply;
+  }
+
+  private async call<T>(subject: string, request: object): Promise<Partial<T>> {
     let reply;
     try {
-      reply = await this.nats.request(REQUESTS.embeddingsCompute, JSON.stringify(request), {
-        timeout: this.timeoutMs,
-      });
+      reply = await this.nats.request(subject, JSON.stringify(request), { timeout: this.timeoutMs });
     } catch (err) {
       throw new EmbedderUnavailable(`the embedder did not answer (${(err as Error).message})`);
     }
-    const body = reply.json<Partial<Embeddings> & { error?: { code: string; message: string } }>();
+    const body = reply.json<Partial<T> & { error?: { code: string; message: string } }>();
     if (body.error) {
-      if (body.error.code === 'EMBEDDING_BAD_REQUEST') throw new EmbeddingRefused(body.error.message);
+      if (body.error.code.endsWith('_BAD_REQUEST')) throw new EmbeddingRefused(body.error.message);
       throw new EmbedderUnavailable(`${body.error.code}: ${body.error.message}`);
     }
+    return body;
+  }
+
+  private async ask(request: object): Promise<Embeddings> {
+    const body = await this.call<Embeddings>(REQUESTS.embeddingsCompute, request);
     if (!body.model || !body.version || !Array.isArray(body.vectors)) {
       throw new EmbedderUnavailable('the embedder answered without model, version or vectors');
     }

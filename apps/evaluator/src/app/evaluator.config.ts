@@ -1,5 +1,6 @@
 import { readServiceConfig, type EnvReader, type ServiceConfig } from '@genesis/config';
 import { ARTIFACTS_BUCKET } from '@genesis/messaging';
+import type { SlicePolicy } from './decide/slices';
 
 export const EVALUATOR_CONFIG = Symbol('EVALUATOR_CONFIG');
 
@@ -35,6 +36,8 @@ export interface GatePolicy {
   /** Non-inferiority margin on the regression and anchor suites (ADR 0016). */
   anchorMargin: number;
   seed: number;
+  /** The per-slice gate (ADR 0020): on by default, with its family-wise alpha. */
+  slices: SlicePolicy;
 }
 
 /** The versioned in-domain suite and the anchor suite (ADR 0016). */
@@ -93,6 +96,10 @@ export function readGatePolicy(env: EnvReader): GatePolicy {
     guards: env.json('GENESIS_GUARD_TOLERANCES', {}, parseGuards),
     anchorMargin: env.float('GENESIS_ANCHOR_MARGIN', 0.05, { min: 0, max: 1 }),
     seed: env.int('GENESIS_EVALUATION_SEED', 1234, { min: 0 }),
+    slices: {
+      enabled: env.bool('GENESIS_SLICE_GATE', true),
+      alpha: env.float('GENESIS_SLICE_ALPHA', 0.05, { min: 1e-9, max: 0.5 }),
+    },
   };
 }
 

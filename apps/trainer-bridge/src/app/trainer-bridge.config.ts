@@ -3,6 +3,7 @@ import { readServiceConfig, type EnvReader, type ServiceConfig } from '@genesis/
 import { ARTIFACTS_BUCKET } from '@genesis/messaging';
 import { nearDuplicateCalibration } from '@genesis/contracts';
 import { parseExtraRules, secretRuleSet, type SecretRuleSet } from '@genesis/secrets';
+import type { SlicingSettings } from './build-snapshot/slicing';
 
 export const BRIDGE_CONFIG = Symbol('BRIDGE_CONFIG');
 
@@ -22,6 +23,8 @@ export interface BridgeConfig extends ServiceConfig {
   seed: number;
   maxSteps?: number;
   sweepIntervalMs: number;
+  /** Topic slices of every snapshot (ADR 0020). */
+  slicing: SlicingSettings;
   /**
    * The maintained scanner plus GENESIS_SECRET_EXTRA_RULES, the same as the learner's: a rescan cleans the
    * model outputs evaluations keep with it (ADR 0017).
@@ -74,6 +77,17 @@ export function readBridgeConfig(env: EnvReader): BridgeConfig {
         env.float('GENESIS_STUDY_LEARNING_RATE_MAX', 1e-1, { min: 1e-9, max: 1 }),
       ],
       deadlineMinutes: env.float('GENESIS_STUDY_DEADLINE_MINUTES', 240, { min: 0.05 }),
+    },
+    slicing: {
+      // ~3 KB per learning (vector + label text): 300 stay under NATS' default 1 MB payload.
+      sample: env.int('GENESIS_SLICE_SAMPLE', 300, { min: 2, max: 5000 }),
+      maxK: env.int('GENESIS_SLICE_MAX_K', 8, { min: 1, max: 50 }),
+      // 50: at the default 10 % held out, a slice of 50 learnings holds about 5 held-out items, the
+      // fewest on which an exact one-sided test can reach p < 0.05 (½⁵ = 0.031).
+      minSize: env.int('GENESIS_SLICE_MIN_SIZE', 50, { min: 2, max: 10_000 }),
+      minSilhouette: env.float('GENESIS_SLICE_MIN_SILHOUETTE', 0.05, { min: -1, max: 1 }),
+      seed: env.int('GENESIS_SLICE_SEED', 0, { min: 0 }),
+      timeoutMs: env.int('GENESIS_SLICE_TIMEOUT_MS', 30_000, { min: 100, max: 600_000 }),
     },
     secretRules: secretRuleSet(env.json('GENESIS_SECRET_EXTRA_RULES', [], parseExtraRules)),
   };

@@ -56,7 +56,27 @@ export interface Evaluation {
   reason?: string;
   p_value?: number | null;
   metrics?: Record<string, unknown>;
+  /** Per-slice results (ADR 0020); null before slices existed. */
+  slices?: EvaluationSlices | null;
   [key: string]: unknown;
+}
+
+export interface EvaluationSlices {
+  enabled?: boolean;
+  alpha?: number;
+  clustering_version?: string | null;
+  note?: string;
+  unsliced_items?: number;
+  slices?: {
+    slice_id: string;
+    label: string;
+    items: number;
+    champion_accuracy: number;
+    candidate_accuracy: number;
+    delta: number;
+    adjusted_p: number | null;
+    status: string;
+  }[];
 }
 
 export const PHASES = [

@@ -5,6 +5,7 @@ import {
   type CycleDetail,
   type CycleView,
   type Evaluation,
+  type EvaluationSlices,
   type TrainingJob,
 } from './cycle';
 
@@ -87,7 +88,31 @@ export function formatEvaluation(e: Evaluation): string[] {
   if (e.p_value !== undefined && e.p_value !== null) rows.push(['p-value', num(e.p_value, 4)]);
   const metrics = metricText(e.metrics);
   if (metrics) rows.push(['metrics', metrics]);
-  return fields(rows, '  ');
+  return [...fields(rows, '  '), ...formatSlices(e.slices)];
+}
+
+/** The evaluation's topic slices (ADR 0020): one line each, the regressed and untestable marked. */
+export function formatSlices(s: EvaluationSlices | null | undefined): string[] {
+  if (!s) return [];
+  const gate = s.enabled === false ? ', not gated' : '';
+  if (!s.clustering_version) return [`  slices  none${s.note ? ` (${s.note})` : ''}`];
+  const rows = (s.slices ?? []).map((x) => [
+    x.slice_id,
+    truncate(x.label, 40),
+    String(x.items),
+    `${num(x.champion_accuracy)} → ${num(x.candidate_accuracy)}`,
+    `${x.delta >= 0 ? '+' : ''}${num(x.delta)}`,
+    x.adjusted_p === null ? '—' : num(x.adjusted_p, 4),
+    x.status,
+  ]);
+  const unsliced = s.unsliced_items ? [`  ${s.unsliced_items} in-domain items in no slice`] : [];
+  return [
+    `  slices (Holm, α=${s.alpha ?? '—'}${gate})`,
+    ...table(['SLICE', 'LABEL', 'ITEMS', 'ACCURACY', 'DELTA', 'ADJ. P', 'STATUS'], rows).map(
+      (l) => `    ${l}`,
+    ),
+    ...unsliced,
+  ];
 }
 
 /** `accuracy 0.91, bleu 0.3` from flat numbers, or `accuracy 0.9 → 0.93` from {champion, candidate} pairs. */

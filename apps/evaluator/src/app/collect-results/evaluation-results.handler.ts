@@ -25,6 +25,7 @@ import { counter, gauge, Log, perModelSeries } from '@genesis/observability';
 import { decide, PRIMARY_METRIC } from '../decide/decision';
 import { EVALUATOR_CONFIG, type EvaluatorConfig } from '../evaluator.config';
 import { modelUnderTest, queueEvaluationJob, type EvaluationRow } from '../evaluation-jobs';
+import { loadItemSlices } from './item-slices';
 
 const decisions = perModelSeries(
   counter('genesis_evaluations_total', 'Evaluations decided, by decision', ['model_id', 'decision']),
@@ -34,6 +35,13 @@ const detectable = gauge(
   'genesis_gate_minimum_detectable_effect',
   "The last evaluation's minimum detectable accuracy gain at the configured power (ADR 0015); 1 when none",
   ['model_id'],
+);
+const sliceRegressions = perModelSeries(
+  counter(
+    'genesis_gate_slice_regressions_total',
+    'Evaluations in which a topic slice was significantly worse after Holm (ADR 0020), gated or not',
+    ['model_id'],
+  ),
 );
 const jobOutcomes = counter('genesis_evaluation_jobs_total', 'Evaluation jobs by role and outcome', [
   'model_id',
@@ -205,8 +213,13 @@ export class EvaluationResultsHandler {
       );
       return;
     }
+    const slices = await loadItemSlices(
+      m,
+      evaluation.cycle_id,
+      pairs.filter((p) => p.candidate.split === 'in_domain').map((p) => p.item_id),
+    );
     const gate = decide(
-      { candidate: candidate.metrics, champion: champion.metrics, pairs },
+      { candidate: candidate.metrics, champion: champion.metrics, pairs, slices },
       this.config.gate,
     );
     const data: ModelEvaluatedV1 = {
@@ -228,15 +241,16 @@ export class EvaluationResultsHandler {
       power: gate.power,
       ...(evaluation.suite.suite_version ? { suite_version: evaluation.suite.suite_version } : {}),
       non_inferiority: gate.non_inferiority,
+      slices: gate.slices,
     };
     // Model output is kept as generated: what Postgres refuses (U+0000, unpaired surrogates) is
     // stored in the reversible escaped form of the shared storable-text rule (ADR 0014), which
     // readers undo with fromStorableJson. The results artifact keeps the bytes the worker wrote.
     await m.query(
-      `INSERT INTO evaluation_items (evaluation_id, item_id, split, learning_id, candidate_correct, champion_correct, candidate, champion)
-       SELECT $1, x.item_id, x.split, x.learning_id, x.candidate_correct, x.champion_correct, x.candidate, x.champion
+      `INSERT INTO evaluation_items (evaluation_id, item_id, split, learning_id, candidate_correct, champion_correct, candidate, champion, slice_id)
+       SELECT $1, x.item_id, x.split, x.learning_id, x.candidate_correct, x.champion_correct, x.candidate, x.champion, x.slice_id
        FROM json_to_recordset($2) AS x(item_id text, split text, learning_id uuid, candidate_correct boolean,
-         champion_correct boolean, candidate jsonb, champion jsonb)`,
+         champion_correct boolean, candidate jsonb, champion jsonb, slice_id text)`,
       [
         evaluation.id,
         JSON.stringify(
@@ -248,6 +262,8 @@ export class EvaluationResultsHandler {
             champion_correct: p.champion.correct,
             candidate: toStorableJson(p.candidate),
             champion: toStorableJson(p.champion),
+            slice_id:
+              p.candidate.split === 'in_domain' ? (slices.byItem.get(p.item_id)?.slice_id ?? null) : null,
           })),
         ),
       ],
@@ -269,6 +285,7 @@ export class EvaluationResultsHandler {
     });
     decisions.inc({ model_id: evaluation.model_id, decision: gate.decision });
     detectable.set({ model_id: evaluation.model_id }, gate.power.mde ?? 1);
+    if (gate.slices.regressed.length > 0) sliceRegressions.inc({ model_id: evaluation.model_id });
     this.log.info('evaluation decided', {
       cycle_id: evaluation.cycle_id,
       evaluation_id: evaluation.id,

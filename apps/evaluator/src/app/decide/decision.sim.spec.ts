@@ -21,6 +21,7 @@ const POLICY: GatePolicy = {
   guards: {},
   anchorMargin: 0.05,
   seed: 11,
+  slices: { enabled: true, alpha: 0.05 },
 };
 
 function mulberry32(seed: number): () => number {

@@ -15,6 +15,7 @@ const policy: GatePolicy = {
   guards: { success_rate: 0.05 },
   anchorMargin: 0.05,
   seed: 7,
+  slices: { enabled: true, alpha: 0.05 },
 };
 
 function item(id: string, correct: boolean, split: EvalItemResult['split'] = 'in_domain'): EvalItemResult {

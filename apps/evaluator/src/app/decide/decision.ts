@@ -5,12 +5,14 @@ import type {
   GatePower,
   GuardCheck,
   PairedTestResult,
+  SliceGateResult,
 } from '@genesis/contracts';
 import type { GatePolicy, GuardMetric } from '../evaluator.config';
 import { describeMetricSource } from './metric-source';
 import { checkNonInferiority, describeNonInferiority, type NonInferiorityResult } from './non-inferiority';
 import { mcnemarExact, pairedBootstrap } from './paired-test';
 import { itemsNeeded, minimumDetectableEffect } from './power';
+import { describeSlices, sliceResults, type ItemSlices } from './slices';
 
 export const PRIMARY_METRIC = 'accuracy';
 
@@ -19,6 +21,8 @@ export interface GateInput {
   champion: EvaluationMetrics;
   /** Per-item results of both models on the same suite, matched by item_id. */
   pairs: { item_id: string; candidate: EvalItemResult; champion: EvalItemResult }[];
+  /** The in-domain items' topic slices (ADR 0020); absent = no clustering for this evaluation. */
+  slices?: ItemSlices;
 }
 
 export interface GateDecision {
@@ -31,6 +35,8 @@ export interface GateDecision {
   power: GatePower;
   /** The regression and anchor suites' non-inferiority check (ADR 0016). */
   non_inferiority: NonInferiorityResult;
+  /** Per-slice results and the slice gate (ADR 0020). */
+  slices: SliceGateResult;
 }
 
 const fmt = (x: number | null) => (x === null ? 'n/a' : x.toFixed(4));
@@ -154,8 +160,9 @@ function describeTest(t: PairedTestResult): string {
  * regresses past its tolerance. A candidate not promoted is `inconclusive` rather than `reject`
  * when the suite could not have told: neither model scored on it, or the test was required, was
  * not significant, and its minimum detectable effect exceeds the minimum improvement (a failed
- * guard, or a champion significantly better, is conclusive whatever the power). The reason names
- * the metric, the test, the power and every failed guard.
+ * guard, a topic slice significantly worse after Holm's correction, or a champion significantly
+ * better, is conclusive whatever the power). The reason names the metric, the test, the power, the
+ * slices and every failed guard.
  */
 export function decide(g: GateInput, policy: GatePolicy): GateDecision {
   const before = g.champion.accuracy ?? 0;
@@ -175,8 +182,15 @@ export function decide(g: GateInput, policy: GatePolicy): GateDecision {
     g.pairs.filter((p) => p.candidate.split === 'regression'),
     { margin: policy.anchorMargin, significance: policy.significance },
   );
-  // A candidate significantly worse on the regression and anchor suites is a conclusive miss.
-  const conclusiveFailure = failedGuards.length > 0 || !nonInferiority.ok;
+  const slices = sliceResults(
+    inDomain,
+    g.slices ?? { clusteringVersion: null, byItem: new Map(), note: 'no clustering for this evaluation' },
+    policy.slices,
+  );
+  const sliceRegression = slices.enabled && slices.regressed.length > 0;
+  // A candidate significantly worse on the regression and anchor suites, or on one topic slice of
+  // the in-domain suite (ADR 0020), is a conclusive miss whatever its average.
+  const conclusiveFailure = failedGuards.length > 0 || !nonInferiority.ok || sliceRegression;
   const promote = gain && significantEnough && !conclusiveFailure;
   const championBetter = policy.requireSignificance && significantlyWorse(test);
   const noScore = noScoreReason(inDomain, power);
@@ -198,6 +212,7 @@ export function decide(g: GateInput, policy: GatePolicy): GateDecision {
     ...(items > 0 ? [describeMetricSource(inDomain)] : []),
     ...(items > 0 && noScore ? [noScore] : []),
     ...(nonInferiority.items > 0 ? [describeNonInferiority(nonInferiority)] : []),
+    ...(items > 0 ? [describeSlices(slices)] : []),
     ...(items > 0 ? [describePower(power, policy.minImprovement, decision === 'inconclusive')] : []),
     failedGuards.length
       ? failedGuards
@@ -217,5 +232,6 @@ export function decide(g: GateInput, policy: GatePolicy): GateDecision {
     items,
     power,
     non_inferiority: nonInferiority,
+    slices,
   };
 }

@@ -81,6 +81,7 @@ describe('the gate with the non-inferiority rule', () => {
     guards: {},
     anchorMargin: 0.05,
     seed: 7,
+    slices: { enabled: true, alpha: 0.05 },
   };
   const result = (
     id: string,

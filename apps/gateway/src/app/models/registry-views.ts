@@ -32,7 +32,7 @@ export async function evaluationView(dataSource: DataSource, id: string) {
     [id],
   );
   const items: Record<string, unknown>[] = await dataSource.query(
-    `SELECT item_id, split, learning_id, candidate_correct, champion_correct,
+    `SELECT item_id, split, learning_id, slice_id, candidate_correct, champion_correct,
        candidate->>'output' AS candidate_output, champion->>'output' AS champion_output,
        (candidate->>'bleu')::float8 AS candidate_bleu, (champion->>'bleu')::float8 AS champion_bleu
      FROM evaluation_items WHERE evaluation_id = $1 ORDER BY split, item_id`,
@@ -52,6 +52,8 @@ export async function evaluationView(dataSource: DataSource, id: string) {
     suite_version: e.suite_version ?? null,
     p_value: e.result?.test?.p_value ?? null,
     power: e.result?.power ?? null,
+    // Per-slice results and the slice gate (ADR 0020); null for evaluations decided before slices.
+    slices: e.result?.slices ?? null,
     metrics: pairedMetrics(e.result),
     result: e.result,
     created_at: iso(e.created_at),

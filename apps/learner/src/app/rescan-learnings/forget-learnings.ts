@@ -28,6 +28,8 @@ export async function forgetLearnings(m: EntityManager, job: RescanJob): Promise
   // Its embedding goes too (ADR 0018): a vector of the text is the text's shadow. The index entry
   // goes when learning.rescanned reaches the learner's indexer (index-learning/stored-consumer.ts).
   await m.query(`DELETE FROM learning_vectors WHERE learning_id = ANY($1::uuid[])`, [rows.map((r) => r.id)]);
+  // And its topic slice memberships (ADR 0020): a forgotten learning is in no evaluation's slice.
+  await m.query(`DELETE FROM learning_slices WHERE learning_id = ANY($1::uuid[])`, [rows.map((r) => r.id)]);
   if (rows.length > 0) {
     await m.query(
       `INSERT INTO learning_rescan_changes (rescan_id, learning_id, action)

@@ -15,6 +15,7 @@ import { type SnapshotRef } from '../training-jobs';
 import { queueCycleJob } from '../architecture-jobs';
 import { ArtifactStore, NatsClient } from '@genesis/messaging';
 import { EmbeddingClient } from '@genesis/vectors';
+import { assignSlices, clusterRequest, describeSlicing, storeSlices, type SnapshotSlicing } from './slicing';
 import { buildSnapshot, describeDecontamination, isHeldOut, type SnapshotLearning } from './snapshot';
 import {
   IN_DOMAIN,
@@ -44,6 +45,8 @@ export class StartTrainingHandler {
   }
 
   private readonly suiteVectors: SuiteVectors;
+  /** The embedder's `embeddings.cluster`, with the slicing's own timeout (ADR 0020). */
+  private readonly slicer: EmbeddingClient;
 
   constructor(
     @Inject(DataSource) private readonly dataSource: DataSource,
@@ -56,6 +59,30 @@ export class StartTrainingHandler {
       new EmbeddingClient(nats.connection, config.embeddingTimeoutMs),
       this.log.child('suite-vectors'),
     );
+    this.slicer = new EmbeddingClient(nats.connection, config.slicing.timeoutMs);
+  }
+
+  /**
+   * The snapshot's topic slices (ADR 0020), from the learnings' stored embeddings. Never blocks
+   * training: without an embedder (or embeddings) the snapshot records why it has no slices, and
+   * every evaluation of its cycle says so in its reason.
+   */
+  private async slices(
+    modelId: string,
+    learnings: readonly SnapshotLearning[],
+    vectors: ReadonlyMap<string, Float32Array>,
+  ): Promise<{ slicing: SnapshotSlicing; assignments: ReturnType<typeof assignSlices>['assignments'] }> {
+    const asked = clusterRequest(learnings, vectors, this.config.slicing);
+    if (!asked)
+      return { slicing: { status: 'none', reason: 'no learning has an embedding yet' }, assignments: [] };
+    try {
+      const reply = await this.slicer.cluster(asked.request);
+      return assignSlices(learnings, vectors, reply, asked.request.items.length);
+    } catch (err) {
+      const reason = `the embedder could not slice: ${(err as Error).message}`;
+      this.log.warn('snapshot without topic slices', { model_id: modelId, reason });
+      return { slicing: { status: 'none', reason }, assignments: [] };
+    }
   }
 
   async handle(event: EventEnvelope<ThresholdReachedV1>): Promise<void> {
@@ -98,7 +125,7 @@ export class StartTrainingHandler {
         { evalFraction: this.config.evalFraction, replayShare: this.config.replayShare, level },
         this.contaminants,
       );
-      return Object.assign(snapshot, { semantic, leftOut });
+      return Object.assign(snapshot, { semantic, leftOut, learnings, embeddings });
     };
     const built = await build(this.dataSource.manager);
     if (built.trainIds.length + built.replayIds.length === 0) {
@@ -114,6 +141,7 @@ export class StartTrainingHandler {
       return;
     }
 
+    const sliced = await this.slices(modelId, built.learnings, built.embeddings);
     const bucket = this.config.artifactsBucket;
     const key = `snapshots/${modelId}/${built.sha256}.jsonl`;
     const evalKey = `eval-sets/${modelId}/${built.evalSha256}.jsonl`;
@@ -183,9 +211,15 @@ export class StartTrainingHandler {
         `UPDATE learnings SET snapshot_id = $1 WHERE id = ANY($2::uuid[]) AND snapshot_id IS NULL`,
         [snapshot.id, [...built.leftOut]],
       );
+      // Every learning's topic slice; the evaluator reads the slices of this snapshot's held-out items.
+      await storeSlices(m, modelId, sliced.slicing, sliced.assignments);
+      await m.query(`UPDATE dataset_snapshots SET slicing = $2::jsonb WHERE id = $1`, [
+        snapshot.id,
+        JSON.stringify(sliced.slicing),
+      ]);
       await transitionCycle(m, cycleId, 'dataset_ready', {
         patch: { snapshot_id: snapshot.id },
-        reason: `snapshot ${built.sha256.slice(0, 12)}: ${snapshot.train_records} training records (${built.replayIds.length} replayed), ${built.evalIds.length} held out${describeDecontamination(built.decontamination)}`,
+        reason: `snapshot ${built.sha256.slice(0, 12)}: ${snapshot.train_records} training records (${built.replayIds.length} replayed), ${built.evalIds.length} held out${describeDecontamination(built.decontamination)}; ${describeSlicing(sliced.slicing)}`,
       });
       const jobId = await queueCycleJob(
         m,

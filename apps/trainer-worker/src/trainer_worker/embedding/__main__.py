@@ -1,4 +1,5 @@
-"""`python -m trainer_worker.embedding`: the embedder process (NATS request/reply, see service.py).
+"""`python -m trainer_worker.embedding`: the embedder process (NATS request/reply, see service.py):
+`embeddings.compute` (vectors, ADR 0018) and `embeddings.cluster` (topic slices, ADR 0020).
 
 Settings: NATS_URL, NATS_USER/NATS_PASSWORD (user `embedder`), GENESIS_EMBEDDING_MODEL (default
 the bundled all-MiniLM-L6-v2), GENESIS_EMBEDDING_DEVICE (cpu), GENESIS_EMBEDDING_BATCH_SIZE (32),
@@ -16,7 +17,7 @@ import sys
 
 from .health import HealthEndpoint
 from .model import BUNDLED, Embedder
-from .service import SUBJECT, EmbeddingService
+from .service import CLUSTER_SUBJECT, SUBJECT, EmbeddingService
 
 log = logging.getLogger("trainer_worker.embedding")
 
@@ -107,7 +108,11 @@ async def serve() -> None:
     state["service"] = service
     log.info(
         "embedder ready",
-        extra={"subject": SUBJECT, "model": embedder.info.name, "version": embedder.info.version},
+        extra={
+            "subjects": [SUBJECT, CLUSTER_SUBJECT],
+            "model": embedder.info.name,
+            "version": embedder.info.version,
+        },
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -17,6 +17,16 @@ shipped evaluation suite's items, but HumanEval's text lives only in the pinned 
 here in Python (its data is not copied into the repository), so the embedder reads the items itself
 and embeds each as a learning (prompt as context, whole function as correction). A page at a time:
 164 vectors of 384 floats would not fit NATS's 1 MB message limit.
+
+`embeddings.cluster` (ADR 0020) slices stored embeddings into topics (slices.py); the vectors come
+with the request (the embedder owns no database), as base64 float32, with each learning's text for
+the labels:
+Request:  {"items": [{"id": "...", "vector": "<base64 float32>", "text": "..."}],
+           "population": 1200, "max_k": 8, "min_size": 20, "min_silhouette": 0.05, "seed": 0}
+          (all but items optional; population: how many learnings the items are a sample of)
+Reply:    {"method": "kmeans-silhouette.v1", "k": 3, "silhouette": 0.12, "scores": {"2": 0.1, ...},
+           "slices": [{"slice_id": "s1", "label": "...", "members": ["id", ...]}, ...],
+           "centroids": ["<base64 float32>", ...]}  or {"error": {"code": "SLICING_BAD_REQUEST", ...}}
 """
 
 from __future__ import annotations
@@ -27,10 +37,13 @@ import logging
 from typing import Any
 
 from .model import Embedder, learning_text
+from .slices import Item, SlicePolicy, cluster, decode_vector, encode_vector
 
 log = logging.getLogger("trainer_worker.embedding")
 
 SUBJECT = "embeddings.compute"
+CLUSTER_SUBJECT = "embeddings.cluster"
+MAX_CLUSTER_ITEMS = 5000
 QUEUE = "embedder"
 MAX_ITEMS = 256
 MAX_TEXT_CHARS = 64 * 1024
@@ -105,6 +118,63 @@ def parse_request(body: bytes) -> list[str]:
     return texts
 
 
+def parse_cluster_request(body: bytes) -> tuple[list[Item], SlicePolicy, int]:
+    """The learnings to slice and the rule's settings; BadRequest names what is wrong."""
+    try:
+        request = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise BadRequest(f"the request is not JSON: {err}") from None
+    if not isinstance(request, dict) or not isinstance(request.get("items"), list):
+        raise BadRequest('the request must be an object with a list "items"')
+    raw = request["items"]
+    if not 1 <= len(raw) <= MAX_CLUSTER_ITEMS:
+        raise BadRequest(f"between 1 and {MAX_CLUSTER_ITEMS} items per request (got {len(raw)})")
+    items = []
+    for i, entry in enumerate(raw):
+        if not isinstance(entry, dict) or not isinstance(entry.get("id"), str) or not entry["id"]:
+            raise BadRequest(f"item {i} needs a string id")
+        if not isinstance(entry.get("vector"), str):
+            raise BadRequest(f"item {i} needs a base64 float32 vector")
+        try:
+            vector = decode_vector(entry["vector"])
+        except ValueError as err:
+            raise BadRequest(f"item {i}: {err}") from None
+        text = entry.get("text", "")
+        if not isinstance(text, str):
+            raise BadRequest(f"item {i}: text must be a string")
+        items.append(Item(id=entry["id"], vector=vector, text=text[:MAX_TEXT_CHARS]))
+    settings = {k: request[k] for k in ("max_k", "min_size", "min_silhouette", "seed") if k in request}
+    for key, value in settings.items():
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise BadRequest(f"{key} must be a number")
+    try:
+        policy = SlicePolicy(**settings)
+    except (TypeError, ValueError) as err:
+        raise BadRequest(str(err)) from None
+    population = request.get("population", len(items))
+    if isinstance(population, bool) or not isinstance(population, int) or population < len(items):
+        raise BadRequest("population must be an integer, at least the number of items")
+    return items, policy, population
+
+
+def slicing_reply(items: list[Item], policy: SlicePolicy, population: int | None = None) -> dict[str, Any]:
+    try:
+        result = cluster(items, policy, population)
+    except ValueError as err:  # mixed dimensions, duplicate ids: the request, not the service
+        return {"error": {"code": "SLICING_BAD_REQUEST", "message": str(err)}}
+    return {
+        "method": result.method,
+        "k": result.k,
+        "silhouette": result.silhouette,
+        "scores": {str(k): v for k, v in result.scores.items()},
+        "slices": [
+            {"slice_id": sid, "label": label, "members": members}
+            for sid, (label, members) in result.slices.items()
+        ],
+        "centroids": [encode_vector(c) for c in result.centroids],
+    }
+
+
 class EmbeddingService:
     def __init__(self, embedder: Embedder):
         self.embedder = embedder
@@ -144,4 +214,16 @@ class EmbeddingService:
                 reply = {"error": {"code": "EMBEDDING_FAILED", "message": str(err)[:1000]}}
             await msg.respond(json.dumps(reply, separators=(",", ":")).encode())
 
+        async def on_cluster(msg: Any) -> None:
+            try:
+                items, policy, population = parse_cluster_request(msg.data)
+                reply = await asyncio.to_thread(slicing_reply, items, policy, population)
+            except BadRequest as err:
+                reply = {"error": {"code": "SLICING_BAD_REQUEST", "message": str(err)}}
+            except Exception as err:
+                log.exception("slicing failed")
+                reply = {"error": {"code": "SLICING_FAILED", "message": str(err)[:1000]}}
+            await msg.respond(json.dumps(reply, separators=(",", ":")).encode())
+
+        await nc.subscribe(CLUSTER_SUBJECT, queue=QUEUE, cb=on_cluster)
         return await nc.subscribe(SUBJECT, queue=QUEUE, cb=on_request)
