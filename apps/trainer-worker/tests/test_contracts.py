@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from topology import CONSUMER, EVALUATE_CONSUMER, worker_consumer
+from topology import ARCHITECTURE_CONSUMER, CONSUMER, EVALUATE_CONSUMER, worker_consumer
 from trainer_worker.contracts import ContractError, follow_up, load_contracts, result_event_id, schema_dir
 
 FIXTURES = schema_dir().parent / "fixtures"
@@ -67,7 +67,14 @@ def test_result_ids_are_derived_from_the_job_and_follow_up_keeps_the_chain() -> 
     assert failed["causation_id"] == job["id"] and failed["cycle_id"] == job["cycle_id"]
 
 
-@pytest.mark.parametrize(("subject", "name"), [("jobsTrain", CONSUMER), ("jobsEvaluate", EVALUATE_CONSUMER)])
+@pytest.mark.parametrize(
+    ("subject", "name"),
+    [
+        ("jobsTrain", CONSUMER),
+        ("jobsEvaluate", EVALUATE_CONSUMER),
+        ("jobsArchitecture", ARCHITECTURE_CONSUMER),
+    ],
+)
 def test_topology_ts_declares_the_worker_consumers(subject: str, name: str) -> None:
     """tests/topology.py provisions like libs/messaging/src/topology.ts; keep them in step."""
     source = (schema_dir().parents[2] / "libs" / "messaging" / "src" / "topology.ts").read_text()

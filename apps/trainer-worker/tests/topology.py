@@ -13,7 +13,14 @@ from nats.js import api
 ARTIFACTS_BUCKET = "genesis-artifacts"
 CONSUMER = "trainer-worker-jobs-train"  # durableName('trainer-worker', 'jobs.train')
 EVALUATE_CONSUMER = "trainer-worker-jobs-evaluate"  # durableName('trainer-worker', 'jobs.evaluate')
-WORKER_CONSUMERS = {CONSUMER: "jobs.train", EVALUATE_CONSUMER: "jobs.evaluate"}
+ARCHITECTURE_CONSUMER = (
+    "trainer-worker-jobs-architecture"  # durableName('trainer-worker', 'jobs.architecture')
+)
+WORKER_CONSUMERS = {
+    CONSUMER: "jobs.train",
+    EVALUATE_CONSUMER: "jobs.evaluate",
+    ARCHITECTURE_CONSUMER: "jobs.architecture",
+}
 
 STREAMS = [
     api.StreamConfig(

@@ -205,6 +205,66 @@ export interface TrainingCompletedV1 {
   dataset_sha256: string;
   device?: string;
   package_versions: Record<string, string>;
+  /** Set when the adapter is an architecture study's best trial's (ADR 0025): its lineage. */
+  study?: { name: string; best_trial: number; best_value: number; summary: StudySummary };
+}
+
+/** An architecture study as the worker summarises it (ADR 0025); the API serves it as is. */
+export interface StudySummary {
+  study_name?: string;
+  trials?: Array<{
+    number: number;
+    state: string;
+    value: number | null;
+    params: Record<string, unknown>;
+    hyperparameters?: Record<string, unknown> | null;
+    intermediate?: Record<string, number>;
+    pruned_at_step?: number | null;
+    duration_seconds?: number | null;
+  }>;
+  counts?: Record<string, number>;
+  budget?: { trials: number; worker_seconds: number; spent_trials: number; spent_worker_seconds: number };
+  best?: {
+    number: number;
+    value: number;
+    params: Record<string, unknown>;
+    hyperparameters?: Record<string, unknown>;
+  } | null;
+  importance?: { values: Record<string, number> | null; reason: string | null };
+  [key: string]: unknown;
+}
+
+/**
+ * One runner of an architecture cycle's Optuna study (ADR 0025). The worker answers with
+ * training.completed (the best trial's adapter, with `study`) or training.failed.
+ */
+export interface JobsArchitectureV1 {
+  job_id: string;
+  base_model: string;
+  dataset: ObjectRef & { sha256: string; records?: number };
+  /** The gate's frozen suite: kept out of the validation split. */
+  suite?: ObjectRef & { sha256: string };
+  /** The normalisation the bridge decontaminated with (ADR 0016); the split compares at it too. */
+  decontamination_level?: 'identifiers' | 'layout';
+  output?: { bucket?: string; prefix?: string };
+  study: { name: string; validation_fraction?: number };
+  budget: { trials: number; worker_seconds: number };
+  search_space?: {
+    min_steps?: number;
+    max_steps?: number;
+    eval_every?: number;
+    learning_rate?: [number, number];
+    ranks?: number[];
+  };
+  /** The model's current training configuration: the first trial. */
+  baseline?: Partial<LoraHyperparameters>;
+  /** The best configurations of earlier studies. */
+  warm_start?: Array<Partial<LoraHyperparameters>>;
+  /** Fixed for every trial. */
+  hyperparameters?: Partial<LoraHyperparameters & { epochs: number }>;
+  seed?: number;
+  attempt?: number;
+  deadline?: string;
 }
 
 export type TrainingPhase = 'validate' | 'download' | 'prepare' | 'train' | 'upload' | 'publish';
@@ -228,6 +288,8 @@ export interface ModelTrainedV1 {
   metrics: Record<string, unknown>;
   hyperparameters: Record<string, unknown>;
   seed: number;
+  /** Set when the candidate is an architecture study's best trial (ADR 0025). */
+  study?: { name: string; best_trial: number };
 }
 
 // --- evaluation (evaluator ⇄ trainer-worker) and deployment (deployer) --------------------------

@@ -30,6 +30,8 @@ export const SUBJECTS = {
   taskCancelled: 'task.cancelled',
   engineIterationRequested: 'engine.iteration_requested',
   jobsTrain: 'jobs.train',
+  /** An architecture cycle's study runner (ADR 0025); answered by training.completed / failed. */
+  jobsArchitecture: 'jobs.architecture',
   jobsEvaluate: 'jobs.evaluate',
 } as const;
 

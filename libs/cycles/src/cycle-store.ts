@@ -13,6 +13,7 @@ import {
   CycleTransitionError,
   phaseColumn,
   planTransition,
+  type CycleKind,
   type CycleStatus,
   type TriggerKind,
 } from './domain/cycle-state';
@@ -30,6 +31,7 @@ export interface CycleRow {
   id: string;
   model_id: string;
   status: CycleStatus;
+  kind: CycleKind;
   trigger: TriggerKind;
   reason: string;
   counts: Partial<TriggerCounts>;
@@ -65,6 +67,8 @@ export interface OpenCycleInput {
   counts: Partial<TriggerCounts>;
   now: Date;
   requestedBy?: string;
+  /** `training` (default) or `architecture` (ADR 0025). */
+  kind?: CycleKind;
   /** Write threshold.reached now (the monitor), or leave it to the monitor (the gateway's manual trigger). */
   announce?: { source: string; cause?: EventEnvelope<unknown> };
 }
@@ -79,8 +83,8 @@ export type OpenCycleResult = { opened: true; cycle: CycleRow } | { opened: fals
 export async function openCycle(m: EntityManager, input: OpenCycleInput): Promise<OpenCycleResult> {
   const id = randomUUID();
   const rows: CycleRow[] = await m.query(
-    `INSERT INTO improvement_cycles (id, model_id, status, trigger, reason, counts, requested_by, opened_at, phase_entered_at, updated_at)
-     VALUES ($1, $2, 'opened', $3, $4, $5, $6, $7, $7, $7)
+    `INSERT INTO improvement_cycles (id, model_id, status, trigger, reason, counts, requested_by, opened_at, phase_entered_at, updated_at, kind)
+     VALUES ($1, $2, 'opened', $3, $4, $5, $6, $7, $7, $7, $8)
      ON CONFLICT (model_id) WHERE ${ACTIVE_SQL} DO NOTHING
      RETURNING *`,
     [
@@ -91,6 +95,7 @@ export async function openCycle(m: EntityManager, input: OpenCycleInput): Promis
       JSON.stringify(input.counts),
       input.requestedBy ?? null,
       input.now,
+      input.kind ?? 'training',
     ],
   );
   const cycle = rows[0];

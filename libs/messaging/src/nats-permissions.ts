@@ -99,7 +99,7 @@ export const NATS_USERS: readonly NatsUserSpec[] = [
   {
     user: 'trainer-bridge',
     role: 'dataset snapshots (built, rebuilt after a rescan), training jobs, registers trained candidates',
-    publishes: [SUBJECTS.jobsTrain, SUBJECTS.modelTrained, SUBJECTS.cycleFailed],
+    publishes: [SUBJECTS.jobsTrain, SUBJECTS.jobsArchitecture, SUBJECTS.modelTrained, SUBJECTS.cycleFailed],
     requests: [
       REQUESTS.embeddingsCompute, // the shipped suites' embeddings, for decontamination (ADR 0018)
       REQUESTS.embeddingsCluster, // the snapshot's topic slices (ADR 0020)

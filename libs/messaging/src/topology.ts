@@ -168,6 +168,17 @@ export const CONSUMER_CONFIGS = [
     max_deliver: -1,
     max_ack_pending: 512,
   }),
+  // trainer-worker: an architecture cycle's study runner (ADR 0025). One job runs many trials for
+  // minutes to hours with in-progress acks; a killed worker's job comes back after 60 s and resumes
+  // the study (Optuna's storage keeps the finished trials).
+  {
+    ...consumer('trainer-worker', SUBJECTS.jobsArchitecture, {
+      ack_wait: nanos(60_000),
+      max_deliver: 5,
+      max_ack_pending: 16,
+    }),
+    stream: STREAMS.jobs as string,
+  },
   // learner: a rescan or forget job's changed learnings go through the indexer again (ADR 0018): a
   // forgotten or quarantined learning leaves the vector index even if it was down at the time.
   consumer('learner', SUBJECTS.learningRescanned, {

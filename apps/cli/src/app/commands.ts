@@ -255,6 +255,39 @@ export const COMMANDS: CommandSpec[] = [
     load: () => import('./models/show.command.js'),
   },
   {
+    path: 'studies',
+    args: { min: 0, max: 0 },
+    summary: "a model's architecture studies and the training configuration it uses",
+    options: { 'model-id': MODEL_ID_OPTION },
+    scope: 'status:read',
+    load: () => import('./studies/studies.command.js'),
+  },
+  {
+    path: 'studies show',
+    operands: 'STUDY',
+    args: { min: 1, max: 1 },
+    summary: 'one study: trials with parameters and validation loss, pruned count, best, importance',
+    options: { 'model-id': MODEL_ID_OPTION },
+    scope: 'status:read',
+    load: () => import('./studies/show.command.js'),
+  },
+  {
+    path: 'studies start',
+    args: { min: 0, max: 0 },
+    summary: 'start an architecture study (an architecture cycle): search the LoRA configuration',
+    description:
+      "The best trial's adapter goes through the same promotion gate; once deployed, its\n" +
+      "configuration is what the model's later training runs use (docs/adr/0025-architecture-search.md).",
+    options: {
+      'model-id': MODEL_ID_OPTION,
+      trials: { type: 'string', value: 'N', description: "trial budget (default: the bridge's)" },
+      'worker-seconds': { type: 'string', value: 'S', description: 'worker-seconds budget' },
+      reason: { type: 'string', value: 'R', description: 'why (recorded in the cycle)' },
+    },
+    scope: 'admin',
+    load: () => import('./studies/start.command.js'),
+  },
+  {
     path: 'models families',
     args: { min: 0, max: 0 },
     summary: 'the registered model families (learnings for any other model are refused)',

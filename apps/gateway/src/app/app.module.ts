@@ -13,6 +13,7 @@ import { AuthGuard } from './auth/auth.guard';
 import { RateLimitGuard } from './rate-limit/rate-limit.guard';
 import { IMPROVEMENT_CONTROLLERS, IMPROVEMENT_PROVIDERS } from './improvement';
 import { MODEL_CONTROLLERS, MODEL_PROVIDERS } from './models';
+import { STUDY_CONTROLLERS } from './studies';
 import { EVENTS_CONTROLLERS, EVENTS_PROVIDERS } from './events';
 import { RESCAN_CONTROLLERS } from './rescan-learnings';
 import { ENGINE_CONTROLLERS } from './engine';
@@ -40,6 +41,7 @@ export class AppModule {
         SearchLearningsController,
         VectorsAdminController,
         ...IMPROVEMENT_CONTROLLERS,
+        ...STUDY_CONTROLLERS,
         ...MODEL_CONTROLLERS,
         ...EVENTS_CONTROLLERS,
         ...RESCAN_CONTROLLERS,

@@ -8,6 +8,7 @@ import { StartTrainingHandler } from './build-snapshot/start-training.handler';
 import { TrainingEventsHandler } from './track-training/training-events.handler';
 import { jobProviders } from '@genesis/jobs';
 import { trainingJobKind } from './training-jobs';
+import { architectureJobKind } from './architecture-jobs';
 import { EvaluationOutputCleaner } from './rebuild-snapshots/clean-evaluation-outputs';
 import { RebuildSnapshotsHandler } from './rebuild-snapshots/rebuild-snapshots.handler';
 
@@ -30,7 +31,7 @@ export class AppModule {
         TrainingEventsHandler,
         // The training kind of the one job lifecycle, and its deadline sweep (ADR 0023).
         ...jobProviders<BridgeConfig>('trainer-bridge', BRIDGE_CONFIG, (c) => ({
-          kinds: [trainingJobKind(c)],
+          kinds: [trainingJobKind(c), architectureJobKind(c)],
           sweepIntervalMs: c.sweepIntervalMs,
         })),
         RebuildSnapshotsHandler,

@@ -30,6 +30,20 @@ export interface BridgeConfig extends ServiceConfig {
    * model outputs evaluations keep with it (ADR 0017).
    */
   secretRules: SecretRuleSet;
+  /** Defaults of an architecture cycle's study (ADR 0025); a request may set its own budget. */
+  study: StudyDefaults;
+}
+
+export interface StudyDefaults {
+  trials: number;
+  workerSeconds: number;
+  minSteps: number;
+  maxSteps: number;
+  evalEvery: number;
+  /** The learning-rate range TPE samples (log scale). */
+  learningRate: [number, number];
+  /** A study runs many trainings: its job's deadline is its own. */
+  deadlineMinutes: number;
 }
 
 export function readBridgeConfig(env: EnvReader): BridgeConfig {
@@ -52,6 +66,18 @@ export function readBridgeConfig(env: EnvReader): BridgeConfig {
     seed: env.int('GENESIS_TRAINING_SEED', 1234, { min: 0 }),
     maxSteps: maxSteps === undefined ? undefined : env.int('GENESIS_TRAINING_MAX_STEPS', 40, { min: 1 }),
     sweepIntervalMs: env.int('GENESIS_TRAINING_SWEEP_INTERVAL_MS', 15_000, { min: 100 }),
+    study: {
+      trials: env.int('GENESIS_STUDY_TRIALS', 12, { min: 1, max: 500 }),
+      workerSeconds: env.float('GENESIS_STUDY_WORKER_SECONDS', 3600, { min: 1 }),
+      minSteps: env.int('GENESIS_STUDY_MIN_STEPS', 20, { min: 1 }),
+      maxSteps: env.int('GENESIS_STUDY_MAX_STEPS', 200, { min: 1 }),
+      evalEvery: env.int('GENESIS_STUDY_EVAL_EVERY', 10, { min: 1 }),
+      learningRate: [
+        env.float('GENESIS_STUDY_LEARNING_RATE_MIN', 1e-5, { min: 1e-9, max: 1 }),
+        env.float('GENESIS_STUDY_LEARNING_RATE_MAX', 1e-1, { min: 1e-9, max: 1 }),
+      ],
+      deadlineMinutes: env.float('GENESIS_STUDY_DEADLINE_MINUTES', 240, { min: 0.05 }),
+    },
     slicing: {
       // ~3 KB per learning (vector + label text): 300 stay under NATS' default 1 MB payload.
       sample: env.int('GENESIS_SLICE_SAMPLE', 300, { min: 2, max: 5000 }),

@@ -21,6 +21,34 @@ const outcomes = perModelSeries(
   { outcome: ['completed', 'failed', 'failed_retryable', 'expired'] },
 );
 
+/** A model's adopted training configuration (ADR 0025): its latest deployed study's best. */
+export interface AdoptedTrainingConfig {
+  hyperparameters: NonNullable<JobsTrainV1['hyperparameters']>;
+  study_id: string;
+  study_name: string;
+  cycle_id: string;
+}
+
+export async function adoptedTrainingConfig(
+  m: EntityManager,
+  modelId: string,
+): Promise<AdoptedTrainingConfig | undefined> {
+  const [row] = await m.query(
+    `SELECT hyperparameters, study_id, study_name, cycle_id FROM model_training_configs WHERE model_id = $1`,
+    [modelId],
+  );
+  return row as AdoptedTrainingConfig | undefined;
+}
+
+/** The jobs.train hyperparameters: the step cap of this deployment, then the adopted configuration. */
+export function trainingHyperparameters(
+  config: Pick<BridgeConfig, 'maxSteps'>,
+  adopted: AdoptedTrainingConfig | undefined,
+): JobsTrainV1['hyperparameters'] {
+  const hp = { ...(config.maxSteps ? { max_steps: config.maxSteps } : {}), ...adopted?.hyperparameters };
+  return Object.keys(hp).length ? hp : undefined;
+}
+
 /**
  * The training kind of the one job lifecycle (ADR 0023): a jobs.train attempt serves its cycle
  * while the cycle is `training`; with no attempt left the cycle fails with the job's reason.
@@ -65,6 +93,7 @@ export async function queueTrainingJob(
 ): Promise<string> {
   // The family's own base model when it names one (ADR 0022), else the deployment's.
   const baseModel = (await getFamily(m, cycle.model_id))?.base_model ?? config.baseModel;
+  const hyperparameters = trainingHyperparameters(config, await adoptedTrainingConfig(m, cycle.model_id));
   return jobs.queue<JobsTrainV1>(m, TRAINING, {
     modelId: cycle.model_id,
     cycleId: cycle.id,
@@ -82,7 +111,7 @@ export async function queueTrainingJob(
       seed: config.seed,
       attempt,
       deadline,
-      ...(config.maxSteps ? { hyperparameters: { max_steps: config.maxSteps } } : {}),
+      ...(hyperparameters ? { hyperparameters } : {}),
     }),
   });
 }

@@ -196,6 +196,11 @@ class WorkerConfig:
     events_stream: str = subjects.STREAM_EVENTS
     train_consumer: str = "trainer-worker-jobs-train"
     evaluate_consumer: str = "trainer-worker-jobs-evaluate"
+    architecture_consumer: str = "trainer-worker-jobs-architecture"
+    # Optuna's study storage (ADR 0025): an SQLAlchemy URL read from GENESIS_STUDY_STORAGE_FILE
+    # (it holds a database password: a file, never the environment, never logged). None: a SQLite
+    # file in work_dir, which only this worker sees (no parallel trials across workers).
+    study_storage: str | None = field(default=None, repr=False)
     artifacts_bucket: str = "genesis-artifacts"
     work_dir: Path = Path(".genesis/trainer-worker")
     source: str = "trainer-worker"
@@ -220,6 +225,7 @@ class WorkerConfig:
         for name, value in (
             ("GENESIS_TRAINER_CONSUMER", self.train_consumer),
             ("GENESIS_EVALUATE_CONSUMER", self.evaluate_consumer),
+            ("GENESIS_ARCHITECTURE_CONSUMER", self.architecture_consumer),
         ):
             if not _CONSUMER.fullmatch(value):
                 raise ConfigError(f"{name} is not a valid consumer name ({value!r})")
@@ -238,6 +244,13 @@ class WorkerConfig:
         if not 0 <= self.metrics_port <= 65535:
             raise ConfigError(
                 f"GENESIS_WORKER_METRICS_PORT must be a port, 0..65535 (got {self.metrics_port!r})"
+            )
+        if self.study_storage is not None and not re.fullmatch(
+            r"(postgres(ql)?(\+psycopg2)?|sqlite)://\S*", self.study_storage
+        ):
+            # the value is a secret: name the variable and the expected shape, never echo it
+            raise ConfigError(
+                "GENESIS_STUDY_STORAGE_FILE must hold an SQLAlchemy URL: postgresql+psycopg2://user:pass@host:port/db"
             )
         object.__setattr__(self, "work_dir", Path(self.work_dir))
 
@@ -348,6 +361,8 @@ def load_config(env: Mapping[str, str] | None = None) -> WorkerConfig:
         nats_password=nats_password,
         train_consumer=env.get("GENESIS_TRAINER_CONSUMER", "trainer-worker-jobs-train"),
         evaluate_consumer=env.get("GENESIS_EVALUATE_CONSUMER", "trainer-worker-jobs-evaluate"),
+        architecture_consumer=env.get("GENESIS_ARCHITECTURE_CONSUMER", "trainer-worker-jobs-architecture"),
+        study_storage=_secret_file(env, "GENESIS_STUDY_STORAGE_FILE"),
         artifacts_bucket=env.get("GENESIS_ARTIFACTS_BUCKET", "genesis-artifacts"),
         work_dir=Path(env.get("GENESIS_WORK_DIR", ".genesis/trainer-worker")),
         # The pod name in Kubernetes (its hostname); the pid tells two workers on one host apart.

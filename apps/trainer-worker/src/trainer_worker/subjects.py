@@ -31,6 +31,7 @@ TASK_COMPLETED = "task.completed"
 TASK_CANCELLED = "task.cancelled"
 ENGINE_ITERATION_REQUESTED = "engine.iteration_requested"
 JOBS_TRAIN = "jobs.train"
+JOBS_ARCHITECTURE = "jobs.architecture"
 JOBS_EVALUATE = "jobs.evaluate"
 
 # --- core request/reply, not stored (REQUESTS) ---

@@ -184,11 +184,14 @@ def train_adapter(
     should_stop: Callable[[], bool] = lambda: False,
     model_cache: Path | None = None,
     return_model: bool = False,
+    after_step: Callable[[int, Any], None] | None = None,
 ) -> TrainResult:
     """Trains a LoRA adapter on `records` and saves it into `out_dir`.
 
     checkpoint_path: resumable state every cfg.checkpoint_every steps; a checkpoint whose run_key
     differs (another job, other data or settings) is ignored.
+    after_step(done, model): called after every optimizer step (an architecture trial measures its
+    validation loss there, and may stop the run by raising, e.g. optuna.TrialPruned).
     """
     import torch
     from peft import get_peft_model_state_dict, set_peft_model_state_dict
@@ -270,6 +273,8 @@ def train_adapter(
         done = step + 1
         if cfg.checkpoint_every and checkpoint_path is not None and done % cfg.checkpoint_every == 0:
             save_checkpoint(done)
+        if after_step is not None:
+            after_step(done, model)
         now = time.monotonic()
         if on_progress and (now - last_report >= cfg.progress_every_s or done == steps):
             elapsed = now - started

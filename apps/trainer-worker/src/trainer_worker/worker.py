@@ -1,4 +1,5 @@
-"""The job loop: jobs.train and jobs.evaluate from the GENESIS_JOBS work queue, one result per job.
+"""The job loop: jobs.train, jobs.evaluate and jobs.architecture from the GENESIS_JOBS work queue,
+one result per job.
 
 One job at a time per worker (one GPU); more throughput is more worker pods on the same queue. The
 worker pulls from both consumers in turn (after a job of one kind, the other kind is asked first),
@@ -34,6 +35,7 @@ import nats
 from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js.errors import BucketNotFoundError, NotFoundError, ObjectNotFoundError
 
+from .architecture_job import ArchitectureJob
 from .config import WorkerConfig
 from .contracts import ContractError, load_contracts
 from .errors import Interrupted, JobFailure
@@ -53,7 +55,9 @@ class Worker:
     """Implements JobContext (jobs.py) for its handlers."""
 
     def __init__(
-        self, config: WorkerConfig, handlers: Sequence[type[JobHandler]] = (TrainingJob, EvaluationJob)
+        self,
+        config: WorkerConfig,
+        handlers: Sequence[type[JobHandler]] = (TrainingJob, EvaluationJob, ArchitectureJob),
     ):
         self.config = config
         self.contracts = load_contracts()

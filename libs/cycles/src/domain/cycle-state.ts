@@ -25,6 +25,19 @@ export const ACTIVE_STATUSES: readonly CycleStatus[] = CYCLE_STATUSES.filter(
   (s) => !TERMINAL_STATUSES.includes(s),
 );
 
+/**
+ * What a cycle does between its snapshot and its candidate (ADR 0025): `training` trains one LoRA
+ * adapter with the model's training configuration; `architecture` runs a budgeted search over the
+ * LoRA configuration and its best trial's adapter is the candidate. Evaluation, gate and
+ * deployment are the same for both.
+ */
+export type CycleKind = 'training' | 'architecture';
+export const CYCLE_KINDS: readonly CycleKind[] = ['training', 'architecture'];
+
+export function isCycleKind(value: unknown): value is CycleKind {
+  return typeof value === 'string' && (CYCLE_KINDS as readonly string[]).includes(value);
+}
+
 export type TriggerKind = 'learnings' | 'time' | 'performance' | 'manual';
 export const TRIGGER_KINDS: readonly TriggerKind[] = ['learnings', 'time', 'performance', 'manual'];
 

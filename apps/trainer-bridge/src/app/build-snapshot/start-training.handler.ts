@@ -12,7 +12,8 @@ import { findCycle, transitionCycle } from '@genesis/cycles';
 import { JobLifecycle } from '@genesis/jobs';
 import { counter, Log, perModelSeries } from '@genesis/observability';
 import { BRIDGE_CONFIG, type BridgeConfig } from '../trainer-bridge.config';
-import { queueTrainingJob, type SnapshotRef } from '../training-jobs';
+import { type SnapshotRef } from '../training-jobs';
+import { queueCycleJob } from '../architecture-jobs';
 import { ArtifactStore, NatsClient } from '@genesis/messaging';
 import { EmbeddingClient } from '@genesis/vectors';
 import { assignSlices, clusterRequest, describeSlicing, storeSlices, type SnapshotSlicing } from './slicing';
@@ -31,7 +32,8 @@ const snapshots = perModelSeries(
 
 /**
  * threshold.reached → an immutable, content-addressed dataset snapshot (with lineage: the ids of
- * the learnings it holds) → cycle dataset_ready → jobs.train → cycle training. Idempotent: a
+ * the learnings it holds) → cycle dataset_ready → jobs.train (jobs.architecture for an
+ * architecture cycle, ADR 0025) → cycle training. Idempotent: a
  * redelivery finds the cycle's snapshot or the cycle already past `opened`.
  */
 @Injectable()
@@ -221,8 +223,20 @@ export class StartTrainingHandler {
         patch: { snapshot_id: snapshot.id },
         reason: `snapshot ${built.sha256.slice(0, 12)}: ${snapshot.train_records} training records (${built.replayIds.length} replayed), ${built.evalIds.length} held out${describeDecontamination(built.decontamination)}; ${describeSlicing(sliced.slicing)}`,
       });
-      const jobId = await queueTrainingJob(this.jobs, m, this.config, cycle, snapshot, event);
-      await transitionCycle(m, cycleId, 'training', { reason: `training job ${jobId} queued` });
+      const jobId = await queueCycleJob(
+        this.jobs,
+        m,
+        this.config,
+        cycle,
+        { ...snapshot, eval_key: evalKey, eval_sha256: built.evalSha256 },
+        event,
+      );
+      await transitionCycle(m, cycleId, 'training', {
+        reason:
+          cycle.kind === 'architecture'
+            ? `architecture study job ${jobId} queued`
+            : `training job ${jobId} queued`,
+      });
     });
     snapshots.inc({ model_id: modelId });
     this.log.info('training started', {

@@ -9,10 +9,11 @@ import {
   type TrainingFailedV1,
   type TrainingProgressV1,
 } from '@genesis/contracts';
-import { transitionCycle } from '@genesis/cycles';
+import { transitionCycle, type CycleKind } from '@genesis/cycles';
 import { JobLifecycle } from '@genesis/jobs';
 import { gauge, Log } from '@genesis/observability';
 import { registerCandidate } from '@genesis/registry';
+import { recordStudyResult } from '../record-study';
 
 const lossGauge = gauge('genesis_training_loss', 'Latest training loss reported by the worker', ['model_id']);
 const tpsGauge = gauge('genesis_training_tokens_per_second', 'Latest training throughput', ['model_id']);
@@ -21,6 +22,7 @@ interface CycleOfJob {
   cycle_id: string;
   model_id: string;
   cycle_status: string;
+  cycle_kind: CycleKind;
 }
 
 /**
@@ -57,10 +59,12 @@ export class TrainingEventsHandler {
       const done = await this.jobs.complete(m, r.job_id, r);
       if (!done) return; // unknown, or a second completion of a job: ignored by design
       const [job] = (await m.query(
-        `SELECT id AS cycle_id, model_id, status AS cycle_status FROM improvement_cycles WHERE id = $1`,
+        `SELECT id AS cycle_id, model_id, status AS cycle_status, kind AS cycle_kind FROM improvement_cycles WHERE id = $1`,
         [done.cycle_id],
       )) as CycleOfJob[];
       if (!job) return;
+      // An architecture study's result is kept whatever happens to the cycle: it is the study's record.
+      if (r.study) await recordStudyResult(m, job.cycle_id, r.study);
       if (job.cycle_status !== 'training') {
         this.log.warn('training finished after its cycle moved on; result kept, not promoted', {
           job_id: r.job_id,
@@ -82,7 +86,13 @@ export class TrainingEventsHandler {
         artifact: r.artifact,
         artifactKind: 'lora-adapter',
         metrics: r.metrics,
-        hyperparameters: { ...r.hyperparameters, seed: r.seed, package_versions: r.package_versions },
+        hyperparameters: {
+          ...r.hyperparameters,
+          seed: r.seed,
+          package_versions: r.package_versions,
+          // an architecture study's candidate names its study (ADR 0025)
+          ...(r.study ? { study: { name: r.study.name, best_trial: r.study.best_trial } } : {}),
+        },
         ...(r.device ? { device: r.device } : {}),
         at: new Date(event.time),
       });
@@ -101,10 +111,13 @@ export class TrainingEventsHandler {
         metrics: r.metrics,
         hyperparameters: { ...r.hyperparameters },
         seed: r.seed,
+        ...(r.study ? { study: { name: r.study.name, best_trial: r.study.best_trial } } : {}),
       };
       await transitionCycle(m, job.cycle_id, 'trained', {
         patch: { model_version: version },
-        reason: `candidate ${version} trained (final loss ${r.metrics.final_loss.toFixed(4)}, ${r.metrics.steps} steps)`,
+        reason: r.study
+          ? `candidate ${version} from study ${r.study.name}, trial ${r.study.best_trial} (validation loss ${r.study.best_value.toFixed(4)}, ${r.metrics.steps} steps)`
+          : `candidate ${version} trained (final loss ${r.metrics.final_loss.toFixed(4)}, ${r.metrics.steps} steps)`,
         event: {
           subject: SUBJECTS.modelTrained,
           envelope: followUp(event, SUBJECTS.modelTrained, data, {
