@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { BROADCASTS, SUBJECTS } from '@genesis/contracts';
+import { openCycle } from '@genesis/cycles';
 import type { WorkerHeartbeat } from '@genesis/engine';
 import { ServiceProcess, TEST_ADMIN_KEY, TestStack, request, sleep, waitFor } from '@genesis/testing';
 import { finishCycle, metricValue, runMonitorOnce, storeLearnings } from './helpers';
@@ -20,6 +21,7 @@ interface TaskView {
     terms: { signal: string; value: number | null }[];
   };
   requested_by: string;
+  reason: string;
   automatic: boolean;
   cycle_id: string | null;
   started_at: string | null;
@@ -52,7 +54,9 @@ describe('engine: priorities, concurrency, heartbeats, loop control, crash, hist
     assert.equal(res.status, 200, res.text);
     return res.body.items;
   };
-  const taskOf = async (model: string) => (await tasks(`&model_id=${model}`))[0];
+  /** The model's newest task that was not cancelled. */
+  const taskOf = async (model: string) =>
+    (await tasks(`&model_id=${model}`)).find((t) => t.status !== 'cancelled');
   const running = async () => (await tasks('&status=running')).map((t) => t.model_id).sort();
   const limitInForce = async () => {
     const text = await (await fetch(`${monitor.baseUrl}/metrics`)).text();
@@ -192,7 +196,13 @@ describe('engine: priorities, concurrency, heartbeats, loop control, crash, hist
     await waitFor('the custom task to start', async () => (await taskOf('model-f'))?.status === 'running');
     const duplicate = await api('/api/v1/tasks', { model_id: 'model-f' });
     assert.deepEqual([duplicate.status, duplicate.body['code']], [409, 'TASK_ALREADY_ACTIVE']);
-    const later = await api('/api/v1/tasks', { model_id: 'model-f', kind: 'architecture' });
+    // Another kind for the same model is its own task: it waits while the model's cycle runs.
+    const search = await api<TaskView>('/api/v1/tasks', { model_id: 'model-f', kind: 'architecture' });
+    assert.equal(search.status, 201, search.text);
+    assert.deepEqual([search.body.kind, search.body.status], ['architecture', 'queued']);
+    const withdrawn = await api<TaskView>(`/api/v1/tasks/${search.body.id}/cancel`, {});
+    assert.deepEqual([withdrawn.status, withdrawn.body.status], [200, 'cancelled']);
+    const later = await api('/api/v1/tasks', { model_id: 'model-f', kind: 'distillation' });
     assert.deepEqual([later.status, later.body['code']], [422, 'KIND_NOT_AVAILABLE']);
 
     const start = await api('/api/v1/engine/loop/start', {});
@@ -358,6 +368,32 @@ describe('engine: priorities, concurrency, heartbeats, loop control, crash, hist
     const bad = await cli('tasks', 'cancel', '0193f0b1-0000-7000-8000-000000000000', '--json');
     assert.equal(bad.code, 1, bad.stdout);
     assert.match(bad.stdout, /TASK_NOT_FOUND/);
+  });
+
+  it('after three rejected training cycles in a row, new evidence opens an architecture task instead', async () => {
+    const model = 'model-z';
+    for (let i = 0; i < 3; i++) {
+      const opened = await stack.db.dataSource.transaction((m) =>
+        openCycle(m, { modelId: model, trigger: 'manual', reason: 'seed', counts: {}, now: new Date() }),
+      );
+      assert.ok(opened.opened);
+      await finishCycle(stack, opened.cycle.id, 'rejected');
+    }
+    await storeLearnings(stack, model, 100);
+    await waitFor('model-z planned', async () => (await taskOf(model)) !== undefined);
+    const task = (await taskOf(model))!;
+    assert.equal(task.kind, 'architecture', JSON.stringify(task));
+    assert.equal(task.requested_by, 'policy:architecture');
+    assert.match(task.reason, /3 training cycles in a row rejected/);
+    assert.ok(task.priority_explanation.terms.length > 0, 'the priority is explained');
+    if (task.cycle_id) {
+      const [cycle] = await stack.db.query(`SELECT kind FROM improvement_cycles WHERE id = $1`, [
+        task.cycle_id,
+      ]);
+      assert.equal(cycle.kind, 'architecture');
+    } else {
+      assert.equal(task.status, 'queued');
+    }
   });
 
   it('every model and kind has its task series at zero in the metrics', async () => {

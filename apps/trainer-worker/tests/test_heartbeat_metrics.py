@@ -103,7 +103,7 @@ def test_a_running_worker_sends_heartbeats_and_serves_its_metrics(nats_url: str,
         await nc.close()
 
         assert len(beats) >= 3, "one heartbeat every 0.2 s"
-        assert beats[0]["kinds"] == ["training", "evaluation"]
+        assert beats[0]["kinds"] == ["training", "evaluation", "architecture"]
         assert beats[0]["slots_total"] == 1 and beats[-1]["slots_busy"] == 0
         assert _sample(text, "genesis_worker_jobs_total", kind="training", outcome="invalid") == 1.0
         assert _sample(text, "genesis_worker_jobs_total", kind="evaluation", outcome="completed") == 0.0

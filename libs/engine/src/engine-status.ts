@@ -1,18 +1,19 @@
 import type { DataSource } from 'typeorm';
-import { listFamilies } from '@genesis/registry';
+import { knownModels } from '@genesis/cycles';
 import { readLoop } from './loop-store';
 
 /**
- * The models the engine plans over: the registered model families (libs/registry, ADR 0022), the
- * configured ones, and any model that already has a task (so that its task still ends). A model id
- * that exists only because someone posted it is not planned.
+ * The models the engine plans over: the registered model families (ADR 0022; knownModels lists
+ * them) and any model with waiting learnings, cycles, feedback or an earlier check, so that a
+ * learning that reached the learner without the gateway's registration check (published straight
+ * to the bus) is still planned rather than silently never trained on; plus any model with a task.
  */
 export async function registeredModels(dataSource: DataSource, configured: string[] = []): Promise<string[]> {
   const rows: { model_id: string }[] = await dataSource.query(
     `SELECT DISTINCT model_id FROM improvement_tasks`,
   );
-  const families = await listFamilies(dataSource);
-  return [...new Set([...configured, ...families.map((f) => f.id), ...rows.map((r) => r.model_id)])].sort();
+  const models = await knownModels(dataSource, configured);
+  return [...new Set([...models, ...rows.map((r) => r.model_id)])].sort();
 }
 
 /** The seed's engine status. */

@@ -43,8 +43,9 @@ _SEARCHED = ("lora_r", "lora_alpha", "lora_dropout", "target_modules", "learning
 
 
 class ArchitectureJob(JobHandler):
+    kind = "architecture"
     subject = subjects.JOBS_ARCHITECTURE
-    failed_type = "training.failed"
+    failed_type = subjects.TRAINING_FAILED
     crash_phase = "train"
 
     @property

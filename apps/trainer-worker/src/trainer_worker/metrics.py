@@ -1,7 +1,7 @@
 """The worker's Prometheus metrics, served on GENESIS_WORKER_METRICS_PORT (0: not served).
 
 Scraped like the services (deploy/prometheus, the pod annotations in deploy/k8s): jobs by kind and
-outcome, job durations, busy slots, memory, and the lag of its two consumers (num_pending of the
+outcome, job durations, busy slots, memory, and the lag of its consumers (num_pending of the
 JetStream consumer, polled, under the services' own metric names). Every label set is created at
 zero up front: a counter that appears with its first event hides that event from rate() and
 increase()."""
@@ -63,7 +63,7 @@ class WorkerMetrics:
             registry=self.registry,
         )
         # The services' names for the same thing (libs/messaging consumer-runner.ts), so the lag
-        # recording rule, alert and dashboard panel cover the worker's two consumers too.
+        # recording rule, alert and dashboard panel cover the worker's consumers too.
         self.pending = Gauge(
             "genesis_consumer_pending_messages",
             "Messages not yet delivered (consumer lag)",

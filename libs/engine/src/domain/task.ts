@@ -66,4 +66,4 @@ export interface TaskResult {
  * Kinds this build can start (the monitor's kinds.ts holds their start functions; a spec keeps
  * the two equal). The others are planned and shown, but not accepted as tasks yet.
  */
-export const RUNNABLE_TASK_KINDS: readonly TaskKind[] = ['training'];
+export const RUNNABLE_TASK_KINDS: readonly TaskKind[] = ['training', 'architecture'];

@@ -75,6 +75,7 @@ interface ModelPlan {
   signals: ModelSignals;
   training: { priority: number; explanation: PriorityExplanation };
   architecture: RuleVerdict;
+  architecturePriority: { priority: number; explanation: PriorityExplanation };
 }
 
 /**
@@ -161,7 +162,18 @@ export class ThresholdChecker {
       const signals = await loadSignals(this.dataSource, facts, t, evaluation);
       const training = computePriority(signals, this.config.engine.weights.training);
       const architecture = architectureRule(signals, this.config.engine.architecture);
-      plans.push({ modelId, t, facts, evaluation, verdict, signals, training, architecture });
+      const architecturePriority = computePriority(signals, this.config.engine.weights.architecture);
+      plans.push({
+        modelId,
+        t,
+        facts,
+        evaluation,
+        verdict,
+        signals,
+        training,
+        architecture,
+        architecturePriority,
+      });
     }
 
     const wanted = plans.filter((p) => loop.running && p.verdict.decision === 'open' && p.evaluation.trigger);
@@ -180,19 +192,35 @@ export class ThresholdChecker {
             for (const p of wanted) {
               tasks.set(
                 p.modelId,
-                await enqueueTask(m, {
-                  modelId: p.modelId,
-                  kind: 'training',
-                  priority: p.training.priority,
-                  explanation: p.training.explanation,
-                  requestedBy: 'policy:training',
-                  automatic: true,
-                  reason: p.evaluation.reason,
-                  plan: { trigger: p.evaluation.trigger!, counts: { ...p.evaluation.counts } },
-                  now,
-                  source: 'monitor',
-                  cause,
-                }),
+                // New evidence opens a task; when retraining the same way has stopped helping (the
+                // architecture rule), that task searches the LoRA configuration instead (ADR 0025).
+                p.architecture.needed
+                  ? await enqueueTask(m, {
+                      modelId: p.modelId,
+                      kind: 'architecture',
+                      priority: p.architecturePriority.priority,
+                      explanation: p.architecturePriority.explanation,
+                      requestedBy: 'policy:architecture',
+                      automatic: true,
+                      reason: `${p.evaluation.reason}; ${p.architecture.reason}`,
+                      plan: { trigger: p.evaluation.trigger!, counts: { ...p.evaluation.counts } },
+                      now,
+                      source: 'monitor',
+                      cause,
+                    })
+                  : await enqueueTask(m, {
+                      modelId: p.modelId,
+                      kind: 'training',
+                      priority: p.training.priority,
+                      explanation: p.training.explanation,
+                      requestedBy: 'policy:training',
+                      automatic: true,
+                      reason: p.evaluation.reason,
+                      plan: { trigger: p.evaluation.trigger!, counts: { ...p.evaluation.counts } },
+                      now,
+                      source: 'monitor',
+                      cause,
+                    }),
               );
             }
             const { started, limit } = await this.scheduler.startQueued(m, now, cause);

@@ -1,6 +1,6 @@
 import type { EntityManager } from 'typeorm';
 import type { EventEnvelope } from '@genesis/contracts';
-import { openCycle, type TriggerKind } from '@genesis/cycles';
+import { openCycle, type CycleKind, type TriggerKind } from '@genesis/cycles';
 import type { TaskKind, TaskRow } from '@genesis/engine';
 
 /**
@@ -16,28 +16,33 @@ export type StartTask = (
   cause?: EventEnvelope<unknown>,
 ) => Promise<string | null>;
 
-/** training: a LoRA retrain from the base, i.e. one improvement cycle, announced by threshold.reached. */
-const startTraining: StartTask = async (m, task, now, cause) => {
-  const trigger = (task.plan.trigger ?? 'manual') as TriggerKind;
-  const opened = await openCycle(m, {
-    modelId: task.model_id,
-    trigger,
-    reason: task.reason,
-    counts: (task.plan.counts ?? {}) as never,
-    now,
-    ...(task.automatic ? {} : { requestedBy: task.requested_by }),
-    announce: { source: 'monitor', cause },
-  });
-  return opened.opened ? opened.cycle.id : null;
-};
-
 /**
- * Kinds this build can run. `architecture` (LoRA configuration search) opens a cycle of kind
- * `architecture` once the cycle table knows kinds; until then its planner rule is evaluated and
- * shown, but it is neither enqueued automatically nor accepted as a custom task.
+ * Opens the task's cycle: training is a LoRA retrain from the base; architecture a budgeted Optuna
+ * search over the LoRA configuration whose best trial is the candidate (ADR 0025). Both are one
+ * improvement cycle announced by threshold.reached; the trainer-bridge sends the job of the
+ * cycle's kind, and the same gate decides.
  */
+function startCycleOfKind(kind: CycleKind): StartTask {
+  return async (m, task, now, cause) => {
+    const trigger = (task.plan.trigger ?? 'manual') as TriggerKind;
+    const opened = await openCycle(m, {
+      modelId: task.model_id,
+      kind,
+      trigger,
+      reason: task.reason,
+      counts: (task.plan.counts ?? {}) as never,
+      now,
+      ...(task.automatic ? {} : { requestedBy: task.requested_by }),
+      announce: { source: 'monitor', cause },
+    });
+    return opened.opened ? opened.cycle.id : null;
+  };
+}
+
+/** Kinds this build can run (RUNNABLE_TASK_KINDS in libs/engine; a spec keeps the two equal). */
 export const KIND_STARTERS: Partial<Record<TaskKind, StartTask>> = {
-  training: startTraining,
+  training: startCycleOfKind('training'),
+  architecture: startCycleOfKind('architecture'),
 };
 
 export function isRunnableKind(kind: TaskKind): boolean {
