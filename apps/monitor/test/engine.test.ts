@@ -2,9 +2,8 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
-import { BROADCASTS, SUBJECTS } from '@genesis/contracts';
+import { BROADCASTS, SUBJECTS, type WorkerHeartbeatV1 } from '@genesis/contracts';
 import { openCycle } from '@genesis/cycles';
-import type { WorkerHeartbeat } from '@genesis/engine';
 import { ServiceProcess, TEST_ADMIN_KEY, TestStack, request, sleep, waitFor } from '@genesis/testing';
 import { finishCycle, metricValue, runMonitorOnce, storeLearnings } from './helpers';
 
@@ -63,7 +62,7 @@ describe('engine: priorities, concurrency, heartbeats, loop control, crash, hist
     return metricValue(text, 'genesis_engine_concurrency_limit', {}) ?? Number.NaN;
   };
   const heartbeat = (memory: number) => {
-    const beat: WorkerHeartbeat = {
+    const beat: WorkerHeartbeatV1 = {
       worker_id: 'worker-1',
       host: 'test',
       kinds: ['training', 'evaluation'],

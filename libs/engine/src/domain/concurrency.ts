@@ -1,47 +1,12 @@
 /**
- * A worker's heartbeat (core NATS `workers.heartbeat`, not stored): what it can run and how full it
- * is. The worker publishes it every GENESIS_WORKER_HEARTBEAT_S; a worker silent for three intervals
- * is gone.
+ * What the concurrency limit needs of a live worker: its slots and memory, from its heartbeat
+ * (`workers.heartbeat`, validated against its schema by libs/jobs WorkerFleet; ADR 0023).
  */
-export interface WorkerHeartbeat {
-  worker_id: string;
-  host: string;
-  kinds: string[];
+export interface WorkerLoad {
   slots_total: number;
   slots_busy: number;
   /** The larger of host RAM and GPU memory in use, 0..1. */
   memory_used_fraction: number;
-  gpu_memory_used_fraction: number | null;
-  sent_at: string;
-}
-
-/** Parses a heartbeat, or says in one line what is wrong with it. */
-export function parseHeartbeat(value: unknown): WorkerHeartbeat | string {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'not a JSON object';
-  const v = value as Record<string, unknown>;
-  if (typeof v['worker_id'] !== 'string' || !v['worker_id']) return 'worker_id must be a non-empty string';
-  if (typeof v['host'] !== 'string') return 'host must be a string';
-  if (!Array.isArray(v['kinds']) || !v['kinds'].every((k) => typeof k === 'string'))
-    return 'kinds must be an array of strings';
-  for (const k of ['slots_total', 'slots_busy'] as const)
-    if (!Number.isInteger(v[k]) || (v[k] as number) < 0) return `${k} must be an integer ≥ 0`;
-  const mem = v['memory_used_fraction'];
-  if (typeof mem !== 'number' || !(mem >= 0 && mem <= 1)) return 'memory_used_fraction must be in 0..1';
-  const gpu = v['gpu_memory_used_fraction'];
-  if (gpu !== null && gpu !== undefined && (typeof gpu !== 'number' || !(gpu >= 0 && gpu <= 1)))
-    return 'gpu_memory_used_fraction must be null or in 0..1';
-  if (typeof v['sent_at'] !== 'string' || Number.isNaN(Date.parse(v['sent_at'])))
-    return 'sent_at must be an ISO-8601 time';
-  return {
-    worker_id: v['worker_id'],
-    host: v['host'],
-    kinds: v['kinds'] as string[],
-    slots_total: v['slots_total'] as number,
-    slots_busy: v['slots_busy'] as number,
-    memory_used_fraction: mem,
-    gpu_memory_used_fraction: (gpu as number | null | undefined) ?? null,
-    sent_at: v['sent_at'],
-  };
 }
 
 export interface ConcurrencyPolicy {
@@ -69,7 +34,7 @@ export interface ConcurrencyLimit {
  */
 export function concurrencyLimit(
   policy: ConcurrencyPolicy,
-  live: readonly WorkerHeartbeat[],
+  live: readonly WorkerLoad[],
   running: number,
 ): ConcurrencyLimit {
   const max = policy.maxConcurrentTasks;

@@ -1,9 +1,9 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { Subscription } from '@nats-io/transport-node';
-import { BROADCASTS } from '@genesis/contracts';
-import { parseHeartbeat, type WorkerHeartbeat } from '@genesis/engine';
+import { BROADCASTS, type WorkerHeartbeatV1 } from '@genesis/contracts';
+import { WorkerFleet } from '@genesis/jobs';
 import { NatsClient } from '@genesis/messaging';
-import { counter, gauge, Log } from '@genesis/observability';
+import { counter, gauge } from '@genesis/observability';
 import { MONITOR_CONFIG, type MonitorConfig } from '../monitor.config';
 
 const heartbeats = counter(
@@ -22,20 +22,21 @@ const maxMemory = gauge(
 
 /**
  * The workers as their heartbeats describe them (core NATS `workers.heartbeat`: every replica of
- * the scheduler hears every worker). A worker silent for three intervals is gone. `onChange` lets
- * the scheduler start work as soon as room appears instead of at its next tick.
+ * the scheduler hears every worker), read through libs/jobs WorkerFleet (schema-validated, a worker
+ * silent for three intervals is gone; ADR 0023). `onChange` lets the scheduler start work as soon
+ * as room appears instead of at its next tick.
  */
 @Injectable()
 export class WorkerPool implements OnApplicationBootstrap, OnApplicationShutdown {
-  private readonly log = new Log('monitor', 'workers');
-  private readonly workers = new Map<string, { beat: WorkerHeartbeat; heardAt: number }>();
+  private readonly fleet: WorkerFleet;
   private sub?: Subscription;
   private listeners: (() => void)[] = [];
 
   constructor(
     @Inject(NatsClient) private readonly nats: NatsClient,
-    @Inject(MONITOR_CONFIG) private readonly config: MonitorConfig,
+    @Inject(MONITOR_CONFIG) config: MonitorConfig,
   ) {
+    this.fleet = new WorkerFleet(config.engine.workerHeartbeatSeconds * 1000);
     heartbeats.inc({ outcome: 'accepted' }, 0);
     heartbeats.inc({ outcome: 'invalid' }, 0);
   }
@@ -44,19 +45,11 @@ export class WorkerPool implements OnApplicationBootstrap, OnApplicationShutdown
     this.sub = this.nats.connection.subscribe(BROADCASTS.workersHeartbeat, {
       callback: (err, msg) => {
         if (err) return;
-        let parsed: WorkerHeartbeat | string;
-        try {
-          parsed = parseHeartbeat(msg.json());
-        } catch {
-          parsed = 'not JSON';
-        }
-        if (typeof parsed === 'string') {
-          heartbeats.inc({ outcome: 'invalid' });
-          this.log.warn('ignored an invalid worker heartbeat', { reason: parsed });
+        if (!this.fleet.receive(msg.data)) {
+          heartbeats.inc({ outcome: 'invalid' }); // WorkerFleet logged why
           return;
         }
         heartbeats.inc({ outcome: 'accepted' });
-        this.workers.set(parsed.worker_id, { beat: parsed, heardAt: Date.now() });
         this.publishGauges();
         for (const listener of this.listeners) listener();
       },
@@ -72,14 +65,8 @@ export class WorkerPool implements OnApplicationBootstrap, OnApplicationShutdown
   }
 
   /** Workers heard from within three heartbeat intervals. */
-  live(): WorkerHeartbeat[] {
-    const horizon = Date.now() - 3 * this.config.engine.workerHeartbeatSeconds * 1000;
-    const out: WorkerHeartbeat[] = [];
-    for (const [id, w] of this.workers) {
-      if (w.heardAt < horizon) this.workers.delete(id);
-      else out.push(w.beat);
-    }
-    return out;
+  live(): WorkerHeartbeatV1[] {
+    return this.fleet.live().map((w) => w.heartbeat);
   }
 
   private publishGauges(): void {
