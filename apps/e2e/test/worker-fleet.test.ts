@@ -43,13 +43,14 @@ describe(
       ).catch((err: Error) => {
         throw new Error(`${err.message}\nworker: ${worker.logs.slice(-2000)}`);
       });
-      assert.deepEqual(seen.heartbeat.kinds, ['training', 'evaluation']);
+      assert.deepEqual(seen.heartbeat.kinds, ['training', 'evaluation', 'architecture']);
       assert.equal(seen.heartbeat.slots_total, 1);
       assert.equal(seen.slotsFree, 1);
       assert.ok(seen.heartbeat.memory_used_fraction > 0 && seen.heartbeat.memory_used_fraction <= 1);
       assert.equal(seen.heartbeat.gpu_memory_used_fraction, null, 'no GPU here');
       assert.equal(fleet.freeSlots('training'), 1);
-      assert.equal(fleet.freeSlots('architecture'), 0, 'no worker pulls that kind');
+      assert.equal(fleet.freeSlots('architecture'), 1);
+      assert.equal(fleet.freeSlots('distillation'), 0, 'no worker pulls that kind');
     });
 
     it('forgets a worker silent for three intervals', async () => {
