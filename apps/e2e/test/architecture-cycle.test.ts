@@ -94,11 +94,13 @@ describe(
         // no performance cycle after the deployment (the tiny model stays far below 0.90)
         GENESIS_PERFORMANCE_THRESHOLD: '0',
         GENESIS_FAILED_CYCLE_COOLDOWN_MINUTES: '0',
-        // A small study, CPU-cheap: four trials (the bad baseline and three TPE proposals, seeded) in
+        // A small study, CPU-cheap: six trials (the bad baseline and five TPE proposals, seeded) in
         // a range where the tiny model can learn the rule (measured: lr 0.01 for 300 steps → 0.66
-        // held-out accuracy; lr 1e-6 → 0). Trials report every 50 steps to the median pruner, which
-        // stops the fourth (r=4 on the MLP only) at step 50.
-        GENESIS_STUDY_TRIALS: '4',
+        // held-out accuracy; lr 1e-6 → 0). Trials report every 50 steps to the median pruner. With
+        // four trials, one fresh-clone run in six found a best of validation loss 0.75 that reached
+        // only 0.10 held-out accuracy (CPU training is not bit-identical across runs): six give TPE
+        // more than one good proposal to land on.
+        GENESIS_STUDY_TRIALS: '6',
         GENESIS_STUDY_WORKER_SECONDS: '1200',
         GENESIS_STUDY_MIN_STEPS: '250',
         GENESIS_STUDY_MAX_STEPS: '300',
@@ -183,7 +185,7 @@ describe(
       assert.equal(study['adopted'], true);
       const trials = study['trials'] as Array<Record<string, any>>; // eslint-disable-line @typescript-eslint/no-explicit-any
       const finished = trials.filter((t) => t['state'] === 'complete' || t['state'] === 'pruned');
-      assert.equal(finished.length, 4);
+      assert.equal(finished.length, 6);
       // pruned trials are counted, and the count is what the trials say
       assert.ok(study['pruned'] >= 1, 'the median pruner stopped a trial');
       assert.equal(study['pruned'], trials.filter((t) => t['state'] === 'pruned').length);
