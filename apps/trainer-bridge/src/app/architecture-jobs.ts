@@ -1,12 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import { SUBJECTS, type EventEnvelope, type JobsArchitectureV1 } from '@genesis/contracts';
-import { transitionCycle, type CycleKind } from '@genesis/cycles';
+import type { CycleKind } from '@genesis/cycles';
 import { JobLifecycle, type JobKind } from '@genesis/jobs';
-import { getFamily } from '@genesis/registry';
 import { recordStudyFailure } from './record-study';
 import type { BridgeConfig } from './trainer-bridge.config';
-import { adoptedTrainingConfig, queueTrainingJob, type SnapshotRef } from './training-jobs';
+import {
+  adoptedTrainingConfig,
+  baseModelOf,
+  cycleIsTraining,
+  datasetOf,
+  failCycle,
+  queueTrainingJob,
+  type SnapshotRef,
+} from './training-jobs';
 
 /** How many earlier studies' best configurations start a new study (warm start). */
 const WARM_START_STUDIES = 3;
@@ -90,16 +97,10 @@ export function architectureJobKind(config: BridgeConfig): JobKind<JobsArchitect
     maxAttempts: config.maxAttempts,
     deadlineMs: config.study.deadlineMinutes * 60_000,
     deadlineCode: 'STUDY_DEADLINE_EXCEEDED',
-    async ownerWaiting(m, job) {
-      const [cycle] = await m.query(`SELECT status FROM improvement_cycles WHERE id = $1`, [job.cycle_id]);
-      return cycle?.status === 'training';
-    },
+    ownerWaiting: cycleIsTraining,
     async giveUp(m, job, reason) {
       await recordStudyFailure(m, job.cycle_id!, `${reason.code}: ${reason.message}`);
-      await transitionCycle(m, job.cycle_id!, 'failed', {
-        failure: reason,
-        failedEventSource: 'trainer-bridge',
-      });
+      await failCycle(m, job, reason);
     },
   };
 }
@@ -126,8 +127,7 @@ export async function queueArchitectureJob(
   // a deployment that caps training steps (GENESIS_TRAINING_MAX_STEPS) caps every trial too
   const maxSteps = Math.min(d.maxSteps, config.maxSteps ?? d.maxSteps);
   const minSteps = Math.min(d.minSteps, maxSteps);
-  // The family's own base model when it names one (ADR 0022), else the deployment's.
-  const baseModel = (await getFamily(m, cycle.model_id))?.base_model ?? config.baseModel;
+  const baseModel = await baseModelOf(m, config, cycle.model_id);
   return jobs.queue<JobsArchitectureV1>(m, ARCHITECTURE, {
     modelId: cycle.model_id,
     cycleId: cycle.id,
@@ -136,12 +136,7 @@ export async function queueArchitectureJob(
     request: ({ jobId, attempt, deadline }) => ({
       job_id: jobId,
       base_model: baseModel,
-      dataset: {
-        bucket: snapshot.bucket,
-        key: snapshot.key,
-        sha256: snapshot.sha256,
-        records: snapshot.train_records,
-      },
+      dataset: datasetOf(snapshot),
       ...(snapshot.eval_key && snapshot.eval_sha256
         ? { suite: { bucket: snapshot.bucket, key: snapshot.eval_key, sha256: snapshot.eval_sha256 } }
         : {}),

@@ -1,7 +1,7 @@
 import type { EntityManager } from 'typeorm';
 import { SUBJECTS, type EventEnvelope, type JobsTrainV1 } from '@genesis/contracts';
 import { transitionCycle } from '@genesis/cycles';
-import type { JobKind, JobLifecycle } from '@genesis/jobs';
+import type { Job, JobKind, JobLifecycle } from '@genesis/jobs';
 import { counter, perModelSeries } from '@genesis/observability';
 import { getFamily } from '@genesis/registry';
 import type { BridgeConfig } from './trainer-bridge.config';
@@ -49,6 +49,32 @@ export function trainingHyperparameters(
   return Object.keys(hp).length ? hp : undefined;
 }
 
+/** The owner of a cycle's job (training run or study runner) waits while the cycle is `training`. */
+export async function cycleIsTraining(m: EntityManager, job: Job): Promise<boolean> {
+  const [cycle] = await m.query(`SELECT status FROM improvement_cycles WHERE id = $1`, [job.cycle_id]);
+  return cycle?.status === 'training';
+}
+
+/** No attempt left: the job's cycle fails with its reason. */
+export async function failCycle(m: EntityManager, job: Job, reason: { code: string; message: string }) {
+  await transitionCycle(m, job.cycle_id!, 'failed', { failure: reason, failedEventSource: 'trainer-bridge' });
+}
+
+/** The family's own base model when it names one (ADR 0022), else the deployment's. */
+export async function baseModelOf(m: EntityManager, config: BridgeConfig, modelId: string): Promise<string> {
+  return (await getFamily(m, modelId))?.base_model ?? config.baseModel;
+}
+
+/** A snapshot as a job request's `dataset`. */
+export function datasetOf(snapshot: SnapshotRef): JobsTrainV1['dataset'] {
+  return {
+    bucket: snapshot.bucket,
+    key: snapshot.key,
+    sha256: snapshot.sha256,
+    records: snapshot.train_records,
+  };
+}
+
 /**
  * The training kind of the one job lifecycle (ADR 0023): a jobs.train attempt serves its cycle
  * while the cycle is `training`; with no attempt left the cycle fails with the job's reason.
@@ -61,16 +87,8 @@ export function trainingJobKind(config: BridgeConfig): JobKind<JobsTrainV1> {
     maxAttempts: config.maxAttempts,
     deadlineMs: config.deadlineMinutes * 60_000,
     deadlineCode: 'TRAINING_DEADLINE_EXCEEDED',
-    async ownerWaiting(m, job) {
-      const [cycle] = await m.query(`SELECT status FROM improvement_cycles WHERE id = $1`, [job.cycle_id]);
-      return cycle?.status === 'training';
-    },
-    async giveUp(m, job, reason) {
-      await transitionCycle(m, job.cycle_id!, 'failed', {
-        failure: reason,
-        failedEventSource: 'trainer-bridge',
-      });
-    },
+    ownerWaiting: cycleIsTraining,
+    giveUp: failCycle,
     countOutcome(job, outcome) {
       outcomes.inc({ model_id: job.model_id, outcome });
     },
@@ -91,8 +109,7 @@ export async function queueTrainingJob(
   cause: EventEnvelope<unknown>,
   now = new Date(),
 ): Promise<string> {
-  // The family's own base model when it names one (ADR 0022), else the deployment's.
-  const baseModel = (await getFamily(m, cycle.model_id))?.base_model ?? config.baseModel;
+  const baseModel = await baseModelOf(m, config, cycle.model_id);
   const hyperparameters = trainingHyperparameters(config, await adoptedTrainingConfig(m, cycle.model_id));
   return jobs.queue<JobsTrainV1>(m, TRAINING, {
     modelId: cycle.model_id,
@@ -102,12 +119,7 @@ export async function queueTrainingJob(
     request: ({ jobId, attempt, deadline }) => ({
       job_id: jobId,
       base_model: baseModel,
-      dataset: {
-        bucket: snapshot.bucket,
-        key: snapshot.key,
-        sha256: snapshot.sha256,
-        records: snapshot.train_records,
-      },
+      dataset: datasetOf(snapshot),
       seed: config.seed,
       attempt,
       deadline,
