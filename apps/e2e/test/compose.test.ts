@@ -89,6 +89,10 @@ describe('docker-compose.yml', () => {
       /^\$\{GENESIS_STUDY_STORAGE_URL:-postgresql\+psycopg2:\/\/genesis:genesis@postgres:5432\/genesis\}$/,
     );
     for (const [name, value] of Object.entries(worker.environment))
-      assert.doesNotMatch(String(value), /postgres(ql)?(\+\w+)?:\/\//, `${name}: a database URL in the environment`);
+      assert.doesNotMatch(
+        String(value),
+        /postgres(ql)?(\+\w+)?:\/\//,
+        `${name}: a database URL in the environment`,
+      );
   });
 });

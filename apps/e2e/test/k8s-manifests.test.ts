@@ -374,10 +374,14 @@ describe('deploy/k8s', () => {
 
     // The chart gets the users and passwords from the generated deploy/nats/helm-values.yaml layered
     // after this file: the same Secret and keys as the pods, the variables auth.conf reads.
-    const valuesFile = (path: string) => parse(readFileSync(join(REPO, path), 'utf8')) as Record<string, unknown>;
+    const valuesFile = (path: string) =>
+      parse(readFileSync(join(REPO, path), 'utf8')) as Record<string, unknown>;
     it('with deploy/nats/helm-values.yaml gives nats-server the pods’ passwords under auth.conf’s names', () => {
       assert.deepEqual(
-        checkNatsHelmValues(valuesFile('deploy/k8s/nats/values.yaml'), valuesFile('deploy/nats/helm-values.yaml')),
+        checkNatsHelmValues(
+          valuesFile('deploy/k8s/nats/values.yaml'),
+          valuesFile('deploy/nats/helm-values.yaml'),
+        ),
         [],
       );
       const readme = readFileSync(join(REPO, 'deploy', 'k8s', 'README.md'), 'utf8');
@@ -389,7 +393,9 @@ describe('deploy/k8s', () => {
     });
 
     it('a second naming of the passwords, or another Secret, is caught', () => {
-      const base = valuesFile('deploy/k8s/nats/values.yaml') as { container: { env: Record<string, unknown> } };
+      const base = valuesFile('deploy/k8s/nats/values.yaml') as {
+        container: { env: Record<string, unknown> };
+      };
       base.container.env['GATEWAY_PASSWORD'] = {
         valueFrom: { secretKeyRef: { name: 'genesis-nats-credentials', key: 'gateway-password' } },
       };
@@ -548,7 +554,10 @@ describe('deploy/k8s', () => {
         name: 'GENESIS_STUDY_STORAGE',
         value: 'postgresql+psycopg2://genesis_study:hunter2@postgresql:5432/genesis',
       });
-      worker.env.push({ name: 'STUDY_URL', valueFrom: { secretKeyRef: { name: 'genesis-study-storage', key: 'url' } } });
+      worker.env.push({
+        name: 'STUDY_URL',
+        valueFrom: { secretKeyRef: { name: 'genesis-study-storage', key: 'url' } },
+      });
       assert.deepEqual(checkStudyStorage(objects), [
         'trainer-worker/trainer-worker: no GENESIS_STUDY_STORAGE_FILE (studies would stay in the pod)',
         'trainer-worker/trainer-worker: a database URL in the environment (GENESIS_STUDY_STORAGE)',

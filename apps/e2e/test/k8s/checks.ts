@@ -655,7 +655,8 @@ export function checkNatsHelmValues(base: Values, generated: Values): string[] {
     configMap?: { merge?: { data?: Record<string, string> } };
     container?: { env?: Record<string, { valueFrom?: { secretKeyRef?: { name?: string; key?: string } } }> };
   };
-  if (merged.config?.merge?.['$include'] !== 'auth.conf') problems.push('config.merge does not include auth.conf');
+  if (merged.config?.merge?.['$include'] !== 'auth.conf')
+    problems.push('config.merge does not include auth.conf');
   const authConf = merged.configMap?.merge?.data?.['auth.conf'] ?? '';
   if (!authConf) problems.push('no auth.conf in configMap.merge.data');
   const read = new Set([...authConf.matchAll(/password:\s*\$(\w+)/g)].map((m) => m[1]!));
