@@ -17,6 +17,9 @@ ALTER ROLE genesis_study LOGIN PASSWORD :'password';
 -- Optuna's tables are unqualified: they land in `optuna`, the only schema the role may write.
 ALTER ROLE genesis_study SET search_path = optuna;
 
+-- Connecting is PUBLIC's right by default; a hardened database may have revoked it.
+SELECT format('GRANT CONNECT ON DATABASE %I TO genesis_study', current_database()) \gexec
+
 CREATE SCHEMA IF NOT EXISTS optuna;
 -- CREATE: the first worker creates Optuna's tables (and owns them); USAGE: the others use them.
 GRANT USAGE, CREATE ON SCHEMA optuna TO genesis_study;
