@@ -3,7 +3,7 @@
 -- generated code, so its credentials must not reach Genesis' tables (learnings, models, jobs).
 --
 -- Run once per database, as a role that may create roles (the Postgres superuser, or your managed
--- service's admin), AFTER the migrations (they create the schema `optuna`):
+-- service's admin), before or after the migrations (both create the schema `optuna` if missing):
 --
 --   psql "$ADMIN_URL" -v password="$(openssl rand -hex 24)" -f deploy/k8s/postgres/study-role.sql
 --
