@@ -14,6 +14,8 @@ const quiet: ModelSignals = {
   recent_rejections: 0,
   recent_gains: [],
   latency_ms: null,
+  latency_target_ms: null,
+  latency_over_target: null,
 };
 
 describe('engine priority', () => {

@@ -24,8 +24,16 @@ export interface ModelSignals {
   recent_rejections: number;
   /** Gate deltas of the last deployed cycles, newest first (for the "flat gain" rule). */
   recent_gains: number[];
-  /** Serving latency p95 in ms, where a serving target reports it (not measured yet: null). */
+  /**
+   * The champion's mean generation latency per item in ms, from its latest evaluation (the
+   * worker's wall time over the suite's items; null: never measured). Serving targets do not
+   * report latency yet: the evaluation's measurement is the one there is (ADR 0027).
+   */
   latency_ms: number | null;
+  /** The family's latency_target_ms (null: none set). */
+  latency_target_ms: number | null;
+  /** How far over its target the latency is, as a fraction of the target (0 within it; null: unknown). */
+  latency_over_target: number | null;
 }
 
 /** Weights per signal; a signal missing from a kind's weights does not count for that kind. */
@@ -45,7 +53,8 @@ export const DEFAULT_PRIORITY_WEIGHTS: Record<TaskKind, PriorityWeights> = {
   },
   // A configuration search answers exactly what makes retraining unpromising.
   architecture: { recent_rejections: 0.5, accuracy_gap: 2, negative_feedback_trend: 1 },
-  optimisation: { latency_ms: 0.001 },
+  // Latency over the family's target is what merging and quantising would answer.
+  optimisation: { latency_over_target: 1 },
   distillation: {},
 };
 
@@ -58,6 +67,7 @@ const LABELS: Record<string, string> = {
   negative_feedback_trend: 'negative feedback trend',
   recent_rejections: 'recent rejections',
   latency_ms: 'latency ms',
+  latency_over_target: 'latency over target',
 };
 
 /** The value each weight multiplies: the signals, plus the decline (−trend, only when falling). */
