@@ -100,7 +100,7 @@ export class PlanningIterations {
         modelsChecked: outcomes.length,
         tasksEnqueued: outcomes.filter((o) => o.decision === 'opened' || o.decision === 'queued').length,
         signals,
-        resources: { concurrency: limit, workers: this.workers.live() },
+        resources: { concurrency: limit, workers: this.workers.live(), replica: this.replicaId },
       }),
     );
     iterations.inc({ trigger });
