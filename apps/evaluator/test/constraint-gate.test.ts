@@ -124,7 +124,12 @@ describe('evaluator: latency and size constraints', () => {
         );
       await transitionCycle(m, id, 'dataset_ready', { patch: { snapshot_id: snapshotId } });
       for (const to of ['training', 'trained', 'evaluating'] as const)
-        await transitionCycle(m, id, to, to === 'evaluating' ? { patch: { evaluation_id: evaluationId } } : {});
+        await transitionCycle(
+          m,
+          id,
+          to,
+          to === 'evaluating' ? { patch: { evaluation_id: evaluationId } } : {},
+        );
       return id;
     });
     return { model: c.model, cycleId, evaluationId, versions, jobs, items };
@@ -205,11 +210,17 @@ describe('evaluator: latency and size constraints', () => {
   }
 
   it('rejects a far better candidate whose measured latency breaks the family target', async () => {
-    const { event, stored } = await evaluate({ model: 'latency-broken', family: { latency_target_ms: 0.001 } });
+    const { event, stored } = await evaluate({
+      model: 'latency-broken',
+      family: { latency_target_ms: 0.001 },
+    });
     assert.ok(Math.abs(event.delta - 0.7) < 1e-9, String(event.delta));
     assert.equal(event.decision, 'reject');
     assert.equal(stored.decision, 'reject');
-    assert.match(event.reason, /^reject: latency_constraint: mean latency 25 ms per item > 0\.001 \(family\); accuracy/);
+    assert.match(
+      event.reason,
+      /^reject: latency_constraint: mean latency 25 ms per item > 0\.001 \(family\); accuracy/,
+    );
     assert.deepEqual(event.constraints, [
       {
         constraint: 'latency_target_ms',
@@ -230,7 +241,10 @@ describe('evaluator: latency and size constraints', () => {
       sizeBytes: 5000,
     });
     assert.equal(event.decision, 'reject');
-    assert.match(event.reason, /^reject: size_constraint: artifact size 5000 bytes > 1000 \(task\); mean latency 25 ms per item ≤ 600000 \(family\);/);
+    assert.match(
+      event.reason,
+      /^reject: size_constraint: artifact size 5000 bytes > 1000 \(task\); mean latency 25 ms per item ≤ 600000 \(family\);/,
+    );
     assert.deepEqual(
       event.constraints?.map((c) => [c.code, c.source, c.ok]),
       [

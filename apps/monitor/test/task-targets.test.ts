@@ -13,7 +13,10 @@ interface TaskView {
   constraints: Record<string, number>;
   result: {
     performance_gain: number;
-    targets_met: { all: boolean; metrics: Record<string, { target: number; value: number | null; met: boolean }> } | null;
+    targets_met: {
+      all: boolean;
+      metrics: Record<string, { target: number; value: number | null; met: boolean }>;
+    } | null;
     constraints: unknown[] | null;
   } | null;
 }
@@ -54,7 +57,9 @@ describe('engine: task targets, constraints and the latency signal', () => {
     });
     assert.equal(res.status, 422, res.text);
     assert.match(String(res.headers.get('content-type')), /application\/problem\+json/);
-    const errors = (res.body['errors'] as { path: string; message: string }[]).map((e) => `${e.path} ${e.message}`);
+    const errors = (res.body['errors'] as { path: string; message: string }[]).map(
+      (e) => `${e.path} ${e.message}`,
+    );
     assert.deepEqual(errors, [
       '/target_metrics/f1 is not one of the allowed keys: accuracy, exact_match, functional_pass_rate, success_rate, bleu, perplexity, gain',
       '/target_metrics/accuracy must be a number from 0 to 1 (in-domain accuracy on the gate suite, 0..1)',
@@ -74,9 +79,10 @@ describe('engine: task targets, constraints and the latency signal', () => {
       const t = await task(created.body.id);
       return t.status === 'running' && t.cycle_id ? t : undefined;
     });
-    const [cycle] = await stack.db.query<{ targets: unknown }>(`SELECT targets FROM improvement_cycles WHERE id = $1`, [
-      started.cycle_id,
-    ]);
+    const [cycle] = await stack.db.query<{ targets: unknown }>(
+      `SELECT targets FROM improvement_cycles WHERE id = $1`,
+      [started.cycle_id],
+    );
     assert.deepEqual(cycle!.targets, {
       target_metrics: { accuracy: 0.8, gain: 0.2 },
       constraints: { latency_target_ms: 200 },
@@ -91,7 +97,14 @@ describe('engine: task targets, constraints and the latency signal', () => {
         [version, started.cycle_id],
       );
       const constraints = [
-        { constraint: 'latency_target_ms', code: 'latency_constraint', limit: 200, source: 'task', value: 25, ok: true },
+        {
+          constraint: 'latency_target_ms',
+          code: 'latency_constraint',
+          limit: 200,
+          source: 'task',
+          value: 25,
+          ok: true,
+        },
       ];
       await m.query(
         `INSERT INTO evaluations (id, cycle_id, model_id, candidate_version, base_model, suite, status, decision, reason, result)
@@ -100,10 +113,18 @@ describe('engine: task targets, constraints and the latency signal', () => {
           evaluationId,
           started.cycle_id,
           version,
-          JSON.stringify({ delta: 0.1, primary_metric: 'accuracy', candidate: { accuracy: 0.85 }, constraints }),
+          JSON.stringify({
+            delta: 0.1,
+            primary_metric: 'accuracy',
+            candidate: { accuracy: 0.85 },
+            constraints,
+          }),
         ],
       );
-      await m.query(`UPDATE improvement_cycles SET evaluation_id = $2 WHERE id = $1`, [started.cycle_id, evaluationId]);
+      await m.query(`UPDATE improvement_cycles SET evaluation_id = $2 WHERE id = $1`, [
+        started.cycle_id,
+        evaluationId,
+      ]);
     });
     await finishCycle(stack, started.cycle_id!, 'deployed', { modelVersion: version, score: 0.85 });
     const ended = await waitFor('the task to end', async () => {

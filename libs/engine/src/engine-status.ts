@@ -51,6 +51,10 @@ export async function engineStatus(dataSource: DataSource, configured: string[] 
     queued_tasks: row.queued_tasks,
     models_registered: (await registeredModels(dataSource, configured)).length,
     improvement_active: loop.running,
-    pending_needs: needs.map((n) => ({ model_id: n.model_id, kind: 'optimisation' as const, reason: n.reason })),
+    pending_needs: needs.map((n) => ({
+      model_id: n.model_id,
+      kind: 'optimisation' as const,
+      reason: n.reason,
+    })),
   };
 }

@@ -61,12 +61,17 @@ export function optimisationRule(signals: ModelSignals): RuleVerdict {
     return {
       needed: false,
       reason:
-        target === null ? 'no latency target set for the family' : 'the champion\'s latency is not measured yet',
+        target === null
+          ? 'no latency target set for the family'
+          : "the champion's latency is not measured yet",
     };
   if (latency > target)
     return {
       needed: true,
       reason: `champion latency ${latency.toFixed(1)} ms per item > target ${target} ms: optimisation needed (not runnable yet: recorded, not queued)`,
     };
-  return { needed: false, reason: `champion latency ${latency.toFixed(1)} ms per item ≤ target ${target} ms` };
+  return {
+    needed: false,
+    reason: `champion latency ${latency.toFixed(1)} ms per item ≤ target ${target} ms`,
+  };
 }

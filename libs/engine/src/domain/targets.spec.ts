@@ -1,12 +1,21 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { checkConstraints, describeConstraint, effectiveConstraints, parseTaskTargets, targetsMet } from './targets';
+import {
+  checkConstraints,
+  describeConstraint,
+  effectiveConstraints,
+  parseTaskTargets,
+  targetsMet,
+} from './targets';
 import { optimisationRule } from './rules';
 import type { ModelSignals } from './priority';
 
 describe('task targets and constraints (ADR 0027)', () => {
   it('accepts the known keys and names every unknown or out-of-range one with the allowed keys', () => {
-    const ok = parseTaskTargets({ accuracy: 0.8, gain: 0.02 }, { latency_target_ms: 200, max_size_bytes: 5000 });
+    const ok = parseTaskTargets(
+      { accuracy: 0.8, gain: 0.02 },
+      { latency_target_ms: 200, max_size_bytes: 5000 },
+    );
     assert.deepEqual(ok, {
       errors: [],
       targets: {
@@ -42,10 +51,13 @@ describe('task targets and constraints (ADR 0027)', () => {
   });
 
   it('merges the family and the task constraints: the stricter limit wins and names its source', () => {
-    assert.deepEqual(effectiveConstraints({ latency_target_ms: 100, max_size_bytes: 10 }, { latency_target_ms: 50 }), [
-      { constraint: 'latency_target_ms', limit: 50, source: 'task' },
-      { constraint: 'max_size_bytes', limit: 10, source: 'family' },
-    ]);
+    assert.deepEqual(
+      effectiveConstraints({ latency_target_ms: 100, max_size_bytes: 10 }, { latency_target_ms: 50 }),
+      [
+        { constraint: 'latency_target_ms', limit: 50, source: 'task' },
+        { constraint: 'max_size_bytes', limit: 10, source: 'family' },
+      ],
+    );
     assert.deepEqual(effectiveConstraints({ latency_target_ms: 40 }, { latency_target_ms: 50 }), [
       { constraint: 'latency_target_ms', limit: 40, source: 'family' },
     ]);
@@ -70,21 +82,34 @@ describe('task targets and constraints (ADR 0027)', () => {
         ['size_constraint', null, null],
       ],
     );
-    assert.equal(describeConstraint(checks[0]!), 'latency_constraint: mean latency 25 ms per item > 10 (task)');
-    assert.equal(describeConstraint(checks[1]!), 'max_size_bytes 1000 (family) not judged: artifact size not measured');
+    assert.equal(
+      describeConstraint(checks[0]!),
+      'latency_constraint: mean latency 25 ms per item > 10 (task)',
+    );
+    assert.equal(
+      describeConstraint(checks[1]!),
+      'max_size_bytes 1000 (family) not judged: artifact size not measured',
+    );
   });
 
   it('records whether each target was reached; an unmeasured metric is not reached', () => {
     assert.equal(targetsMet({}, { accuracy: 0.9 }, 0.1), null);
-    assert.deepEqual(targetsMet({ accuracy: 0.8, gain: 0.05, perplexity: 3, bleu: 20 }, { accuracy: 0.85, perplexity: 4, bleu: null }, 0.05), {
-      all: false,
-      metrics: {
-        accuracy: { target: 0.8, value: 0.85, met: true },
-        gain: { target: 0.05, value: 0.05, met: true },
-        perplexity: { target: 3, value: 4, met: false },
-        bleu: { target: 20, value: null, met: false },
+    assert.deepEqual(
+      targetsMet(
+        { accuracy: 0.8, gain: 0.05, perplexity: 3, bleu: 20 },
+        { accuracy: 0.85, perplexity: 4, bleu: null },
+        0.05,
+      ),
+      {
+        all: false,
+        metrics: {
+          accuracy: { target: 0.8, value: 0.85, met: true },
+          gain: { target: 0.05, value: 0.05, met: true },
+          perplexity: { target: 3, value: 4, met: false },
+          bleu: { target: 20, value: null, met: false },
+        },
       },
-    });
+    );
     assert.equal(targetsMet({ accuracy: 0.8 }, { accuracy: 0.8 }, 0)!.all, true);
   });
 

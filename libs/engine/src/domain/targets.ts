@@ -77,7 +77,13 @@ function closedNumbers<K extends string>(
       errors.push({ path: `${path}/${k}`, message: `is not one of the allowed keys: ${allowed.join(', ')}` });
       continue;
     }
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < s.min || v > s.max || (s.integer && !Number.isInteger(v)))
+    if (
+      typeof v !== 'number' ||
+      !Number.isFinite(v) ||
+      v < s.min ||
+      v > s.max ||
+      (s.integer && !Number.isInteger(v))
+    )
       errors.push({
         path: `${path}/${k}`,
         message: `must be ${s.integer ? 'an integer' : 'a number'} from ${s.min} to ${s.max} (${s.what})`,
@@ -123,7 +129,12 @@ export function effectiveConstraints(
     if (f === undefined && t === undefined) continue;
     if (t === undefined) out.push({ constraint: k, limit: f!, source: 'family' });
     else if (f === undefined) out.push({ constraint: k, limit: t, source: 'task' });
-    else out.push({ constraint: k, limit: Math.min(f, t), source: f === t ? 'family+task' : f < t ? 'family' : 'task' });
+    else
+      out.push({
+        constraint: k,
+        limit: Math.min(f, t),
+        source: f === t ? 'family+task' : f < t ? 'family' : 'task',
+      });
   }
   return out;
 }

@@ -42,7 +42,14 @@ describe('genesis tasks show / add --target', () => {
           },
         },
         constraints: [
-          { constraint: 'latency_target_ms', code: 'latency_constraint', limit: 200, source: 'task', value: 25, ok: true },
+          {
+            constraint: 'latency_target_ms',
+            code: 'latency_constraint',
+            limit: 200,
+            source: 'task',
+            value: 25,
+            ok: true,
+          },
         ],
       },
     };

@@ -21,13 +21,29 @@ export interface TaskDetail {
     execution_seconds: number;
     model_version: string | null;
     failure_reason: string | null;
-    targets_met?: { all: boolean; metrics: Record<string, { target: number; value: number | null; met: boolean }> } | null;
-    constraints?: { constraint: string; code: string; limit: number; source: string; value: number | null; ok: boolean | null }[] | null;
+    targets_met?: {
+      all: boolean;
+      metrics: Record<string, { target: number; value: number | null; met: boolean }>;
+    } | null;
+    constraints?:
+      | {
+          constraint: string;
+          code: string;
+          limit: number;
+          source: string;
+          value: number | null;
+          ok: boolean | null;
+        }[]
+      | null;
   } | null;
 }
 
 const pairs = (o: Record<string, number>) =>
-  Object.keys(o).length ? Object.entries(o).map(([k, v]) => `${k}=${v}`).join(', ') : '—';
+  Object.keys(o).length
+    ? Object.entries(o)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(', ')
+    : '—';
 
 /** `genesis tasks show`: the task, what it asked (targets, constraints) and what it reached (ADR 0027). */
 export function formatTask(t: TaskDetail): string[] {
@@ -49,7 +65,9 @@ export function formatTask(t: TaskDetail): string[] {
   if (met) {
     lines.push(`  targets ${met.all ? 'met' : 'NOT met'}:`);
     for (const [k, m] of Object.entries(met.metrics))
-      lines.push(`    ${k} ${m.value === null ? 'not measured' : m.value} (target ${m.target}) ${m.met ? 'met' : 'not met'}`);
+      lines.push(
+        `    ${k} ${m.value === null ? 'not measured' : m.value} (target ${m.target}) ${m.met ? 'met' : 'not met'}`,
+      );
   }
   for (const c of r.constraints ?? [])
     lines.push(
@@ -73,7 +91,10 @@ export function parseKeyValues(text: string): Record<string, unknown> | null {
     }
   }
   const out: Record<string, unknown> = {};
-  for (const part of trimmed.split(',').map((p) => p.trim()).filter(Boolean)) {
+  for (const part of trimmed
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const m = /^([a-z][a-z0-9_]*)=(.+)$/.exec(part);
     if (!m || !Number.isFinite(Number(m[2]))) return null;
     out[m[1]!] = Number(m[2]);

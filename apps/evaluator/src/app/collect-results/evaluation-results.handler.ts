@@ -22,7 +22,12 @@ import { transitionCycle } from '@genesis/cycles';
 import { JobLifecycle } from '@genesis/jobs';
 import { ArtifactStore } from '@genesis/messaging';
 import { getFamily, recordEvaluation } from '@genesis/registry';
-import { checkConstraints, effectiveConstraints, type ConstraintCheck, type CycleTargets } from '@genesis/engine';
+import {
+  checkConstraints,
+  effectiveConstraints,
+  type ConstraintCheck,
+  type CycleTargets,
+} from '@genesis/engine';
 import { counter, gauge, Log, perModelSeries } from '@genesis/observability';
 import { applyConstraints } from '../decide/constraints';
 import { decide, PRIMARY_METRIC } from '../decide/decision';
@@ -100,8 +105,18 @@ async function recordScores(
     modelId: evaluation.model_id,
     suiteVersion: evaluation.suite.suite_version ?? null,
     scores: [
-      { version: evaluation.candidate_version, role: 'candidate', metrics: candidate, latencyMs: latency.candidate },
-      { version: evaluation.champion_version, role: 'champion', metrics: champion, latencyMs: latency.champion },
+      {
+        version: evaluation.candidate_version,
+        role: 'candidate',
+        metrics: candidate,
+        latencyMs: latency.candidate,
+      },
+      {
+        version: evaluation.champion_version,
+        role: 'champion',
+        metrics: champion,
+        latencyMs: latency.champion,
+      },
     ],
   });
 }
@@ -295,7 +310,8 @@ export class EvaluationResultsHandler {
     decisions.inc({ model_id: evaluation.model_id, decision: gate.decision });
     detectable.set({ model_id: evaluation.model_id }, gate.power.mde ?? 1);
     if (gate.slices.regressed.length > 0) sliceRegressions.inc({ model_id: evaluation.model_id });
-    for (const c of gate.broken) constraintRejections.inc({ model_id: evaluation.model_id, constraint: c.constraint });
+    for (const c of gate.broken)
+      constraintRejections.inc({ model_id: evaluation.model_id, constraint: c.constraint });
     this.log.info('evaluation decided', {
       cycle_id: evaluation.cycle_id,
       evaluation_id: evaluation.id,

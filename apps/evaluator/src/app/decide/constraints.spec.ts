@@ -3,7 +3,10 @@ import assert from 'node:assert/strict';
 import { checkConstraints } from '@genesis/engine';
 import { applyConstraints } from './constraints';
 
-const gate = { decision: 'promote' as const, reason: 'promote: accuracy 0.5000 → 0.9000 (+0.4000 > 0.02); guards ok' };
+const gate = {
+  decision: 'promote' as const,
+  reason: 'promote: accuracy 0.5000 → 0.9000 (+0.4000 > 0.02); guards ok',
+};
 
 describe('the constraint part of the gate (ADR 0027)', () => {
   it('rejects a promotable candidate that breaks a constraint, the code and figures first', () => {

@@ -10,6 +10,12 @@ const modelLatency = gauge(
   ['model_id'],
 );
 
+const modelLatencyTarget = gauge(
+  'genesis_model_latency_target_ms',
+  "The family's latency_target_ms (mean generation ms per evaluated item), where one is set",
+  ['model_id'],
+);
+
 /** Deployments read for the accuracy trend and the "flat gain" rule. */
 const DEPLOYMENTS_READ = 5;
 
@@ -47,6 +53,8 @@ export async function loadSignals(
   const latency = numberOrNull(row.latency_ms);
   const target = numberOrNull(row.latency_target_ms);
   if (latency !== null) modelLatency.set({ model_id: facts.modelId }, latency);
+  if (target !== null) modelLatencyTarget.set({ model_id: facts.modelId }, target);
+  else modelLatencyTarget.remove({ model_id: facts.modelId });
   const scores = deployments.map((d) => d.score).filter((s): s is number => typeof s === 'number');
   return {
     backlog: round(c.learnings_since_training / Math.max(1, c.learning_threshold)),
