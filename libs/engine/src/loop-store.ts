@@ -49,7 +49,10 @@ export async function claimIntervalIteration(
      RETURNING id`,
     [holder, intervalSeconds, takeOver],
   );
-  return rows.length > 0;
+  if (rows.length > 0) return true;
+  // No loop row at all (a hand-edited database; readLoop reads it as running): nothing to share.
+  const [row] = await q.query(`SELECT 1 FROM engine_loop WHERE id = 1`);
+  return !row;
 }
 
 /**
