@@ -69,5 +69,10 @@ export async function claimIterationRequest(
      ON CONFLICT (request_id) DO NOTHING RETURNING request_id`,
     [requestId, by],
   );
+  // A redelivery comes within minutes (JetStream's ack wait × max deliveries): a week is plenty.
+  if (rows.length > 0)
+    await q.query(
+      `DELETE FROM engine_iteration_requests WHERE claimed_at < clock_timestamp() - interval '7 days'`,
+    );
   return rows.length > 0;
 }
