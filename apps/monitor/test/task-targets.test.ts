@@ -145,6 +145,17 @@ describe('engine: task targets, constraints and the latency signal', () => {
       (e) => e.data.task_id === created.body.id,
     );
     assert.deepEqual(completed.event.data.result!.targets_met, ended.result!.targets_met);
+
+    // Deployed, targets not met: the planner's next look at the model counts the miss (1 of 2).
+    const forced = await api('/api/v1/engine/iterations', {});
+    assert.ok(forced.status < 300, forced.text);
+    const signals = await waitFor('an iteration that saw the miss', async () => {
+      const [row] = await stack.db.query<{ s: { signals: Record<string, number | null> } | null }>(
+        `SELECT signals -> 'targets-model' AS s FROM engine_iterations ORDER BY iteration DESC LIMIT 1`,
+      );
+      return row?.s?.signals['targets_unmet'] === 0.5 ? row.s.signals : undefined;
+    });
+    assert.equal(signals['targets_unmet'], 0.5);
   });
 
   it("shows a champion over its family's latency target as an optimisation need, queuing nothing", async () => {

@@ -34,6 +34,11 @@ export interface ModelSignals {
   latency_target_ms: number | null;
   /** How far over its target the latency is, as a fraction of the target (0 within it; null: unknown). */
   latency_over_target: number | null;
+  /**
+   * Share of the target metrics the model's newest task with targets did not reach (0..1; null: no
+   * such task). A deployed task that missed what a person asked for keeps its model ahead (ADR 0027).
+   */
+  targets_unmet: number | null;
 }
 
 /** Weights per signal; a signal missing from a kind's weights does not count for that kind. */
@@ -50,6 +55,7 @@ export const DEFAULT_PRIORITY_WEIGHTS: Record<TaskKind, PriorityWeights> = {
     negative_feedback_rate: 1,
     negative_feedback_trend: 2,
     recent_rejections: -0.25,
+    targets_unmet: 1,
   },
   // A configuration search answers exactly what makes retraining unpromising.
   architecture: { recent_rejections: 0.5, accuracy_gap: 2, negative_feedback_trend: 1 },
@@ -68,6 +74,7 @@ const LABELS: Record<string, string> = {
   recent_rejections: 'recent rejections',
   latency_ms: 'latency ms',
   latency_over_target: 'latency over target',
+  targets_unmet: 'targets unmet',
 };
 
 /** The value each weight multiplies: the signals, plus the decline (−trend, only when falling). */

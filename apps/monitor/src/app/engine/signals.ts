@@ -40,7 +40,10 @@ export async function loadSignals(
        (SELECT mvm.latency_ms FROM model_aliases a JOIN model_version_metrics mvm ON mvm.version = a.version
         WHERE a.model_id = $1 AND a.alias = 'champion' AND mvm.source = 'evaluation' AND mvm.latency_ms IS NOT NULL
         ORDER BY mvm.recorded_at DESC, mvm.id DESC LIMIT 1) AS latency_ms,
-       (SELECT (constraints ->> 'latency_target_ms')::float8 FROM model_families WHERE id = $1) AS latency_target_ms`,
+       (SELECT (constraints ->> 'latency_target_ms')::float8 FROM model_families WHERE id = $1) AS latency_target_ms,
+       (SELECT result -> 'targets_met' -> 'metrics' FROM improvement_tasks
+        WHERE model_id = $1 AND ended_at IS NOT NULL AND jsonb_typeof(result -> 'targets_met') = 'object'
+        ORDER BY ended_at DESC LIMIT 1) AS targets`,
     [facts.modelId, t.feedbackWindow, DEPLOYMENTS_READ],
   );
   const outcomes = row.outcomes as string[];
@@ -73,9 +76,15 @@ export async function loadSignals(
     latency_target_ms: target,
     latency_over_target:
       latency === null || target === null || target <= 0 ? null : round(Math.max(0, latency / target - 1)),
+    targets_unmet: unmetShare(row.targets as Record<string, { met: boolean }> | null),
   };
 }
 
 const round = (x: number) => Math.round(x * 10_000) / 10_000;
+/** The share of a task's targets_met.metrics not reached; null without targets. */
+const unmetShare = (metrics: Record<string, { met: boolean }> | null) => {
+  const all = Object.values(metrics ?? {});
+  return all.length ? round(all.filter((m) => !m.met).length / all.length) : null;
+};
 const numberOrNull = (v: unknown) =>
   v === null || v === undefined || !Number.isFinite(Number(v)) ? null : Number(v);
