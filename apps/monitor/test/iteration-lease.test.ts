@@ -12,7 +12,7 @@ interface Row {
 
 /**
  * One interval, one planning pass and one history row, however many monitor replicas tick
- * (ADR 0027): two real monitor processes on one database with a 2 s interval. After both booted,
+ * (ADR 0027): two real monitor processes on one database with a 3 s interval. After both booted,
  * only the lease holder writes interval iterations; when it is SIGKILLed the other takes over.
  */
 describe('monitor: interval iterations across replicas', () => {
@@ -33,7 +33,7 @@ describe('monitor: interval iterations across replicas', () => {
   });
 
   it('two replicas write one history row per interval; the survivor takes over', async () => {
-    const env = stack.env({ GENESIS_IMPROVEMENT_INTERVAL: '2' });
+    const env = stack.env({ GENESIS_IMPROVEMENT_INTERVAL: '3' });
     const a = await ServiceProcess.start('monitor', env);
     started.push(a);
     const first = await waitFor('the first replica boot iteration', async () => (await rows())[0]);
@@ -44,16 +44,16 @@ describe('monitor: interval iterations across replicas', () => {
       (await rows()).find((r) => r.replica !== first.replica),
     );
     const replicaB = bootB.replica;
-    await sleep(3000); // an interval A had already started may still land; let it
+    await sleep(4000); // an interval A had already started may still land; let it
     const from = Math.max(...(await rows()).map((r) => r.iteration));
-    await sleep(8000);
+    await sleep(12_000);
     const window = (await rows()).filter((r) => r.iteration > from);
-    process.stdout.write(`# ${window.length} interval rows in 8 s at a 2 s interval, two replicas\n`);
+    process.stdout.write(`# ${window.length} interval rows in 12 s at a 3 s interval, two replicas\n`);
     assert.ok(
       window.every((r) => r.trigger === 'interval' && r.replica === replicaB),
       JSON.stringify(window),
     );
-    // 8 s / 2 s = 4 intervals: one row each (±1 for where the window cuts), not one per replica.
+    // 12 s / 3 s = 4 intervals: one row each (±1 for where the window cuts), not one per replica.
     assert.ok(window.length >= 3 && window.length <= 5, JSON.stringify(window));
 
     await b.kill('SIGKILL');
@@ -62,7 +62,7 @@ describe('monitor: interval iterations across replicas', () => {
     const taken = await waitFor(
       'the survivor to take the interval over',
       async () => (await rows()).find((r) => r.iteration > last && r.replica === first.replica),
-      { timeoutMs: 15_000 },
+      { timeoutMs: 20_000 },
     );
     assert.equal(taken.trigger, 'interval');
   });
