@@ -591,3 +591,24 @@ export interface WorkerHeartbeatV1 {
   gpu_memory_used_fraction: number | null;
   sent_at: string;
 }
+
+// --- Task targets and constraints (ADR 0027) ---------------------------------------------------
+// Appended as one block (declaration merging widens the two existing interfaces) so the generator
+// of these types can take the same fields from the JSON Schemas when it is rerun.
+
+/** One constraint in force for a candidate: the family's or its task's limit, the stricter winning. */
+export interface GateConstraintCheck {
+  constraint: 'latency_target_ms' | 'max_size_bytes';
+  code: 'latency_constraint' | 'size_constraint';
+  limit: number;
+  source: 'family' | 'task' | 'family+task';
+  /** The candidate's measured value; null: not measured, so not judged. */
+  value: number | null;
+  /** false: broken, the decision is reject; null: not judged. */
+  ok: boolean | null;
+}
+
+export interface ModelEvaluatedV1 {
+  /** The constraints the gate judged the candidate by (absent: none in force). */
+  constraints?: GateConstraintCheck[];
+}
