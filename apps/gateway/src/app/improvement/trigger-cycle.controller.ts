@@ -19,6 +19,7 @@ import { ProblemError, problems } from '../problem/problem';
 import { modelIdParam } from './model-id';
 import { TRIGGER_POLICY } from './trigger-policy.provider';
 import { RegisteredModels } from '../models/registered-models';
+import { refuseSecrets } from '../http/refuse-secrets';
 
 /** A manual trigger starts at once; its priority only orders it in listings. */
 const MANUAL_PRIORITY = 1;
@@ -71,6 +72,7 @@ export class TriggerCycleController {
         { path: '/reason', message: 'must be a string of at most 1000 characters' },
       ]);
     }
+    await refuseSecrets(body ?? {}, 'the trigger');
     const requestedBy = req.apiKey?.id ?? 'unknown';
     const reason = `Manual trigger by ${requestedBy}${input.reason ? `: ${String(input.reason)}` : ''}`;
     const correlationId = firstHeader(req.headers['x-request-id']) ?? randomUUID();

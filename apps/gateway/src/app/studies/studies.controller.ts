@@ -7,7 +7,7 @@ import {
   evaluateTriggers,
   loadModelFacts,
   openCycle,
-  thresholdsFor,
+  thresholdsOf,
   type TriggerPolicy,
 } from '@genesis/cycles';
 import { enqueueEvent, Outbox } from '@genesis/persistence';
@@ -18,6 +18,8 @@ import { modelIdParam } from '../improvement/model-id';
 import { TRIGGER_POLICY } from '../improvement/trigger-policy.provider';
 import { UUID } from '../http/query-params';
 import { parseStudyRequest } from './study-request';
+import { refuseSecrets } from '../http/refuse-secrets';
+import { RegisteredModels } from '../models/registered-models';
 import { studyView, studyListItem, type StudyRow } from './study-view';
 
 /** The bridge's name for a cycle's study (apps/trainer-bridge architecture-jobs.ts studyName). */
@@ -46,6 +48,7 @@ export class StudiesController {
     @Inject(DataSource) private readonly dataSource: DataSource,
     @Inject(TRIGGER_POLICY) private readonly policy: TriggerPolicy,
     @Inject(Outbox) private readonly outbox: Outbox,
+    @Inject(RegisteredModels) private readonly models: RegisteredModels,
   ) {}
 
   /** Opens an architecture cycle; like the manual trigger, the monitor announces it. */
@@ -60,11 +63,15 @@ export class StudiesController {
   ) {
     const modelId = modelIdParam(rawModelId, 'the model id');
     const request = parseStudyRequest(body);
+    // As the manual trigger: a study for a model nobody registered would open a cycle for it.
+    await this.models.require([modelId]);
+    await refuseSecrets(body, 'the study request');
     const requestedBy = req.apiKey?.id ?? 'unknown';
     const reason = `Architecture study requested by ${requestedBy}${request.reason ? `: ${request.reason}` : ''}`;
     const correlationId = randomUUID();
     const now = new Date();
-    const t = thresholdsFor(this.policy, modelId);
+    // The family's own thresholds, as the manual trigger reads them.
+    const t = await thresholdsOf(this.dataSource, this.policy, modelId);
     const counts = evaluateTriggers(await loadModelFacts(this.dataSource, modelId, t), t, now).counts;
     const result = await this.dataSource.transaction(async (m) => {
       const opened = await openCycle(m, {
