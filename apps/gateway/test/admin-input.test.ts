@@ -179,6 +179,36 @@ describe('gateway: admin input from outside (tasks, families, studies, loop, tri
     assert.ok(r.text.length < 10_000, `a ${r.text.length}-character answer`);
   });
 
+  it('refuses family thresholds no check can use, and a row that already holds one stops no model', async () => {
+    for (const thresholds of [
+      { feedback_window: 1e308 },
+      { feedback_window: 2.5 },
+      { learning_threshold: 0 },
+      { feedback_min_samples: 0 },
+      { time_threshold_days: 1e6 },
+    ]) {
+      const r = await post('/api/v1/models/families', { id: 'poison', base_model: 'tiny', thresholds });
+      assert.equal(r.status, 422, `${JSON.stringify(thresholds)}: ${r.text}`);
+      assert.equal(r.body['code'], 'VALIDATION_FAILED');
+      assert.match(String(r.body['detail']), /must be (an integer|a number) from/);
+    }
+    // A family stored before the ranges were checked: its status (and the planner's check) reads
+    // the default in place of the unusable window, instead of failing the query with a 500.
+    await stack.db.query(
+      `INSERT INTO model_families (id, base_model, artifact_kind, constraints, thresholds, registered_by)
+       VALUES ('poison', 'tiny', 'lora-adapter', '{}', '{"feedback_window": 1e308, "learning_threshold": 9}', 'test')`,
+    );
+    const status = await request(gateway.baseUrl, '/api/v1/genesis/improvement/status?model_id=poison', {
+      key: TEST_ADMIN_KEY,
+    });
+    assert.equal(status.status, 200, status.text);
+    assert.match(
+      String(status.body['trigger_reason']),
+      /learnings: 0\/9/,
+      'the usable threshold still applies',
+    );
+  });
+
   it('says a finished task has ended, not that it runs to the end of its cycle, when asked to cancel it', async () => {
     const r = await post('/api/v1/tasks', { model_id: 'beta', kind: 'architecture' });
     assert.equal(r.status, 201, r.text);
