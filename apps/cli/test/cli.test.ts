@@ -628,6 +628,26 @@ describe('the genesis CLI against a real gateway and learner', () => {
       assert.deepEqual(Object.keys(machine).sort(), STATUS_FIELDS, 'the spec document is unchanged');
       assert.equal(machine['training_runs'], 0);
     });
+
+    it('shows escape sequences stored in a family as text, never sends them to the terminal', async () => {
+      // Clear the screen, set the window title, overwrite the line, reverse the text that follows.
+      const hostile = 'tiny\u001b[2J\u001b]0;pwned\u0007\rX\u202eedoc';
+      await stack.db.query(
+        `INSERT INTO model_families (id, base_model, registered_by) VALUES ('escaped', $1, 'test')`,
+        [hostile],
+      );
+      const r = await genesis(['models', 'families']);
+      expectExit(r, 0);
+      assert.ok(
+        !/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e]/.test(r.stdout),
+        JSON.stringify(r.stdout),
+      );
+      assert.match(r.stdout, /^escaped\s+tiny\\u001b\[2J\\u001b\]0;pwned\\u0007\\u000dX\\u202eedoc\s/m);
+      // --json keeps the value exactly (JSON escapes it).
+      const machine = json(await genesis(['models', 'families', '--json']));
+      const row = (machine['items'] as { id: string; base_model: string }[]).find((f) => f.id === 'escaped');
+      assert.equal(row?.base_model, hostile);
+    });
   });
 });
 

@@ -209,6 +209,22 @@ describe('gateway: admin input from outside (tasks, families, studies, loop, tri
     );
   });
 
+  it('answers a malformed model_id in a body as the body problem it is (422), not as a query (400)', async () => {
+    for (const [path, body] of [
+      ['/api/v1/genesis/improvement/trigger', { model_id: ['alpha'] }],
+      ['/api/v1/models/rollback', { model_id: 'Bad Id', reason: 'r' }],
+      ['/api/v1/tasks', { model_id: 42 }],
+    ] as const) {
+      const r = await post(path, body);
+      assert.equal(r.status, 422, `${path}: ${r.text}`);
+      assert.equal(r.body['code'], 'VALIDATION_FAILED');
+      assert.deepEqual(
+        (r.body['errors'] as { path: string }[]).map((e) => e.path),
+        ['/model_id'],
+      );
+    }
+  });
+
   it('says a finished task has ended, not that it runs to the end of its cycle, when asked to cancel it', async () => {
     const r = await post('/api/v1/tasks', { model_id: 'beta', kind: 'architecture' });
     assert.equal(r.status, 201, r.text);
