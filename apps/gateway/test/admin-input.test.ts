@@ -225,8 +225,28 @@ describe('gateway: admin input from outside (tasks, families, studies, loop, tri
     }
   });
 
+  it('records a requested study as a running architecture task, announced like every task', async () => {
+    const queued = await post('/api/v1/tasks', { model_id: 'beta', kind: 'architecture', priority: 9 });
+    assert.equal(queued.status, 201, queued.text);
+    const started = await post('/api/v1/models/beta/studies', { budget: { trials: 2 }, reason: 'search' });
+    assert.equal(started.status, 202, started.text);
+    const tasks = await request(gateway.baseUrl, '/api/v1/tasks?model_id=beta&kind=architecture', {
+      key: TEST_ADMIN_KEY,
+    });
+    const items = tasks.body['items'] as Record<string, unknown>[];
+    assert.equal(items.length, 1, 'the queued architecture task was taken over, not doubled');
+    assert.equal(items[0]!['id'], queued.body['id']);
+    assert.equal(items[0]!['status'], 'running');
+    assert.equal(items[0]!['cycle_id'], started.body['cycle_id']);
+    const events = await stack.db.query(
+      `SELECT count(*)::int AS n FROM outbox WHERE subject = 'task.started' AND payload::text LIKE '%' || $1 || '%'`,
+      [started.body['cycle_id']],
+    );
+    assert.equal(events[0]!['n'], 1, 'task.started names the study cycle');
+  });
+
   it('says a finished task has ended, not that it runs to the end of its cycle, when asked to cancel it', async () => {
-    const r = await post('/api/v1/tasks', { model_id: 'beta', kind: 'architecture' });
+    const r = await post('/api/v1/tasks', { model_id: 'alpha', kind: 'architecture' });
     assert.equal(r.status, 201, r.text);
     const id = String(r.body['id']);
     const first = await post(`/api/v1/tasks/${id}/cancel`, {});

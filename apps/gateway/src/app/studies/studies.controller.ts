@@ -10,6 +10,7 @@ import {
   thresholdsOf,
   type TriggerPolicy,
 } from '@genesis/cycles';
+import { endTasksOfEndedCycles, recordStartedTask, requestedPriority } from '@genesis/engine';
 import { enqueueEvent, Outbox } from '@genesis/persistence';
 import { AuthGuard, RequireScope, type AuthedRequest } from '../auth/auth.guard';
 import { RateLimitGuard } from '../rate-limit/rate-limit.guard';
@@ -28,6 +29,9 @@ function studyName(modelId: string, cycleId: string): string {
 }
 
 const STUDY_NAME = /^[a-zA-Z0-9_.:-]{1,200}$/;
+
+/** A requested study starts at once; its priority only orders it in listings (as a manual trigger's). */
+const STUDY_PRIORITY = 1;
 
 const STUDY_COLUMNS = `s.id, s.cycle_id, s.model_id, s.study_name, s.status, s.budget, s.search_space, s.baseline,
   s.warm_start, s.requested_by, s.best_trial, s.best_value, s.best_hyperparameters, s.summary, s.failure,
@@ -85,6 +89,22 @@ export class StudiesController {
       });
       if (!opened.opened) return { opened };
       const cycleId = opened.cycle.id;
+      // The study is an architecture task of the engine (ADR 0024), as the manual trigger is a
+      // training one: listed in GET /api/v1/tasks, announced by task.started, counted against the
+      // concurrency limit, and it takes over the model's queued architecture task, if any.
+      await endTasksOfEndedCycles(m, { now, source: 'gateway', modelId });
+      await recordStartedTask(m, {
+        modelId,
+        kind: 'architecture',
+        priority: STUDY_PRIORITY,
+        explanation: requestedPriority(STUDY_PRIORITY, requestedBy),
+        requestedBy,
+        reason,
+        plan: { trigger: 'manual', counts: { ...counts } },
+        cycleId,
+        now,
+        source: 'gateway',
+      });
       const name = studyName(modelId, cycleId);
       // The budget asked for; what is missing the bridge fills from its defaults when it queues.
       await m.query(
