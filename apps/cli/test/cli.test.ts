@@ -162,6 +162,61 @@ describe('the genesis CLI against a real gateway and learner', () => {
     });
   });
 
+  describe('tasks', () => {
+    it('adds, lists and cancels a custom task; usage mistakes exit 2 before anything is sent', async () => {
+      const added = await genesis([
+        'tasks',
+        'add',
+        '--model-id',
+        'cli-tasks',
+        '--kind',
+        'training',
+        '--priority',
+        '2.5',
+        '--reason',
+        'new suite',
+      ]);
+      expectExit(added, 0);
+      const id = /^queued training task ([0-9a-f-]{36}) for cli-tasks at priority 2.5$/m.exec(
+        added.stdout,
+      )?.[1];
+      assert.ok(id, added.stdout);
+      const twice = await genesis(['tasks', 'add', '--model-id', 'cli-tasks']);
+      expectExit(twice, 1);
+      assert.match(
+        twice.stderr,
+        new RegExp(`TASK_ALREADY_ACTIVE: cli-tasks already has a queued training task: ${id}`),
+      );
+      const list = await genesis(['tasks', '--model-id', 'cli-tasks']);
+      expectExit(list, 0);
+      assert.match(list.stdout, new RegExp(`^${id}\\s+cli-tasks\\s+training\\s+queued\\s+2.5\\s`, 'm'));
+      for (const [args, message] of [
+        [['--priority', ''], /--priority must be a number/],
+        [['--priority', '0x10'], /--priority must be a number/],
+        [['--target', '[0.9]'], /--target must be a JSON object, e\.g\. '\{"accuracy": 0\.92\}'/],
+        [['--constraints', '{bad'], /--constraints must be a JSON object, e\.g\. '\{"max_minutes": 60\}'/],
+        [['--model', 'cli-tasks'], /Unknown option '--model'/],
+      ] as const) {
+        const r = await genesis(['tasks', 'add', '--kind', 'architecture', ...args]);
+        expectExit(r, 2);
+        assert.match(r.stderr, message);
+      }
+      const [{ n }] = await stack.db.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM improvement_tasks WHERE kind = 'architecture'`,
+      );
+      assert.equal(n, 0, 'nothing was sent for the usage mistakes');
+      const cancelled = await genesis(['tasks', 'cancel', id]);
+      expectExit(cancelled, 0);
+      assert.match(cancelled.stdout, new RegExp(`^cancelled training task ${id} of cli-tasks$`, 'm'));
+      const again = await genesis(['tasks', 'cancel', id]);
+      expectExit(again, 1);
+      assert.match(
+        again.stderr,
+        /TASK_NOT_QUEUED: task .* has already ended \(cancelled\); only a queued task can be cancelled/,
+      );
+    });
+  });
+
   describe('learnings add', () => {
     it('captures a learning, and with --wait reports what the learner did', async () => {
       const r = await genesis([

@@ -245,6 +245,38 @@ describe('gateway: admin input from outside (tasks, families, studies, loop, tri
     assert.equal(events[0]!['n'], 1, 'task.started names the study cycle');
   });
 
+  it('says should_trigger is false, and why, while the loop is stopped', async () => {
+    await post('/api/v1/models/families', {
+      id: 'delta',
+      base_model: 'tiny',
+      thresholds: { learning_threshold: 3 },
+    });
+    await stack.db.query(
+      `INSERT INTO learnings (id, model_id, kind, source, correction, content_hash, status, event_id, captured_at, stored_at)
+       SELECT id, 'delta', 'correction', 'outside-test', 'fix ' || id, encode(sha256(id::text::bytea), 'hex'),
+              'accepted', gen_random_uuid(), now(), now()
+       FROM unnest(ARRAY[gen_random_uuid(), gen_random_uuid(), gen_random_uuid()]) AS id`,
+    );
+    const status = () =>
+      request(gateway.baseUrl, '/api/v1/genesis/improvement/status?model_id=delta', { key: TEST_ADMIN_KEY });
+    const running = await status();
+    assert.equal(running.body['should_trigger'], true, running.text);
+    assert.match(String(running.body['trigger_reason']), /^Learning threshold reached \(learnings: 3\/3\)/);
+    const stop = await post('/api/v1/engine/loop/stop', { reason: 'maintenance' });
+    assert.equal(stop.status, 200, stop.text);
+    try {
+      const stopped = await status();
+      assert.equal(stopped.body['should_trigger'], false, stopped.text);
+      assert.match(
+        String(stopped.body['trigger_reason']),
+        /^Learning threshold reached \(learnings: 3\/3\); the improvement loop is stopped \(since .*\): no automatic cycle opens until it is started \(genesis loop start\)$/,
+      );
+    } finally {
+      await post('/api/v1/engine/loop/start', {});
+    }
+    assert.equal((await status()).body['should_trigger'], true);
+  });
+
   it('says a finished task has ended, not that it runs to the end of its cycle, when asked to cancel it', async () => {
     const r = await post('/api/v1/tasks', { model_id: 'alpha', kind: 'architecture' });
     assert.equal(r.status, 201, r.text);

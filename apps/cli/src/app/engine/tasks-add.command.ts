@@ -10,20 +10,26 @@ export const run: Run = async ({ api, out }, { values }) => {
   if (values['kind']) body['kind'] = values['kind'];
   if (values['reason']) body['reason'] = values['reason'];
   if (values['priority'] !== undefined) {
-    const priority = Number(values['priority']);
+    // Number('') is 0 and Number('0x10') 16: only a plain decimal is taken as the priority asked for.
+    const text = String(values['priority']).trim();
+    const priority = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(text) ? Number(text) : NaN;
     if (!Number.isFinite(priority)) throw new CliError('--priority must be a number', EXIT.usage);
     body['priority'] = priority;
   }
-  for (const [option, field] of [
-    ['target', 'target_metrics'],
-    ['constraints', 'constraints'],
+  for (const [option, field, example] of [
+    ['target', 'target_metrics', '{"accuracy": 0.92}'],
+    ['constraints', 'constraints', '{"max_minutes": 60}'],
   ] as const) {
     if (values[option] === undefined) continue;
+    let parsed: unknown;
     try {
-      body[field] = JSON.parse(values[option] as string);
+      parsed = JSON.parse(values[option] as string);
     } catch {
-      throw new CliError(`--${option} must be a JSON object, e.g. '{"accuracy": 0.92}'`, EXIT.usage);
+      parsed = undefined;
     }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+      throw new CliError(`--${option} must be a JSON object, e.g. '${example}'`, EXIT.usage);
+    body[field] = parsed;
   }
   const res = await api.post<TaskView>('/api/v1/tasks', body);
   if (out.json) out.data(res.body);
