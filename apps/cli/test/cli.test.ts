@@ -195,7 +195,7 @@ describe('the genesis CLI against a real gateway and learner', () => {
         [['--priority', '0x10'], /--priority must be a number/],
         [['--target', '[0.9]'], /--target must be a JSON object, e\.g\. '\{"accuracy": 0\.92\}'/],
         [['--constraints', '{bad'], /--constraints must be a JSON object, e\.g\. '\{"max_minutes": 60\}'/],
-        [['--model', 'cli-tasks'], /Unknown option '--model'/],
+        [['--model', 'cli-tasks'], /Unknown option '--model'; did you mean --model-id\?/],
       ] as const) {
         const r = await genesis(['tasks', 'add', '--kind', 'architecture', ...args]);
         expectExit(r, 2);
