@@ -694,6 +694,7 @@ describe('the genesis CLI against a real gateway and learner', () => {
       const r = await genesis(['models', 'families']);
       expectExit(r, 0);
       assert.ok(
+        // eslint-disable-next-line no-control-regex -- no control character may reach the terminal
         !/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e]/.test(r.stdout),
         JSON.stringify(r.stdout),
       );

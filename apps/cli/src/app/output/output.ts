@@ -1,9 +1,11 @@
 /** The CLI's own styles (bold, dim, their reset): the only escape sequences human output keeps. */
+// eslint-disable-next-line no-control-regex -- the CLI's own escape sequence is what it matches
 const OWN_STYLE = /\x1b\[(?:1|2|22)m/y;
 /**
  * What a terminal would act on rather than show: C0 controls but newline and tab, DEL, C1 controls
  * (0x9b is a one-byte CSI) and the bidirectional overrides and isolates that reorder what is shown.
  */
+// eslint-disable-next-line no-control-regex -- finding control characters is the point
 const UNPRINTABLE = /[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]/;
 
 /**
