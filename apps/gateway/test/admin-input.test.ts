@@ -1,5 +1,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ServiceProcess, TEST_ADMIN_KEY, TestStack, request } from '@genesis/testing';
 
 /**
@@ -275,6 +278,26 @@ describe('gateway: admin input from outside (tasks, families, studies, loop, tri
       await post('/api/v1/engine/loop/start', {});
     }
     assert.equal((await status()).body['should_trigger'], true);
+  });
+
+  it('will not boot with a secret in a GENESIS_MODEL_FAMILIES family, and says where', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'genesis-families-secret-'));
+    const file = join(dir, 'families.yaml');
+    writeFileSync(
+      file,
+      ['families:', '  - id: leaky-file', `    base_model: https://u:${TOKEN}@hf.example/m`].join('\n'),
+    );
+    const refused = await ServiceProcess.start('gateway', stack.env({ GENESIS_MODEL_FAMILIES: file }), {
+      waitReady: false,
+    });
+    const code = await refused.exited();
+    assert.notEqual(code, 0);
+    assert.match(
+      refused.logs,
+      /GENESIS_MODEL_FAMILIES: family leaky-file holds what looks like a secret in \/base_model/,
+    );
+    assert.ok(!refused.logs.includes(TOKEN), refused.logs);
+    assert.equal(await count(`SELECT count(*) AS n FROM model_families WHERE id = 'leaky-file'`), 0);
   });
 
   it('says a finished task has ended, not that it runs to the end of its cycle, when asked to cancel it', async () => {
