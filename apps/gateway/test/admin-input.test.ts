@@ -300,6 +300,26 @@ describe('gateway: admin input from outside (tasks, families, studies, loop, tri
     assert.equal(await count(`SELECT count(*) AS n FROM model_families WHERE id = 'leaky-file'`), 0);
   });
 
+  it('refuses a misspelt field of a trigger or a loop change instead of acting on the default', async () => {
+    const trigger = await post('/api/v1/genesis/improvement/trigger', { modelid: 'alpha' });
+    assert.equal(trigger.status, 422, trigger.text);
+    assert.deepEqual(
+      (trigger.body['errors'] as { path: string }[]).map((e) => e.path),
+      ['/modelid'],
+    );
+    assert.equal(
+      await count(`SELECT count(*) AS n FROM improvement_cycles WHERE model_id = 'genesis'`),
+      0,
+      'no cycle was opened for the default model',
+    );
+    const stop = await post('/api/v1/engine/loop/stop', { reson: 'typo' });
+    assert.equal(stop.status, 422, stop.text);
+    assert.equal(
+      (await request(gateway.baseUrl, '/api/v1/engine/loop', { key: TEST_ADMIN_KEY })).body['running'],
+      true,
+    );
+  });
+
   it('says a finished task has ended, not that it runs to the end of its cycle, when asked to cancel it', async () => {
     const r = await post('/api/v1/tasks', { model_id: 'alpha', kind: 'architecture' });
     assert.equal(r.status, 201, r.text);

@@ -104,8 +104,13 @@ async function reasonOf(body: unknown): Promise<string | null> {
     throw problems.validation('the body, when present, is {"reason"?: string}', [
       { path: '/reason', message: 'must be a string of at most 1000 characters' },
     ]);
-  // Only what is kept is scanned: other fields are ignored, and scanning them would let a large body
-  // buy CPU time.
+  // As the API says (additionalProperties: false): a misspelt `reson` is not silently dropped.
+  const unknown = Object.keys(body).filter((k) => k !== 'reason');
+  if (unknown.length > 0)
+    throw problems.validation(
+      'the body, when present, is {"reason"?: string}',
+      unknown.map((k) => ({ path: `/${k}`, message: 'is not a field of a loop change' })),
+    );
   await refuseSecrets({ reason }, 'the reason');
   return (reason as string | undefined) ?? null;
 }

@@ -65,6 +65,13 @@ export class TriggerCycleController {
         { path: '/', message: 'must be an object' },
       ]);
     }
+    // A misspelt field (`modelid`) would otherwise open a cycle for the default model instead.
+    const unknown = Object.keys(input).filter((k) => k !== 'model_id' && k !== 'reason');
+    if (unknown.length > 0)
+      throw problems.validation(
+        'the body, when present, is {"model_id"?: string, "reason"?: string}',
+        unknown.map((k) => ({ path: `/${k}`, message: 'is not a field of a trigger' })),
+      );
     const modelId = modelIdParam(input.model_id, '/model_id');
     await this.models.require([modelId]);
     if (input.reason !== undefined && (typeof input.reason !== 'string' || input.reason.length > 1000)) {
@@ -72,7 +79,6 @@ export class TriggerCycleController {
         { path: '/reason', message: 'must be a string of at most 1000 characters' },
       ]);
     }
-    // Only what is kept is scanned (other fields are ignored, and would let a large body buy CPU time).
     await refuseSecrets({ reason: input.reason }, 'the trigger');
     const requestedBy = req.apiKey?.id ?? 'unknown';
     const reason = `Manual trigger by ${requestedBy}${input.reason ? `: ${String(input.reason)}` : ''}`;
