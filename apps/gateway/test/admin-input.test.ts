@@ -49,6 +49,9 @@ describe('gateway: admin input from outside (tasks, families, studies, loop, tri
     const study = await post('/api/v1/models/nosuch/studies', { budget: { trials: 2 } });
     assert.equal(study.status, 422, study.text);
     assert.equal(study.body['code'], 'MODEL_NOT_REGISTERED');
+    const list = await request(gateway.baseUrl, '/api/v1/models/nosuch/studies', { key: TEST_ADMIN_KEY });
+    assert.equal(list.status, 404, list.text);
+    assert.equal(list.body['code'], 'MODEL_NOT_REGISTERED');
     assert.equal(await count(`SELECT count(*) AS n FROM improvement_tasks WHERE model_id = 'nosuch'`), 0);
     assert.equal(await count(`SELECT count(*) AS n FROM improvement_cycles WHERE model_id = 'nosuch'`), 0);
     assert.equal(await count(`SELECT count(*) AS n FROM architecture_studies WHERE model_id = 'nosuch'`), 0);

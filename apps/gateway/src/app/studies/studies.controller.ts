@@ -10,6 +10,7 @@ import {
   thresholdsOf,
   type TriggerPolicy,
 } from '@genesis/cycles';
+import { getFamily } from '@genesis/registry';
 import { endTasksOfEndedCycles, recordStartedTask, requestedPriority } from '@genesis/engine';
 import { enqueueEvent, Outbox } from '@genesis/persistence';
 import { AuthGuard, RequireScope, type AuthedRequest } from '../auth/auth.guard';
@@ -160,6 +161,9 @@ export class StudiesController {
   @RequireScope('status:read')
   async list(@Param('id') rawModelId: string) {
     const modelId = modelIdParam(rawModelId, 'the model id');
+    // As performance and backups: a mistyped model is named, not shown as one without studies.
+    if (!(await getFamily(this.dataSource, modelId)))
+      throw problems.notFound('MODEL_NOT_REGISTERED', `no registered model family ${modelId}`);
     const rows = (await this.dataSource.query(
       `SELECT ${STUDY_COLUMNS} ${STUDY_FROM} WHERE s.model_id = $1 ORDER BY s.created_at DESC LIMIT 100`,
       [modelId],
