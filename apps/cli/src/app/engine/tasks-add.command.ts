@@ -11,7 +11,9 @@ export const run: Run = async ({ api, out }, { values }) => {
   if (values['kind']) body['kind'] = values['kind'];
   if (values['reason']) body['reason'] = values['reason'];
   if (values['priority'] !== undefined) {
-    const priority = Number(values['priority']);
+    // Number('') is 0 and Number('0x10') 16: only a plain decimal is taken as the priority asked for.
+    const text = String(values['priority']).trim();
+    const priority = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(text) ? Number(text) : NaN;
     if (!Number.isFinite(priority)) throw new CliError('--priority must be a number', EXIT.usage);
     body['priority'] = priority;
   }
