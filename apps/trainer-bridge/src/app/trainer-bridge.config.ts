@@ -42,8 +42,10 @@ export interface StudyDefaults {
   evalEvery: number;
   /** The learning-rate range TPE samples (log scale). */
   learningRate: [number, number];
-  /** A study runs many trainings: its job's deadline is its own. */
-  deadlineMinutes: number;
+  /** Trials of one study in flight at once (a request's budget may set its own). */
+  parallelism: number;
+  /** One trial job's deadline (each trial is a job of its own, ADR 0025). */
+  trialDeadlineMinutes: number;
 }
 
 export function readBridgeConfig(env: EnvReader): BridgeConfig {
@@ -76,7 +78,8 @@ export function readBridgeConfig(env: EnvReader): BridgeConfig {
         env.float('GENESIS_STUDY_LEARNING_RATE_MIN', 1e-5, { min: 1e-9, max: 1 }),
         env.float('GENESIS_STUDY_LEARNING_RATE_MAX', 1e-1, { min: 1e-9, max: 1 }),
       ],
-      deadlineMinutes: env.float('GENESIS_STUDY_DEADLINE_MINUTES', 240, { min: 0.05 }),
+      parallelism: env.int('GENESIS_STUDY_PARALLELISM', 2, { min: 1, max: 64 }),
+      trialDeadlineMinutes: env.float('GENESIS_STUDY_TRIAL_DEADLINE_MINUTES', 30, { min: 0.05 }),
     },
     slicing: {
       // ~3 KB per learning (vector + label text): 300 stay under NATS' default 1 MB payload.
