@@ -255,6 +255,9 @@ export interface JobsArchitectureV1 {
     eval_every?: number;
     learning_rate?: [number, number];
     ranks?: number[];
+    alpha_ratios?: number[];
+    target_sets?: Array<'attention' | 'mlp' | 'all'>;
+    dropout?: [number, number];
   };
   /** The model's current training configuration: the first trial. */
   baseline?: Partial<LoraHyperparameters>;

@@ -80,8 +80,9 @@ class ArchitectureJob(JobHandler):
         space_args = dict(job.get("search_space") or {})
         if "learning_rate" in space_args:
             space_args["learning_rate"] = tuple(space_args["learning_rate"])
-        if "ranks" in space_args:
-            space_args["ranks"] = tuple(space_args["ranks"])
+        for key in ("ranks", "alpha_ratios", "target_sets", "dropout"):
+            if key in space_args:
+                space_args[key] = tuple(space_args[key])
         space = SearchSpace(**space_args)
         budget = StudyBudget(trials=job["budget"]["trials"], worker_seconds=job["budget"]["worker_seconds"])
 

@@ -88,6 +88,15 @@ class SearchSpace:
             raise _invalid(
                 "INVALID_SEARCH_SPACE", f"learning_rate range {self.learning_rate} is not in (0, 1]"
             )
+        if not 0 <= self.dropout[0] <= self.dropout[1] <= 1:
+            raise _invalid("INVALID_SEARCH_SPACE", f"dropout range {self.dropout} is not in [0, 1]")
+        unknown = set(self.target_sets) - set(TARGET_SETS)
+        if not self.target_sets or unknown or not self.ranks or not self.alpha_ratios:
+            raise _invalid(
+                "INVALID_SEARCH_SPACE",
+                f"ranks, alpha_ratios and target_sets need at least one choice; target sets are "
+                f"{sorted(TARGET_SETS)} (got {list(self.target_sets)})",
+            )
 
     @property
     def step_grid(self) -> tuple[int, int]:
