@@ -76,9 +76,7 @@ def trial_run(tmp_path: Path, kept: dict[int, Path] | None = None) -> TrialRun:
 
 def run_jobs(study: Any, run: TrialRun, n: int, worker_id: str = "w") -> list[Any]:
     """n trial jobs, one after the other, as a worker would get them from the queue."""
-    return [
-        run_one_trial(study, run, job_id=str(uuid.uuid4()), worker_id=worker_id) for _ in range(n)
-    ]
+    return [run_one_trial(study, run, job_id=str(uuid.uuid4()), worker_id=worker_id) for _ in range(n)]
 
 
 # --- the validation split never holds the gate's frozen suite -------------------------------------
@@ -265,7 +263,9 @@ def test_two_workers_run_trials_of_one_study_in_postgres_at_once(tmp_path: Path,
     name = "genesis-tiny-shared"
     with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
         futures = {
-            f"worker-{i}": pool.submit(_worker_process, postgres_url, name, str(tmp_path / f"w{i}"), f"worker-{i}")
+            f"worker-{i}": pool.submit(
+                _worker_process, postgres_url, name, str(tmp_path / f"w{i}"), f"worker-{i}"
+            )
             for i in (1, 2)
         }
         ran = {w: f.result(timeout=600) for w, f in futures.items()}

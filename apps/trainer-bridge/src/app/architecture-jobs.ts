@@ -99,6 +99,12 @@ export function architectureJobKind(config: BridgeConfig): JobKind<JobsArchitect
     maxAttempts: config.maxAttempts,
     deadlineMs: config.study.trialDeadlineMinutes * 60_000,
     deadlineCode: 'TRIAL_DEADLINE_EXCEEDED',
+    // Trials of one study end concurrently, and the study row and the cycle are what they meet on:
+    // every path locks the cycle first (as the monitor's sweeper and the cycle trigger do), then
+    // the job, then the study row, so none waits on another in a circle.
+    async lockOwner(m, job) {
+      if (job.cycle_id) await m.query(`SELECT 1 FROM improvement_cycles WHERE id = $1 FOR UPDATE`, [job.cycle_id]);
+    },
     ownerWaiting: cycleIsTraining,
     countOutcome(job, outcome) {
       if (outcome !== 'completed') countFailedTrial(job.model_id);
@@ -109,6 +115,14 @@ export function architectureJobKind(config: BridgeConfig): JobKind<JobsArchitect
       trialsRunning.set({ model_id: job.model_id }, 0);
     },
   };
+}
+
+/**
+ * The n-th trial job of a study (1-based, in the order the bridge queued them; not Optuna's trial
+ * number). Its retries keep the role and count their attempts, as an evaluation's runs do.
+ */
+export function trialRole(n: number): string {
+  return `trial-${n}`;
 }
 
 /** Trials of a study in flight at once: the request's budget, else this deployment's default. */
@@ -171,11 +185,12 @@ export async function queueArchitectureJob(
   });
   const first = Math.min(parallelismOf(study, config), study.budget.trials);
   const ids: string[] = [];
-  for (let i = 0; i < first; i++)
+  for (let i = 1; i <= first; i++)
     ids.push(
       await jobs.queue<JobsArchitectureV1>(m, ARCHITECTURE, {
         modelId: cycle.model_id,
         cycleId: cycle.id,
+        role: trialRole(i),
         cause,
         now,
         request,
@@ -189,7 +204,7 @@ export async function queueArchitectureJob(
   return ids[0]!;
 }
 
-/** The cycle's job of its kind: one training run, or one runner of its study. */
+/** The cycle's first job(s) of its kind: one training run, or the first trials of its study. */
 export async function queueCycleJob(
   jobs: JobLifecycle,
   m: EntityManager,

@@ -10,7 +10,7 @@ import type {
 import { transitionCycle } from '@genesis/cycles';
 import { JobLifecycle } from '@genesis/jobs';
 import { Log } from '@genesis/observability';
-import { ARCHITECTURE, parallelismOf } from './architecture-jobs';
+import { ARCHITECTURE, parallelismOf, trialRole } from './architecture-jobs';
 import { recordStudyFailure, recordStudyResult } from './record-study';
 import { bestValue, trialsRunning, trialsTotal, type StudyProgress } from './study-metrics';
 import { decideNextTrials } from './trial-budget';
@@ -147,10 +147,16 @@ export class StudyTrialsHandler {
       [study.cycle_id, ARCHITECTURE],
     );
     const template = first.request as JobsArchitectureV1;
-    for (let i = 0; i < count; i++)
+    // the cycle row is locked (the kind's lockOwner): no other trial counts the roles meanwhile
+    const [{ queued }] = await m.query(
+      `SELECT count(DISTINCT role)::int AS queued FROM jobs WHERE cycle_id = $1 AND kind = $2`,
+      [study.cycle_id, ARCHITECTURE],
+    );
+    for (let i = 1; i <= count; i++)
       await this.jobs.queue<JobsArchitectureV1>(m, ARCHITECTURE, {
         modelId: study.model_id,
         cycleId: study.cycle_id,
+        role: trialRole(queued + i),
         cause,
         request: ({ jobId, attempt, deadline }) => ({ ...template, job_id: jobId, attempt, deadline }),
       });

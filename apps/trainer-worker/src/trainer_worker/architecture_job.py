@@ -28,15 +28,15 @@ from .errors import Interrupted, JobFailure
 from .jobs import JobHandler, base_model_unavailable, check_deadline, check_local_base_model
 from .study import (
     SearchSpace,
+    Stopping,
     StudyBudget,
     TrialRun,
     enqueue_starts,
     open_study,
     run_one_trial,
     storage,
-    trial_summary,
-    Stopping,
     summarise,
+    trial_summary,
     validation_split,
 )
 from .train import ADAPTER_FILE, CONFIG_FILE, package_versions, sha256_file
