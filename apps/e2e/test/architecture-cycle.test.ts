@@ -193,15 +193,24 @@ describe(
           `SELECT id, status FROM jobs WHERE cycle_id = $1 AND kind = 'architecture' ORDER BY created_at`,
           [cycleId],
         );
-      await waitFor('two trial jobs in flight', async () => ((await trialJobs()).length >= 2 ? true : undefined), {
-        timeoutMs: 300_000,
-        intervalMs: 500,
-      });
+      await waitFor(
+        'two trial jobs in flight',
+        async () => ((await trialJobs()).length >= 2 ? true : undefined),
+        {
+          timeoutMs: 300_000,
+          intervalMs: 500,
+        },
+      );
       // Kill worker-b in the middle of its first trial (SIGKILL: no goodbye), then start it again
       // (a restarted pod). Its trial job comes back after the consumer's ack_wait and is run again.
       const killedJob = await waitFor(
         'worker-b to be in the middle of a trial',
         async () => {
+          // Optuna's tables appear with the first trial a worker opens
+          const [exists] = await stack.db.query<{ t: string | null }>(
+            `SELECT to_regclass('optuna.trial_user_attributes')::text AS t`,
+          );
+          if (!exists?.t) return undefined;
           const [row] = await stack.db.query<{ job_id: string }>(
             `SELECT j.value_json AS job_id FROM optuna.trial_user_attributes j
                JOIN optuna.trial_user_attributes w ON w.trial_id = j.trial_id AND w.key = 'worker_id'

@@ -79,7 +79,12 @@ export async function ensureStudy(
   const study = row as StudyRow;
   // a request's budget may leave a field out: this deployment's default fills it
   const asked: Partial<StudyRow['budget']> = study.budget;
-  study.budget = { trials: d.trials, worker_seconds: d.workerSeconds, ...asked };
+  study.budget = { trials: d.trials, worker_seconds: d.workerSeconds, parallelism: d.parallelism, ...asked };
+  // The row keeps the budget in force, which the bridge enforces trial by trial and the API shows.
+  await m.query(`UPDATE architecture_studies SET budget = $2 WHERE id = $1`, [
+    study.id,
+    JSON.stringify(study.budget),
+  ]);
   return study;
 }
 
@@ -103,7 +108,8 @@ export function architectureJobKind(config: BridgeConfig): JobKind<JobsArchitect
     // every path locks the cycle first (as the monitor's sweeper and the cycle trigger do), then
     // the job, then the study row, so none waits on another in a circle.
     async lockOwner(m, job) {
-      if (job.cycle_id) await m.query(`SELECT 1 FROM improvement_cycles WHERE id = $1 FOR UPDATE`, [job.cycle_id]);
+      if (job.cycle_id)
+        await m.query(`SELECT 1 FROM improvement_cycles WHERE id = $1 FOR UPDATE`, [job.cycle_id]);
     },
     ownerWaiting: cycleIsTraining,
     countOutcome(job, outcome) {
@@ -196,10 +202,10 @@ export async function queueArchitectureJob(
         request,
       }),
     );
-  await m.query(
-    `UPDATE architecture_studies SET progress = $2, updated_at = now() WHERE id = $1`,
-    [study.id, JSON.stringify(emptyProgress(parallelismOf(study, config), first))],
-  );
+  await m.query(`UPDATE architecture_studies SET progress = $2, updated_at = now() WHERE id = $1`, [
+    study.id,
+    JSON.stringify(emptyProgress(parallelismOf(study, config), first)),
+  ]);
   trialsRunning.set({ model_id: cycle.model_id }, first);
   return ids[0]!;
 }

@@ -4,10 +4,7 @@ import { counter, gauge, perModelSeries } from '@genesis/observability';
 export const TRIAL_STATES = ['complete', 'pruned', 'failed'] as const;
 
 export const trialsTotal = perModelSeries(
-  counter('genesis_study_trials_total', 'Architecture study trials by how they ended', [
-    'model_id',
-    'state',
-  ]),
+  counter('genesis_study_trials_total', 'Architecture study trials by how they ended', ['model_id', 'state']),
   { state: TRIAL_STATES },
 );
 

@@ -65,6 +65,10 @@ export class StudyTrialsHandler {
         [done.cycle_id],
       )) as StudyOfCycle[];
       if (!study) return;
+      // the budget in force (ensureStudy wrote it; a row from before it did gets the defaults)
+      const d = this.config.study;
+      const stored: Partial<StudyOfCycle['budget']> = study.budget;
+      study.budget = { trials: d.trials, worker_seconds: d.workerSeconds, ...stored };
       trialsTotal.inc({ model_id: study.model_id, state: r.trial.state });
       // The latest view of the study's storage: the one that has seen the most finished trials.
       await m.query(
@@ -204,7 +208,10 @@ export class StudyTrialsHandler {
         message: `study ${study.study_name} spent its budget without a complete trial (${JSON.stringify(summary.counts ?? {})}); every trial was pruned or failed`,
       };
       await recordStudyFailure(m, study.cycle_id, `${reason.code}: ${reason.message}`);
-      await transitionCycle(m, study.cycle_id, 'failed', { failure: reason, failedEventSource: 'trainer-bridge' });
+      await transitionCycle(m, study.cycle_id, 'failed', {
+        failure: reason,
+        failedEventSource: 'trainer-bridge',
+      });
       return;
     }
     const r = best.result;
