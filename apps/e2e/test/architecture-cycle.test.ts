@@ -249,13 +249,17 @@ describe(
       // both workers ran trials of the one study
       const ranBy = new Set(finished.map((t) => t['worker_id']));
       assert.ok(ranBy.has('worker-a') && ranBy.has('worker-b'), `trials ran by ${[...ranBy].join(', ')}`);
-      // the killed worker's trial failed, and its job ran a trial again: nothing lost
+      // the killed worker's trial failed, its job ran a trial again, and its configuration ran
+      // again (re-enqueued; whichever trial job asked next took it): nothing lost
       const ofKilledJob = trials.filter((t) => t['job_id'] === killedJob);
-      assert.ok(
-        ofKilledJob.some((t) => t['state'] === 'fail'),
-        `the killed trial is failed: ${JSON.stringify(ofKilledJob)}`,
-      );
+      const killed = ofKilledJob.find((t) => t['state'] === 'fail');
+      assert.ok(killed, `the killed trial is failed: ${JSON.stringify(ofKilledJob)}`);
       assert.equal(ofKilledJob.filter((t) => t['state'] === 'complete' || t['state'] === 'pruned').length, 1);
+      const rerun = finished.find((t) => t['rerun_of'] === killed['number']);
+      assert.ok(rerun, `the killed trial's configuration ran again: ${JSON.stringify(trials)}`);
+      assert.deepEqual(rerun['params'], killed['params']);
+      // TPE proposed: no two finished trials share a configuration (each trial job seeds its own sampler)
+      assert.equal(new Set(finished.map((t) => JSON.stringify(t['params']))).size, finished.length);
       const [killedRow] = await stack.db.query<{ status: string }>(`SELECT status FROM jobs WHERE id = $1`, [
         killedJob,
       ]);
@@ -271,10 +275,12 @@ describe(
       assert.equal(study['pruned'], trials.filter((t) => t['state'] === 'pruned').length);
       assert.ok(trials.filter((t) => t['state'] === 'pruned').every((t) => t['pruned_at_step'] > 0));
       assert.equal(study['counts']['pruned'], study['pruned']);
-      // the first trial is the worker's (bad) default configuration; the best is another one, far better
-      const baseline = trials.find((t) => t['number'] === 0)!;
-      assert.equal(baseline['params']['learning_rate'], BAD_LEARNING_RATE);
-      assert.notEqual(study['best']['trial'], 0);
+      // the first trial is the worker's (bad) default configuration (run again if it was the killed
+      // one); the best is another one, far better
+      assert.equal(trials.find((t) => t['number'] === 0)!['params']['learning_rate'], BAD_LEARNING_RATE);
+      const baseline = finished.find((t) => t['params']['learning_rate'] === BAD_LEARNING_RATE)!;
+      assert.ok(baseline, 'the baseline finished');
+      assert.notEqual(study['best']['trial'], baseline['number']);
       const baselineLoss = Math.min(...(Object.values(baseline['intermediate']) as number[]));
       assert.ok(study['best']['value'] < baselineLoss / 2, JSON.stringify(study['best']));
       assert.ok(study['validation']['validation_records'] > 0);

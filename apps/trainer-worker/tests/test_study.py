@@ -27,6 +27,7 @@ from trainer_worker.study import (
     run_one_trial,
     spent,
     storage,
+    suggest,
     summarise,
     validation_split,
 )
@@ -208,6 +209,20 @@ def test_a_redelivered_trial_job_answers_with_its_finished_trial_without_running
     assert first.user_attrs["job_id"] == "job-1" and first.user_attrs["worker_id"] == "w1"
 
 
+def test_each_trial_job_opening_the_study_afresh_proposes_its_own_configuration(tmp_path: Path) -> None:
+    store = storage(str(tmp_path / "fresh.db"))
+    run = trial_run(tmp_path)
+    proposed = []
+    for i in range(3):  # three trial jobs, each opening the study as a worker does
+        study = open_study(store, "fresh", seed=5, space=SPACE)
+        proposed.append(run_one_trial(study, run, job_id=f"job-{i}", worker_id="w").params)
+    assert len({tuple(sorted(p.items())) for p in proposed}) == 3, proposed
+    # and the same jobs on a new study, one at a time, propose the same again: reproducible
+    again = storage(str(tmp_path / "again.db"))
+    first = run_one_trial(open_study(again, "fresh", seed=5, space=SPACE), run, job_id="j", worker_id="w")
+    assert first.params == proposed[0]
+
+
 def test_a_trial_left_running_by_a_dead_worker_is_failed_and_its_job_runs_a_new_trial(
     tmp_path: Path,
 ) -> None:
@@ -218,13 +233,15 @@ def test_a_trial_left_running_by_a_dead_worker_is_failed_and_its_job_runs_a_new_
     # the worker that got job-7 first died mid-trial: its trial is RUNNING, tagged with the job id
     ghost = study.ask()
     ghost.set_user_attr("job_id", "job-7")
+    suggest(ghost, SPACE)  # it had sampled its configuration (the enqueued start) when it died
     rerun = run_one_trial(study, trial_run(tmp_path), job_id="job-7", worker_id="w2")
     states = {t.number: t.state for t in study.trials}
     assert states[ghost.number] == TrialState.FAIL
     assert rerun.number != ghost.number and rerun.state == TrialState.COMPLETE
     assert study.trials[ghost.number].user_attrs["failed_reason"].startswith("its worker died")
-    # the ghost took the enqueued configuration; it is not lost: TPE proposes afresh, the study goes on
-    assert rerun.user_attrs["job_id"] == "job-7"
+    # the same configuration runs again (the enqueued start is not lost), under the same job id
+    assert rerun.params == ghost.params and rerun.params["learning_rate"] == GOOD["learning_rate"]
+    assert rerun.user_attrs["job_id"] == "job-7" and rerun.user_attrs["rerun_of"] == ghost.number
 
 
 # --- the shared study in Postgres: parallel workers, resume ------------------------------------

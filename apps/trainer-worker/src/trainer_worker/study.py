@@ -308,10 +308,10 @@ def storage(url: str, *, heartbeat_s: int = 30) -> Any:
 
 
 def open_study(store: Any, name: str, *, seed: int, space: SearchSpace, startup_trials: int = 4) -> Any:
-    """Creates the study or joins it (several workers, or a restarted one)."""
+    """Creates the study or joins it (each trial job, on any worker)."""
     import optuna
 
-    return optuna.create_study(
+    study = optuna.create_study(
         storage=store,
         study_name=name,
         direction="minimize",
@@ -320,6 +320,13 @@ def open_study(store: Any, name: str, *, seed: int, space: SearchSpace, startup_
         # Compare at the same steps: warm-up one eval interval, then at every report.
         pruner=optuna.pruners.MedianPruner(n_startup_trials=2, n_warmup_steps=space.eval_every),
     )
+    # Each trial job opens the study afresh, so its sampler is new: seeded by the study's seed alone,
+    # every job would draw the same "random" startup configuration. Seeded by the study's seed and
+    # the trials it holds, each job draws its own, and a study run one trial at a time (parallelism
+    # 1) is reproducible.
+    held = len(study.get_trials(deepcopy=False))
+    study.sampler = optuna.samplers.TPESampler(seed=seed + held, n_startup_trials=startup_trials)
+    return study
 
 
 def enqueue_starts(study: Any, starts: Sequence[Mapping[str, Any]], space: SearchSpace) -> int:
@@ -446,7 +453,14 @@ def run_one_trial(study: Any, run: TrialRun, *, job_id: str, worker_id: str) -> 
         if t.state == TrialState.RUNNING:
             study._storage.set_trial_user_attr(t._trial_id, "failed_reason", "its worker died; re-run")
             study._storage.set_trial_state_values(t._trial_id, TrialState.FAIL)
+            # the same configuration again (the baseline stays in the study): what it sampled, or
+            # what was enqueued for it when it died before sampling
+            params = dict(t.params) or dict(t.system_attrs.get("fixed_params") or {})
+            if params:
+                study.enqueue_trial(params, user_attrs={"rerun_of": t.number})
     trial = study.ask()
+    # ask() takes the oldest waiting (enqueued) trial first; a re-run is the newest, so a study with
+    # warm starts still waiting runs them first and the re-run when its turn comes
     trial.set_user_attr("job_id", job_id)
     trial.set_user_attr("worker_id", worker_id)
     with _heartbeat(study, trial):
@@ -511,6 +525,7 @@ def trial_summary(t: Any) -> dict[str, Any]:
         "has_artifact": "artifact" in t.user_attrs,
         "worker_id": t.user_attrs.get("worker_id"),
         "job_id": t.user_attrs.get("job_id"),
+        "rerun_of": t.user_attrs.get("rerun_of"),
     }
 
 
