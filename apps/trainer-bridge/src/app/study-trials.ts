@@ -40,8 +40,9 @@ interface Tally {
  * row's progress and summary move on (so the API shows the study live), the next trials are queued
  * while the budget allows, and once it is spent and nothing is in flight the best complete trial's
  * adapter becomes the cycle's candidate through the same path as a training job's (model.trained
- * with the study's lineage → evaluator → the gate). Locks: the job (lifecycle), then the study row,
- * as the give-up path does; so two trials finishing at once decide one after the other.
+ * with the study's lineage → evaluator → the gate). Locks: the cycle (the kind's lockOwner), the job,
+ * then the study row, as the give-up path does; so two trials finishing at once decide one after
+ * the other. Metrics move once the transaction has committed (a rolled-back answer is redelivered).
  */
 @Injectable()
 export class StudyTrialsHandler {
@@ -55,21 +56,20 @@ export class StudyTrialsHandler {
 
   async finished(event: EventEnvelope<StudyTrialFinishedV1>): Promise<void> {
     const r = event.data;
-    await this.dataSource.transaction(async (m) => {
+    const seen = await this.dataSource.transaction(async (m) => {
       const done = await this.jobs.complete(m, r.job_id, r);
-      if (!done || done.kind !== ARCHITECTURE || !done.cycle_id) return; // a second answer: ignored
+      if (!done || done.kind !== ARCHITECTURE || !done.cycle_id) return undefined; // a second answer
       const [study] = (await m.query(
         `SELECT s.id, s.cycle_id, s.model_id, s.study_name, s.budget, c.status AS cycle_status
          FROM architecture_studies s JOIN improvement_cycles c ON c.id = s.cycle_id
          WHERE s.cycle_id = $1 FOR UPDATE OF s`,
         [done.cycle_id],
       )) as StudyOfCycle[];
-      if (!study) return;
+      if (!study) return undefined;
       // the budget in force (ensureStudy wrote it; a row from before it did gets the defaults)
       const d = this.config.study;
       const stored: Partial<StudyOfCycle['budget']> = study.budget;
       study.budget = { trials: d.trials, worker_seconds: d.workerSeconds, ...stored };
-      trialsTotal.inc({ model_id: study.model_id, state: r.trial.state });
       // The latest view of the study's storage: the one that has seen the most finished trials.
       await m.query(
         `UPDATE architecture_studies SET summary = $2::jsonb, updated_at = now()
@@ -89,8 +89,6 @@ export class StudyTrialsHandler {
       }
       const best = await this.bestTrial(m, study.cycle_id);
       await this.saveProgress(m, study, tally, parallelism, best, decision.stoppedBy);
-      trialsRunning.set({ model_id: study.model_id }, tally.running);
-      if (best) bestValue.set({ model_id: study.model_id }, best.value);
       this.log.info('study trial finished', {
         cycle_id: study.cycle_id,
         study: study.study_name,
@@ -103,7 +101,12 @@ export class StudyTrialsHandler {
         queued: decision.queue,
       });
       if (decision.finish) await this.finish(m, study, best, event);
+      return { modelId: study.model_id, running: tally.running, best: best?.value };
     });
+    if (!seen) return;
+    trialsTotal.inc({ model_id: seen.modelId, state: r.trial.state });
+    trialsRunning.set({ model_id: seen.modelId }, seen.running);
+    if (seen.best !== undefined) bestValue.set({ model_id: seen.modelId }, seen.best);
   }
 
   private async tally(m: EntityManager, cycleId: string): Promise<Tally> {

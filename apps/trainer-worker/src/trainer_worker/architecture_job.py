@@ -55,6 +55,13 @@ class ArchitectureJob(JobHandler):
     def consumer(self) -> str:
         return self.ctx.config.architecture_consumer
 
+    def _storage(self) -> Any:
+        """One RDB storage (one connection pool) for every trial job this worker runs, created by
+        the first: a storage per trial would leave a pool behind per trial."""
+        if getattr(self, "_study_storage", None) is None:
+            self._study_storage = storage(self.storage_url())
+        return self._study_storage
+
     def storage_url(self) -> str:
         """The shared study storage, or this worker's own SQLite file when none is configured."""
         configured = self.ctx.config.study_storage
@@ -133,7 +140,7 @@ class ArchitectureJob(JobHandler):
         worker_id = config.worker_id
 
         def one_trial() -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
-            study = open_study(storage(self.storage_url()), name, seed=base.seed, space=space)
+            study = open_study(self._storage(), name, seed=base.seed, space=space)
             enqueue_starts(study, starts, space)
             frozen = run_one_trial(study, run, job_id=job_id, worker_id=worker_id)
             return trial_summary(frozen), dict(frozen.user_attrs), summarise(study, budget)
