@@ -293,12 +293,11 @@ describe('architecture trials as jobs: fan-out, budget, progress, the best trial
     assert.equal(progress['parallelism'], 2);
 
     // the API shows the progress; the bridge's metrics count the trials
-    const view = await request<
-      Record<string, any>
-    > // eslint-disable-line @typescript-eslint/no-explicit-any
-    (gateway().baseUrl, `/api/v1/models/genesis/studies/${first[0]!.request.study.name}`, {
-      key: TEST_ADMIN_KEY,
-    });
+    const view = await request<{ progress: Record<string, unknown> }>(
+      gateway().baseUrl,
+      `/api/v1/models/genesis/studies/${first[0]!.request.study.name}`,
+      { key: TEST_ADMIN_KEY },
+    );
     assert.equal(view.status, 200, view.text);
     assert.equal(view.body['progress']['trials_finished'], 3);
     const metrics = await (await fetch(`${bridge().baseUrl}/metrics`)).text();

@@ -161,7 +161,8 @@ export async function queueArchitectureJob(
   const maxSteps = Math.min(d.maxSteps, config.maxSteps ?? d.maxSteps);
   const minSteps = Math.min(d.minSteps, maxSteps);
   const baseModel = await baseModelOf(m, config, cycle.model_id);
-  const { parallelism: _parallelism, ...budget } = study.budget;
+  // the worker reports spent / left against the trial and worker-second budget; parallelism is ours
+  const budget = { trials: study.budget.trials, worker_seconds: study.budget.worker_seconds };
   const request = (job: { jobId: string; attempt: number; deadline: string }): JobsArchitectureV1 => ({
     job_id: job.jobId,
     base_model: baseModel,
