@@ -255,6 +255,9 @@ export interface JobsArchitectureV1 {
     eval_every?: number;
     learning_rate?: [number, number];
     ranks?: number[];
+    alpha_ratios?: number[];
+    target_sets?: Array<'attention' | 'mlp' | 'all'>;
+    dropout?: [number, number];
   };
   /** The model's current training configuration: the first trial. */
   baseline?: Partial<LoraHyperparameters>;
@@ -611,4 +614,48 @@ export interface GateConstraintCheck {
 export interface ModelEvaluatedV1 {
   /** The constraints the gate judged the candidate by (absent: none in force). */
   constraints?: GateConstraintCheck[];
+}
+
+// --- architecture trials as jobs (ADR 0025, amended) ----------------------------------------------
+
+/**
+ * study.trial.finished: one trial of an architecture study ran to its end: the answer to one
+ * jobs.architecture job (a trial), and the study's progress on the bus. `artifact` / `trained` are
+ * present when the trial was the best finished one when it completed (its adapter was stored).
+ */
+export interface StudyTrialFinishedV1 {
+  job_id: string;
+  study: string;
+  worker_id: string;
+  trial: {
+    number: number;
+    state: 'complete' | 'pruned';
+    value: number | null;
+    params: Record<string, unknown>;
+    hyperparameters?: Record<string, unknown> | null;
+    intermediate?: Record<string, number>;
+    pruned_at_step?: number | null;
+    duration_seconds?: number | null;
+    worker_id?: string | null;
+  };
+  base_model: string;
+  seed: number;
+  dataset_sha256: string;
+  package_versions: Record<string, string>;
+  artifact?: TrainingCompletedV1['artifact'];
+  trained?: {
+    metrics: TrainingCompletedV1['metrics'];
+    hyperparameters: TrainingCompletedV1['hyperparameters'];
+    device?: string;
+  };
+  best: { number: number; value: number } | null;
+  budget: {
+    trials: number;
+    worker_seconds: number;
+    spent_trials: number;
+    spent_worker_seconds: number;
+    left_trials?: number;
+    left_worker_seconds?: number;
+  };
+  summary: StudySummary;
 }

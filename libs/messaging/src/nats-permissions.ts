@@ -133,6 +133,7 @@ export const NATS_USERS: readonly NatsUserSpec[] = [
       SUBJECTS.trainingProgress,
       SUBJECTS.trainingCompleted,
       SUBJECTS.trainingFailed,
+      SUBJECTS.studyTrialFinished,
       SUBJECTS.evaluationCompleted,
       SUBJECTS.evaluationFailed,
     ],

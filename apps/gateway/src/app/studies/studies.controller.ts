@@ -35,7 +35,7 @@ const STUDY_NAME = /^[a-zA-Z0-9_.:-]{1,200}$/;
 const STUDY_PRIORITY = 1;
 
 const STUDY_COLUMNS = `s.id, s.cycle_id, s.model_id, s.study_name, s.status, s.budget, s.search_space, s.baseline,
-  s.warm_start, s.requested_by, s.best_trial, s.best_value, s.best_hyperparameters, s.summary, s.failure,
+  s.warm_start, s.requested_by, s.best_trial, s.best_value, s.best_hyperparameters, s.summary, s.progress, s.failure,
   s.created_at, s.updated_at, c.status AS cycle_status, c.model_version,
   (t.study_id = s.id) AS adopted`;
 const STUDY_FROM = `FROM architecture_studies s JOIN improvement_cycles c ON c.id = s.cycle_id
