@@ -201,31 +201,38 @@ describe(
           intervalMs: 500,
         },
       );
-      // Kill worker-b in the middle of its first trial (SIGKILL: no goodbye), then start it again
-      // (a restarted pod). Its trial job comes back after the consumer's ack_wait and is run again.
-      const killedJob = await waitFor(
-        'worker-b to be in the middle of a trial',
+      // Kill the worker running trial 0 — the bad baseline — in the middle of it (SIGKILL: no
+      // goodbye), then start it again under its id (a restarted pod). Its trial job comes back after
+      // the consumer's ack_wait (60 s); the trial is failed and its configuration runs again. By
+      // then other trials have completed, so the median pruner stops the re-run baseline: the
+      // study shows a killed trial re-run, not lost, and a pruned trial, every run.
+      const killed = await waitFor(
+        'the baseline trial to be running',
         async () => {
           // Optuna's tables appear with the first trial a worker opens
           const [exists] = await stack.db.query<{ t: string | null }>(
             `SELECT to_regclass('optuna.trial_user_attributes')::text AS t`,
           );
           if (!exists?.t) return undefined;
-          const [row] = await stack.db.query<{ job_id: string }>(
-            `SELECT j.value_json AS job_id FROM optuna.trial_user_attributes j
-               JOIN optuna.trial_user_attributes w ON w.trial_id = j.trial_id AND w.key = 'worker_id'
-               JOIN optuna.trials t ON t.trial_id = j.trial_id
-              WHERE j.key = 'job_id' AND w.value_json = '"worker-b"' AND t.state = 'RUNNING'`,
+          const [row] = await stack.db.query<{ job_id: string; worker_id: string }>(
+            `SELECT j.value_json AS job_id, w.value_json AS worker_id FROM optuna.trials t
+               JOIN optuna.trial_user_attributes j ON j.trial_id = t.trial_id AND j.key = 'job_id'
+               JOIN optuna.trial_user_attributes w ON w.trial_id = t.trial_id AND w.key = 'worker_id'
+              WHERE t.number = 0 AND t.state = 'RUNNING'`,
           );
-          return row ? (JSON.parse(row.job_id) as string) : undefined;
+          return row
+            ? { job: JSON.parse(row.job_id) as string, worker: JSON.parse(row.worker_id) as string }
+            : undefined;
         },
         { timeoutMs: 300_000, intervalMs: 250 },
       ).catch(async (err: Error) => {
         throw new Error(`${err.message}\n${await diagnostics()}`);
       });
+      const killedJob = killed.job;
       await new Promise((r) => setTimeout(r, 2000));
-      await workers[1]!.stop('SIGKILL');
-      workers[1] = new WorkerProcess({ ...workerEnv, GENESIS_WORKER_ID: 'worker-b' }).start();
+      const index = killed.worker === 'worker-a' ? 0 : 1;
+      await workers[index]!.stop('SIGKILL');
+      workers[index] = new WorkerProcess({ ...workerEnv, GENESIS_WORKER_ID: killed.worker }).start();
 
       const cycle = await cycleEnds(cycleId);
       assert.equal(cycle.kind, 'architecture');
@@ -252,12 +259,14 @@ describe(
       // the killed worker's trial failed, its job ran a trial again, and its configuration ran
       // again (re-enqueued; whichever trial job asked next took it): nothing lost
       const ofKilledJob = trials.filter((t) => t['job_id'] === killedJob);
-      const killed = ofKilledJob.find((t) => t['state'] === 'fail');
-      assert.ok(killed, `the killed trial is failed: ${JSON.stringify(ofKilledJob)}`);
+      const dead = ofKilledJob.find((t) => t['state'] === 'fail');
+      assert.ok(dead, `the killed trial is failed: ${JSON.stringify(ofKilledJob)}`);
+      assert.equal(dead['number'], 0);
       assert.equal(ofKilledJob.filter((t) => t['state'] === 'complete' || t['state'] === 'pruned').length, 1);
-      const rerun = finished.find((t) => t['rerun_of'] === killed['number']);
+      const rerun = finished.find((t) => t['rerun_of'] === dead['number']);
       assert.ok(rerun, `the killed trial's configuration ran again: ${JSON.stringify(trials)}`);
-      assert.deepEqual(rerun['params'], killed['params']);
+      assert.equal(rerun['params']['learning_rate'], BAD_LEARNING_RATE);
+      assert.equal(rerun['state'], 'pruned', 'the re-run bad baseline is worse than the median: pruned');
       // TPE proposed: no two finished trials share a configuration (each trial job seeds its own sampler)
       assert.equal(new Set(finished.map((t) => JSON.stringify(t['params']))).size, finished.length);
       const [killedRow] = await stack.db.query<{ status: string }>(`SELECT status FROM jobs WHERE id = $1`, [
@@ -275,9 +284,8 @@ describe(
       assert.equal(study['pruned'], trials.filter((t) => t['state'] === 'pruned').length);
       assert.ok(trials.filter((t) => t['state'] === 'pruned').every((t) => t['pruned_at_step'] > 0));
       assert.equal(study['counts']['pruned'], study['pruned']);
-      // the first trial is the worker's (bad) default configuration (run again if it was the killed
-      // one); the best is another one, far better
-      assert.equal(trials.find((t) => t['number'] === 0)!['params']['learning_rate'], BAD_LEARNING_RATE);
+      // the first trial is the worker's (bad) default configuration (killed, and run again); the
+      // best is another one, far better
       const baseline = finished.find((t) => t['params']['learning_rate'] === BAD_LEARNING_RATE)!;
       assert.ok(baseline, 'the baseline finished');
       assert.notEqual(study['best']['trial'], baseline['number']);
