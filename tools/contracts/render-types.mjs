@@ -68,7 +68,8 @@ export async function renderTypes() {
       unknownAny: true,
       // minItems/maxItems stay with the validator: tuples of every allowed length help nobody.
       ignoreMinAndMaxItems: true,
-      strictIndexSignatures: true,
+      // As Record<string, T> reads everywhere else here (no noUncheckedIndexedAccess).
+      strictIndexSignatures: false,
       format: false,
       // $refs are local (#/definitions/...); nothing is fetched.
       $refOptions: { resolve: { external: false } },

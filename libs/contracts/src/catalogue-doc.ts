@@ -4,11 +4,17 @@ import { durableName, streamOf } from './subjects';
 /** Where the rendered table lives, relative to the repository root. */
 export const SUBJECTS_DOC_PATH = 'docs/subjects.md';
 
-/** The schema of a stored or broadcast subject's `data`, by convention; requests have none yet. */
-export function schemaPathOf(route: SubjectRoute): string | undefined {
-  if (route.delivery === 'request') return undefined;
+/** The schema of a subject's `data` (a request's: of what is asked), by convention. */
+export function schemaPathOf(route: SubjectRoute): string {
+  if (route.delivery === 'request')
+    return `libs/contracts/schemas/requests/${route.subject}.request.v1.schema.json`;
   const dir = route.delivery === 'broadcast' ? 'messages' : 'events';
   return `libs/contracts/schemas/${dir}/${route.subject}.v1.schema.json`;
+}
+
+/** A request's answer schema, beside its request's. */
+export function replySchemaPathOf(route: SubjectRoute): string | undefined {
+  return route.delivery === 'request' ? schemaPathOf(route).replace('.request.', '.reply.') : undefined;
 }
 
 function consumersCell(route: SubjectRoute): string {
@@ -24,6 +30,7 @@ function consumersCell(route: SubjectRoute): string {
 export function renderSubjectsDoc(): string {
   const rows = CATALOGUE.map((r) => {
     const schema = schemaPathOf(r);
+    const reply = replySchemaPathOf(r);
     const where = r.delivery === 'event' || r.delivery === 'job' ? `\`${streamOf(r.subject)}\`` : 'core NATS';
     return [
       `\`${r.subject}\``,
@@ -31,7 +38,7 @@ export function renderSubjectsDoc(): string {
       where,
       r.producers.join(', '),
       consumersCell(r),
-      schema ? `[v1](../${schema})` : '—',
+      reply ? `[v1](../${schema}), [reply](../${reply})` : `[v1](../${schema})`,
       r.purpose,
     ];
   });

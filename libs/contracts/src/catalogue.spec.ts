@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { CATALOGUE, SERVICES, consumedBy, producedBy, routeOf, type Delivery } from './catalogue';
-import { SUBJECTS_DOC_PATH, renderSubjectsDoc, schemaPathOf } from './catalogue-doc';
+import { SUBJECTS_DOC_PATH, renderSubjectsDoc, replySchemaPathOf, schemaPathOf } from './catalogue-doc';
 import { BROADCASTS, REQUESTS, STREAMS, SUBJECTS, streamOf } from './subjects';
 
 const REPO = join(__dirname, '..', '..', '..', '..');
@@ -117,10 +117,11 @@ describe('the subject catalogue (ADR 0026)', () => {
     }
   });
 
-  it('points at a schema that exists for every stored or broadcast subject', () => {
+  it("points at a schema that exists for every subject (and a request's reply)", () => {
     for (const r of CATALOGUE) {
-      const schema = schemaPathOf(r);
-      if (schema) assert.ok(existsSync(join(REPO, schema)), `${r.subject}: ${schema} is missing`);
+      for (const schema of [schemaPathOf(r), replySchemaPathOf(r)].filter((x) => x !== undefined)) {
+        assert.ok(existsSync(join(REPO, schema)), `${r.subject}: ${schema} is missing`);
+      }
     }
   });
 

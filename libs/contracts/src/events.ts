@@ -141,6 +141,16 @@ export type EngineIterationRequestedV1 = G.EngineIterationRequestedV1;
 /** workers.heartbeat (core NATS, not stored; ADR 0023): a worker's capacity and memory. */
 export type WorkerHeartbeatV1 = G.WorkersHeartbeatV1;
 
+/**
+ * The embedder's core request/reply (schemas/requests; ADR 0018, 0020): what is asked, and the answer
+ * or an error (`*_BAD_REQUEST`: the request's fault, never retried).
+ */
+export type EmbeddingsComputeRequestV1 = G.EmbeddingsComputeRequestV1;
+export type EmbeddingsComputeReplyV1 = G.EmbeddingsComputeReplyV1;
+export type EmbeddingsClusterRequestV1 = G.EmbeddingsClusterRequestV1;
+export type EmbeddingsClusterReplyV1 = G.EmbeddingsClusterReplyV1;
+export type RequestErrorReply = Extract<G.EmbeddingsComputeReplyV1, { error: unknown }>;
+
 /** The artifacts a job reads or writes (schemas/artifacts): a snapshot's line, a suite's item. */
 export type DatasetRecordV1 = G.DatasetRecordV1;
 export type EvalItemV1 = G.EvalItemV1;

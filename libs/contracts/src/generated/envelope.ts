@@ -21,6 +21,6 @@ export interface Envelope {
   correlation_id: string;
   causation_id: string;
   data: {
-    [k: string]: unknown | undefined;
+    [k: string]: unknown;
   };
 }

@@ -33,3 +33,7 @@ export type { TrainingCompletedV1 } from './events/training.completed.v1';
 export type { TrainingFailedV1 } from './events/training.failed.v1';
 export type { TrainingProgressV1 } from './events/training.progress.v1';
 export type { WorkersHeartbeatV1 } from './messages/workers.heartbeat.v1';
+export type { EmbeddingsClusterReplyV1 } from './requests/embeddings.cluster.reply.v1';
+export type { EmbeddingsClusterRequestV1 } from './requests/embeddings.cluster.request.v1';
+export type { EmbeddingsComputeReplyV1 } from './requests/embeddings.compute.reply.v1';
+export type { EmbeddingsComputeRequestV1 } from './requests/embeddings.compute.request.v1';

@@ -29,6 +29,6 @@ export interface LearningInput {
    */
   produced_by?: string;
   metadata?: {
-    [k: string]: string | number | boolean | null | undefined;
+    [k: string]: string | number | boolean | null;
   };
 }

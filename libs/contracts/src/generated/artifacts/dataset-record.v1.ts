@@ -6,7 +6,7 @@
  * The worker trains on prompt = instruction + context (+ model_output), target = correction; prompt tokens are masked out of the loss. At least one of instruction/context must be present.
  */
 export type DatasetRecordV1 = {
-  [k: string]: unknown | undefined;
+  [k: string]: unknown;
 } & {
   learning_id?: string;
   kind?: 'correction' | 'pattern' | 'error_fix';
@@ -19,5 +19,5 @@ export type DatasetRecordV1 = {
    * true for a replay item from an earlier snapshot.
    */
   replay?: boolean;
-  [k: string]: unknown | undefined;
+  [k: string]: unknown;
 };

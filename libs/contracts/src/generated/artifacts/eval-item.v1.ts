@@ -8,11 +8,11 @@
 export type EvalItemV1 = (
   | {
       instruction: unknown;
-      [k: string]: unknown | undefined;
+      [k: string]: unknown;
     }
   | {
       context: unknown;
-      [k: string]: unknown | undefined;
+      [k: string]: unknown;
     }
 ) & {
   item_id: string;
@@ -25,5 +25,5 @@ export type EvalItemV1 = (
   model_output?: string;
   correction: string;
   tests?: string;
-  [k: string]: unknown | undefined;
+  [k: string]: unknown;
 };

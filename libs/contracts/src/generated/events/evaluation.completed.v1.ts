@@ -24,7 +24,7 @@ export interface EvaluationCompletedV1 {
   duration_seconds?: number;
   device?: string;
   package_versions?: {
-    [k: string]: string | undefined;
+    [k: string]: string;
   };
 }
 /**

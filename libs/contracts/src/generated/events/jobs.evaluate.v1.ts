@@ -20,7 +20,7 @@ export interface JobsEvaluateV1 {
       key: string;
       config_key: string;
       sha256: string;
-      [k: string]: unknown | undefined;
+      [k: string]: unknown;
     };
   };
   suite: {

@@ -15,7 +15,7 @@ export interface LearningCapturedV1 {
   tests?: string;
   produced_by?: string;
   metadata?: {
-    [k: string]: string | number | boolean | null | undefined;
+    [k: string]: string | number | boolean | null;
   };
   received_at: string;
   api_key_id?: string;

@@ -21,13 +21,13 @@ export interface ModelTrainedV1 {
     sha256: string;
     size_bytes: number;
     format: string;
-    [k: string]: unknown | undefined;
+    [k: string]: unknown;
   };
   metrics: {
-    [k: string]: unknown | undefined;
+    [k: string]: unknown;
   };
   hyperparameters: {
-    [k: string]: unknown | undefined;
+    [k: string]: unknown;
   };
   seed: number;
   /**

@@ -19,12 +19,12 @@ export interface TaskCancelledV1 {
     measured_delta?: number | null;
     primary_metric?: string | null;
     metrics?: {
-      [k: string]: unknown | undefined;
+      [k: string]: unknown;
     } | null;
     execution_seconds: number;
     model_version?: string | null;
     failure_reason?: string | null;
-    [k: string]: unknown | undefined;
+    [k: string]: unknown;
   };
   at: string;
 }

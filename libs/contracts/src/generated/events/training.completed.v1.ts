@@ -59,7 +59,7 @@ export interface TrainingCompletedV1 {
   dataset_sha256: string;
   device?: string;
   package_versions: {
-    [k: string]: string | undefined;
+    [k: string]: string;
   };
   /**
    * Present when the adapter comes from an architecture study: its lineage and summary.
@@ -75,7 +75,7 @@ export interface TrainingCompletedV1 {
      * Trials (params, values, states, intermediate validation losses), counts by state, budget spent, best, parameter importance.
      */
     summary: {
-      [k: string]: unknown | undefined;
+      [k: string]: unknown;
     };
   };
 }
