@@ -62,4 +62,37 @@ describe('docker-compose.yml', () => {
     assert.ok((weaviate['volumes'] as string[]).some((v) => v.startsWith('weaviate-data:')));
     assert.ok(weaviate['healthcheck']);
   });
+
+  it('the embedder serves its health port and is health-checked on it', () => {
+    const embedder = (compose.services as Record<string, Record<string, unknown>>)['embedder']!;
+    const port = (embedder['environment'] as Record<string, string>)['GENESIS_EMBEDDER_PORT'];
+    assert.match(port ?? '', /^\d+$/, 'no GENESIS_EMBEDDER_PORT: the embedder serves no HTTP at all');
+    const test = (embedder['healthcheck'] as { test?: string[] } | undefined)?.test ?? [];
+    assert.ok(test.join(' ').includes(`127.0.0.1:${port}/health/ready`), `healthcheck ${test.join(' ')}`);
+  });
+
+  it('the worker reads its study storage URL from a file, as npm start gives it (ADR 0025)', () => {
+    const full = compose as unknown as {
+      services: Record<
+        string,
+        { environment: Record<string, string>; configs?: { source: string; target: string }[] }
+      >;
+      configs: Record<string, { content?: string }>;
+    };
+    const worker = full.services['trainer-worker']!;
+    const file = worker.environment['GENESIS_STUDY_STORAGE_FILE'];
+    const mounted = (worker.configs ?? []).find((c) => c.target === file);
+    assert.ok(mounted, `GENESIS_STUDY_STORAGE_FILE=${file} is not a mounted config`);
+    // the same database as the services (compose interpolates the default)
+    assert.match(
+      full.configs[mounted.source]?.content ?? '',
+      /^\$\{GENESIS_STUDY_STORAGE_URL:-postgresql\+psycopg2:\/\/genesis:genesis@postgres:5432\/genesis\}$/,
+    );
+    for (const [name, value] of Object.entries(worker.environment))
+      assert.doesNotMatch(
+        String(value),
+        /postgres(ql)?(\+\w+)?:\/\//,
+        `${name}: a database URL in the environment`,
+      );
+  });
 });

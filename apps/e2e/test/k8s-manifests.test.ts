@@ -10,7 +10,6 @@ import { trustedProxiesProblem } from '@genesis/config';
 import { STREAMS, SUBJECTS, durableName } from '@genesis/contracts';
 import { CONSUMER_CONFIGS } from '@genesis/messaging';
 import {
-  NATS_USERS,
   checkImages,
   checkIngress,
   checkNatsCredentials,
@@ -25,6 +24,9 @@ import {
   checkWorkerSandbox,
   checkSetupPhase,
   checkWorkerEgress,
+  checkStudyStorage,
+  checkNatsHelmValues,
+  POSTGRES,
   checkVectorIndex,
   egressAllows,
   ingressAdmits,
@@ -136,6 +138,17 @@ describe('deploy/k8s', () => {
 
       it('the worker gets what its sandbox needs: files for secrets, bwrap mode, the bwrap seccomp profile', () => {
         assert.deepEqual(checkWorkerSandbox(overlay(name)), []);
+      });
+
+      it('the worker keeps its studies in Postgres: the URL as a file, its egress NATS and Postgres only', () => {
+        const objects = overlay(name);
+        assert.deepEqual(checkStudyStorage(objects), []);
+        assert.deepEqual(checkWorkerEgress(objects), []);
+        const labels = workloads(objects).find((w) => w.name === 'trainer-worker')!.template.metadata!
+          .labels as Record<string, string>;
+        assert.ok(egressAllows(objects, labels, 5432, POSTGRES), 'the worker cannot reach Postgres');
+        assert.ok(ingressAdmits(objects, POSTGRES, 5432, labels), 'Postgres does not admit the worker');
+        assert.ok(!egressAllows(objects, labels, 6379, { 'app.kubernetes.io/name': 'redis' }), 'Redis');
       });
 
       it('NetworkPolicies deny by default, select every pod, and open only what is needed', () => {
@@ -357,8 +370,44 @@ describe('deploy/k8s', () => {
       assert.equal(values.config.jetstream.fileStore.enabled, true);
       assert.equal(values.config.jetstream.fileStore.pvc.enabled, true);
       assert.match(values.container.image.tag, /^2\.(1[2-9]|[2-9]\d)\.\d+/);
-      const keys = Object.values(values.container.env).flatMap((e) => e.valueFrom?.secretKeyRef?.key ?? []);
-      assert.deepEqual(keys.sort(), NATS_USERS.map((u) => `${u}-password`).sort());
+    });
+
+    // The chart gets the users and passwords from the generated deploy/nats/helm-values.yaml layered
+    // after this file: the same Secret and keys as the pods, the variables auth.conf reads.
+    const valuesFile = (path: string) =>
+      parse(readFileSync(join(REPO, path), 'utf8')) as Record<string, unknown>;
+    it('with deploy/nats/helm-values.yaml gives nats-server the pods’ passwords under auth.conf’s names', () => {
+      assert.deepEqual(
+        checkNatsHelmValues(
+          valuesFile('deploy/k8s/nats/values.yaml'),
+          valuesFile('deploy/nats/helm-values.yaml'),
+        ),
+        [],
+      );
+      const readme = readFileSync(join(REPO, 'deploy', 'k8s', 'README.md'), 'utf8');
+      assert.match(
+        readme,
+        /helm upgrade --install nats [^\n]*(\\\n[^\n]*)*-f deploy\/k8s\/nats\/values\.yaml -f deploy\/nats\/helm-values\.yaml/,
+        'the README installs the chart without the generated values',
+      );
+    });
+
+    it('a second naming of the passwords, or another Secret, is caught', () => {
+      const base = valuesFile('deploy/k8s/nats/values.yaml') as {
+        container: { env: Record<string, unknown> };
+      };
+      base.container.env['GATEWAY_PASSWORD'] = {
+        valueFrom: { secretKeyRef: { name: 'genesis-nats-credentials', key: 'gateway-password' } },
+      };
+      const generated = valuesFile('deploy/nats/helm-values.yaml') as {
+        container: { env: Record<string, { valueFrom: { secretKeyRef: { name: string } } }> };
+      };
+      generated.container.env['NATS_OPS_PASSWORD']!.valueFrom.secretKeyRef.name = 'genesis-nats';
+      assert.deepEqual(checkNatsHelmValues(base, generated), [
+        'container.env.NATS_OPS_PASSWORD is not genesis-nats-credentials/ops-password',
+        'container.env.GATEWAY_PASSWORD: a password variable that auth.conf does not read',
+      ]);
+      assert.ok(checkNatsHelmValues(base, {}).includes('config.merge does not include auth.conf'));
     });
   });
 
@@ -471,6 +520,55 @@ describe('deploy/k8s', () => {
         problems.join('\n'),
       );
       assert.equal(checkWorkerEgress(objects).length, 1);
+    });
+
+    it('a worker egress to everything, or past Postgres, or without Postgres, is caught', () => {
+      const objects = prod();
+      const workerPolicy = find(objects, 'NetworkPolicy', 'trainer-worker') as K8sObject & {
+        spec: { egress: Array<{ to?: unknown[]; ports?: Array<{ port: number }> }> };
+      };
+      const postgres = workerPolicy.spec.egress.find((r) => r.ports?.[0]?.port === 5432)!;
+      postgres.ports!.push({ port: 6379 });
+      workerPolicy.spec.egress.push({});
+      assert.deepEqual(
+        checkWorkerEgress(objects).map((p) => p.replace(/ \(.*/, '')),
+        [
+          'NetworkPolicy/trainer-worker: lets trainer-worker reach more than NATS and Postgres and DNS',
+          'NetworkPolicy/trainer-worker: lets trainer-worker reach more than NATS and Postgres and DNS',
+          'trainer-worker cannot reach Postgres',
+        ],
+      );
+      workerPolicy.spec.egress = workerPolicy.spec.egress.filter((r) => r !== postgres && r.to);
+      assert.deepEqual(checkWorkerEgress(objects), ['trainer-worker cannot reach Postgres']);
+      // the embedder may not follow the worker to Postgres
+      const embedderPolicy = find(objects, 'NetworkPolicy', 'embedder') as typeof workerPolicy;
+      embedderPolicy.spec.egress.push(postgres);
+      assert.equal(checkWorkerEgress(objects, 'embedder').length, 1);
+    });
+
+    it('the study storage URL in the worker’s environment, or not from its Secret, is caught', () => {
+      const objects = prod();
+      const worker = container(objects, 'trainer-worker');
+      worker.env = worker.env!.filter((e) => e.name !== 'GENESIS_STUDY_STORAGE_FILE');
+      worker.env.push({
+        name: 'GENESIS_STUDY_STORAGE',
+        value: 'postgresql+psycopg2://genesis_study:hunter2@postgresql:5432/genesis',
+      });
+      worker.env.push({
+        name: 'STUDY_URL',
+        valueFrom: { secretKeyRef: { name: 'genesis-study-storage', key: 'url' } },
+      });
+      assert.deepEqual(checkStudyStorage(objects), [
+        'trainer-worker/trainer-worker: no GENESIS_STUDY_STORAGE_FILE (studies would stay in the pod)',
+        'trainer-worker/trainer-worker: a database URL in the environment (GENESIS_STUDY_STORAGE)',
+        'trainer-worker/trainer-worker: the study storage URL in the environment (STUDY_URL)',
+      ]);
+      const fixed = prod();
+      container(fixed, 'trainer-worker').env!.find((e) => e.name === 'GENESIS_STUDY_STORAGE_FILE')!.value =
+        '/var/run/secrets/genesis/nats/password';
+      assert.deepEqual(checkStudyStorage(fixed), [
+        'trainer-worker/trainer-worker: GENESIS_STUDY_STORAGE_FILE is not a file from genesis-study-storage/url',
+      ]);
     });
 
     it('an Ingress to another Service, or to /metrics, is caught', () => {

@@ -20,7 +20,16 @@ import {
   type DashboardPanel,
 } from './observability-files';
 
-const APPS = ['gateway', 'learner', 'monitor', 'trainer-bridge', 'evaluator', 'deployer', 'trainer-worker'];
+const APPS = [
+  'gateway',
+  'learner',
+  'monitor',
+  'trainer-bridge',
+  'evaluator',
+  'deployer',
+  'trainer-worker',
+  'embedder',
+];
 const PORT_VARS: Record<string, string> = {
   gateway: 'GENESIS_GATEWAY_PORT',
   learner: 'GENESIS_LEARNER_PORT',
@@ -29,6 +38,7 @@ const PORT_VARS: Record<string, string> = {
   evaluator: 'GENESIS_EVALUATOR_PORT',
   deployer: 'GENESIS_DEPLOYER_PORT',
   'trainer-worker': 'GENESIS_WORKER_METRICS_PORT',
+  embedder: 'GENESIS_EMBEDDER_PORT',
 };
 const DS_VARIABLE = 'DS_PROMETHEUS';
 const DS_REF = { type: 'prometheus', uid: `\${${DS_VARIABLE}}` };

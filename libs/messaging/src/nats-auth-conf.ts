@@ -9,8 +9,14 @@ import {
 /** Where the rendered files live, relative to the repository root. */
 export const AUTH_CONF_PATH = 'deploy/nats/auth.conf';
 export const HELM_VALUES_PATH = 'deploy/nats/helm-values.yaml';
-/** The Kubernetes Secret with every user's password, keyed by its NATS_<USER>_PASSWORD variable. */
-export const NATS_PASSWORDS_SECRET = 'genesis-nats';
+/**
+ * The Kubernetes Secret with every user's password, keyed `<user>-password`: the one the Genesis
+ * pods read their own password from (deploy/k8s/README.md), so the servers and the clients cannot
+ * disagree. nats-server gets each key as the NATS_<USER>_PASSWORD variable auth.conf names.
+ */
+export const NATS_PASSWORDS_SECRET = 'genesis-nats-credentials';
+/** The key of NATS_PASSWORDS_SECRET that holds `user`'s password. */
+export const natsPasswordKey = (user: string): string => `${user}-password`;
 
 /**
  * deploy/nats/auth.conf, rendered from NATS_USERS: a table of the users for people, then the
@@ -118,10 +124,11 @@ export function renderHelmValues(users: readonly NatsUserSpec[] = NATS_USERS): s
     '#   helm upgrade --install nats nats/nats -f <your values> -f deploy/nats/helm-values.yaml',
     '# (kustomize `helmCharts`: additionalValuesFiles). They include auth.conf (one user per Genesis',
     "# process, docs/adr/0006-nats-permissions.md) in the chart's server config and give nats-server",
-    `# every user's password from the Secret \`${NATS_PASSWORDS_SECRET}\`, keyed NATS_<USER>_PASSWORD, e.g.`,
-    `#   kubectl create secret generic ${NATS_PASSWORDS_SECRET} --from-env-file=.genesis/nats/credentials.env`,
-    '# Each Genesis pod gets its own key of that Secret as NATS_PASSWORD (its user: its service name,',
-    '# `ops` for the provisioning Job, `trainer-worker` for the worker).',
+    `# every user's password from the Secret \`${NATS_PASSWORDS_SECRET}\` (key <user>-password) as the`,
+    '# variable NATS_<USER>_PASSWORD that auth.conf reads. Each Genesis pod gets its own key of that',
+    '# Secret as NATS_PASSWORD (its user: its service name, `ops` for the provisioning Job,',
+    '# `trainer-worker` for the worker); deploy/k8s/README.md creates it. With deploy/k8s:',
+    '#   helm upgrade --install nats nats/nats -f deploy/k8s/nats/values.yaml -f deploy/nats/helm-values.yaml',
     'config:',
     '  merge:',
     '    $include: auth.conf',
@@ -143,7 +150,7 @@ export function renderHelmValues(users: readonly NatsUserSpec[] = NATS_USERS): s
       '      valueFrom:',
       '        secretKeyRef:',
       `          name: ${NATS_PASSWORDS_SECRET}`,
-      `          key: ${variable}`,
+      `          key: ${natsPasswordKey(user)}`,
     );
   }
   out.push('');

@@ -5,7 +5,10 @@ export interface RebuildReport {
   store: string;
   /** Vectors written to the index (accepted learnings with a stored embedding). */
   indexed: number;
-  /** Accepted learnings without an embedding yet (the learner embeds them as it catches up). */
+  /**
+   * Accepted learnings without an embedding yet (the learner embeds them as it catches up); those
+   * the embedder refused (learning_embedding_failures) never will, and are not counted.
+   */
   missing_vectors: number;
   by_model: Record<string, number>;
   took_ms: number;
@@ -52,7 +55,8 @@ export async function rebuildIndex(
   }
   const [{ n }] = await db.query(
     `SELECT count(*)::int AS n FROM learnings l
-      WHERE l.status = 'accepted' AND NOT EXISTS (SELECT 1 FROM learning_vectors v WHERE v.learning_id = l.id)`,
+      WHERE l.status = 'accepted' AND NOT EXISTS (SELECT 1 FROM learning_vectors v WHERE v.learning_id = l.id)
+        AND NOT EXISTS (SELECT 1 FROM learning_embedding_failures f WHERE f.learning_id = l.id)`,
   );
   return { store: index.kind, indexed, missing_vectors: n, by_model: byModel, took_ms: Date.now() - started };
 }

@@ -309,26 +309,81 @@ export function checkNetworkPolicies(objects: K8sObject[]): string[] {
   return problems;
 }
 
-/** The worker talks to NATS and DNS only. */
+/** Pod labels of Postgres (the Bitnami chart's, deploy/k8s/README.md). */
+export const POSTGRES = { 'app.kubernetes.io/name': 'postgresql' };
+
+/** A peer a worker may reach: pods with these labels, on this port, and nothing else in the rule. */
+export interface EgressPeer {
+  name: string;
+  labels: Record<string, string>;
+  port: number;
+}
+const NATS_PEER: EgressPeer = { name: 'NATS', labels: NATS_SERVER, port: 4222 };
+const POSTGRES_PEER: EgressPeer = { name: 'Postgres', labels: POSTGRES, port: 5432 };
+/**
+ * Exactly where each worker may go besides DNS: the trainer worker runs generated code, so NATS and
+ * (for Optuna's study storage, ADR 0025) Postgres; the embedder NATS only.
+ */
+export const WORKER_EGRESS: Record<string, EgressPeer[]> = {
+  'trainer-worker': [NATS_PEER, POSTGRES_PEER],
+  embedder: [NATS_PEER],
+};
+
+/** The worker reaches exactly its WORKER_EGRESS peers, and DNS. */
 export function checkWorkerEgress(objects: K8sObject[], worker = 'trainer-worker'): string[] {
   const w = workloads(objects).find((x) => x.name === worker);
   if (!w) return [`no ${worker} workload`];
+  const allowed = WORKER_EGRESS[worker] ?? [NATS_PEER];
+  const names = allowed.map((a) => a.name).join(' and ');
   const problems: string[] = [];
-  let nats = false;
+  const reached = new Set<string>();
   for (const r of rulesFor(objects, podLabels(w), 'egress')) {
     const dnsOnly = r.ports.length > 0 && r.ports.every((p) => p.port === 53);
-    const natsOnly =
-      r.ports.length > 0 &&
-      r.ports.every((p) => p.port === 4222) &&
-      r.peers.length > 0 &&
-      r.peers.every((p) => !p.namespaceSelector && !p.ipBlock && selects(p.podSelector, NATS_SERVER));
-    nats ||= natsOnly;
-    if (!dnsOnly && !natsOnly)
+    const peer = allowed.find(
+      (a) =>
+        r.ports.length > 0 &&
+        r.ports.every((p) => p.port === a.port) &&
+        r.peers.length > 0 &&
+        r.peers.every((p) => !p.namespaceSelector && !p.ipBlock && selects(p.podSelector, a.labels)),
+    );
+    if (peer) reached.add(peer.name);
+    if (!dnsOnly && !peer)
       problems.push(
-        `NetworkPolicy/${r.policy}: lets ${worker} reach more than NATS and DNS (${JSON.stringify(r)})`,
+        `NetworkPolicy/${r.policy}: lets ${worker} reach more than ${names} and DNS (${JSON.stringify(r)})`,
       );
   }
-  if (!nats) problems.push(`${worker} cannot reach NATS`);
+  for (const a of allowed) if (!reached.has(a.name)) problems.push(`${worker} cannot reach ${a.name}`);
+  return problems;
+}
+
+/** The Secret with the trainer worker's study storage URL (its own Postgres role, ADR 0025). */
+export const STUDY_STORAGE = { name: 'genesis-study-storage', key: 'url' };
+
+/**
+ * The trainer worker reads Optuna's study storage URL from a file (GENESIS_STUDY_STORAGE_FILE)
+ * mounted from genesis-study-storage: the URL holds a password, and the worker runs generated code,
+ * so no database URL may be in its environment, whether as a value or from any Secret.
+ */
+export function checkStudyStorage(objects: K8sObject[]): string[] {
+  const worker = workloads(objects).find((w) => w.name === 'trainer-worker');
+  if (!worker) return ['trainer-worker: no Deployment'];
+  const problems: string[] = [];
+  for (const c of worker.template.spec.containers) {
+    const where = `trainer-worker/${c.name}`;
+    const file = (c.env ?? []).find((e) => e.name === 'GENESIS_STUDY_STORAGE_FILE');
+    const ref = file?.value ? secretFileRef(worker.template.spec, c, file.value) : undefined;
+    if (!file) problems.push(`${where}: no GENESIS_STUDY_STORAGE_FILE (studies would stay in the pod)`);
+    else if (ref?.name !== STUDY_STORAGE.name || ref.key !== STUDY_STORAGE.key)
+      problems.push(
+        `${where}: GENESIS_STUDY_STORAGE_FILE is not a file from ${STUDY_STORAGE.name}/${STUDY_STORAGE.key}`,
+      );
+    for (const e of c.env ?? []) {
+      if (/\b(postgres(ql)?|sqlite)(\+\w+)?:\/\//i.test(e.value ?? ''))
+        problems.push(`${where}: a database URL in the environment (${e.name})`);
+      if (e.valueFrom?.secretKeyRef?.name === STUDY_STORAGE.name)
+        problems.push(`${where}: the study storage URL in the environment (${e.name})`);
+    }
+  }
   return problems;
 }
 
@@ -569,5 +624,52 @@ export function checkVectorIndex(objects: K8sObject[]): string[] {
       }
     }
   }
+  return problems;
+}
+
+// --- the NATS chart's values (deploy/k8s/nats/values.yaml + deploy/nats/helm-values.yaml) ------
+
+type Values = Record<string, unknown>;
+const isMap = (v: unknown): v is Values => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Helm's merge of values files: maps merge key by key, anything else the later file replaces. */
+export function mergeValues(...files: Values[]): Values {
+  const merge = (a: Values, b: Values): Values => {
+    const out: Values = { ...a };
+    for (const [k, v] of Object.entries(b)) out[k] = isMap(out[k]) && isMap(v) ? merge(out[k], v) : v;
+    return out;
+  };
+  return files.reduce((acc, f) => merge(acc, f), {});
+}
+
+/**
+ * The chart, given both values files in the README's order, includes auth.conf, and hands
+ * nats-server every NATS_<USER>_PASSWORD that auth.conf reads from the key `<user>-password` of
+ * genesis-nats-credentials — the key the Genesis pods read their own password from — and no
+ * password variable that auth.conf does not read (a second naming would be a second Secret).
+ */
+export function checkNatsHelmValues(base: Values, generated: Values): string[] {
+  const problems: string[] = [];
+  const merged = mergeValues(base, generated) as {
+    config?: { merge?: Record<string, unknown> };
+    configMap?: { merge?: { data?: Record<string, string> } };
+    container?: { env?: Record<string, { valueFrom?: { secretKeyRef?: { name?: string; key?: string } } }> };
+  };
+  if (merged.config?.merge?.['$include'] !== 'auth.conf')
+    problems.push('config.merge does not include auth.conf');
+  const authConf = merged.configMap?.merge?.data?.['auth.conf'] ?? '';
+  if (!authConf) problems.push('no auth.conf in configMap.merge.data');
+  const read = new Set([...authConf.matchAll(/password:\s*\$(\w+)/g)].map((m) => m[1]!));
+  const env = merged.container?.env ?? {};
+  for (const user of NATS_USERS) {
+    const variable = `NATS_${user.toUpperCase().replace(/-/g, '_')}_PASSWORD`;
+    if (!read.has(variable)) problems.push(`auth.conf does not read ${variable}`);
+    const ref = env[variable]?.valueFrom?.secretKeyRef;
+    if (ref?.name !== NATS_CREDENTIALS || ref.key !== `${user}-password`)
+      problems.push(`container.env.${variable} is not ${NATS_CREDENTIALS}/${user}-password`);
+  }
+  for (const [name, e] of Object.entries(env))
+    if (e?.valueFrom?.secretKeyRef && !read.has(name))
+      problems.push(`container.env.${name}: a password variable that auth.conf does not read`);
   return problems;
 }

@@ -271,7 +271,13 @@ def storage(url: str, *, heartbeat_s: int = 30) -> Any:
         engine = sqlalchemy.create_engine(url)
         try:
             with engine.begin() as conn:
-                conn.execute(sqlalchemy.text(f"CREATE SCHEMA IF NOT EXISTS {STUDY_SCHEMA}"))
+                # Looked up first: a deployment's role may use `optuna` but not create schemas, and
+                # Postgres checks that right even when the schema exists (deploy/k8s/postgres).
+                found = conn.execute(
+                    sqlalchemy.text("SELECT 1 FROM pg_namespace WHERE nspname = :s"), {"s": STUDY_SCHEMA}
+                ).first()
+                if found is None:
+                    conn.execute(sqlalchemy.text(f"CREATE SCHEMA IF NOT EXISTS {STUDY_SCHEMA}"))
         except sqlalchemy.exc.IntegrityError:
             pass  # created by a worker racing this one
         finally:

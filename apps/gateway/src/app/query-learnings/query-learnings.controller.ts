@@ -36,7 +36,17 @@ export class QueryLearningsController {
         `no stored learning with id ${id} (a learning appears here once the learner has stored it)`,
       );
     }
-    return learningView(found);
+    // Why the learning is not in the vector index, when the embedder refused it (ADR 0018).
+    const [failure]: { code: string; reason: string; failed_at: Date }[] = await this.dataSource.query(
+      `SELECT code, reason, failed_at FROM learning_embedding_failures WHERE learning_id = $1`,
+      [id],
+    );
+    return {
+      ...learningView(found),
+      embedding_failure: failure
+        ? { code: failure.code, reason: failure.reason, failed_at: failure.failed_at.toISOString() }
+        : null,
+    };
   }
 
   /** Newest first, filtered, keyset-paginated. */

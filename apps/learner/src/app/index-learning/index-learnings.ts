@@ -1,13 +1,23 @@
 import type { DataSource } from 'typeorm';
 import { counter, type Log } from '@genesis/observability';
-import { PermanentError } from '@genesis/messaging';
-import { EmbeddingRefused, type EmbeddingClient, type VectorIndex } from '@genesis/vectors';
+import { EmbeddingRefused, type EmbeddingClient, type Embeddings, type VectorIndex } from '@genesis/vectors';
 import { decideNearDuplicate } from './near-duplicate';
 
 const indexed = counter('genesis_learnings_indexed_total', 'Learnings embedded and indexed, by outcome', [
   'outcome',
 ]);
-for (const outcome of ['original', 'near_duplicate', 'not_accepted', 'no_text']) indexed.inc({ outcome }, 0);
+for (const outcome of ['original', 'near_duplicate', 'not_accepted', 'no_text', 'embedding_failed'])
+  indexed.inc({ outcome }, 0);
+
+/** Why a learning can never be embedded as it is (learning_embedding_failures, ADR 0018). */
+export interface EmbeddingFailure {
+  code: string;
+  reason: string;
+}
+/** The embedder refused the learning's text (e.g. blank to the embedder although not to us). */
+export const EMBEDDING_REFUSED = 'EMBEDDING_BAD_REQUEST';
+/** Context and correction are both blank: there is nothing to embed. */
+export const EMBEDDING_NO_TEXT = 'EMBEDDING_NO_TEXT';
 /** Neighbours asked of the index per learning (near-duplicates are decided among them). */
 const NEIGHBOURS = 10;
 
@@ -40,7 +50,11 @@ export class IndexLearnings {
     private readonly log: Log,
   ) {}
 
-  async run(ids: readonly string[]): Promise<void> {
+  /**
+   * Embeds, keeps and indexes the learnings; returns those the embedder refused (recorded in
+   * learning_embedding_failures, so they leave the index lag), for the caller to dead-letter.
+   */
+  async run(ids: readonly string[]): Promise<Map<string, EmbeddingFailure>> {
     const rows: Row[] = await this.db.query(
       `SELECT l.id, l.model_id, l.context, l.correction, l.status, l.stored_at, v.vector
          FROM learnings l LEFT JOIN learning_vectors v ON v.learning_id = l.id
@@ -49,41 +63,107 @@ export class IndexLearnings {
     );
     const gone = ids.filter((id) => !rows.some((r) => r.id === id));
     if (gone.length > 0) await this.index.remove(gone); // deleted (forgotten) since it was stored
-    await this.embedMissing(rows);
+    const refused = await this.embedMissing(rows);
     const byModel = new Map<string, Row[]>();
     for (const row of rows) byModel.set(row.model_id, [...(byModel.get(row.model_id) ?? []), row]);
     for (const [model, group] of byModel) await this.withModelLock(model, () => this.decide(group));
+    return refused;
   }
 
-  private async embedMissing(rows: Row[]): Promise<void> {
+  private async embedMissing(rows: Row[]): Promise<Map<string, EmbeddingFailure>> {
     const missing = rows.filter((r) => r.vector === null && r.status === 'accepted');
     const withText = missing.filter((r) => (r.context ?? '').trim() || (r.correction ?? '').trim());
-    for (const r of missing) if (!withText.includes(r)) indexed.inc({ outcome: 'no_text' });
-    if (withText.length === 0) return;
-    const embeddings = await this.embedder.learnings(withText).catch((err: unknown) => {
-      // A refused batch can never succeed as it is: dead-lettered with the reason (not retried forever).
-      throw err instanceof EmbeddingRefused ? new PermanentError(err.code, err.message) : err;
-    });
-    if (embeddings.vectors.length !== withText.length) {
-      throw new Error(
-        `the embedder returned ${embeddings.vectors.length} vectors for ${withText.length} learnings`,
+    const failures = new Map<Row, EmbeddingFailure>();
+    for (const r of missing) {
+      if (withText.includes(r)) continue;
+      indexed.inc({ outcome: 'no_text' });
+      failures.set(r, {
+        code: EMBEDDING_NO_TEXT,
+        reason: 'nothing to embed: the context and the correction are blank',
+      });
+    }
+    const { embedded, refused } = await this.embedEach(withText);
+    for (const [r, failure] of refused) {
+      failures.set(r, failure);
+      indexed.inc({ outcome: 'embedding_failed' });
+      this.log.warn('the embedder refuses this learning; it stays out of the index', {
+        learning_id: r.id,
+        model_id: r.model_id,
+        reason: failure.reason,
+      });
+    }
+    if (embedded.length > 0) {
+      await this.db.query(
+        `INSERT INTO learning_vectors (learning_id, model_id, embedding_model, embedding_version, dimensions, vector)
+         SELECT r.id, r.model_id, r.embedding_model, r.embedding_version, r.dimensions, decode(r.vector, 'base64')
+           FROM json_to_recordset($1::json)
+             AS r(id uuid, model_id text, embedding_model text, embedding_version text, dimensions int, vector text)
+         ON CONFLICT (learning_id) DO NOTHING`,
+        [
+          JSON.stringify(
+            embedded.map(({ row, with: e }) => ({
+              id: row.id,
+              model_id: row.model_id,
+              embedding_model: e.model,
+              embedding_version: e.version,
+              dimensions: e.dimensions,
+              vector: row.vector!.toString('base64'),
+            })),
+          ),
+        ],
+      );
+      // Embedded after all (a rescan changed the text, or the embedder changed): no failure any more.
+      await this.db.query(`DELETE FROM learning_embedding_failures WHERE learning_id = ANY($1::uuid[])`, [
+        embedded.map((e) => e.row.id),
+      ]);
+    }
+    if (failures.size > 0) {
+      // Never embeddable as it is: recorded with the reason, which takes it out of the index lag
+      // (index-lag.ts) and shows it in the learning's view, instead of lagging forever.
+      await this.db.query(
+        `INSERT INTO learning_embedding_failures (learning_id, model_id, code, reason)
+         SELECT r.id, r.model_id, r.code, r.reason
+           FROM json_to_recordset($1::json) AS r(id uuid, model_id text, code text, reason text)
+         ON CONFLICT (learning_id) DO UPDATE
+           SET code = EXCLUDED.code, reason = EXCLUDED.reason, failed_at = now()`,
+        [JSON.stringify([...failures].map(([r, f]) => ({ id: r.id, model_id: r.model_id, ...f })))],
       );
     }
-    withText.forEach((r, i) => (r.vector = Buffer.from(Float32Array.from(embeddings.vectors[i]!).buffer)));
-    await this.db.query(
-      `INSERT INTO learning_vectors (learning_id, model_id, embedding_model, embedding_version, dimensions, vector)
-       SELECT r.id, r.model_id, $2, $3, $4, decode(r.vector, 'base64')
-         FROM json_to_recordset($1::json) AS r(id uuid, model_id text, vector text)
-       ON CONFLICT (learning_id) DO NOTHING`,
-      [
-        JSON.stringify(
-          withText.map((r) => ({ id: r.id, model_id: r.model_id, vector: r.vector!.toString('base64') })),
-        ),
-        embeddings.model,
-        embeddings.version,
-        embeddings.dimensions,
-      ],
-    );
+    return new Map([...refused].map(([r, f]) => [r.id, f]));
+  }
+
+  /**
+   * One request for the batch; when the embedder refuses it, one request per learning, so that
+   * one learning it can never take does not fail the others of its batch with it.
+   */
+  private async embedEach(
+    rows: Row[],
+  ): Promise<{ embedded: { row: Row; with: Embeddings }[]; refused: Map<Row, EmbeddingFailure> }> {
+    const embedded: { row: Row; with: Embeddings }[] = [];
+    const refused = new Map<Row, EmbeddingFailure>();
+    if (rows.length === 0) return { embedded, refused };
+    const attempt = async (group: Row[]): Promise<boolean> => {
+      let result: Embeddings;
+      try {
+        result = await this.embedder.learnings(group);
+      } catch (err) {
+        if (!(err instanceof EmbeddingRefused)) throw err; // no answer: transient, redelivered later
+        if (group.length === 1) refused.set(group[0]!, { code: EMBEDDING_REFUSED, reason: err.message });
+        return false;
+      }
+      if (result.vectors.length !== group.length) {
+        throw new Error(
+          `the embedder returned ${result.vectors.length} vectors for ${group.length} learnings`,
+        );
+      }
+      group.forEach((r, i) => {
+        r.vector = Buffer.from(Float32Array.from(result.vectors[i]!).buffer);
+        embedded.push({ row: r, with: result });
+      });
+      return true;
+    };
+    if (!(await attempt(rows)) && rows.length > 1) for (const r of rows) await attempt([r]);
+    return { embedded, refused };
   }
 
   private async decide(rows: Row[]): Promise<void> {

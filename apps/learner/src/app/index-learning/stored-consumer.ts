@@ -13,12 +13,12 @@ import {
   type LearningRescannedV1,
   type LearningStoredV1,
 } from '@genesis/contracts';
-import { ConsumerRunner, EventPublisher, NatsClient } from '@genesis/messaging';
+import { ConsumerRunner, EventPublisher, NatsClient, PermanentError } from '@genesis/messaging';
 import { Log } from '@genesis/observability';
 import { EmbeddingClient, createVectorIndex, type VectorIndex } from '@genesis/vectors';
 import { LEARNER_CONFIG, type LearnerConfig } from '../learner.config';
 import { MicroBatcher } from '../store-learning/micro-batcher';
-import { IndexLearnings } from './index-learnings';
+import { IndexLearnings, type EmbeddingFailure } from './index-learnings';
 import { IndexLag, VectorIndexReadiness } from './index-lag';
 
 /** Learnings handed to the indexer at once when a rescan or forget job's changes are replayed. */
@@ -58,11 +58,12 @@ export class StoredConsumer implements OnApplicationBootstrap, BeforeApplication
       settings.nearDuplicateSimilarity,
       log.child('index'),
     );
-    // One embedding request per batch of stored learnings (the embedder encodes them together).
-    const batcher = new MicroBatcher<string, void>(
+    // One embedding request per batch of stored learnings (the embedder encodes them together);
+    // each learning gets back whether the embedder refused it.
+    const batcher = new MicroBatcher<string, EmbeddingFailure | undefined>(
       async (ids) => {
-        await work.run(ids);
-        return ids.map(() => undefined);
+        const refused = await work.run(ids);
+        return ids.map((id) => refused.get(id));
       },
       settings.indexBatchSize,
       50,
@@ -72,7 +73,12 @@ export class StoredConsumer implements OnApplicationBootstrap, BeforeApplication
       durable: durableName('learner', SUBJECTS.learningStored),
       concurrency: settings.indexBatchSize,
       handler: async (event) => {
-        await batcher.submit((event as EventEnvelope<LearningStoredV1>).data.learning_id);
+        const id = (event as EventEnvelope<LearningStoredV1>).data.learning_id;
+        const refused = await batcher.submit(id);
+        // Recorded as never embeddable (out of the index lag, in the learning's view); the dead
+        // letter says why, and replaying it retries once the text or the embedder has changed.
+        if (refused)
+          throw new PermanentError(refused.code, `learning ${id} cannot be embedded: ${refused.reason}`);
       },
     });
     this.rescanned = new ConsumerRunner(nats, publisher, log, {
@@ -85,6 +91,8 @@ export class StoredConsumer implements OnApplicationBootstrap, BeforeApplication
           `SELECT learning_id FROM learning_rescan_changes WHERE rescan_id = $1 ORDER BY learning_id`,
           [rescanId],
         );
+        // A learning the embedder refuses is recorded (learning_embedding_failures), not a reason
+        // to dead-letter the whole job's changes.
         for (let i = 0; i < rows.length; i += RESCAN_BATCH)
           await work.run(rows.slice(i, i + RESCAN_BATCH).map((r) => r.learning_id));
       },
