@@ -27,6 +27,7 @@ from trainer_worker.study import (
     run_one_trial,
     spent,
     storage,
+    study_lock,
     suggest,
     summarise,
     validation_split,
@@ -268,8 +269,10 @@ def postgres_url() -> Any:
 def _worker_process(postgres_url: str, name: str, work_dir: str, worker_id: str) -> list[int]:
     """One worker process taking two trial jobs of the study (a process, as in a deployment: one
     process trains one trial at a time; torch's model loading is not made for threads)."""
-    study = open_study(storage(postgres_url), name, seed=1, space=SPACE)
-    enqueue_starts(study, [GOOD], SPACE)  # both enqueue; skip_if_exists keeps one
+    store = storage(postgres_url)
+    with study_lock(store, name):  # both enqueue at once; the lock and skip_if_exists keep one
+        study = open_study(store, name, seed=1, space=SPACE)
+        enqueue_starts(study, [GOOD], SPACE)
     return [t.number for t in run_jobs(study, trial_run(Path(work_dir)), 2, worker_id=worker_id)]
 
 

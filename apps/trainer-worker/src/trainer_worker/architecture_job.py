@@ -35,6 +35,7 @@ from .study import (
     open_study,
     run_one_trial,
     storage,
+    study_lock,
     summarise,
     trial_summary,
     validation_split,
@@ -140,8 +141,10 @@ class ArchitectureJob(JobHandler):
         worker_id = config.worker_id
 
         def one_trial() -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
-            study = open_study(self._storage(), name, seed=base.seed, space=space)
-            enqueue_starts(study, starts, space)
+            store = self._storage()
+            with study_lock(store, name):
+                study = open_study(store, name, seed=base.seed, space=space)
+                enqueue_starts(study, starts, space)
             frozen = run_one_trial(study, run, job_id=job_id, worker_id=worker_id)
             return trial_summary(frozen), dict(frozen.user_attrs), summarise(study, budget)
 

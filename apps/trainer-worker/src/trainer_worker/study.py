@@ -24,7 +24,8 @@ import math
 import re
 import time
 import warnings
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -333,6 +334,30 @@ def open_study(store: Any, name: str, *, seed: int, space: SearchSpace, startup_
     held = len(study.get_trials(deepcopy=False))
     study.sampler = optuna.samplers.TPESampler(seed=seed + held, n_startup_trials=startup_trials)
     return study
+
+
+@contextmanager
+def study_lock(store: Any, name: str) -> Iterator[None]:
+    """Serialises opening a study and enqueuing its starts across workers (a Postgres advisory lock
+    on the study's name). The first trial jobs of a study start together, and skip_if_exists alone
+    lets two of them each enqueue the baseline before seeing the other's. A no-op on SQLite (one
+    worker)."""
+    import sqlalchemy
+
+    engine = getattr(store, "engine", None)
+    if engine is None or engine.dialect.name != "postgresql":
+        yield
+        return
+    with engine.connect() as conn:
+        key = sqlalchemy.text("SELECT pg_advisory_lock(hashtext(:n))")
+        conn.execute(key, {"n": f"genesis-study:{name}"})
+        try:
+            yield
+        finally:
+            conn.execute(
+                sqlalchemy.text("SELECT pg_advisory_unlock(hashtext(:n))"), {"n": f"genesis-study:{name}"}
+            )
+            conn.commit()
 
 
 def enqueue_starts(study: Any, starts: Sequence[Mapping[str, Any]], space: SearchSpace) -> int:
