@@ -162,6 +162,67 @@ describe('the genesis CLI against a real gateway and learner', () => {
     });
   });
 
+  describe('tasks', () => {
+    it('adds, lists and cancels a custom task; usage mistakes exit 2 before anything is sent', async () => {
+      const added = await genesis([
+        'tasks',
+        'add',
+        '--model-id',
+        'cli-tasks',
+        '--kind',
+        'training',
+        '--priority',
+        '2.5',
+        '--reason',
+        'new suite',
+      ]);
+      expectExit(added, 0);
+      const id = /^queued training task ([0-9a-f-]{36}) for cli-tasks at priority 2.5$/m.exec(
+        added.stdout,
+      )?.[1];
+      assert.ok(id, added.stdout);
+      const twice = await genesis(['tasks', 'add', '--model-id', 'cli-tasks']);
+      expectExit(twice, 1);
+      assert.match(
+        twice.stderr,
+        new RegExp(`TASK_ALREADY_ACTIVE: cli-tasks already has a queued training task: ${id}`),
+      );
+      const list = await genesis(['tasks', '--model-id', 'cli-tasks']);
+      expectExit(list, 0);
+      assert.match(list.stdout, new RegExp(`^${id}\\s+cli-tasks\\s+training\\s+queued\\s+2.5\\s`, 'm'));
+      for (const [args, message] of [
+        [['--priority', ''], /--priority must be a number/],
+        [['--priority', '0x10'], /--priority must be a number/],
+        [
+          ['--target', '[0.9]'],
+          /--target must be key=value pairs \(accuracy=0\.8,gain=0\.02\) or a JSON object/,
+        ],
+        [
+          ['--constraints', '{bad'],
+          /--constraints must be key=value pairs \(latency_target_ms=200\) or a JSON object/,
+        ],
+        [['--model', 'cli-tasks'], /Unknown option '--model'; did you mean --model-id\?/],
+      ] as const) {
+        const r = await genesis(['tasks', 'add', '--kind', 'architecture', ...args]);
+        expectExit(r, 2);
+        assert.match(r.stderr, message);
+      }
+      const [{ n }] = await stack.db.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM improvement_tasks WHERE kind = 'architecture'`,
+      );
+      assert.equal(n, 0, 'nothing was sent for the usage mistakes');
+      const cancelled = await genesis(['tasks', 'cancel', id]);
+      expectExit(cancelled, 0);
+      assert.match(cancelled.stdout, new RegExp(`^cancelled training task ${id} of cli-tasks$`, 'm'));
+      const again = await genesis(['tasks', 'cancel', id]);
+      expectExit(again, 1);
+      assert.match(
+        again.stderr,
+        /TASK_NOT_QUEUED: task .* has already ended \(cancelled\); only a queued task can be cancelled/,
+      );
+    });
+  });
+
   describe('learnings add', () => {
     it('captures a learning, and with --wait reports what the learner did', async () => {
       const r = await genesis([
@@ -627,6 +688,27 @@ describe('the genesis CLI against a real gateway and learner', () => {
       const machine = json(await genesis(['status', '--model-id', MODEL, '--json']));
       assert.deepEqual(Object.keys(machine).sort(), STATUS_FIELDS, 'the spec document is unchanged');
       assert.equal(machine['training_runs'], 0);
+    });
+
+    it('shows escape sequences stored in a family as text, never sends them to the terminal', async () => {
+      // Clear the screen, set the window title, overwrite the line, reverse the text that follows.
+      const hostile = 'tiny\u001b[2J\u001b]0;pwned\u0007\rX\u202eedoc';
+      await stack.db.query(
+        `INSERT INTO model_families (id, base_model, registered_by) VALUES ('escaped', $1, 'test')`,
+        [hostile],
+      );
+      const r = await genesis(['models', 'families']);
+      expectExit(r, 0);
+      assert.ok(
+        // eslint-disable-next-line no-control-regex -- no control character may reach the terminal
+        !/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e]/.test(r.stdout),
+        JSON.stringify(r.stdout),
+      );
+      assert.match(r.stdout, /^escaped\s+tiny\\u001b\[2J\\u001b\]0;pwned\\u0007\\u000dX\\u202eedoc\s/m);
+      // --json keeps the value exactly (JSON escapes it).
+      const machine = json(await genesis(['models', 'families', '--json']));
+      const row = (machine['items'] as { id: string; base_model: string }[]).find((f) => f.id === 'escaped');
+      assert.equal(row?.base_model, hostile);
     });
   });
 });

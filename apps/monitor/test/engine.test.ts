@@ -187,7 +187,7 @@ describe('engine: priorities, concurrency, heartbeats, loop control, crash, hist
       kind: 'training',
       priority: 5,
       target_metrics: { accuracy: 0.92 },
-      constraints: { max_minutes: 60 },
+      constraints: { latency_target_ms: 500 },
       reason: 'new customer suite',
     });
     assert.equal(custom.status, 201, custom.text);

@@ -1,13 +1,13 @@
 """The architecture kind's study logic (trainer_worker.study), on the tiny model, CPU only.
 
+One trial per job (ADR 0025): run_one_trial asks, trains and tells one trial tagged with its job id.
 Optuna's storage is a SQLite file here, and the test database of `npm test` (DATABASE_URL) for the
-shared-study tests: two workers on one study share its budget, and a restarted one resumes it.
+shared-study tests: two workers run trials of one study at once, and a dead worker's trial is re-run.
 """
 
 from __future__ import annotations
 
 import os
-import threading
 import uuid
 from pathlib import Path
 from typing import Any
@@ -24,9 +24,10 @@ from trainer_worker.study import (
     enqueue_starts,
     hyperparameters_to_params,
     open_study,
-    run_trials,
+    run_one_trial,
     spent,
     storage,
+    suggest,
     summarise,
     validation_split,
 )
@@ -72,6 +73,11 @@ def trial_run(tmp_path: Path, kept: dict[int, Path] | None = None) -> TrialRun:
         work_dir=tmp_path / "trials",
         keep_adapter=keep,
     )
+
+
+def run_jobs(study: Any, run: TrialRun, n: int, worker_id: str = "w") -> list[Any]:
+    """n trial jobs, one after the other, as a worker would get them from the queue."""
+    return [run_one_trial(study, run, job_id=str(uuid.uuid4()), worker_id=worker_id) for _ in range(n)]
 
 
 # --- the validation split never holds the gate's frozen suite -------------------------------------
@@ -156,10 +162,10 @@ def test_a_study_finds_a_configuration_better_than_a_bad_baseline_prunes_and_kee
     enqueue_starts(study, [GOOD, {**GOOD, "lora_r": 8}, BAD], SPACE)
     kept: dict[int, Path] = {}
     budget = StudyBudget(trials=4, worker_seconds=600)
-    ran = run_trials(study, trial_run(tmp_path, kept), budget)
+    ran = run_jobs(study, trial_run(tmp_path, kept), 4)
     summary = summarise(study, budget)
 
-    assert ran == 4 and summary["budget"]["spent_trials"] == 4
+    assert [t.number for t in ran] == [0, 1, 2, 3] and summary["budget"]["spent_trials"] == 4
     by_number = {t["number"]: t for t in summary["trials"]}
     assert by_number[2]["params"]["learning_rate"] == 1e-6
     assert by_number[2]["state"] == "pruned" and by_number[2]["pruned_at_step"] == 10
@@ -183,19 +189,59 @@ def test_importance_with_fewer_than_two_complete_trials_says_why_there_is_none(t
     study = open_study(storage(str(tmp_path / "one.db")), "one", seed=1, space=SPACE)
     enqueue_starts(study, [GOOD], SPACE)
     budget = StudyBudget(trials=1, worker_seconds=600)
-    run_trials(study, trial_run(tmp_path), budget)
+    run_jobs(study, trial_run(tmp_path), 1)
     summary = summarise(study, budget)
     assert summary["counts"]["complete"] == 1
     assert summary["importance"]["values"] is None
     assert "at least 2" in summary["importance"]["reason"]
 
 
-def test_the_worker_seconds_budget_stops_the_study(tmp_path: Path) -> None:
-    study = open_study(storage(str(tmp_path / "secs.db")), "secs", seed=1, space=SPACE)
-    budget = StudyBudget(trials=50, worker_seconds=0.001)  # spent by the first trial
-    assert run_trials(study, trial_run(tmp_path), budget) == 1
-    trials, seconds = spent(study)
-    assert trials == 1 and seconds > 0.001
+def test_a_redelivered_trial_job_answers_with_its_finished_trial_without_running_another(
+    tmp_path: Path,
+) -> None:
+    study = open_study(storage(str(tmp_path / "again.db")), "again", seed=1, space=SPACE)
+    enqueue_starts(study, [GOOD], SPACE)
+    run = trial_run(tmp_path)
+    first = run_one_trial(study, run, job_id="job-1", worker_id="w1")
+    again = run_one_trial(study, run, job_id="job-1", worker_id="w2")
+    assert again.number == first.number and again.value == first.value
+    assert len(study.trials) == 1
+    assert first.user_attrs["job_id"] == "job-1" and first.user_attrs["worker_id"] == "w1"
+
+
+def test_each_trial_job_opening_the_study_afresh_proposes_its_own_configuration(tmp_path: Path) -> None:
+    store = storage(str(tmp_path / "fresh.db"))
+    run = trial_run(tmp_path)
+    proposed = []
+    for i in range(3):  # three trial jobs, each opening the study as a worker does
+        study = open_study(store, "fresh", seed=5, space=SPACE)
+        proposed.append(run_one_trial(study, run, job_id=f"job-{i}", worker_id="w").params)
+    assert len({tuple(sorted(p.items())) for p in proposed}) == 3, proposed
+    # and the same jobs on a new study, one at a time, propose the same again: reproducible
+    again = storage(str(tmp_path / "again.db"))
+    first = run_one_trial(open_study(again, "fresh", seed=5, space=SPACE), run, job_id="j", worker_id="w")
+    assert first.params == proposed[0]
+
+
+def test_a_trial_left_running_by_a_dead_worker_is_failed_and_its_job_runs_a_new_trial(
+    tmp_path: Path,
+) -> None:
+    from optuna.trial import TrialState
+
+    study = open_study(storage(str(tmp_path / "dead.db")), "dead", seed=1, space=SPACE)
+    enqueue_starts(study, [GOOD], SPACE)
+    # the worker that got job-7 first died mid-trial: its trial is RUNNING, tagged with the job id
+    ghost = study.ask()
+    ghost.set_user_attr("job_id", "job-7")
+    suggest(ghost, SPACE)  # it had sampled its configuration (the enqueued start) when it died
+    rerun = run_one_trial(study, trial_run(tmp_path), job_id="job-7", worker_id="w2")
+    states = {t.number: t.state for t in study.trials}
+    assert states[ghost.number] == TrialState.FAIL
+    assert rerun.number != ghost.number and rerun.state == TrialState.COMPLETE
+    assert study.trials[ghost.number].user_attrs["failed_reason"].startswith("its worker died")
+    # the same configuration runs again (the enqueued start is not lost), under the same job id
+    assert rerun.params == ghost.params and rerun.params["learning_rate"] == GOOD["learning_rate"]
+    assert rerun.user_attrs["job_id"] == "job-7" and rerun.user_attrs["rerun_of"] == ghost.number
 
 
 # --- the shared study in Postgres: parallel workers, resume ------------------------------------
@@ -219,38 +265,36 @@ def postgres_url() -> Any:
     admin.close()
 
 
-def test_two_workers_share_one_study_in_postgres_and_a_restarted_worker_resumes_it(
-    tmp_path: Path, postgres_url: str
-) -> None:
+def _worker_process(postgres_url: str, name: str, work_dir: str, worker_id: str) -> list[int]:
+    """One worker process taking two trial jobs of the study (a process, as in a deployment: one
+    process trains one trial at a time; torch's model loading is not made for threads)."""
+    study = open_study(storage(postgres_url), name, seed=1, space=SPACE)
+    enqueue_starts(study, [GOOD], SPACE)  # both enqueue; skip_if_exists keeps one
+    return [t.number for t in run_jobs(study, trial_run(Path(work_dir)), 2, worker_id=worker_id)]
+
+
+def test_two_workers_run_trials_of_one_study_in_postgres_at_once(tmp_path: Path, postgres_url: str) -> None:
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
     name = "genesis-tiny-shared"
-    budget = StudyBudget(trials=4, worker_seconds=600)
-    errors: list[BaseException] = []
-
-    def worker(i: int) -> None:
-        try:
-            study = open_study(storage(postgres_url), name, seed=i, space=SPACE)
-            enqueue_starts(study, [GOOD], SPACE)  # both enqueue; skip_if_exists keeps one
-            run_trials(study, trial_run(tmp_path / f"w{i}"), budget)
-        except BaseException as err:  # surfaced below
-            errors.append(err)
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in (1, 2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors
+    with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
+        futures = {
+            f"worker-{i}": pool.submit(
+                _worker_process, postgres_url, name, str(tmp_path / f"w{i}"), f"worker-{i}"
+            )
+            for i in (1, 2)
+        }
+        ran = {w: f.result(timeout=600) for w, f in futures.items()}
     study = open_study(storage(postgres_url), name, seed=3, space=SPACE)
     finished, _ = spent(study)
-    # each worker checks the shared budget before it asks for a trial: at most one over per extra worker
-    assert 4 <= finished <= 5
+    assert finished == 4
+    # one study, four distinct trials, two of each worker's
+    assert sorted(ran["worker-1"] + ran["worker-2"]) == [0, 1, 2, 3]
+    assert sorted(t.user_attrs["worker_id"] for t in study.trials) == ["worker-1"] * 2 + ["worker-2"] * 2
     assert sum(1 for t in study.trials if t.params.get("learning_rate") == GOOD["learning_rate"]) == 1
-
-    # a worker that starts again (a retried job) continues the same study: numbers go on, nothing lost
-    resumed = StudyBudget(trials=finished + 1, worker_seconds=600)
-    assert run_trials(study, trial_run(tmp_path / "again"), resumed) == 1
-    assert spent(study)[0] == finished + 1
-    assert max(t.number for t in study.trials) >= finished
+    # a later trial job (another worker, a retry) continues the same study: numbers go on
+    assert run_jobs(study, trial_run(tmp_path / "again"), 1)[0].number == 4
 
 
 def test_the_split_compares_with_the_suite_at_the_bridges_normalisation_level() -> None:

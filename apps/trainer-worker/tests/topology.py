@@ -35,6 +35,7 @@ STREAMS = [
             "model.>",
             "evaluation.>",
             "rollback.>",
+            "study.>",
         ],
         retention=api.RetentionPolicy.LIMITS,
         storage=api.StorageType.FILE,

@@ -145,6 +145,14 @@ export const CATALOGUE: readonly SubjectRoute[] = [
     ['trainer-worker'],
     'an architecture study runner (ADR 0025)',
   ),
+  route(
+    SUBJECTS.studyTrialFinished,
+    'event',
+    ['trainer-worker'],
+    // each finished trial queues the study's next one (ADR 0025)
+    ['trainer-bridge'],
+    'a trial of an architecture study ended, with the study’s progress',
+  ),
   route(SUBJECTS.jobsEvaluate, 'job', ['evaluator'], ['trainer-worker'], 'one model on one frozen suite'),
   route(
     REQUESTS.embeddingsCompute,

@@ -154,3 +154,12 @@ export type RequestErrorReply = Extract<G.EmbeddingsComputeReplyV1, { error: unk
 /** The artifacts a job reads or writes (schemas/artifacts): a snapshot's line, a suite's item. */
 export type DatasetRecordV1 = G.DatasetRecordV1;
 export type EvalItemV1 = G.EvalItemV1;
+
+/** One constraint in force for a candidate (ADR 0027): the family's or its task's limit, the stricter winning. */
+export type GateConstraintCheck = NonNullable<G.ModelEvaluatedV1['constraints']>[number];
+
+/**
+ * study.trial.finished: one trial of an architecture study ran to its end (ADR 0025): the answer to
+ * one jobs.architecture job, and the study's progress on the bus.
+ */
+export type StudyTrialFinishedV1 = G.StudyTrialFinishedV1;

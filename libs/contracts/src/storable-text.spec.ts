@@ -54,6 +54,41 @@ describe('storable text (the rule for model output kept in Postgres)', () => {
     assert.equal(findUnstorableText(stored), undefined);
     assert.deepEqual(fromStorableJson(stored), raw);
   });
+
+  it('maps a value nested 100,000 deep, both ways, without overflowing the stack', () => {
+    const depth = 100_000;
+    // Arrays and objects alternate; the refused text sits at the bottom, in a key and a value.
+    let raw: unknown = { ['bottom\u0000']: 'x\ud800', n: 7 };
+    for (let i = 0; i < depth; i++) raw = i % 2 === 0 ? [raw, i] : { ['k\u0000']: raw, i };
+    const stored = toStorableJson(raw);
+    assert.equal(findUnstorableText(stored), undefined, 'every level was mapped');
+    const back = fromStorableJson(stored);
+    // Walked down by hand: assert.deepEqual itself recurses and would overflow at this depth.
+    let a: unknown = back;
+    let s: unknown = stored;
+    for (let i = depth - 1; i >= 0; i--) {
+      if (i % 2 === 0) {
+        assert.ok(Array.isArray(a) && a.length === 2 && a[1] === i, `level ${i} is [inner, ${i}]`);
+        a = (a as unknown[])[0];
+        s = (s as unknown[])[0];
+      } else {
+        assert.deepEqual(Object.keys(a as object), ['k\u0000', 'i'], `level ${i} keys decoded`);
+        assert.deepEqual(Object.keys(s as object), [`${ESCAPED_TEXT_MARKER}k\\u0000`, 'i']);
+        a = (a as Record<string, unknown>)['k\u0000'];
+        s = (s as Record<string, unknown>)[`${ESCAPED_TEXT_MARKER}k\\u0000`];
+      }
+    }
+    assert.deepEqual(a, { ['bottom\u0000']: 'x\ud800', n: 7 });
+    assert.deepEqual(s, { [`${ESCAPED_TEXT_MARKER}bottom\\u0000`]: `${ESCAPED_TEXT_MARKER}x\\ud800`, n: 7 });
+  });
+
+  it('keeps a key named __proto__ as a key (JSON.parse makes it an own property)', () => {
+    const raw = JSON.parse('{"__proto__": {"polluted": "a\\u0000"}, "b": 1}') as Record<string, unknown>;
+    const back = fromStorableJson(toStorableJson(raw)) as Record<string, unknown>;
+    assert.deepEqual(Object.keys(back), ['__proto__', 'b']);
+    assert.equal(Object.getPrototypeOf(back), Object.prototype);
+    assert.equal(JSON.stringify(back), JSON.stringify(raw));
+  });
 });
 
 describe('findUnstorableText', () => {

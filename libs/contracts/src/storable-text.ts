@@ -128,13 +128,39 @@ export function fromStorableJson<T>(value: T): T {
   return mapStrings(value, fromStorableText) as T;
 }
 
-function mapStrings(value: unknown, f: (s: string) => string): unknown {
-  if (typeof value === 'string') return f(value);
-  if (Array.isArray(value)) return value.map((v) => mapStrings(v, f));
-  if (value !== null && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[f(k)] = mapStrings(v, f);
-    return out;
+/**
+ * f over every string (keys included) of a JSON value, into a new value. Iterative, with an explicit
+ * stack of containers still to fill, for the reason find() is: a jsonb value or a body nests as deep
+ * as its sender likes, and a recursive copy would overflow the call stack (a RangeError, i.e. a 5xx
+ * or a consumer that fails the same message on every redelivery).
+ */
+function mapStrings(root: unknown, f: (s: string) => string): unknown {
+  const todo: [source: object, copy: unknown[] | Record<string, unknown>][] = [];
+  // A string is mapped at once; a container gets an empty copy now, filled when popped.
+  const start = (value: unknown): unknown => {
+    if (typeof value === 'string') return f(value);
+    if (value === null || typeof value !== 'object') return value;
+    const copy: unknown[] | Record<string, unknown> = Array.isArray(value) ? new Array(value.length) : {};
+    todo.push([value, copy]);
+    return copy;
+  };
+  const out = start(root);
+  while (todo.length > 0) {
+    const [source, copy] = todo.pop()!;
+    if (Array.isArray(source)) {
+      for (let i = 0; i < source.length; i++) (copy as unknown[])[i] = start(source[i]);
+    } else {
+      for (const [k, v] of Object.entries(source)) {
+        // defineProperty, not `copy[k] =`: a key named "__proto__" (JSON.parse makes it an own key)
+        // must stay a key, not replace the copy's prototype and vanish.
+        Object.defineProperty(copy, f(k), {
+          value: start(v),
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
+      }
+    }
   }
-  return value;
+  return out;
 }

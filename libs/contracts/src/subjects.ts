@@ -30,8 +30,10 @@ export const SUBJECTS = {
   taskCancelled: 'task.cancelled',
   engineIterationRequested: 'engine.iteration_requested',
   jobsTrain: 'jobs.train',
-  /** An architecture cycle's study runner (ADR 0025); answered by training.completed / failed. */
+  /** One trial of an architecture cycle's study (ADR 0025); answered by study.trial.finished / training.failed. */
   jobsArchitecture: 'jobs.architecture',
+  /** A trial of an architecture study ran to its end (ADR 0025): the trial job's answer and the study's progress. */
+  studyTrialFinished: 'study.trial.finished',
   jobsEvaluate: 'jobs.evaluate',
 } as const;
 
@@ -88,6 +90,8 @@ export const STREAM_SUBJECTS = {
     'rollback.>',
     'task.>',
     'engine.>',
+    // an architecture study's trials as they finish (ADR 0025)
+    'study.>',
   ],
   [STREAMS.captures]: ['learning.captured'],
   [STREAMS.jobs]: ['jobs.>'],

@@ -1,5 +1,6 @@
 import type { EnvReader } from '@genesis/config';
-import { getFamily, type Db } from '@genesis/registry';
+import { getFamily, thresholdProblem, type Db } from '@genesis/registry';
+import { Log } from '@genesis/observability';
 import {
   DEFAULT_REJECTION_BACKOFF,
   DEFAULT_THRESHOLDS,
@@ -7,6 +8,8 @@ import {
   type TriggerPolicy,
   type TriggerThresholds,
 } from './domain/trigger-policy';
+
+const log = new Log('cycles', 'trigger-policy');
 
 const OVERRIDE_KEYS: Record<string, keyof TriggerThresholds> = {
   learning_threshold: 'learningThreshold',
@@ -28,10 +31,9 @@ function parseOverrides(value: unknown): Record<string, Partial<TriggerThreshold
     for (const [k, v] of Object.entries(entry as Record<string, unknown>)) {
       const key = OVERRIDE_KEYS[k];
       if (!key) throw new Error(`"${model}.${k}" is not one of ${Object.keys(OVERRIDE_KEYS).join(', ')}`);
-      if (typeof v !== 'number' || !Number.isFinite(v) || v < 0)
-        throw new Error(`"${model}.${k}" must be a number ≥ 0`);
-      if (key === 'performanceThreshold' && v > 1) throw new Error(`"${model}.${k}" must be between 0 and 1`);
-      t[key] = v;
+      const problem = thresholdProblem(k, v);
+      if (problem) throw new Error(`"${model}.${k}" ${problem}`);
+      t[key] = v as number;
     }
     out[model] = t;
   }
@@ -103,7 +105,12 @@ export async function thresholdsOf(
   const own = (await getFamily(db, modelId))?.thresholds ?? {};
   for (const [k, v] of Object.entries(own)) {
     const key = OVERRIDE_KEYS[k];
-    if (key && typeof v === 'number') t[key] = v;
+    if (!key) continue;
+    // A row registered before the ranges were checked may hold a value no query can use: the
+    // default stands in for it, rather than failing this model's checks and every other model's.
+    const problem = thresholdProblem(k, v);
+    if (problem) log.warn('ignored an unusable family threshold', { model_id: modelId, key: k, problem });
+    else t[key] = v as number;
   }
   return t;
 }

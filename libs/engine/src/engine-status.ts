@@ -24,6 +24,11 @@ export interface EngineStatus {
   queued_tasks: number;
   models_registered: number;
   improvement_active: boolean;
+  /**
+   * What the last iteration found needed but could not queue because the kind is not runnable
+   * yet (ADR 0027): e.g. a model whose champion is over its latency target needs `optimisation`.
+   */
+  pending_needs: { model_id: string; kind: 'optimisation'; reason: string }[];
 }
 
 export async function engineStatus(dataSource: DataSource, configured: string[] = []): Promise<EngineStatus> {
@@ -34,6 +39,11 @@ export async function engineStatus(dataSource: DataSource, configured: string[] 
             (SELECT count(*)::int FROM improvement_tasks WHERE status = 'queued') AS queued_tasks`,
   );
   const loop = await readLoop(dataSource);
+  const needs: { model_id: string; reason: string }[] = await dataSource.query(
+    `SELECT m.key AS model_id, m.value -> 'optimisation' ->> 'reason' AS reason
+     FROM (SELECT signals FROM engine_iterations ORDER BY iteration DESC LIMIT 1) i, jsonb_each(i.signals) m
+     WHERE (m.value -> 'optimisation' ->> 'needed')::boolean ORDER BY m.key`,
+  );
   return {
     iteration: row.iteration,
     total_improvements: row.total_improvements,
@@ -41,5 +51,10 @@ export async function engineStatus(dataSource: DataSource, configured: string[] 
     queued_tasks: row.queued_tasks,
     models_registered: (await registeredModels(dataSource, configured)).length,
     improvement_active: loop.running,
+    pending_needs: needs.map((n) => ({
+      model_id: n.model_id,
+      kind: 'optimisation' as const,
+      reason: n.reason,
+    })),
   };
 }

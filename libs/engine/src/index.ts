@@ -2,6 +2,7 @@ export * from './domain/task';
 export * from './domain/priority';
 export * from './domain/concurrency';
 export * from './domain/rules';
+export * from './domain/targets';
 export * from './task-events';
 export * from './task-store';
 export * from './loop-store';

@@ -3,6 +3,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { makeEnvelope, type EventEnvelope } from '@genesis/contracts';
 import { enqueueEvent } from '@genesis/persistence';
 import type { PriorityExplanation, TaskKind, TaskOutcome, TaskResult, TaskStatus } from './domain/task';
+import { targetsMet } from './domain/targets';
 import { TASK_SUBJECTS } from './task-events';
 
 /** A row of improvement_tasks as node-postgres returns it. */
@@ -224,7 +225,8 @@ export async function endTasksOfEndedCycles(
          'metrics', e.result -> 'candidate',
          'execution_seconds', greatest(0, extract(epoch FROM (c.phase_entered_at - t.started_at))),
          'model_version', c.model_version,
-         'failure_reason', c.failure_reason)
+         'failure_reason', c.failure_reason,
+         'constraints', e.result -> 'constraints')
      FROM improvement_cycles c LEFT JOIN evaluations e ON e.id = c.evaluation_id
      WHERE t.cycle_id = c.id AND t.status = 'running'
        AND c.status IN ('deployed', 'rejected', 'inconclusive', 'failed')
@@ -233,11 +235,16 @@ export async function endTasksOfEndedCycles(
     [now, modelId ?? null],
   );
   for (const task of rows) {
+    // Whether the candidate reached the task's targets (ADR 0027): a deployed task may still have
+    // missed them, which its result says (and the planner keeps seeing the model's signals).
+    const result = task.result!;
+    result.targets_met = targetsMet(task.target_metrics, result.metrics, result.measured_delta);
     const envelope = taskEvent(TASK_SUBJECTS.completed, task, source, now);
     await enqueueEvent(m, TASK_SUBJECTS.completed, envelope);
-    await m.query(`UPDATE improvement_tasks SET completion_event_id = $2 WHERE id = $1`, [
+    await m.query(`UPDATE improvement_tasks SET completion_event_id = $2, result = $3 WHERE id = $1`, [
       task.id,
       envelope.id,
+      JSON.stringify(result),
     ]);
   }
   return rows;

@@ -80,6 +80,7 @@ describe('NATS permissions', () => {
     assert.deepEqual(events.sort(), [
       'evaluation.completed',
       'evaluation.failed',
+      'study.trial.finished', // a trial's answer (ADR 0025)
       'training.completed',
       'training.failed',
       'training.progress',

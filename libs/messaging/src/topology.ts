@@ -137,6 +137,8 @@ export const CONSUMER_CONFIGS = [
   consumer('trainer-bridge', SUBJECTS.trainingProgress),
   consumer('trainer-bridge', SUBJECTS.trainingCompleted),
   consumer('trainer-bridge', SUBJECTS.trainingFailed),
+  // trainer-bridge: each finished trial of an architecture study queues the next one (ADR 0025)
+  consumer('trainer-bridge', SUBJECTS.studyTrialFinished),
   // trainer-bridge: rebuilds or deletes the snapshots a rescan / forget job changed (ADR 0017).
   consumer('trainer-bridge', SUBJECTS.learningRescanned, { max_deliver: 50 }),
   // trainer-worker (Python): pulls the jobs.train work queue. A training outlives
@@ -168,9 +170,9 @@ export const CONSUMER_CONFIGS = [
     max_deliver: -1,
     max_ack_pending: 512,
   }),
-  // trainer-worker: an architecture cycle's study runner (ADR 0025). One job runs many trials for
-  // minutes to hours with in-progress acks; a killed worker's job comes back after 60 s and resumes
-  // the study (Optuna's storage keeps the finished trials).
+  // trainer-worker: one trial of an architecture cycle's study (ADR 0025), minutes with in-progress
+  // acks; a killed worker's trial job comes back after 60 s and its trial is run again (the trial
+  // is tagged with the job id in Optuna's storage, which keeps every finished trial).
   {
     ...consumer('trainer-worker', SUBJECTS.jobsArchitecture, {
       ack_wait: nanos(60_000),

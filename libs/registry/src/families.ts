@@ -33,6 +33,34 @@ export const THRESHOLD_KEYS = [
   'min_new_evidence',
 ] as const satisfies readonly (keyof FamilyThresholds)[];
 
+/**
+ * The range each threshold may take, the same as its GENESIS_* variable's: a family's thresholds are
+ * read by every planning iteration, so a value the checks cannot use (a feedback window of 2.5 or
+ * 1e308 goes into a LIMIT and fails the query) must be refused when it is registered, and skipped if
+ * an older row holds one, or one family stops the planning of every model.
+ */
+export const THRESHOLD_RANGES: Readonly<
+  Record<(typeof THRESHOLD_KEYS)[number], { integer: boolean; min: number; max: number }>
+> = {
+  learning_threshold: { integer: true, min: 1, max: 1_000_000_000 },
+  time_threshold_days: { integer: false, min: 0, max: 36_500 },
+  performance_threshold: { integer: false, min: 0, max: 1 },
+  feedback_window: { integer: true, min: 1, max: 100_000 },
+  feedback_min_samples: { integer: true, min: 1, max: 100_000 },
+  min_new_evidence: { integer: true, min: 0, max: 1_000_000_000 },
+};
+
+/** Why `n` cannot be the threshold `key`, or null when it can. */
+export function thresholdProblem(key: string, n: unknown): string | null {
+  const range = THRESHOLD_RANGES[key as keyof typeof THRESHOLD_RANGES];
+  if (!range) return `is not one of ${THRESHOLD_KEYS.join(', ')}`;
+  const what = `${range.integer ? 'an integer' : 'a number'} from ${range.min} to ${range.max}`;
+  if (typeof n !== 'number' || !Number.isFinite(n) || n < range.min || n > range.max)
+    return `must be ${what}`;
+  if (range.integer && !Number.isInteger(n)) return `must be ${what}`;
+  return null;
+}
+
 const CONSTRAINT_KEYS = ['max_size_bytes', 'latency_target_ms'] as const;
 
 export interface FamilyInput {
@@ -82,9 +110,7 @@ export function parseFamilyInput(value: unknown, at = ''): { family?: FamilyInpu
   if (!isArtifactKind(kind))
     errors.push({ path: `${at}/artifact_kind`, message: `must be one of ${ARTIFACT_KINDS.join(', ')}` });
   const constraints = numbers(v['constraints'], CONSTRAINT_KEYS, `${at}/constraints`, errors, () => null);
-  const thresholds = numbers(v['thresholds'], THRESHOLD_KEYS, `${at}/thresholds`, errors, (k, n) =>
-    k === 'performance_threshold' && n > 1 ? 'must be between 0 and 1' : null,
-  );
+  const thresholds = numbers(v['thresholds'], THRESHOLD_KEYS, `${at}/thresholds`, errors, thresholdProblem);
   const description = v['description'];
   if (
     description !== undefined &&

@@ -151,7 +151,11 @@ function parseCommandLine(command: CommandSpec, argv: string[]): Args {
     return { values: values as Args['values'], positionals };
   } catch (err) {
     const message = (err as Error).message.replace(/\. To specify a positional argument.*$/s, '');
-    throw new UsageError(`${message} (see \`genesis ${command.path} --help\`)`);
+    // `--model` for `--model-id` (as the docs once said): name the option that was probably meant.
+    const unknown = /^Unknown option '--([^'=]+)'/.exec(message)?.[1];
+    const meant = unknown && Object.keys(command.options).find((o) => o.startsWith(`${unknown}-`));
+    const hint = meant ? `; did you mean --${meant}?` : '';
+    throw new UsageError(`${message}${hint} (see \`genesis ${command.path} --help\`)`);
   }
 }
 

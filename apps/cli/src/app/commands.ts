@@ -193,16 +193,31 @@ export const COMMANDS: CommandSpec[] = [
       'model-id': MODEL_ID_OPTION,
       kind: { type: 'string', value: 'K', description: 'the kind (default training)' },
       priority: { type: 'string', value: 'P', description: 'a number from 0 to 1000 (default 1)' },
-      target: { type: 'string', value: 'JSON', description: 'target metrics, e.g. \'{"accuracy": 0.92}\'' },
+      target: {
+        type: 'string',
+        value: 'K=V,…',
+        description:
+          'target metrics, recorded as met or not: accuracy, exact_match, functional_pass_rate, success_rate, bleu, perplexity, gain (e.g. accuracy=0.8; JSON too)',
+      },
       constraints: {
         type: 'string',
-        value: 'JSON',
-        description: 'constraints, e.g. \'{"max_minutes": 60}\'',
+        value: 'K=V,…',
+        description:
+          'limits the gate enforces (the stricter of the family and the task wins): latency_target_ms, max_size_bytes (e.g. latency_target_ms=200; JSON too)',
       },
       reason: { type: 'string', value: 'R', description: 'why (recorded in the task)' },
     },
     scope: 'admin',
     load: () => import('./engine/tasks-add.command.js'),
+  },
+  {
+    path: 'tasks show',
+    operands: 'ID',
+    args: { min: 1, max: 1 },
+    summary: 'one task: its priority, targets and constraints, and whether they were met',
+    options: {},
+    scope: 'status:read',
+    load: () => import('./engine/tasks-show.command.js'),
   },
   {
     path: 'tasks cancel',

@@ -9,6 +9,7 @@ import { TrainingEventsHandler } from './track-training/training-events.handler'
 import { jobProviders } from '@genesis/jobs';
 import { trainingJobKind } from './training-jobs';
 import { architectureJobKind } from './architecture-jobs';
+import { StudyTrialsHandler } from './study-trials';
 import { EvaluationOutputCleaner } from './rebuild-snapshots/clean-evaluation-outputs';
 import { RebuildSnapshotsHandler } from './rebuild-snapshots/rebuild-snapshots.handler';
 
@@ -29,6 +30,7 @@ export class AppModule {
         ArtifactStore,
         StartTrainingHandler,
         TrainingEventsHandler,
+        StudyTrialsHandler,
         // The training kind of the one job lifecycle, and its deadline sweep (ADR 0023).
         ...jobProviders<BridgeConfig>('trainer-bridge', BRIDGE_CONFIG, (c) => ({
           kinds: [trainingJobKind(c), architectureJobKind(c)],
@@ -38,12 +40,14 @@ export class AppModule {
         EvaluationOutputCleaner,
         eventConsumersProvider(
           'trainer-bridge',
-          [StartTrainingHandler, TrainingEventsHandler, RebuildSnapshotsHandler],
-          (start, training, rebuild) => [
+          [StartTrainingHandler, TrainingEventsHandler, RebuildSnapshotsHandler, StudyTrialsHandler],
+          (start, training, rebuild, trials) => [
             { subject: SUBJECTS.thresholdReached, handle: (e) => start.handle(e), concurrency: 1 },
             { subject: SUBJECTS.trainingProgress, handle: (e) => training.progress(e), concurrency: 8 },
             { subject: SUBJECTS.trainingCompleted, handle: (e) => training.completed(e) },
             { subject: SUBJECTS.trainingFailed, handle: (e) => training.failed(e) },
+            // An architecture study's trial answers (ADR 0025): each may queue the next trials.
+            { subject: SUBJECTS.studyTrialFinished, handle: (e) => trials.finished(e) },
             // After a rescan or forget job (ADR 0017); one at a time, each walks every snapshot.
             { subject: SUBJECTS.learningRescanned, handle: (e) => rebuild.handle(e), concurrency: 1 },
           ],

@@ -42,8 +42,35 @@ export interface StudyDefaults {
   evalEvery: number;
   /** The learning-rate range TPE samples (log scale). */
   learningRate: [number, number];
-  /** A study runs many trainings: its job's deadline is its own. */
-  deadlineMinutes: number;
+  /**
+   * Narrower choices than the worker's defaults (ranks 4-64, alpha ratios 0.5-4, all three
+   * target-module sets, dropout 0-0.1), when a deployment knows where its model can learn;
+   * undefined leaves the worker's.
+   */
+  ranks?: number[];
+  alphaRatios?: number[];
+  targetSets?: TargetSet[];
+  dropoutMax?: number;
+  /** Trials of one study in flight at once (a request's budget may set its own). */
+  parallelism: number;
+  /** One trial job's deadline (each trial is a job of its own, ADR 0025). */
+  trialDeadlineMinutes: number;
+}
+
+export const TARGET_SETS = ['attention', 'mlp', 'all'] as const;
+export type TargetSet = (typeof TARGET_SETS)[number];
+
+/** A comma-separated list setting, each item checked; undefined when unset. */
+function listSetting<T>(env: EnvReader, name: string, item: (raw: string) => T | undefined): T[] | undefined {
+  const raw = env.optionalStr(name);
+  if (raw === undefined) return undefined;
+  const parts = raw.split(',').map((p) => p.trim());
+  const items = parts.map(item);
+  if (!parts.length || items.some((i) => i === undefined)) {
+    env.fail(`${name} must be a comma-separated list of valid values (got "${raw}")`);
+    return undefined;
+  }
+  return items as T[];
 }
 
 export function readBridgeConfig(env: EnvReader): BridgeConfig {
@@ -76,7 +103,21 @@ export function readBridgeConfig(env: EnvReader): BridgeConfig {
         env.float('GENESIS_STUDY_LEARNING_RATE_MIN', 1e-5, { min: 1e-9, max: 1 }),
         env.float('GENESIS_STUDY_LEARNING_RATE_MAX', 1e-1, { min: 1e-9, max: 1 }),
       ],
-      deadlineMinutes: env.float('GENESIS_STUDY_DEADLINE_MINUTES', 240, { min: 0.05 }),
+      ranks: listSetting(env, 'GENESIS_STUDY_RANKS', (r) =>
+        /^\d+$/.test(r) && +r >= 1 && +r <= 1024 ? +r : undefined,
+      ),
+      alphaRatios: listSetting(env, 'GENESIS_STUDY_ALPHA_RATIOS', (r) =>
+        r !== '' && Number.isFinite(+r) && +r > 0 && +r <= 64 ? +r : undefined,
+      ),
+      targetSets: listSetting(env, 'GENESIS_STUDY_TARGET_SETS', (r) =>
+        (TARGET_SETS as readonly string[]).includes(r) ? (r as TargetSet) : undefined,
+      ),
+      dropoutMax:
+        env.optionalStr('GENESIS_STUDY_DROPOUT_MAX') === undefined
+          ? undefined
+          : env.float('GENESIS_STUDY_DROPOUT_MAX', 0.1, { min: 0, max: 1 }),
+      parallelism: env.int('GENESIS_STUDY_PARALLELISM', 2, { min: 1, max: 64 }),
+      trialDeadlineMinutes: env.float('GENESIS_STUDY_TRIAL_DEADLINE_MINUTES', 30, { min: 0.05 }),
     },
     slicing: {
       // ~3 KB per learning (vector + label text): 300 stay under NATS' default 1 MB payload.

@@ -1,21 +1,22 @@
-"""jobs.architecture → trials of the cycle's Optuna study on this worker → training.completed with
-the study's best adapter (docs/adr/0025-architecture-search.md).
+"""jobs.architecture → ONE trial of the cycle's Optuna study on this worker → study.trial.finished
+(docs/adr/0025-architecture-search.md).
 
-The answer is training.completed / training.failed, as for jobs.train: the adapter is a candidate
-like any other, so the bridge registers it and the same evaluation and promotion gate judge it; the
-`study` field carries the lineage (study name, best trial) and the study's summary.
+The trainer-bridge fans a study out into trial jobs, at most `parallelism` in flight, and owns the
+budget; this worker joins the study in the shared storage, asks the sampler for one trial (it sees
+every trial finished so far, whoever ran it), trains it with pruning, tells the result and answers
+with the trial: its state, value, parameters, run time and, when it was the best finished trial at
+that moment, the adapter stored at once (studies/<name>/trial-<n>/<sha>/…), so the best adapter
+outlives the worker that trained it. The answer also carries the study's summary as the storage
+holds it now (every trial, counts, best, importance), which the bridge keeps on the study row.
 
-Several runners may work on one study (several workers, or a job retried after a crash): the study
-lives in the shared storage, trials are budgeted there, and each trial that is the best finished
-one when it completes has its adapter stored at once (studies/<name>/trial-<n>/<sha>/…), so the
-best adapter survives the worker that trained it.
+A trial that cannot run answers training.failed, as jobs.train does: the one job lifecycle retries
+it or fails the cycle.
 """
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
-import json
 import logging
 from pathlib import Path
 from typing import Any
@@ -27,13 +28,15 @@ from .errors import Interrupted, JobFailure
 from .jobs import JobHandler, base_model_unavailable, check_deadline, check_local_base_model
 from .study import (
     SearchSpace,
+    Stopping,
     StudyBudget,
     TrialRun,
     enqueue_starts,
     open_study,
-    run_trials,
+    run_one_trial,
     storage,
     summarise,
+    trial_summary,
     validation_split,
 )
 from .train import ADAPTER_FILE, CONFIG_FILE, package_versions, sha256_file
@@ -51,6 +54,13 @@ class ArchitectureJob(JobHandler):
     @property
     def consumer(self) -> str:
         return self.ctx.config.architecture_consumer
+
+    def _storage(self) -> Any:
+        """One RDB storage (one connection pool) for every trial job this worker runs, created by
+        the first: a storage per trial would leave a pool behind per trial."""
+        if getattr(self, "_study_storage", None) is None:
+            self._study_storage = storage(self.storage_url())
+        return self._study_storage
 
     def storage_url(self) -> str:
         """The shared study storage, or this worker's own SQLite file when none is configured."""
@@ -77,8 +87,9 @@ class ArchitectureJob(JobHandler):
         space_args = dict(job.get("search_space") or {})
         if "learning_rate" in space_args:
             space_args["learning_rate"] = tuple(space_args["learning_rate"])
-        if "ranks" in space_args:
-            space_args["ranks"] = tuple(space_args["ranks"])
+        for key in ("ranks", "alpha_ratios", "target_sets", "dropout"):
+            if key in space_args:
+                space_args[key] = tuple(space_args[key])
         space = SearchSpace(**space_args)
         budget = StudyBudget(trials=job["budget"]["trials"], worker_seconds=job["budget"]["worker_seconds"])
 
@@ -112,13 +123,6 @@ class ArchitectureJob(JobHandler):
                 self._store_adapter(bucket_name, f"{prefix}/trial-{number}", adapter_dir), loop
             ).result()
 
-        def on_trial(summary: dict[str, Any]) -> None:
-            log.info(
-                "trial finished",
-                extra={"job_id": job_id, "study": name}
-                | {k: summary[k] for k in ("number", "state", "value")},
-            )
-
         run = TrialRun(
             train_records=split.train,
             validation_records=split.validation,
@@ -127,22 +131,24 @@ class ArchitectureJob(JobHandler):
             work_dir=job_dir / "trials",
             keep_adapter=keep_adapter,
             should_stop=self.ctx.stop_work.is_set,
-            on_trial=on_trial,
         )
-        # The first trial is the model's current configuration: the adopted one the bridge sends,
-        # else this worker's defaults. So the study always shows what it is trying to beat.
+        # The first trials are the model's current configuration (the adopted one the bridge sends,
+        # else this worker's defaults), so the study always shows what it is trying to beat, then
+        # the warm start; enqueued once (skip_if_exists), whichever trial job opens the study first.
         defaults = {k: v for k, v in base.hyperparameters().items() if k in _SEARCHED}
         starts = [job.get("baseline") or defaults, *(job.get("warm_start") or [])]
+        worker_id = config.worker_id
 
-        def search() -> dict[str, Any]:
-            study = open_study(storage(self.storage_url()), name, seed=base.seed, space=space)
+        def one_trial() -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+            study = open_study(self._storage(), name, seed=base.seed, space=space)
             enqueue_starts(study, starts, space)
-            ran = run_trials(study, run, budget)
-            log.info("study runner done", extra={"job_id": job_id, "study": name, "trials_run_here": ran})
-            return summarise(study, budget)
+            frozen = run_one_trial(study, run, job_id=job_id, worker_id=worker_id)
+            return trial_summary(frozen), dict(frozen.user_attrs), summarise(study, budget)
 
         try:
-            summary = await asyncio.to_thread(search)
+            trial, attrs, summary = await asyncio.to_thread(one_trial)
+        except Stopping:
+            raise Interrupted(f"stopped during a trial of study {name}") from None
         except (JobFailure, Interrupted):
             raise
         except OSError as err:
@@ -150,47 +156,39 @@ class ArchitectureJob(JobHandler):
             if failure is None:
                 raise
             raise failure from err
-        if self.ctx.stop_work.is_set():
-            raise Interrupted(f"stopped during study {name}")
+        log.info(
+            "trial finished",
+            extra={"job_id": job_id, "study": name} | {k: trial[k] for k in ("number", "state", "value")},
+        )
         best = summary["best"]
-        if best is None or not best.get("artifact"):
-            raise JobFailure(
-                "NO_COMPLETE_TRIAL",
-                f"study {name} has no complete trial with an adapter "
-                f"({json.dumps(summary['counts'])}); the budget may be too small",
-                retryable=False,
-                phase="train",
-            )
-        trained = best["trained"]
-        completed = {
+        finished: dict[str, Any] = {
             "job_id": job_id,
+            "study": name,
+            "worker_id": worker_id,
+            "trial": {k: trial[k] for k in _TRIAL_FIELDS},
             "base_model": base.base_model,
-            "artifact": best["artifact"],
-            "metrics": trained["metrics"],
-            "hyperparameters": trained["hyperparameters"],
             "seed": base.seed,
             "dataset_sha256": dataset["sha256"],
-            "device": trained["device"],
             "package_versions": package_versions() | {"optuna": _optuna_version()},
-            "study": {
-                "name": name,
-                "best_trial": best["number"],
-                "best_value": best["value"],
-                "summary": summary
-                | {
-                    "validation": {
-                        "train_records": len(split.train),
-                        "validation_records": len(split.validation),
-                        "suite_excluded": split.suite_excluded,
-                        "fraction": fraction,
-                    }
-                },
+            "best": {"number": best["number"], "value": best["value"]} if best else None,
+            "budget": _with_left(summary["budget"]),
+            "summary": _compact(summary)
+            | {
+                "validation": {
+                    "train_records": len(split.train),
+                    "validation_records": len(split.validation),
+                    "suite_excluded": split.suite_excluded,
+                    "fraction": fraction,
+                }
             },
         }
+        if attrs.get("artifact") and attrs.get("trained"):
+            finished["artifact"] = attrs["artifact"]
+            finished["trained"] = attrs["trained"]
         return follow_up(
             envelope,
-            subjects.TRAINING_COMPLETED,
-            completed,
+            subjects.STUDY_TRIAL_FINISHED,
+            finished,
             source=config.source,
             event_id=result_event_id(job_id),
         )
@@ -211,6 +209,34 @@ class ArchitectureJob(JobHandler):
             "size_bytes": adapter.stat().st_size,
             "format": "peft-lora-safetensors",
         }
+
+
+_TRIAL_FIELDS = (
+    "number",
+    "state",
+    "value",
+    "params",
+    "hyperparameters",
+    "intermediate",
+    "pruned_at_step",
+    "duration_seconds",
+    "worker_id",
+)
+
+
+def _with_left(budget: dict[str, Any]) -> dict[str, Any]:
+    return budget | {
+        "left_trials": max(0, budget["trials"] - budget["spent_trials"]),
+        "left_worker_seconds": round(max(0.0, budget["worker_seconds"] - budget["spent_worker_seconds"]), 3),
+    }
+
+
+def _compact(summary: dict[str, Any]) -> dict[str, Any]:
+    """The summary without what the bridge keeps elsewhere (the best's adapter and training report
+    travel with the trial that produced them)."""
+    best = summary.get("best")
+    trimmed = {k: v for k, v in best.items() if k not in ("artifact", "trained")} if best else None
+    return summary | {"best": trimmed}
 
 
 def _optuna_version() -> str:

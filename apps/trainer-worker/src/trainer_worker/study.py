@@ -1,15 +1,16 @@
 """The architecture kind's study logic: a budgeted Optuna search over the LoRA configuration.
 
-One study per architecture cycle, kept in Optuna's own RDB storage (Postgres in a deployment), so
-that every worker running a `jobs.architecture` job of the cycle adds trials to the same study and
-a restarted worker resumes it (docs/adr/0025-architecture-search.md):
+One study per architecture cycle, kept in Optuna's own RDB storage (Postgres in a deployment).
+Each trial is a job of its own (docs/adr/0025-architecture-search.md): the trainer-bridge queues
+the trial jobs and owns the budget; any worker that takes one joins the study, asks for one trial
+(TPE sees every finished trial, whoever ran it), trains and tells it (run_one_trial):
   - TPE proposes (rank, alpha, dropout, target-module set, learning rate, steps); the first trials
-    are the model's current training configuration (the baseline) and the previous study's best
+    are the model's current training configuration (the baseline) and the previous studies' best
     (warm start), enqueued once;
   - each trial trains on the snapshot's training part and reports the loss on a validation part
     every few steps; the median pruner stops a trial worse than the median of earlier ones there;
-  - the budget is shared by every worker: finished trials (complete + pruned) and worker-seconds
-    (the summed run time of every finished trial, whoever ran it);
+  - a trial is tagged with its job id, so a redelivered job never runs a second trial and a trial
+    left RUNNING by a worker that died is failed and asked again;
   - the validation part is cut from the training snapshot and never holds an item of the gate's
     frozen suite (nor anything that normalises to one): tuning on the gate's suite would fool it.
 Nothing here talks to NATS: architecture_job.py does, through the callbacks below.
@@ -86,6 +87,15 @@ class SearchSpace:
         if not 0 < self.learning_rate[0] < self.learning_rate[1] <= 1:
             raise _invalid(
                 "INVALID_SEARCH_SPACE", f"learning_rate range {self.learning_rate} is not in (0, 1]"
+            )
+        if not 0 <= self.dropout[0] <= self.dropout[1] <= 1:
+            raise _invalid("INVALID_SEARCH_SPACE", f"dropout range {self.dropout} is not in [0, 1]")
+        unknown = set(self.target_sets) - set(TARGET_SETS)
+        if not self.target_sets or unknown or not self.ranks or not self.alpha_ratios:
+            raise _invalid(
+                "INVALID_SEARCH_SPACE",
+                f"ranks, alpha_ratios and target_sets need at least one choice; target sets are "
+                f"{sorted(TARGET_SETS)} (got {list(self.target_sets)})",
             )
 
     @property
@@ -304,10 +314,10 @@ def storage(url: str, *, heartbeat_s: int = 30) -> Any:
 
 
 def open_study(store: Any, name: str, *, seed: int, space: SearchSpace, startup_trials: int = 4) -> Any:
-    """Creates the study or joins it (several workers, or a restarted one)."""
+    """Creates the study or joins it (each trial job, on any worker)."""
     import optuna
 
-    return optuna.create_study(
+    study = optuna.create_study(
         storage=store,
         study_name=name,
         direction="minimize",
@@ -316,6 +326,13 @@ def open_study(store: Any, name: str, *, seed: int, space: SearchSpace, startup_
         # Compare at the same steps: warm-up one eval interval, then at every report.
         pruner=optuna.pruners.MedianPruner(n_startup_trials=2, n_warmup_steps=space.eval_every),
     )
+    # Each trial job opens the study afresh, so its sampler is new: seeded by the study's seed alone,
+    # every job would draw the same "random" startup configuration. Seeded by the study's seed and
+    # the trials it holds, each job draws its own, and a study run one trial at a time (parallelism
+    # 1) is reproducible.
+    held = len(study.get_trials(deepcopy=False))
+    study.sampler = optuna.samplers.TPESampler(seed=seed + held, n_startup_trials=startup_trials)
+    return study
 
 
 def enqueue_starts(study: Any, starts: Sequence[Mapping[str, Any]], space: SearchSpace) -> int:
@@ -341,11 +358,6 @@ def spent(study: Any) -> tuple[int, float]:
     return len(finished), seconds
 
 
-def budget_left(study: Any, budget: StudyBudget) -> bool:
-    trials, seconds = spent(study)
-    return trials < budget.trials and seconds < budget.worker_seconds
-
-
 @dataclass
 class TrialRun:
     """What the objective needs besides the trial: the data, the base config and the callbacks."""
@@ -359,7 +371,6 @@ class TrialRun:
     # for a trial that is the best finished one when it completes.
     keep_adapter: Callable[[int, Path], dict[str, Any]]
     should_stop: Callable[[], bool] = lambda: False
-    on_trial: Callable[[dict[str, Any]], None] = lambda summary: None
     model_cache: Path | None = None
     tokenizer: Any = None  # loaded by the first trial, with the validation examples it encodes
     validation_examples: list[Example] = field(default_factory=list)
@@ -428,26 +439,77 @@ def _is_best_so_far(study: Any, value: float) -> bool:
     return not done or value <= min(done)
 
 
-def run_trials(study: Any, run: TrialRun, budget: StudyBudget) -> int:
-    """Runs trials on this worker until the shared budget is spent (or the worker stops); returns
-    how many it ran. Through study.optimize, so that the storage heartbeat runs and stale trials
-    of a dead worker are failed before this one starts."""
-    if not budget_left(study, budget) or run.should_stop():
-        return 0
-    ran = 0
+def run_one_trial(study: Any, run: TrialRun, *, job_id: str, worker_id: str) -> Any:
+    """One trial of the study for one jobs.architecture job (ADR 0025: a trial is a job): asks the
+    sampler (which sees every finished trial, whoever ran it), trains, tells. Returns the frozen
+    trial, finished (complete or pruned).
 
-    def after_trial(study: Any, frozen: Any) -> None:
-        nonlocal ran
-        ran += 1
-        run.on_trial(trial_summary(frozen))
-        if not budget_left(study, budget) or run.should_stop():
-            study.stop()
+    Idempotent per job: the trial is tagged with the job id. A redelivered job whose trial already
+    finished gets that trial back (no second run); one whose trial is still RUNNING was left by a
+    worker that died mid-trial (this worker holds the job now), so that trial is failed and a new
+    one is asked: the job is re-run, not lost."""
+    from optuna.trial import TrialState
 
-    try:
-        study.optimize(lambda trial: objective(trial, run), callbacks=[after_trial], gc_after_trial=False)
-    except Stopping:  # the trial is failed (Optuna marks it); a later job resumes the study
-        pass
-    return ran
+    _fail_stale(study)
+    mine = [t for t in study.get_trials(deepcopy=False) if t.user_attrs.get("job_id") == job_id]
+    for t in mine:
+        if t.state in (TrialState.COMPLETE, TrialState.PRUNED):
+            return t
+    for t in mine:
+        if t.state == TrialState.RUNNING:
+            study._storage.set_trial_user_attr(t._trial_id, "failed_reason", "its worker died; re-run")
+            study._storage.set_trial_state_values(t._trial_id, TrialState.FAIL)
+            # the same configuration again (the baseline stays in the study): what it sampled, or
+            # what was enqueued for it when it died before sampling
+            params = dict(t.params) or dict(t.system_attrs.get("fixed_params") or {})
+            if params:
+                study.enqueue_trial(params, user_attrs={"rerun_of": t.number})
+    trial = study.ask()
+    # ask() takes the oldest waiting (enqueued) trial first; a re-run is the newest, so a study with
+    # warm starts still waiting runs them first and the re-run when its turn comes
+    trial.set_user_attr("job_id", job_id)
+    trial.set_user_attr("worker_id", worker_id)
+    with _heartbeat(study, trial):
+        try:
+            value = objective(trial, run)
+        except Exception as err:
+            import optuna
+
+            if isinstance(err, optuna.TrialPruned):
+                study.tell(trial, state=TrialState.PRUNED)
+            else:
+                trial.set_user_attr("failed_reason", f"{type(err).__name__}: {err}"[:500])
+                study.tell(trial, state=TrialState.FAIL)
+                raise
+        else:
+            study.tell(trial, value)
+    return study._storage.get_trial(trial._trial_id)
+
+
+def _fail_stale(study: Any) -> None:
+    """Fails RUNNING trials whose worker stopped beating (another worker that died); a no-op on a
+    storage without heartbeats (SQLite: one worker)."""
+    from optuna.storages._heartbeat import fail_stale_trials, is_heartbeat_enabled
+
+    if is_heartbeat_enabled(study._storage):
+        fail_stale_trials(study)
+
+
+class _heartbeat:
+    """Optuna's trial heartbeat (what study.optimize runs), so other workers can tell this trial is
+    alive; without it a crashed worker's trial stays RUNNING until its job is redelivered."""
+
+    def __init__(self, study: Any, trial: Any) -> None:
+        # Optuna's own (what study.optimize uses); a no-op thread on a storage without heartbeats
+        from optuna.storages._heartbeat import get_heartbeat_thread
+
+        self.thread = get_heartbeat_thread(trial._trial_id, study._storage)
+
+    def __enter__(self) -> None:
+        self.thread.__enter__()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.thread.__exit__(*exc)
 
 
 def trial_summary(t: Any) -> dict[str, Any]:
@@ -467,6 +529,9 @@ def trial_summary(t: Any) -> dict[str, Any]:
         "pruned_at_step": t.user_attrs.get("pruned_at_step"),
         "duration_seconds": round(duration, 3) if duration is not None else None,
         "has_artifact": "artifact" in t.user_attrs,
+        "worker_id": t.user_attrs.get("worker_id"),
+        "job_id": t.user_attrs.get("job_id"),
+        "rerun_of": t.user_attrs.get("rerun_of"),
     }
 
 
@@ -532,6 +597,6 @@ __all__ = [
     "TrialRun",
     "validation_split",
     "open_study",
-    "run_trials",
+    "run_one_trial",
     "summarise",
 ]

@@ -32,6 +32,7 @@ TASK_CANCELLED = "task.cancelled"
 ENGINE_ITERATION_REQUESTED = "engine.iteration_requested"
 JOBS_TRAIN = "jobs.train"
 JOBS_ARCHITECTURE = "jobs.architecture"
+STUDY_TRIAL_FINISHED = "study.trial.finished"
 JOBS_EVALUATE = "jobs.evaluate"
 
 # --- core request/reply, not stored (REQUESTS) ---

@@ -24,6 +24,7 @@ export type { ModelRejectedV1 } from './events/model.rejected.v1';
 export type { ModelRolledBackV1 } from './events/model.rolled_back.v1';
 export type { ModelTrainedV1 } from './events/model.trained.v1';
 export type { RollbackRequestedV1 } from './events/rollback.requested.v1';
+export type { StudyTrialFinishedV1 } from './events/study.trial.finished.v1';
 export type { TaskCancelledV1 } from './events/task.cancelled.v1';
 export type { TaskCompletedV1 } from './events/task.completed.v1';
 export type { TaskQueuedV1 } from './events/task.queued.v1';

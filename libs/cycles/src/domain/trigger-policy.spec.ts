@@ -337,5 +337,12 @@ describe('trigger policy', () => {
         }),
       /GENESIS_PERFORMANCE_THRESHOLD must be between 0 and 1.*GENESIS_TRIGGER_OVERRIDES is invalid/,
     );
+    // An override takes the same ranges as the variable it overrides: a window goes into a LIMIT.
+    for (const bad of [{ feedback_window: 2.5 }, { feedback_window: 1e308 }, { learning_threshold: 0 }])
+      assert.throws(
+        () => readConfig(readTriggerPolicy, { GENESIS_TRIGGER_OVERRIDES: JSON.stringify({ m: bad }) }),
+        /GENESIS_TRIGGER_OVERRIDES is invalid.*must be an integer from 1 to/,
+        JSON.stringify(bad),
+      );
   });
 });

@@ -14,6 +14,9 @@ const quiet: ModelSignals = {
   recent_rejections: 0,
   recent_gains: [],
   latency_ms: null,
+  latency_target_ms: null,
+  latency_over_target: null,
+  targets_unmet: null,
 };
 
 describe('engine priority', () => {
@@ -45,6 +48,14 @@ describe('engine priority', () => {
     const falling = computePriority({ ...quiet, backlog: 1, accuracy_trend: -0.05 }, w).priority;
     assert.ok(large > small && falling > small, `${small} ${large} ${falling}`);
     assert.equal(computePriority({ ...quiet, recent_rejections: 5 }, w).priority, 0);
+  });
+
+  it('keeps a model whose last task missed its targets ahead of one that met them', () => {
+    const w = DEFAULT_PRIORITY_WEIGHTS.training;
+    const met = computePriority({ ...quiet, backlog: 1, targets_unmet: 0 }, w);
+    const missed = computePriority({ ...quiet, backlog: 1, targets_unmet: 0.5 }, w);
+    assert.ok(missed.priority > met.priority, `${missed.priority} ${met.priority}`);
+    assert.equal(missed.explanation.summary, 'backlog 1.00×1 + targets unmet 0.50×1 = 1.50');
   });
 
   it('ages: a waiting task overtakes a fresher, higher one in time', () => {

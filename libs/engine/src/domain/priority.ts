@@ -24,8 +24,21 @@ export interface ModelSignals {
   recent_rejections: number;
   /** Gate deltas of the last deployed cycles, newest first (for the "flat gain" rule). */
   recent_gains: number[];
-  /** Serving latency p95 in ms, where a serving target reports it (not measured yet: null). */
+  /**
+   * The champion's mean generation latency per item in ms, from its latest evaluation (the
+   * worker's wall time over the suite's items; null: never measured). Serving targets do not
+   * report latency yet: the evaluation's measurement is the one there is (ADR 0027).
+   */
   latency_ms: number | null;
+  /** The family's latency_target_ms (null: none set). */
+  latency_target_ms: number | null;
+  /** How far over its target the latency is, as a fraction of the target (0 within it; null: unknown). */
+  latency_over_target: number | null;
+  /**
+   * Share of the target metrics the model's newest task with targets did not reach (0..1; null: no
+   * such task). A deployed task that missed what a person asked for keeps its model ahead (ADR 0027).
+   */
+  targets_unmet: number | null;
 }
 
 /** Weights per signal; a signal missing from a kind's weights does not count for that kind. */
@@ -42,10 +55,12 @@ export const DEFAULT_PRIORITY_WEIGHTS: Record<TaskKind, PriorityWeights> = {
     negative_feedback_rate: 1,
     negative_feedback_trend: 2,
     recent_rejections: -0.25,
+    targets_unmet: 1,
   },
   // A configuration search answers exactly what makes retraining unpromising.
   architecture: { recent_rejections: 0.5, accuracy_gap: 2, negative_feedback_trend: 1 },
-  optimisation: { latency_ms: 0.001 },
+  // Latency over the family's target is what merging and quantising would answer.
+  optimisation: { latency_over_target: 1 },
   distillation: {},
 };
 
@@ -58,6 +73,8 @@ const LABELS: Record<string, string> = {
   negative_feedback_trend: 'negative feedback trend',
   recent_rejections: 'recent rejections',
   latency_ms: 'latency ms',
+  latency_over_target: 'latency over target',
+  targets_unmet: 'targets unmet',
 };
 
 /** The value each weight multiplies: the signals, plus the decline (−trend, only when falling). */

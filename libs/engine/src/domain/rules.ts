@@ -49,3 +49,29 @@ export function architectureRule(signals: ModelSignals, policy: ArchitectureRule
     reason: `${signals.recent_rejections}/${policy.afterRejections} rejections in a row, gain trend not flat`,
   };
 }
+
+/**
+ * The optimisation kind's planner rule (ADR 0027): the champion's measured latency is over its
+ * family's target. The kind is not runnable yet, so the planner records the need (iteration
+ * history, engine status) and enqueues nothing.
+ */
+export function optimisationRule(signals: ModelSignals): RuleVerdict {
+  const { latency_ms: latency, latency_target_ms: target } = signals;
+  if (latency === null || target === null)
+    return {
+      needed: false,
+      reason:
+        target === null
+          ? 'no latency target set for the family'
+          : "the champion's latency is not measured yet",
+    };
+  if (latency > target)
+    return {
+      needed: true,
+      reason: `champion latency ${latency.toFixed(1)} ms per item > target ${target} ms: optimisation needed (not runnable yet: recorded, not queued)`,
+    };
+  return {
+    needed: false,
+    reason: `champion latency ${latency.toFixed(1)} ms per item ≤ target ${target} ms`,
+  };
+}

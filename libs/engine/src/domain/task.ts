@@ -1,3 +1,5 @@
+import type { ConstraintCheck, TargetsMet } from './targets';
+
 /**
  * An improvement task (ADR 0024): one piece of work of one kind for one model, from the queue to
  * its outcome. The outcome statuses are the cycle's terminal statuses, so a task that ran a cycle
@@ -60,6 +62,10 @@ export interface TaskResult {
   execution_seconds: number;
   model_version: string | null;
   failure_reason: string | null;
+  /** Per target metric of the task, reached or not (ADR 0027); null when the task set none. */
+  targets_met?: TargetsMet | null;
+  /** The constraints the gate judged the candidate by (ADR 0027); null when no evaluation ran. */
+  constraints?: ConstraintCheck[] | null;
 }
 
 /**

@@ -2,6 +2,7 @@ import type { Run } from '../command';
 import { CliError } from '../errors';
 import { EXIT } from '../exit-codes';
 import type { TaskView } from './engine.format';
+import { parseKeyValues } from './task-show.format';
 
 /** `genesis tasks add`: POST /api/v1/tasks (a custom task; 409 when one is active for the model and kind). */
 export const run: Run = async ({ api, out }, { values }) => {
@@ -10,7 +11,9 @@ export const run: Run = async ({ api, out }, { values }) => {
   if (values['kind']) body['kind'] = values['kind'];
   if (values['reason']) body['reason'] = values['reason'];
   if (values['priority'] !== undefined) {
-    const priority = Number(values['priority']);
+    // Number('') is 0 and Number('0x10') 16: only a plain decimal is taken as the priority asked for.
+    const text = String(values['priority']).trim();
+    const priority = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(text) ? Number(text) : NaN;
     if (!Number.isFinite(priority)) throw new CliError('--priority must be a number', EXIT.usage);
     body['priority'] = priority;
   }
@@ -19,11 +22,13 @@ export const run: Run = async ({ api, out }, { values }) => {
     ['constraints', 'constraints'],
   ] as const) {
     if (values[option] === undefined) continue;
-    try {
-      body[field] = JSON.parse(values[option] as string);
-    } catch {
-      throw new CliError(`--${option} must be a JSON object, e.g. '{"accuracy": 0.92}'`, EXIT.usage);
-    }
+    const parsed = parseKeyValues(values[option] as string);
+    if (!parsed)
+      throw new CliError(
+        `--${option} must be key=value pairs (${option === 'target' ? 'accuracy=0.8,gain=0.02' : 'latency_target_ms=200'}) or a JSON object`,
+        EXIT.usage,
+      );
+    body[field] = parsed;
   }
   const res = await api.post<TaskView>('/api/v1/tasks', body);
   if (out.json) out.data(res.body);

@@ -1,4 +1,4 @@
-import type { Output } from './output';
+import { printable, type Output } from './output';
 
 /**
  * A block of lines redrawn in place (`--watch`) on a terminal: the previous block is erased first.
@@ -11,7 +11,7 @@ export class Screen {
 
   draw(lines: string[]): void {
     const width = Math.max(20, this.out.width - 1);
-    const cut = lines.map((l) => (l.length > width ? `${l.slice(0, width - 1)}…` : l));
+    const cut = lines.map(printable).map((l) => (l.length > width ? `${l.slice(0, width - 1)}…` : l));
     const erase = this.shown > 0 ? `\x1b[${this.shown}F\x1b[J` : '';
     this.out.stdout.write(`${erase}${cut.join('\n')}\n`);
     this.shown = cut.length;

@@ -44,6 +44,32 @@ describe('genesis studies', () => {
     assert.ok(lines.includes('  #1  pruned at step 50  loss —  learning_rate=0.002'), lines.join('\n'));
   });
 
+  it('shows the live progress: trials in flight, failed trial jobs, the budget that ended it, who ran each trial', () => {
+    const lines = formatStudy({
+      ...study,
+      progress: {
+        parallelism: 2,
+        trials_finished: 3,
+        trials_complete: 2,
+        trials_pruned: 1,
+        trials_failed: 1,
+        trials_running: 0,
+        worker_seconds_spent: 42.5,
+        best_trial: 2,
+        best_value: 0.1626,
+        stopped_by: 'trials',
+      },
+      trials: [{ number: 0, state: 'complete', value: 7.63, params: { lora_r: 16 }, worker_id: 'worker-a' }],
+    });
+    assert.ok(
+      lines.includes(
+        'progress: 3 finished, 0 in flight (parallelism 2), 1 trial job(s) failed, 42.5 worker-seconds; stopped by its trials budget',
+      ),
+      lines.join('\n'),
+    );
+    assert.ok(lines.includes('  #0  complete  loss 7.63  lora_r=16  (worker-a)'), lines.join('\n'));
+  });
+
   it('lists studies under the training configuration the model uses', () => {
     const item = { ...study, trials: 3 };
     const lines = formatStudyList({

@@ -1,4 +1,4 @@
-import type { StudyDetail, StudyList, StudyTrial } from './study';
+import type { StudyDetail, StudyList, StudyProgress, StudyTrial } from './study';
 
 const num = (v: unknown) =>
   typeof v === 'number'
@@ -34,7 +34,14 @@ export function formatStudyList(list: StudyList): string[] {
 
 function trialLine(t: StudyTrial): string {
   const pruned = t.state === 'pruned' && t.pruned_at_step ? ` at step ${t.pruned_at_step}` : '';
-  return `  #${t.number}  ${t.state}${pruned}  loss ${t.value === null ? '—' : num(t.value)}  ${params(t.params)}`;
+  const by = t.worker_id ? `  (${t.worker_id})` : '';
+  return `  #${t.number}  ${t.state}${pruned}  loss ${t.value === null ? '—' : num(t.value)}  ${params(t.params)}${by}`;
+}
+
+/** The bridge's live view: trial jobs in flight, and which budget ended the study once one did. */
+function progressLine(p: StudyProgress): string {
+  const end = p.stopped_by ? `; stopped by its ${p.stopped_by.replace('_', '-')} budget` : '';
+  return `progress: ${p.trials_finished} finished, ${p.trials_running} in flight (parallelism ${p.parallelism}), ${p.trials_failed} trial job(s) failed, ${num(p.worker_seconds_spent)} worker-seconds${end}`;
 }
 
 /** `genesis studies show STUDY`: budget, counts, best, importance, every trial. */
@@ -46,6 +53,7 @@ export function formatStudy(s: StudyDetail): string[] {
       s.spent ? `${s.spent.trials} trials, ${num(s.spent.worker_seconds)} s` : '—'
     }`,
     `trials: ${c['complete'] ?? 0} complete, ${c['pruned'] ?? 0} pruned, ${c['fail'] ?? 0} failed`,
+    ...(s.progress ? [progressLine(s.progress)] : []),
     s.validation
       ? `validation: ${s.validation.validation_records} records (training ${s.validation.train_records}; ${s.validation.suite_excluded} left out for matching the frozen suite)`
       : 'validation: —',

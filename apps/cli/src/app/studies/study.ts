@@ -12,6 +12,21 @@ export interface StudyItem {
   best: { trial: number; value: number | null; hyperparameters: Record<string, unknown> | null } | null;
   adopted: boolean;
   created_at: string;
+  /** Kept by the trainer-bridge as each trial job finishes (ADR 0025); null before the first. */
+  progress?: StudyProgress | null;
+}
+
+export interface StudyProgress {
+  parallelism: number;
+  trials_finished: number;
+  trials_complete: number;
+  trials_pruned: number;
+  trials_failed: number;
+  trials_running: number;
+  worker_seconds_spent: number;
+  best_trial: number | null;
+  best_value: number | null;
+  stopped_by: 'trials' | 'worker_seconds' | null;
 }
 
 export interface StudyTrial {
@@ -21,6 +36,7 @@ export interface StudyTrial {
   params: Record<string, unknown>;
   pruned_at_step?: number | null;
   duration_seconds?: number | null;
+  worker_id?: string | null;
 }
 
 export interface StudyDetail extends Omit<StudyItem, 'trials'> {

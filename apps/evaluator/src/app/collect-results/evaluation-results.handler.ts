@@ -21,8 +21,15 @@ import {
 import { transitionCycle } from '@genesis/cycles';
 import { JobLifecycle } from '@genesis/jobs';
 import { ArtifactStore } from '@genesis/messaging';
-import { recordEvaluation } from '@genesis/registry';
+import { getFamily, recordEvaluation } from '@genesis/registry';
+import {
+  checkConstraints,
+  effectiveConstraints,
+  type ConstraintCheck,
+  type CycleTargets,
+} from '@genesis/engine';
 import { counter, gauge, Log, perModelSeries } from '@genesis/observability';
+import { applyConstraints } from '../decide/constraints';
 import { decide, PRIMARY_METRIC } from '../decide/decision';
 import { EVALUATOR_CONFIG, type EvaluatorConfig } from '../evaluator.config';
 import { EVALUATION, failEvaluation, type EvaluationRow } from '../evaluation-jobs';
@@ -45,6 +52,15 @@ const sliceRegressions = perModelSeries(
   ),
 );
 
+const constraintRejections = perModelSeries(
+  counter(
+    'genesis_gate_constraint_rejections_total',
+    'Candidates rejected for breaking a constraint (ADR 0027), by constraint',
+    ['model_id', 'constraint'],
+  ),
+  { constraint: ['latency_target_ms', 'max_size_bytes'] },
+);
+
 interface CompletedJob {
   role: EvaluationRole;
   result: { metrics: EvaluationMetrics; results: ResultsRef };
@@ -53,26 +69,37 @@ interface CompletedJob {
 type ResultsRef = ObjectRef & { sha256: string };
 
 /**
- * Both models' scores into the registry's metrics history (ADR 0022), each with the worker's mean
- * generation time per item where it reported its duration (kept beside the job's results).
+ * Each model's mean generation time per item, in ms, where the worker reported its job's duration
+ * (kept beside the job's results): the job's wall time over its items. The registry's metrics
+ * history and the latency constraint use the same figure (ADR 0027).
  */
+async function meanLatencies(
+  m: EntityManager,
+  evaluationId: string,
+  metrics: Record<EvaluationRole, EvaluationMetrics>,
+): Promise<Record<EvaluationRole, number | null>> {
+  const durations: { role: EvaluationRole; seconds: number | null }[] = await m.query(
+    `SELECT DISTINCT ON (role) role, (result->>'duration_seconds')::float8 AS seconds FROM jobs
+     WHERE kind = 'evaluation' AND parent_id = $1 AND status = 'completed' ORDER BY role, attempt DESC`,
+    [evaluationId],
+  );
+  const latencyMs = (role: EvaluationRole) => {
+    const seconds = durations.find((d) => d.role === role)?.seconds;
+    return seconds === null || seconds === undefined || metrics[role].items <= 0
+      ? null
+      : (seconds * 1000) / metrics[role].items;
+  };
+  return { candidate: latencyMs('candidate'), champion: latencyMs('champion') };
+}
+
+/** Both models' scores into the registry's metrics history (ADR 0022), with their latency. */
 async function recordScores(
   m: EntityManager,
   evaluation: EvaluationRow,
   candidate: EvaluationMetrics,
   champion: EvaluationMetrics,
+  latency: Record<EvaluationRole, number | null>,
 ): Promise<void> {
-  const durations: { role: EvaluationRole; seconds: number | null }[] = await m.query(
-    `SELECT DISTINCT ON (role) role, (result->>'duration_seconds')::float8 AS seconds FROM jobs
-     WHERE kind = 'evaluation' AND parent_id = $1 AND status = 'completed' ORDER BY role, attempt DESC`,
-    [evaluation.id],
-  );
-  const latencyMs = (role: EvaluationRole, metrics: EvaluationMetrics) => {
-    const seconds = durations.find((d) => d.role === role)?.seconds;
-    return seconds === null || seconds === undefined || metrics.items <= 0
-      ? null
-      : (seconds * 1000) / metrics.items;
-  };
   await recordEvaluation(m, {
     evaluationId: evaluation.id,
     modelId: evaluation.model_id,
@@ -82,15 +109,40 @@ async function recordScores(
         version: evaluation.candidate_version,
         role: 'candidate',
         metrics: candidate,
-        latencyMs: latencyMs('candidate', candidate),
+        latencyMs: latency.candidate,
       },
       {
         version: evaluation.champion_version,
         role: 'champion',
         metrics: champion,
-        latencyMs: latencyMs('champion', champion),
+        latencyMs: latency.champion,
       },
     ],
+  });
+}
+
+/**
+ * The constraints in force for this candidate (ADR 0027): its family's and its task's (carried on
+ * the cycle), the stricter winning, against its measured latency and stored artifact size.
+ */
+async function judgeConstraints(
+  m: EntityManager,
+  evaluation: EvaluationRow,
+  candidateLatencyMs: number | null,
+): Promise<ConstraintCheck[]> {
+  const family = await getFamily(m, evaluation.model_id);
+  const [cycle] = (await m.query(`SELECT targets FROM improvement_cycles WHERE id = $1`, [
+    evaluation.cycle_id,
+  ])) as { targets: CycleTargets | null }[];
+  const limits = effectiveConstraints(family?.constraints, cycle?.targets?.constraints);
+  if (limits.length === 0) return [];
+  const [artifact] = (await m.query(`SELECT size_bytes FROM model_artifacts WHERE version = $1`, [
+    evaluation.candidate_version,
+  ])) as { size_bytes: string | number | null }[];
+  const size = artifact?.size_bytes;
+  return checkConstraints(limits, {
+    latency_target_ms: candidateLatencyMs,
+    max_size_bytes: size === null || size === undefined ? null : Number(size),
   });
 }
 
@@ -183,10 +235,16 @@ export class EvaluationResultsHandler {
       evaluation.cycle_id,
       pairs.filter((p) => p.candidate.split === 'in_domain').map((p) => p.item_id),
     );
-    const gate = decide(
+    const measured = decide(
       { candidate: candidate.metrics, champion: champion.metrics, pairs, slices },
       this.config.gate,
     );
+    const latency = await meanLatencies(m, evaluation.id, {
+      candidate: candidate.metrics,
+      champion: champion.metrics,
+    });
+    const constraints = await judgeConstraints(m, evaluation, latency.candidate);
+    const gate = { ...measured, ...applyConstraints(measured, constraints) };
     const data: ModelEvaluatedV1 = {
       cycle_id: evaluation.cycle_id,
       evaluation_id: evaluation.id,
@@ -207,6 +265,7 @@ export class EvaluationResultsHandler {
       ...(evaluation.suite.suite_version ? { suite_version: evaluation.suite.suite_version } : {}),
       non_inferiority: gate.non_inferiority,
       slices: gate.slices,
+      ...(constraints.length ? { constraints } : {}),
     };
     // Model output is kept as generated: what Postgres refuses (U+0000, unpaired surrogates) is
     // stored in the reversible escaped form of the shared storable-text rule (ADR 0014), which
@@ -237,7 +296,7 @@ export class EvaluationResultsHandler {
       `UPDATE evaluations SET status = 'completed', decision = $2, reason = $3, result = $4, completed_at = now() WHERE id = $1`,
       [evaluation.id, gate.decision, gate.reason, JSON.stringify(data)],
     );
-    await recordScores(m, evaluation, candidate.metrics, champion.metrics);
+    await recordScores(m, evaluation, candidate.metrics, champion.metrics, latency);
     await transitionCycle(m, evaluation.cycle_id, 'evaluated', {
       reason: gate.reason,
       event: {
@@ -251,6 +310,8 @@ export class EvaluationResultsHandler {
     decisions.inc({ model_id: evaluation.model_id, decision: gate.decision });
     detectable.set({ model_id: evaluation.model_id }, gate.power.mde ?? 1);
     if (gate.slices.regressed.length > 0) sliceRegressions.inc({ model_id: evaluation.model_id });
+    for (const c of gate.broken)
+      constraintRejections.inc({ model_id: evaluation.model_id, constraint: c.constraint });
     this.log.info('evaluation decided', {
       cycle_id: evaluation.cycle_id,
       evaluation_id: evaluation.id,

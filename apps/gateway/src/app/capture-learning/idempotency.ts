@@ -71,4 +71,43 @@ export class IdempotencyStore {
   async abandon(scope: string, idempotencyKey: string): Promise<void> {
     await this.redis.del(this.key(scope, idempotencyKey));
   }
+
+  /**
+   * `work` once per Idempotency-Key and body, for a route that creates something: a retry of a
+   * request whose answer was lost gets that answer again (`Idempotent-Replayed: true`) instead of
+   * a second creation or a conflict with the first. Without a key `work` simply runs; a failure
+   * frees the key, so the retry runs again.
+   */
+  async once<T>(
+    scope: string,
+    idempotencyKey: string | undefined,
+    body: unknown,
+    status: number,
+    reply: { status(code: number): unknown; header(name: string, value: string): unknown },
+    work: () => Promise<T>,
+  ): Promise<T> {
+    if (idempotencyKey === undefined) return work();
+    if (idempotencyKey.length === 0 || idempotencyKey.length > 200)
+      throw new ProblemError(
+        400,
+        'INVALID_IDEMPOTENCY_KEY',
+        'Bad request',
+        'Idempotency-Key must be 1–200 characters',
+      );
+    const fingerprint = IdempotencyStore.fingerprint(body);
+    const begin = await this.begin(scope, idempotencyKey, fingerprint);
+    if (begin.kind === 'replay') {
+      reply.status(begin.status);
+      reply.header('idempotent-replayed', 'true');
+      return begin.body as T;
+    }
+    try {
+      const result = await work();
+      await this.complete(scope, idempotencyKey, fingerprint, status, result);
+      return result;
+    } catch (err) {
+      await this.abandon(scope, idempotencyKey).catch(() => undefined);
+      throw err;
+    }
+  }
 }

@@ -12,6 +12,7 @@ import { AuthGuard, RequireScope, type AuthedRequest } from '../auth/auth.guard'
 import { RateLimitGuard } from '../rate-limit/rate-limit.guard';
 import { problems } from '../problem/problem';
 import { limitParam } from '../http/query-params';
+import { refuseSecrets } from '../http/refuse-secrets';
 
 /**
  * The seed's engine API (ADR 0024): status, loop start/stop (persisted), force an iteration, and
@@ -45,12 +46,8 @@ export class EngineController {
   @HttpCode(200)
   @RequireScope('admin')
   async start(@Body() body: unknown, @Req() req: AuthedRequest) {
-    const { state, changed } = await setLoop(
-      this.dataSource,
-      true,
-      req.apiKey?.id ?? 'unknown',
-      reasonOf(body),
-    );
+    const reason = await reasonOf(body);
+    const { state, changed } = await setLoop(this.dataSource, true, req.apiKey?.id ?? 'unknown', reason);
     // Planning resumes at once rather than at the next interval.
     if (changed) await this.requestIteration(req.apiKey?.id ?? 'unknown');
     return { ...state, changed };
@@ -60,12 +57,8 @@ export class EngineController {
   @HttpCode(200)
   @RequireScope('admin')
   async stop(@Body() body: unknown, @Req() req: AuthedRequest) {
-    const { state, changed } = await setLoop(
-      this.dataSource,
-      false,
-      req.apiKey?.id ?? 'unknown',
-      reasonOf(body),
-    );
+    const reason = await reasonOf(body);
+    const { state, changed } = await setLoop(this.dataSource, false, req.apiKey?.id ?? 'unknown', reason);
     return { ...state, changed };
   }
 
@@ -99,7 +92,8 @@ export class EngineController {
   }
 }
 
-function reasonOf(body: unknown): string | null {
+/** The optional reason of a loop change; it is shown to every reader, so it may hold no secret. */
+async function reasonOf(body: unknown): Promise<string | null> {
   if (body === undefined || body === null) return null;
   const reason = (body as { reason?: unknown }).reason;
   if (
@@ -110,5 +104,13 @@ function reasonOf(body: unknown): string | null {
     throw problems.validation('the body, when present, is {"reason"?: string}', [
       { path: '/reason', message: 'must be a string of at most 1000 characters' },
     ]);
+  // As the API says (additionalProperties: false): a misspelt `reson` is not silently dropped.
+  const unknown = Object.keys(body).filter((k) => k !== 'reason');
+  if (unknown.length > 0)
+    throw problems.validation(
+      'the body, when present, is {"reason"?: string}',
+      unknown.map((k) => ({ path: `/${k}`, message: 'is not a field of a loop change' })),
+    );
+  await refuseSecrets({ reason }, 'the reason');
   return (reason as string | undefined) ?? null;
 }

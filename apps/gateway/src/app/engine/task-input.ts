@@ -1,4 +1,12 @@
-import { RUNNABLE_TASK_KINDS, TASK_KINDS, isTaskKind, type TaskKind } from '@genesis/engine';
+import {
+  RUNNABLE_TASK_KINDS,
+  TASK_KINDS,
+  isTaskKind,
+  parseTaskTargets,
+  type TargetMetrics,
+  type TaskConstraints,
+  type TaskKind,
+} from '@genesis/engine';
 import { ProblemError, problems } from '../problem/problem';
 import { modelIdParam } from '../improvement/model-id';
 
@@ -6,13 +14,12 @@ export interface CustomTaskInput {
   modelId: string;
   kind: TaskKind;
   priority: number;
-  targetMetrics: Record<string, number>;
-  constraints: Record<string, number | string | boolean>;
+  targetMetrics: TargetMetrics;
+  constraints: TaskConstraints;
   reason: string | undefined;
 }
 
 const FIELDS = ['model_id', 'kind', 'priority', 'target_metrics', 'constraints', 'reason'];
-const KEY = /^[a-z][a-z0-9_]{0,63}$/;
 
 /** `POST /api/v1/tasks`: every problem named with its JSON pointer (422), an unrunnable kind a 422 of its own. */
 export function parseCustomTask(body: unknown): CustomTaskInput {
@@ -27,23 +34,9 @@ export function parseCustomTask(body: unknown): CustomTaskInput {
   const priority = b['priority'] ?? 1;
   if (typeof priority !== 'number' || !Number.isFinite(priority) || priority < 0 || priority > 1000)
     errors.push({ path: '/priority', message: 'must be a number from 0 to 1000' });
-  const targetMetrics = objectOf(
-    b['target_metrics'],
-    '/target_metrics',
-    errors,
-    (v) => typeof v === 'number' && Number.isFinite(v),
-    'a number',
-  );
-  const constraints = objectOf(
-    b['constraints'],
-    '/constraints',
-    errors,
-    (v) =>
-      (typeof v === 'number' && Number.isFinite(v)) ||
-      typeof v === 'boolean' ||
-      (typeof v === 'string' && v.length <= 200),
-    'a number, a boolean or a string of at most 200 characters',
-  );
+  // Closed vocabularies (ADR 0027): an unknown key is named with the keys allowed.
+  const targets = parseTaskTargets(b['target_metrics'], b['constraints']);
+  errors.push(...targets.errors);
   const reason = b['reason'];
   if (reason !== undefined && (typeof reason !== 'string' || reason.length < 1 || reason.length > 1000))
     errors.push({ path: '/reason', message: 'must be a string of 1 to 1000 characters' });
@@ -66,29 +59,8 @@ export function parseCustomTask(body: unknown): CustomTaskInput {
     modelId,
     kind: kind as TaskKind,
     priority: priority as number,
-    targetMetrics: targetMetrics as Record<string, number>,
-    constraints: constraints as Record<string, number | string | boolean>,
+    targetMetrics: targets.targets.target_metrics,
+    constraints: targets.targets.constraints,
     reason: reason as string | undefined,
   };
-}
-
-function objectOf(
-  value: unknown,
-  path: string,
-  errors: { path: string; message: string }[],
-  ok: (v: unknown) => boolean,
-  what: string,
-): Record<string, unknown> {
-  if (value === undefined) return {};
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    errors.push({ path, message: 'must be an object' });
-    return {};
-  }
-  const entries = Object.entries(value as Record<string, unknown>);
-  if (entries.length > 32) errors.push({ path, message: 'must have at most 32 entries' });
-  for (const [k, v] of entries) {
-    if (!KEY.test(k)) errors.push({ path: `${path}/${k}`, message: `the name must match ${KEY.source}` });
-    else if (!ok(v)) errors.push({ path: `${path}/${k}`, message: `must be ${what}` });
-  }
-  return value as Record<string, unknown>;
 }

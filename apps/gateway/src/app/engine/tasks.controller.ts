@@ -2,6 +2,7 @@ import {
   Body,
   Controller,
   Get,
+  Headers,
   HttpCode,
   Inject,
   Param,
@@ -13,7 +14,7 @@ import {
 } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { DataSource } from 'typeorm';
-import { evaluateTriggers, loadModelFacts, thresholdsFor, type TriggerPolicy } from '@genesis/cycles';
+import { evaluateTriggers, loadModelFacts, thresholdsOf, type TriggerPolicy } from '@genesis/cycles';
 import {
   TASK_KINDS,
   TASK_STATUSES,
@@ -26,13 +27,18 @@ import {
   taskView,
   type TaskStatus,
 } from '@genesis/engine';
-import { Outbox } from '@genesis/persistence';
+import { Outbox, REDIS } from '@genesis/persistence';
+import type Redis from 'ioredis';
+import { GATEWAY_CONFIG, type GatewayConfig } from '../gateway.config';
+import { IdempotencyStore } from '../capture-learning/idempotency';
 import { AuthGuard, RequireScope, type AuthedRequest } from '../auth/auth.guard';
 import { RateLimitGuard } from '../rate-limit/rate-limit.guard';
 import { ProblemError, problems } from '../problem/problem';
 import { MODEL_ID, UUID, badQuery, limitParam, patternParam } from '../http/query-params';
 import { TRIGGER_POLICY } from '../improvement/trigger-policy.provider';
-import { parseCustomTask } from './task-input';
+import { parseCustomTask, type CustomTaskInput } from './task-input';
+import { refuseSecrets } from '../http/refuse-secrets';
+import { RegisteredModels } from '../models/registered-models';
 
 /**
  * The engine's tasks (ADR 0024): list them with their priorities and explanations, add a custom
@@ -42,11 +48,18 @@ import { parseCustomTask } from './task-input';
 @Controller('api/v1/tasks')
 @UseGuards(AuthGuard, RateLimitGuard)
 export class TasksController {
+  private readonly idempotency: IdempotencyStore;
+
   constructor(
     @Inject(DataSource) private readonly dataSource: DataSource,
     @Inject(TRIGGER_POLICY) private readonly policy: TriggerPolicy,
     @Inject(Outbox) private readonly outbox: Outbox,
-  ) {}
+    @Inject(RegisteredModels) private readonly models: RegisteredModels,
+    @Inject(REDIS) redis: Redis,
+    @Inject(GATEWAY_CONFIG) config: GatewayConfig,
+  ) {
+    this.idempotency = new IdempotencyStore(redis, config.idempotencyTtlSeconds);
+  }
 
   @Get()
   @RequireScope('status:read')
@@ -83,11 +96,26 @@ export class TasksController {
     @Body() body: unknown,
     @Req() req: AuthedRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
+    @Headers('idempotency-key') idempotencyKey?: string,
   ) {
     const input = parseCustomTask(body);
+    // As the manual trigger: a task for a model nobody registered would open a cycle for it.
+    await this.models.require([input.modelId]);
+    await refuseSecrets(body, 'the task');
     const by = req.apiKey?.id ?? 'unknown';
+    // A client that lost the answer retries with the same Idempotency-Key and gets the task it
+    // created, not a 409 from the one-active-task rule against its own first request.
+    const view = await this.idempotency.once(`${by}:tasks`, idempotencyKey, body, 201, reply, () =>
+      this.create(input, by),
+    );
+    void reply.header('location', `/api/v1/tasks/${view.id}`);
+    return view;
+  }
+
+  private async create(input: CustomTaskInput, by: string): Promise<ReturnType<typeof taskView>> {
     const now = new Date();
-    const t = thresholdsFor(this.policy, input.modelId);
+    // The family's own thresholds, as the manual trigger reads them.
+    const t = await thresholdsOf(this.dataSource, this.policy, input.modelId);
     // The counts travel with the cycle's threshold.reached, as for the spec's manual trigger.
     const counts = evaluateTriggers(await loadModelFacts(this.dataSource, input.modelId, t), t, now).counts;
     const result = await this.dataSource.transaction((m) =>
@@ -117,7 +145,6 @@ export class TasksController {
       );
     }
     this.outbox.kick();
-    void reply.header('location', `/api/v1/tasks/${result.task.id}`);
     return taskView(result.task);
   }
 
@@ -137,7 +164,9 @@ export class TasksController {
         409,
         'TASK_NOT_QUEUED',
         'Only a queued task can be cancelled',
-        `task ${id} is ${result.task.status}: a started task runs to the end of its cycle`,
+        result.task.status === 'running'
+          ? `task ${id} is running: a started task runs to the end of its cycle`
+          : `task ${id} has already ended (${result.task.status}); only a queued task can be cancelled`,
         { task_status: result.task.status },
       );
     }

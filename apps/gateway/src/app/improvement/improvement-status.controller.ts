@@ -3,6 +3,7 @@ import type { FastifyReply } from 'fastify';
 import type Redis from 'ioredis';
 import { DataSource } from 'typeorm';
 import { computeStatus, readStatusCache, type ImprovementStatus, type TriggerPolicy } from '@genesis/cycles';
+import { readLoop } from '@genesis/engine';
 import { REDIS } from '@genesis/persistence';
 import { AuthGuard, RequireScope } from '../auth/auth.guard';
 import { RateLimitGuard } from '../rate-limit/rate-limit.guard';
@@ -33,9 +34,25 @@ export class ImprovementStatusController {
     const cached = await readStatusCache(this.redis, model).catch(() => undefined);
     if (cached) {
       void reply.header('x-genesis-status-source', 'cache');
-      return cached;
+      return this.withLoop(cached);
     }
     void reply.header('x-genesis-status-source', 'database');
-    return computeStatus(this.dataSource, this.policy, model, new Date());
+    return this.withLoop(await computeStatus(this.dataSource, this.policy, model, new Date()));
+  }
+
+  /**
+   * A met threshold does not open a cycle while the loop is stopped (ADR 0024): should_trigger is
+   * then false and trigger_reason says why, as it does while a met threshold waits for evidence.
+   * The loop is read only when the answer would otherwise be yes, so the usual status stays one GET.
+   */
+  private async withLoop(status: ImprovementStatus): Promise<ImprovementStatus> {
+    if (!status.should_trigger) return status;
+    const loop = await readLoop(this.dataSource).catch(() => undefined);
+    if (!loop || loop.running) return status;
+    return {
+      ...status,
+      should_trigger: false,
+      trigger_reason: `${status.trigger_reason}; the improvement loop is stopped (since ${loop.changed_at}): no automatic cycle opens until it is started (genesis loop start)`,
+    };
   }
 }

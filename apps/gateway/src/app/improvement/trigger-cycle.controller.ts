@@ -19,6 +19,7 @@ import { ProblemError, problems } from '../problem/problem';
 import { modelIdParam } from './model-id';
 import { TRIGGER_POLICY } from './trigger-policy.provider';
 import { RegisteredModels } from '../models/registered-models';
+import { refuseSecrets } from '../http/refuse-secrets';
 
 /** A manual trigger starts at once; its priority only orders it in listings. */
 const MANUAL_PRIORITY = 1;
@@ -64,6 +65,13 @@ export class TriggerCycleController {
         { path: '/', message: 'must be an object' },
       ]);
     }
+    // A misspelt field (`modelid`) would otherwise open a cycle for the default model instead.
+    const unknown = Object.keys(input).filter((k) => k !== 'model_id' && k !== 'reason');
+    if (unknown.length > 0)
+      throw problems.validation(
+        'the body, when present, is {"model_id"?: string, "reason"?: string}',
+        unknown.map((k) => ({ path: `/${k}`, message: 'is not a field of a trigger' })),
+      );
     const modelId = modelIdParam(input.model_id, '/model_id');
     await this.models.require([modelId]);
     if (input.reason !== undefined && (typeof input.reason !== 'string' || input.reason.length > 1000)) {
@@ -71,6 +79,7 @@ export class TriggerCycleController {
         { path: '/reason', message: 'must be a string of at most 1000 characters' },
       ]);
     }
+    await refuseSecrets({ reason: input.reason }, 'the trigger');
     const requestedBy = req.apiKey?.id ?? 'unknown';
     const reason = `Manual trigger by ${requestedBy}${input.reason ? `: ${String(input.reason)}` : ''}`;
     const correlationId = firstHeader(req.headers['x-request-id']) ?? randomUUID();

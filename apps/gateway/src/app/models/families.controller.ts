@@ -15,6 +15,7 @@ import { RateLimitGuard } from '../rate-limit/rate-limit.guard';
 import { problems } from '../problem/problem';
 import { limitParam } from '../http/query-params';
 import { RegisteredModels } from './registered-models';
+import { refuseSecrets } from '../http/refuse-secrets';
 
 /**
  * The registry's models (ADR 0022): families registered by config or here, each model's
@@ -52,6 +53,7 @@ export class FamiliesController {
           .join('; ')}`,
         errors,
       );
+    await refuseSecrets(body, 'the model family');
     const r = await registerFamily(this.dataSource, family, `api:${req.apiKey?.id ?? 'unknown'}`);
     this.registered.remember([family.id]);
     void reply.status(r.created ? 201 : 200).header('location', `/api/v1/models/families/${family.id}`);

@@ -6,6 +6,7 @@ import { knowModels, Log, metricsRegistry } from '@genesis/observability';
 import { ensureFamily, listFamilies, registerConfiguredFamilies } from '@genesis/registry';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../gateway.config';
 import { ProblemError } from '../problem/problem';
+import { refuseSecrets } from '../http/refuse-secrets';
 
 /** How long a registered id is trusted without asking Postgres again (families are never deleted). */
 const KNOWN_TTL_MS = 60_000;
@@ -46,6 +47,14 @@ export class RegisteredModels implements OnApplicationBootstrap {
 
   /** The default model always, then the GENESIS_MODEL_FAMILIES file (it defines what it names). */
   async onApplicationBootstrap(): Promise<void> {
+    // The file's families are shown to every reader like the API's: the same refusal, at boot.
+    for (const family of this.config.registry.families) {
+      try {
+        await refuseSecrets(family, `GENESIS_MODEL_FAMILIES: family ${family.id}`);
+      } catch (err) {
+        throw new Error((err as Error).message);
+      }
+    }
     await registerConfiguredFamilies(this.dataSource, DEFAULT_MODEL_ID, this.config.registry.families);
     const families = await listFamilies(this.dataSource);
     this.remember(families.map((f) => f.id));

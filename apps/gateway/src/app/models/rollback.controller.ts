@@ -9,6 +9,7 @@ import { modelIdParam } from '../improvement/model-id';
 import { RateLimitGuard } from '../rate-limit/rate-limit.guard';
 import { problems } from '../problem/problem';
 import { UUID } from '../http/query-params';
+import { refuseSecrets } from '../http/refuse-secrets';
 
 /**
  * POST /api/v1/models/rollback: records the request and rollback.requested in one transaction
@@ -51,6 +52,7 @@ export class RollbackController {
         errors,
       );
     const modelId = modelIdParam(input.model_id, '/model_id');
+    await refuseSecrets(body, 'the rollback request');
     const requestId = randomUUID();
     const requestedBy = req.apiKey?.id ?? 'unknown';
     const data: RollbackRequestedV1 = {

@@ -12,6 +12,9 @@ export class ProblemError extends Error {
   }
 }
 
+/** The most validation errors one problem lists. */
+export const MAX_ERRORS = 50;
+
 export const problems = {
   unauthorized: (detail: string) =>
     new ProblemError(
@@ -24,8 +27,13 @@ export const problems = {
     ),
   forbidden: (scope: string) =>
     new ProblemError(403, 'FORBIDDEN', 'Missing scope', `this API key lacks the "${scope}" scope`),
+  // At most MAX_ERRORS are listed (errors_total counts them all): a small body with thousands of bad
+  // keys must not buy a response many times its size.
   validation: (detail: string, errors: { path: string; message: string }[]) =>
-    new ProblemError(422, 'VALIDATION_FAILED', 'The request body is invalid', detail, { errors }),
+    new ProblemError(422, 'VALIDATION_FAILED', 'The request body is invalid', detail, {
+      errors: errors.slice(0, MAX_ERRORS),
+      ...(errors.length > MAX_ERRORS ? { errors_total: errors.length } : {}),
+    }),
   notFound: (code: string, detail: string) => new ProblemError(404, code, 'Not found', detail),
   rateLimited: (retryAfterS: number) =>
     new ProblemError(

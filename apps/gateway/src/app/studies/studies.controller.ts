@@ -7,9 +7,11 @@ import {
   evaluateTriggers,
   loadModelFacts,
   openCycle,
-  thresholdsFor,
+  thresholdsOf,
   type TriggerPolicy,
 } from '@genesis/cycles';
+import { getFamily } from '@genesis/registry';
+import { endTasksOfEndedCycles, recordStartedTask, requestedPriority } from '@genesis/engine';
 import { enqueueEvent, Outbox } from '@genesis/persistence';
 import { AuthGuard, RequireScope, type AuthedRequest } from '../auth/auth.guard';
 import { RateLimitGuard } from '../rate-limit/rate-limit.guard';
@@ -18,6 +20,8 @@ import { modelIdParam } from '../improvement/model-id';
 import { TRIGGER_POLICY } from '../improvement/trigger-policy.provider';
 import { UUID } from '../http/query-params';
 import { parseStudyRequest } from './study-request';
+import { refuseSecrets } from '../http/refuse-secrets';
+import { RegisteredModels } from '../models/registered-models';
 import { studyView, studyListItem, type StudyRow } from './study-view';
 
 /** The bridge's name for a cycle's study (apps/trainer-bridge architecture-jobs.ts studyName). */
@@ -27,8 +31,11 @@ function studyName(modelId: string, cycleId: string): string {
 
 const STUDY_NAME = /^[a-zA-Z0-9_.:-]{1,200}$/;
 
+/** A requested study starts at once; its priority only orders it in listings (as a manual trigger's). */
+const STUDY_PRIORITY = 1;
+
 const STUDY_COLUMNS = `s.id, s.cycle_id, s.model_id, s.study_name, s.status, s.budget, s.search_space, s.baseline,
-  s.warm_start, s.requested_by, s.best_trial, s.best_value, s.best_hyperparameters, s.summary, s.failure,
+  s.warm_start, s.requested_by, s.best_trial, s.best_value, s.best_hyperparameters, s.summary, s.progress, s.failure,
   s.created_at, s.updated_at, c.status AS cycle_status, c.model_version,
   (t.study_id = s.id) AS adopted`;
 const STUDY_FROM = `FROM architecture_studies s JOIN improvement_cycles c ON c.id = s.cycle_id
@@ -46,6 +53,7 @@ export class StudiesController {
     @Inject(DataSource) private readonly dataSource: DataSource,
     @Inject(TRIGGER_POLICY) private readonly policy: TriggerPolicy,
     @Inject(Outbox) private readonly outbox: Outbox,
+    @Inject(RegisteredModels) private readonly models: RegisteredModels,
   ) {}
 
   /** Opens an architecture cycle; like the manual trigger, the monitor announces it. */
@@ -60,11 +68,15 @@ export class StudiesController {
   ) {
     const modelId = modelIdParam(rawModelId, 'the model id');
     const request = parseStudyRequest(body);
+    // As the manual trigger: a study for a model nobody registered would open a cycle for it.
+    await this.models.require([modelId]);
+    await refuseSecrets(body, 'the study request');
     const requestedBy = req.apiKey?.id ?? 'unknown';
     const reason = `Architecture study requested by ${requestedBy}${request.reason ? `: ${request.reason}` : ''}`;
     const correlationId = randomUUID();
     const now = new Date();
-    const t = thresholdsFor(this.policy, modelId);
+    // The family's own thresholds, as the manual trigger reads them.
+    const t = await thresholdsOf(this.dataSource, this.policy, modelId);
     const counts = evaluateTriggers(await loadModelFacts(this.dataSource, modelId, t), t, now).counts;
     const result = await this.dataSource.transaction(async (m) => {
       const opened = await openCycle(m, {
@@ -78,6 +90,22 @@ export class StudiesController {
       });
       if (!opened.opened) return { opened };
       const cycleId = opened.cycle.id;
+      // The study is an architecture task of the engine (ADR 0024), as the manual trigger is a
+      // training one: listed in GET /api/v1/tasks, announced by task.started, counted against the
+      // concurrency limit, and it takes over the model's queued architecture task, if any.
+      await endTasksOfEndedCycles(m, { now, source: 'gateway', modelId });
+      await recordStartedTask(m, {
+        modelId,
+        kind: 'architecture',
+        priority: STUDY_PRIORITY,
+        explanation: requestedPriority(STUDY_PRIORITY, requestedBy),
+        requestedBy,
+        reason,
+        plan: { trigger: 'manual', counts: { ...counts } },
+        cycleId,
+        now,
+        source: 'gateway',
+      });
       const name = studyName(modelId, cycleId);
       // The budget asked for; what is missing the bridge fills from its defaults when it queues.
       await m.query(
@@ -133,6 +161,9 @@ export class StudiesController {
   @RequireScope('status:read')
   async list(@Param('id') rawModelId: string) {
     const modelId = modelIdParam(rawModelId, 'the model id');
+    // As performance and backups: a mistyped model is named, not shown as one without studies.
+    if (!(await getFamily(this.dataSource, modelId)))
+      throw problems.notFound('MODEL_NOT_REGISTERED', `no registered model family ${modelId}`);
     const rows = (await this.dataSource.query(
       `SELECT ${STUDY_COLUMNS} ${STUDY_FROM} WHERE s.model_id = $1 ORDER BY s.created_at DESC LIMIT 100`,
       [modelId],

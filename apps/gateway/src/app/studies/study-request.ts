@@ -2,16 +2,17 @@ import { problems } from '../problem/problem';
 
 /** The body of `POST /api/v1/models/{id}/studies`: every field optional (defaults: the bridge's). */
 export interface StudyRequest {
-  budget?: { trials?: number; worker_seconds?: number };
+  budget?: { trials?: number; worker_seconds?: number; parallelism?: number };
   reason?: string;
 }
 
 export interface ParsedStudyRequest {
-  budget: { trials?: number; worker_seconds?: number };
+  budget: { trials?: number; worker_seconds?: number; parallelism?: number };
   reason?: string;
 }
 
-const LIMITS = { trials: [1, 500], worker_seconds: [1, 31_536_000] } as const;
+// parallelism: trials of the study in flight at once (ADR 0025), each a job of its own
+const LIMITS = { trials: [1, 500], worker_seconds: [1, 31_536_000], parallelism: [1, 64] } as const;
 
 /** Validates a study request; every problem is named by its JSON pointer (problem+json 422). */
 export function parseStudyRequest(body: unknown): ParsedStudyRequest {
@@ -38,7 +39,7 @@ export function parseStudyRequest(body: unknown): ParsedStudyRequest {
         }
         const [min, max] = LIMITS[key as keyof typeof LIMITS];
         const value = b[key];
-        const integer = key === 'trials';
+        const integer = key !== 'worker_seconds';
         if (
           typeof value !== 'number' ||
           !Number.isFinite(value) ||

@@ -16,6 +16,8 @@ export interface StudyRow {
   best_value: number | null;
   best_hyperparameters: Record<string, unknown> | null;
   summary: StudySummary | null;
+  /** Kept by the trainer-bridge as each trial answers (ADR 0025): null before the first trials are queued. */
+  progress: Record<string, unknown> | null;
   failure: string | null;
   created_at: Date;
   updated_at: Date;
@@ -59,6 +61,7 @@ export function studyListItem(row: StudyRow) {
     trials: row.summary?.trials?.length ?? 0,
     pruned: c['pruned'],
     best: best(row),
+    progress: row.progress ?? null,
     adopted: row.adopted === true,
     created_at: row.created_at.toISOString(),
   };

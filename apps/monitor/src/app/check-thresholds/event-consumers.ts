@@ -72,7 +72,11 @@ export class MonitorRuntime implements OnApplicationBootstrap, BeforeApplication
       [SUBJECTS.cycleRequested, (event) => this.announceManual(event as EventEnvelope<CycleRequestedV1>)],
       // The engine (ADR 0024): a task someone queued may start now; someone asked for an iteration.
       [SUBJECTS.taskQueued, async (event) => void (await this.scheduler.runPass(event))],
-      [SUBJECTS.engineIterationRequested, async () => void (await this.iterations.iterate('forced'))],
+      // One iteration per request, even redelivered or seen by two replicas (ADR 0027).
+      [
+        SUBJECTS.engineIterationRequested,
+        async (event) => void (await this.iterations.iterate('forced', { request: event.id })),
+      ],
     ];
     this.runners = handlers.map(
       ([subject, handler]) =>
@@ -89,8 +93,8 @@ export class MonitorRuntime implements OnApplicationBootstrap, BeforeApplication
     for (const runner of this.runners) await runner.start();
     this.scheduler.start();
     // A check at boot: picks up whatever a crash interrupted, without waiting for an interval.
-    this.tick();
-    this.timer = setInterval(() => this.tick(), this.config.checkIntervalMinutes * 60_000);
+    this.tick(true);
+    this.timer = setInterval(() => this.tick(false), this.config.checkIntervalMinutes * 60_000);
     // Deadlines are minutes to hours: sweeping once a minute keeps "stuck" precise at the cost of one query.
     this.sweepTimer = setInterval(
       () => this.sweep(),
@@ -109,14 +113,19 @@ export class MonitorRuntime implements OnApplicationBootstrap, BeforeApplication
     await Promise.all([this.tickRunning, this.sweepRunning, this.scheduler.stop()]);
   }
 
-  /** The periodic iteration: stuck cycles first (a failed one frees its model), then every model. */
-  private tick(): void {
+  /**
+   * The periodic iteration: stuck cycles first (a failed one frees its model), then every model —
+   * by the replica holding the interval lease only (ADR 0027). A boot check takes the lease over:
+   * recovering from a crash must not wait for the old holder's lease to run out.
+   */
+  private tick(boot: boolean): void {
     if (this.tickRunning) return;
     this.tickRunning = (async () => {
       try {
+        if (!(await this.iterations.claim('interval', { interval: { boot } }))) return;
         await this.sweeper.sweep();
-        const { outcomes } = await this.iterations.iterate('interval');
-        for (const outcome of outcomes) {
+        const done = await this.iterations.iterate('interval');
+        for (const outcome of done?.outcomes ?? []) {
           this.log.debug('checked', {
             model_id: outcome.model_id,
             decision: outcome.decision,

@@ -21,6 +21,7 @@ import {
 import {
   architectureRule,
   computePriority,
+  optimisationRule,
   endTasksOfEndedCycles,
   enqueueTask,
   readLoop,
@@ -64,6 +65,8 @@ export interface CheckOutcome {
   signals: ModelSignals;
   priority: { priority: number; explanation: PriorityExplanation };
   architecture: RuleVerdict;
+  /** The optimisation need (latency over the family's target): recorded, not queued (ADR 0027). */
+  optimisation: RuleVerdict;
 }
 
 interface ModelPlan {
@@ -310,6 +313,7 @@ export class ThresholdChecker {
       signals: p.signals,
       priority: p.training,
       architecture: p.architecture,
+      optimisation: optimisationRule(p.signals),
     };
   }
 

@@ -35,7 +35,13 @@ function startCycleOfKind(kind: CycleKind): StartTask {
       ...(task.automatic ? {} : { requestedBy: task.requested_by }),
       announce: { source: 'monitor', cause },
     });
-    return opened.opened ? opened.cycle.id : null;
+    if (!opened.opened) return null;
+    // The task's targets and constraints travel with its cycle: the gate reads them there (ADR 0027).
+    await m.query(`UPDATE improvement_cycles SET targets = $2 WHERE id = $1`, [
+      opened.cycle.id,
+      JSON.stringify({ target_metrics: task.target_metrics ?? {}, constraints: task.constraints ?? {} }),
+    ]);
+    return opened.cycle.id;
   };
 }
 

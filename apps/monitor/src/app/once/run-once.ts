@@ -24,7 +24,7 @@ export async function runOnce(config: MonitorConfig, argv: string[]): Promise<vo
     try {
       expired = await app.get(DeadlineSweeper).sweep();
       // One iteration: end tasks whose cycles ended, plan every model, start what fits, record it.
-      outcomes = (await app.get(PlanningIterations).iterate('forced')).outcomes;
+      outcomes = (await app.get(PlanningIterations).iterate('forced'))!.outcomes;
       await app.get(Outbox).flush();
     } finally {
       await app.close();

@@ -1,19 +1,16 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import {
-  SUBJECTS,
-  followUp,
   type EventEnvelope,
-  type ModelTrainedV1,
   type TrainingCompletedV1,
   type TrainingFailedV1,
   type TrainingProgressV1,
 } from '@genesis/contracts';
-import { transitionCycle, type CycleKind } from '@genesis/cycles';
+import type { CycleKind } from '@genesis/cycles';
 import { JobLifecycle } from '@genesis/jobs';
 import { gauge, Log } from '@genesis/observability';
-import { registerCandidate } from '@genesis/registry';
 import { recordStudyResult } from '../record-study';
+import { registerTrainedCandidate } from './trained-candidate';
 
 const lossGauge = gauge('genesis_training_loss', 'Latest training loss reported by the worker', ['model_id']);
 const tpsGauge = gauge('genesis_training_tokens_per_second', 'Latest training throughput', ['model_id']);
@@ -73,59 +70,7 @@ export class TrainingEventsHandler {
         });
         return;
       }
-      const [snapshot] = await m.query(
-        `SELECT s.id, s.sha256, s.train_records, s.eval_records FROM dataset_snapshots s WHERE s.cycle_id = $1`,
-        [job.cycle_id],
-      );
-      const version = await registerCandidate(m, {
-        modelId: job.model_id,
-        cycleId: job.cycle_id,
-        baseModel: r.base_model,
-        snapshotId: snapshot.id,
-        jobId: r.job_id,
-        artifact: r.artifact,
-        artifactKind: 'lora-adapter',
-        metrics: r.metrics,
-        hyperparameters: {
-          ...r.hyperparameters,
-          seed: r.seed,
-          package_versions: r.package_versions,
-          // an architecture study's candidate names its study (ADR 0025)
-          ...(r.study ? { study: { name: r.study.name, best_trial: r.study.best_trial } } : {}),
-        },
-        ...(r.device ? { device: r.device } : {}),
-        at: new Date(event.time),
-      });
-      const data: ModelTrainedV1 = {
-        cycle_id: job.cycle_id,
-        model_version: version,
-        base_model: r.base_model,
-        job_id: r.job_id,
-        snapshot: {
-          id: snapshot.id,
-          sha256: snapshot.sha256,
-          train_records: snapshot.train_records,
-          eval_records: snapshot.eval_records,
-        },
-        artifact: r.artifact,
-        metrics: r.metrics,
-        hyperparameters: { ...r.hyperparameters },
-        seed: r.seed,
-        ...(r.study ? { study: { name: r.study.name, best_trial: r.study.best_trial } } : {}),
-      };
-      await transitionCycle(m, job.cycle_id, 'trained', {
-        patch: { model_version: version },
-        reason: r.study
-          ? `candidate ${version} from study ${r.study.name}, trial ${r.study.best_trial} (validation loss ${r.study.best_value.toFixed(4)}, ${r.metrics.steps} steps)`
-          : `candidate ${version} trained (final loss ${r.metrics.final_loss.toFixed(4)}, ${r.metrics.steps} steps)`,
-        event: {
-          subject: SUBJECTS.modelTrained,
-          envelope: followUp(event, SUBJECTS.modelTrained, data, {
-            source: 'trainer-bridge',
-            cycleId: job.cycle_id,
-          }),
-        },
-      });
+      await registerTrainedCandidate(m, event, job.cycle_id, job.model_id, r);
     });
   }
 

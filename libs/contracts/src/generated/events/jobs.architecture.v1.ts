@@ -1,9 +1,9 @@
 /* Generated from libs/contracts/schemas/events/jobs.architecture.v1.schema.json by `npm run contracts:types`: do not edit (ADR 0026). */
 
 /**
- * jobs.architecture v1 — one runner of an architecture cycle's study on the GENESIS_JOBS work queue (trainer-bridge → trainer-worker)
+ * jobs.architecture v1 — one trial of an architecture cycle's study on the GENESIS_JOBS work queue (trainer-bridge → trainer-worker)
  *
- * The worker joins (or creates) the Optuna study `study.name` in the shared study storage and runs trials of the LoRA configuration until the study's budget is spent, then answers with training.completed carrying the best trial's adapter and the study (docs/adr/0025-architecture-search.md). Trials validate on a split of the training snapshot; records matching an item of `suite` (the gate's frozen suite) are in neither part. job_id is the idempotency key; a retry is a new job on the same study, which resumes it.
+ * One trial of an architecture cycle's study on the GENESIS_JOBS work queue. The worker joins (or creates) the Optuna study `study.name` in the shared study storage (enqueuing `baseline` and `warm_start` once), asks for one trial, trains it with pruning, tells it, and answers with study.trial.finished (or training.failed) (docs/adr/0025-architecture-search.md). The trainer-bridge queues the trials and owns the budget; `budget` here is for the summary's spent/left. Trials validate on a split of the training snapshot; records matching an item of `suite` (the gate's frozen suite) are in neither part. job_id is the idempotency key: the trial is tagged with it, so a redelivered job answers with its finished trial, or re-runs one its dead worker left running.
  */
 export interface JobsArchitectureV1 {
   job_id: string;
@@ -44,7 +44,7 @@ export interface JobsArchitectureV1 {
     validation_fraction?: number;
   };
   /**
-   * Shared by every worker of the study: finished (complete + pruned) trials, and the summed run time of those trials.
+   * The study's budget, enforced by the trainer-bridge (which queues no trial past it); the worker reports what is spent and left against it.
    */
   budget: {
     trials: number;
@@ -64,6 +64,27 @@ export interface JobsArchitectureV1 {
      * @maxItems 16
      */
     ranks?: number[];
+    /**
+     * lora_alpha as multiples of the rank to choose from (default 0.5, 1, 2, 4).
+     *
+     * @minItems 1
+     * @maxItems 16
+     */
+    alpha_ratios?: number[];
+    /**
+     * Named target-module sets to choose from (default all three).
+     *
+     * @minItems 1
+     * @maxItems 3
+     */
+    target_sets?: ('attention' | 'mlp' | 'all')[];
+    /**
+     * The LoRA dropout range (default 0-0.1).
+     *
+     * @minItems 2
+     * @maxItems 2
+     */
+    dropout?: number[];
   };
   /**
    * The model's current training configuration: enqueued as the study's first trial.

@@ -68,6 +68,19 @@ export interface ModelEvaluatedV1 {
    */
   suite_version?: string;
   /**
+   * The constraints in force for the candidate (ADR 0027): the family's and its task's, the stricter winning. A constraint with ok=false made the decision reject; its code (latency_constraint, size_constraint) starts the reason. ok=null: the value was not measured, so not judged.
+   *
+   * @maxItems 16
+   */
+  constraints?: {
+    constraint: 'latency_target_ms' | 'max_size_bytes';
+    code: 'latency_constraint' | 'size_constraint';
+    limit: number;
+    source: 'family' | 'task' | 'family+task';
+    value: number | null;
+    ok: boolean | null;
+  }[];
+  /**
    * Per-slice results (ADR 0020): the in-domain items grouped by the topic slice of the snapshot's clustering, both models' accuracy on each, a one-sided exact McNemar test per slice that the champion is better, Holm-adjusted over the slices large enough to test. When enabled, a slice with adjusted_p < alpha makes the decision reject (the reason names it).
    */
   slices?: {

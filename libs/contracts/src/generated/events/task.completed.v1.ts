@@ -24,6 +24,25 @@ export interface TaskCompletedV1 {
     execution_seconds: number;
     model_version?: string | null;
     failure_reason?: string | null;
+    /**
+     * Per target metric of the task (ADR 0027): the target, the candidate's value on the gate suite (null: not measured), met; all = every one met. null when the task set no target.
+     */
+    targets_met?: {
+      all: boolean;
+      metrics: {
+        [k: string]: {
+          target: number;
+          value: number | null;
+          met: boolean;
+          [k: string]: unknown;
+        };
+      };
+      [k: string]: unknown;
+    } | null;
+    /**
+     * The constraints the gate judged the candidate by (model.evaluated's constraints); null when no evaluation ran.
+     */
+    constraints?: unknown[] | null;
     [k: string]: unknown;
   };
   at: string;
