@@ -90,12 +90,13 @@ export const CATALOGUE: readonly SubjectRoute[] = [
   ),
   route(SUBJECTS.thresholdReached, 'event', ['monitor'], ['trainer-bridge'], 'a cycle opened'),
   route(SUBJECTS.trainingProgress, 'event', ['trainer-worker'], ['trainer-bridge'], 'a training step'),
+  route(SUBJECTS.trainingCompleted, 'event', ['trainer-worker'], ['trainer-bridge'], 'an adapter trained'),
   route(
-    SUBJECTS.trainingCompleted,
+    SUBJECTS.studyTrialFinished,
     'event',
     ['trainer-worker'],
     ['trainer-bridge'],
-    'an adapter trained (or a study best trial’s, ADR 0025)',
+    'a trial of an architecture study ran to its end: its job’s answer and the study’s progress (ADR 0025)',
   ),
   route(SUBJECTS.trainingFailed, 'event', ['trainer-worker'], ['trainer-bridge'], 'a training job failed'),
   route(SUBJECTS.modelTrained, 'event', ['trainer-bridge'], ['evaluator'], 'a candidate registered'),
@@ -144,14 +145,6 @@ export const CATALOGUE: readonly SubjectRoute[] = [
     ['trainer-bridge'],
     ['trainer-worker'],
     'an architecture study runner (ADR 0025)',
-  ),
-  route(
-    SUBJECTS.studyTrialFinished,
-    'event',
-    ['trainer-worker'],
-    // each finished trial queues the study's next one (ADR 0025)
-    ['trainer-bridge'],
-    'a trial of an architecture study ended, with the study’s progress',
   ),
   route(SUBJECTS.jobsEvaluate, 'job', ['evaluator'], ['trainer-worker'], 'one model on one frozen suite'),
   route(

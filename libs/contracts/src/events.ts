@@ -78,10 +78,15 @@ export interface StudySummary {
 }
 
 /**
- * One runner of an architecture cycle's Optuna study (ADR 0025). The worker answers with
- * training.completed (the best trial's adapter, with `study`) or training.failed.
+ * One trial of an architecture cycle's Optuna study (ADR 0025, amended): the bridge queues at most
+ * the study's parallelism of them; the worker answers with study.trial.finished or training.failed.
  */
 export type JobsArchitectureV1 = G.JobsArchitectureV1;
+/**
+ * study.trial.finished: one trial ran to its end — the answer to its job and the study's progress
+ * on the bus. `artifact` / `trained` are present when it was the best finished trial (adapter stored).
+ */
+export type StudyTrialFinishedV1 = G.StudyTrialFinishedV1;
 export type TrainingPhase = NonNullable<G.TrainingFailedV1['phase']>;
 /** retryable=false: the job can never succeed (e.g. an invalid snapshot); it is not redelivered. */
 export type TrainingFailedV1 = G.TrainingFailedV1;
@@ -112,6 +117,8 @@ export type SliceGateResult = NonNullable<G.ModelEvaluatedV1['slices']>;
 export type SliceResult = SliceGateResult['slices'][number];
 /** The regression and anchor suites' non-inferiority check. */
 export type NonInferiorityCheck = NonNullable<G.ModelEvaluatedV1['non_inferiority']>;
+/** One constraint in force for a candidate: the family's or its task's limit, the stricter winning (ADR 0027). */
+export type GateConstraintCheck = NonNullable<G.ModelEvaluatedV1['constraints']>[number];
 export type ModelEvaluatedV1 = G.ModelEvaluatedV1;
 
 export type DeploymentTargetName = G.ModelDeployedV1['target'];
@@ -154,12 +161,3 @@ export type RequestErrorReply = Extract<G.EmbeddingsComputeReplyV1, { error: unk
 /** The artifacts a job reads or writes (schemas/artifacts): a snapshot's line, a suite's item. */
 export type DatasetRecordV1 = G.DatasetRecordV1;
 export type EvalItemV1 = G.EvalItemV1;
-
-/** One constraint in force for a candidate (ADR 0027): the family's or its task's limit, the stricter winning. */
-export type GateConstraintCheck = NonNullable<G.ModelEvaluatedV1['constraints']>[number];
-
-/**
- * study.trial.finished: one trial of an architecture study ran to its end (ADR 0025): the answer to
- * one jobs.architecture job, and the study's progress on the bus.
- */
-export type StudyTrialFinishedV1 = G.StudyTrialFinishedV1;
