@@ -193,8 +193,14 @@ describe('the genesis CLI against a real gateway and learner', () => {
       for (const [args, message] of [
         [['--priority', ''], /--priority must be a number/],
         [['--priority', '0x10'], /--priority must be a number/],
-        [['--target', '[0.9]'], /--target must be key=value pairs \(accuracy=0\.8,gain=0\.02\) or a JSON object/],
-        [['--constraints', '{bad'], /--constraints must be key=value pairs \(latency_target_ms=200\) or a JSON object/],
+        [
+          ['--target', '[0.9]'],
+          /--target must be key=value pairs \(accuracy=0\.8,gain=0\.02\) or a JSON object/,
+        ],
+        [
+          ['--constraints', '{bad'],
+          /--constraints must be key=value pairs \(latency_target_ms=200\) or a JSON object/,
+        ],
         [['--model', 'cli-tasks'], /Unknown option '--model'; did you mean --model-id\?/],
       ] as const) {
         const r = await genesis(['tasks', 'add', '--kind', 'architecture', ...args]);
