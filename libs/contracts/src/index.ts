@@ -8,3 +8,5 @@ export * from './normalise';
 export * from './suites';
 export * from './semantic';
 export * from './python-subjects';
+export * from './catalogue';
+export * from './catalogue-doc';

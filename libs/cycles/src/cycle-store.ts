@@ -240,7 +240,8 @@ export async function transitionCycle(
     const data: CycleFailedV1 = {
       cycle_id: cycleId,
       model_id: cycle.model_id,
-      phase: cycle.status,
+      // planTransition lets no terminal cycle fail again, so the phase is one the schema names.
+      phase: cycle.status as CycleFailedV1['phase'],
       reason: failure,
       failed_at: now.toISOString(),
     };

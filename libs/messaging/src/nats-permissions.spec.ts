@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { STREAMS, SUBJECTS } from '@genesis/contracts';
+import { CATALOGUE, STREAMS, SUBJECTS, catalogueDurables, producedBy } from '@genesis/contracts';
 import { AUTH_CONF_PATH, HELM_VALUES_PATH, renderAuthConf, renderHelmValues } from './nats-auth-conf';
 import { NATS_USERS, consumersOf, natsPasswordVariable, natsPermissions } from './nats-permissions';
 import { CONSUMER_CONFIGS } from './topology';
@@ -86,6 +86,29 @@ describe('NATS permissions', () => {
       'training.progress',
       'workers.heartbeat',
     ]);
+  });
+
+  it("the durable consumers are the subject catalogue's, one per consumer of a stored subject (ADR 0026)", () => {
+    const provisioned = CONSUMER_CONFIGS.filter((c) => c.stream !== STREAMS.dlq).map((c) =>
+      [c.stream, c.config.durable_name, c.config.filter_subject].join(' '),
+    );
+    const declared = catalogueDurables().map((d) => [d.stream, d.durable, d.subject].join(' '));
+    assert.deepEqual(
+      provisioned.sort(),
+      declared.sort(),
+      'topology.ts CONSUMER_CONFIGS and libs/contracts/src/catalogue.ts must name the same consumers',
+    );
+  });
+
+  it('each user publishes exactly its subjects of the catalogue', () => {
+    for (const u of NATS_USERS.filter((x) => !x.admin)) {
+      const events = natsPermissions(u)!.publish.filter((s) => CATALOGUE.some((r) => r.subject === s));
+      assert.deepEqual(
+        events.sort(),
+        producedBy(u.user, 'event', 'job', 'request', 'broadcast').sort(),
+        u.user,
+      );
+    }
   });
 
   it('password variables are distinct and valid shell names', () => {

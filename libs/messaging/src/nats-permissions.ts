@@ -1,4 +1,4 @@
-import { BROADCASTS, REQUESTS, STREAMS, SUBJECTS, dlqSubject } from '@genesis/contracts';
+import { STREAMS, consumedBy, dlqSubject, producedBy, type ServiceName } from '@genesis/contracts';
 import { maxDeliveriesAdvisory } from './dlq';
 import { RetentionPolicy } from '@nats-io/jetstream';
 import { ARTIFACTS_BUCKET, CONSUMER_CONFIGS, STREAM_CONFIGS } from './topology';
@@ -6,8 +6,8 @@ import { ARTIFACTS_BUCKET, CONSUMER_CONFIGS, STREAM_CONFIGS } from './topology';
 /**
  * Who may do what on the bus (ADR 0006): one NATS user per process, each allowed exactly the
  * subjects its code uses. deploy/nats/auth.conf is rendered from this (`npm run nats:auth`), and a
- * spec fails when the two drift apart. A new consumer in topology.ts is picked up by its app's
- * user; a new event a service publishes needs a line here.
+ * spec fails when the two drift apart. The subjects each user publishes and reads come from the
+ * subject catalogue (ADR 0026); a new consumer in topology.ts is picked up by its app's user.
  */
 export interface NatsUserSpec {
   user: string;
@@ -47,24 +47,28 @@ export interface NatsUserSpec {
   admin?: boolean;
 }
 
+/**
+ * What a user publishes, asks, answers, broadcasts and listens to: its lines of the subject catalogue
+ * (libs/contracts/src/catalogue.ts, ADR 0026), never restated here. Its durable consumers come from
+ * topology.ts, which a spec holds to the catalogue's consumers.
+ */
+function fromCatalogue(
+  user: ServiceName,
+): Pick<NatsUserSpec, 'publishes' | 'requests' | 'answers' | 'broadcasts' | 'listens'> {
+  return {
+    publishes: producedBy(user, 'event', 'job'),
+    requests: producedBy(user, 'request'),
+    answers: consumedBy(user, 'request'),
+    broadcasts: producedBy(user, 'broadcast'),
+    listens: consumedBy(user, 'broadcast'),
+  };
+}
+
 export const NATS_USERS: readonly NatsUserSpec[] = [
   {
     user: 'gateway',
     role: 'HTTP API: captures learnings, records feedback, asks for cycles and rollbacks',
-    publishes: [
-      SUBJECTS.learningCaptured,
-      SUBJECTS.feedbackRecorded,
-      SUBJECTS.cycleRequested,
-      SUBJECTS.rollbackRequested,
-      SUBJECTS.learningRescanRequested,
-      // the engine's API (ADR 0024): custom tasks, the manual trigger's task, cancel, force an iteration
-      SUBJECTS.taskQueued,
-      SUBJECTS.taskStarted,
-      SUBJECTS.taskCompleted, // a manual trigger ends the task of the model's just-ended cycle
-      SUBJECTS.taskCancelled,
-      SUBJECTS.engineIterationRequested,
-    ],
-    requests: [REQUESTS.embeddingsCompute], // the search query's embedding (ADR 0018)
+    ...fromCatalogue('gateway'),
     artifacts: 'none',
     deadLetters: false,
     eventReader: true,
@@ -72,23 +76,14 @@ export const NATS_USERS: readonly NatsUserSpec[] = [
   {
     user: 'learner',
     role: 'cleans and stores captured learnings, rescans and forgets stored ones',
-    publishes: [SUBJECTS.learningStored, SUBJECTS.learningRejected, SUBJECTS.learningRescanned],
-    requests: [REQUESTS.embeddingsCompute], // embeddings of stored learnings (ADR 0018)
+    ...fromCatalogue('learner'),
     artifacts: 'none',
     deadLetters: true,
   },
   {
     user: 'monitor',
     role: 'planner and scheduler of improvement tasks, cycle deadlines, status and DLQ metrics',
-    publishes: [
-      SUBJECTS.thresholdReached,
-      SUBJECTS.cycleFailed,
-      SUBJECTS.taskQueued,
-      SUBJECTS.taskStarted,
-      SUBJECTS.taskCompleted,
-    ],
-    // the scheduler's view of the workers' capacity and memory (ADR 0024)
-    listens: [BROADCASTS.workersHeartbeat],
+    ...fromCatalogue('monitor'),
     artifacts: 'none',
     deadLetters: true,
     // genesis_dlq_messages counts the letters of both dead-letter streams
@@ -99,55 +94,37 @@ export const NATS_USERS: readonly NatsUserSpec[] = [
   {
     user: 'trainer-bridge',
     role: 'dataset snapshots (built, rebuilt after a rescan), training jobs, registers trained candidates',
-    publishes: [SUBJECTS.jobsTrain, SUBJECTS.jobsArchitecture, SUBJECTS.modelTrained, SUBJECTS.cycleFailed],
-    requests: [
-      REQUESTS.embeddingsCompute, // the shipped suites' embeddings, for decontamination (ADR 0018)
-      REQUESTS.embeddingsCluster, // the snapshot's topic slices (ADR 0020)
-    ],
+    ...fromCatalogue('trainer-bridge'),
     artifacts: 'read-write',
     deadLetters: true,
   },
   {
     user: 'evaluator',
     role: 'frozen suites, evaluation jobs, the promotion decision',
-    publishes: [SUBJECTS.jobsEvaluate, SUBJECTS.modelEvaluated, SUBJECTS.cycleFailed],
+    ...fromCatalogue('evaluator'),
     artifacts: 'read-write',
     deadLetters: true,
   },
   {
     user: 'deployer',
     role: 'moves the champion alias, updates the serving target, rollbacks',
-    publishes: [
-      SUBJECTS.modelDeployed,
-      SUBJECTS.modelRejected,
-      SUBJECTS.modelRolledBack,
-      SUBJECTS.cycleFailed,
-    ],
+    ...fromCatalogue('deployer'),
     artifacts: 'read',
     deadLetters: true,
   },
   {
     user: 'trainer-worker',
     role: 'Python GPU worker: pulls jobs, writes adapters and results, reports training/evaluation',
-    publishes: [
-      SUBJECTS.trainingProgress,
-      SUBJECTS.trainingCompleted,
-      SUBJECTS.trainingFailed,
-      SUBJECTS.studyTrialFinished,
-      SUBJECTS.evaluationCompleted,
-      SUBJECTS.evaluationFailed,
-    ],
-    broadcasts: [BROADCASTS.workersHeartbeat], // its capacity and memory (ADR 0023)
+    ...fromCatalogue('trainer-worker'),
     artifacts: 'read-write',
     deadLetters: false,
   },
   {
     user: 'embedder',
     role: 'Python embedder: sentence embeddings (embeddings.compute) and topic slices (embeddings.cluster)',
-    publishes: [],
+    ...fromCatalogue('embedder'),
     artifacts: 'none',
     deadLetters: false,
-    answers: [REQUESTS.embeddingsCompute, REQUESTS.embeddingsCluster],
   },
   {
     user: 'ops',

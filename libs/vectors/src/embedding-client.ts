@@ -1,32 +1,21 @@
-import { REQUESTS } from '@genesis/contracts';
+import {
+  REQUESTS,
+  type EmbeddingsClusterReplyV1,
+  type EmbeddingsClusterRequestV1,
+  type EmbeddingsComputeReplyV1,
+  type RequestErrorReply,
+} from '@genesis/contracts';
 
-export interface Embeddings {
-  model: string;
-  version: string;
-  dimensions: number;
-  vectors: number[][];
-}
+/** An `embeddings.compute` answer (schemas/requests, ADR 0026). */
+export type Embeddings = Pick<
+  Exclude<EmbeddingsComputeReplyV1, RequestErrorReply>,
+  'model' | 'version' | 'dimensions' | 'vectors'
+>;
 
 /** `embeddings.cluster` request: vectors as base64 float32 (little-endian), text for the labels. */
-export interface ClusterRequest {
-  items: { id: string; vector: string; text: string }[];
-  /** How many learnings the items are a sample of (the k rule counts the whole snapshot). */
-  population?: number;
-  max_k?: number;
-  min_size?: number;
-  min_silhouette?: number;
-  seed?: number;
-}
+export type ClusterRequest = EmbeddingsClusterRequestV1;
 
-export interface ClusterReply {
-  method: string;
-  k: number;
-  silhouette: number | null;
-  scores: Record<string, number>;
-  slices: { slice_id: string; label: string; members: string[] }[];
-  /** One per slice, in the order of `slices`, base64 float32. */
-  centroids: string[];
-}
+export type ClusterReply = Exclude<EmbeddingsClusterReplyV1, RequestErrorReply>;
 
 export interface SuiteEmbeddings extends Embeddings {
   ids: string[];

@@ -30,7 +30,7 @@ export interface EvaluationRow {
     suite_version?: string;
     in_domain_version?: number;
     /** The anchor suite the worker adds from its pinned package; items null = all. */
-    anchor?: { suite: string; version: string; items: number | null } | null;
+    anchor?: JobsEvaluateV1['anchor'] | null;
   };
   status: 'running' | 'completed' | 'failed';
 }

@@ -1,5 +1,5 @@
 import type { EntityManager } from 'typeorm';
-import type { TrainingCompletedV1 } from '@genesis/contracts';
+import type { StudySummary, TrainingCompletedV1 } from '@genesis/contracts';
 
 /**
  * An architecture study's answer (ADR 0025) → its row: best trial, best configuration (what
@@ -11,7 +11,8 @@ export async function recordStudyResult(
   cycleId: string,
   study: NonNullable<TrainingCompletedV1['study']>,
 ): Promise<void> {
-  const best = study.summary.best;
+  // The schema leaves the worker's summary open; StudySummary is how it is read (ADR 0025).
+  const best = (study.summary as StudySummary).best;
   await m.query(
     `UPDATE architecture_studies
      SET status = 'completed', best_trial = $2, best_value = $3, best_hyperparameters = $4, summary = $5,

@@ -1,0 +1,30 @@
+/* Generated from libs/contracts/schemas/events/task.cancelled.v1.schema.json by `npm run contracts:types`: do not edit (ADR 0026). */
+
+/**
+ * task.cancelled v1 — a queued task was cancelled before it started
+ */
+export interface TaskCancelledV1 {
+  task_id: string;
+  model_id: string;
+  kind: 'training' | 'architecture' | 'optimisation' | 'distillation';
+  status: 'cancelled';
+  priority: number;
+  priority_summary: string;
+  requested_by: string;
+  automatic: boolean;
+  reason: string;
+  cycle_id: string | null;
+  result?: {
+    performance_gain: number;
+    measured_delta?: number | null;
+    primary_metric?: string | null;
+    metrics?: {
+      [k: string]: unknown;
+    } | null;
+    execution_seconds: number;
+    model_version?: string | null;
+    failure_reason?: string | null;
+    [k: string]: unknown;
+  };
+  at: string;
+}
