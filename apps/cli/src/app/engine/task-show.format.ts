@@ -1,16 +1,7 @@
+import type { TaskView } from './engine.format';
+
 /** A task as GET /api/v1/tasks/{id} shows it, with its targets, constraints and result. */
-export interface TaskDetail {
-  id: string;
-  model_id: string;
-  kind: string;
-  status: string;
-  phase: string | null;
-  priority: number;
-  priority_explanation: { summary: string };
-  requested_by: string;
-  reason: string;
-  cycle_id: string | null;
-  queued_at: string;
+export interface TaskDetail extends Omit<TaskView, 'result'> {
   started_at: string | null;
   ended_at: string | null;
   target_metrics: Record<string, number>;
