@@ -1,6 +1,7 @@
 import { NORMALISATION_LEVELS, type NormalisationLevel } from '@genesis/contracts';
 import { readServiceConfig, type EnvReader, type ServiceConfig } from '@genesis/config';
 import { ARTIFACTS_BUCKET } from '@genesis/messaging';
+import { Log } from '@genesis/observability';
 import { nearDuplicateCalibration } from '@genesis/contracts';
 import { parseExtraRules, secretRuleSet, type SecretRuleSet } from '@genesis/secrets';
 import type { SlicingSettings } from './build-snapshot/slicing';
@@ -75,6 +76,11 @@ function listSetting<T>(env: EnvReader, name: string, item: (raw: string) => T |
 
 export function readBridgeConfig(env: EnvReader): BridgeConfig {
   const maxSteps = env.optionalStr('GENESIS_TRAINING_MAX_STEPS');
+  // A study is no longer one job with one deadline; each trial job has its own (ADR 0025, amended).
+  if (env.optionalStr('GENESIS_STUDY_DEADLINE_MINUTES') !== undefined)
+    new Log('trainer-bridge', 'config').warn(
+      'GENESIS_STUDY_DEADLINE_MINUTES is no longer read: each trial job has GENESIS_STUDY_TRIAL_DEADLINE_MINUTES (default 30)',
+    );
   return {
     ...readServiceConfig(env, 'trainer-bridge'),
     baseModel: env.str('GENESIS_BASE_MODEL', 'tiny'),
