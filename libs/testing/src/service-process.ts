@@ -93,7 +93,9 @@ export class ServiceProcess {
       `${this.app} to be ready`,
       async () => {
         if (!this.running) return 'exited';
-        const res = await fetch(`${this.baseUrl}/health/ready`).catch(() => undefined);
+        const res = await fetch(`${this.baseUrl}/health/ready`, { signal: AbortSignal.timeout(5_000) }).catch(
+          () => undefined,
+        );
         return res?.status === 200 ? 'ready' : undefined;
       },
       { timeoutMs, intervalMs: 100 },
